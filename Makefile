@@ -1,0 +1,28 @@
+# Sparrow: the two commands a newcomer needs are `make demo` (the main job on the default model) and
+# `make test` (the test suite). Both install what they need through Scripts/setup first.
+SHELL := /bin/bash
+export SPARROW_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/sparrow
+
+.PHONY: setup build release test demo integration clean
+
+setup:
+	Scripts/setup
+
+build: setup
+	swift build
+
+release: setup
+	swift build -c release
+
+test: setup
+	swift build --build-tests
+	swift test
+
+demo: release
+	Scripts/demo
+
+integration: setup
+	@echo "make integration: heavy checks against llama.cpp and transformers arrive with the engine issues (DESIGN.md §9)."
+
+clean:
+	rm -rf .build

@@ -1,0 +1,20 @@
+internal import CKernels
+
+/// SIMD features of this CPU that select kernels at run time (recorded in `run-info.json`).
+public struct CPUFeatures: Sendable, Hashable, Codable {
+    public var avx2: Bool
+    public var fma: Bool
+    public var f16c: Bool
+
+    /// The features of the machine this process runs on.
+    public static let current: CPUFeatures = {
+        let detected = sparrow_detect_cpu_features()
+        return CPUFeatures(avx2: detected.avx2 != 0, fma: detected.fma != 0, f16c: detected.f16c != 0)
+    }()
+
+    public init(avx2: Bool, fma: Bool, f16c: Bool) {
+        self.avx2 = avx2
+        self.fma = fma
+        self.f16c = f16c
+    }
+}

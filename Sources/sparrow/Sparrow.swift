@@ -1,0 +1,13 @@
+import ArgumentParser
+import Runner
+
+/// The `sparrow` command: thin argument parsing over the library modules.
+@main
+struct Sparrow: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sparrow",
+        abstract: "Review code, generate patches and write tests in CI with a resident local model.",
+        version: SparrowVersion.current,
+        subcommands: []
+    )
+}
