@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Runner
 
 /// The `sparrow` command: thin argument parsing over the library modules.
@@ -8,6 +9,6 @@ struct Sparrow: ParsableCommand {
         commandName: "sparrow",
         abstract: "Review code, generate patches and write tests in CI with a resident local model.",
         version: SparrowVersion.current,
-        subcommands: []
+        subcommands: [Validate.self]
     )
 }
