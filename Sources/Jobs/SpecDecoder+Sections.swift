@@ -8,15 +8,21 @@ extension SpecDecoder {
     mutating func decodeSpec(_ root: YAMLNode, baseDirectory: String) -> JobSpec? {
         let expectedTop = "a mapping with the keys version, model and tasks"
         guard let top = mapping(root, path: "", expected: expectedTop) else { return nil }
-        rejectUnknownKeys(top, allowed: SpecSchema.keyNames(in: .top), sectionName: "the spec")
+        // Top-level keys starting with `x-` are ignored: a place to define YAML anchors (as in Compose files).
+        var checkedTop = top
+        checkedTop.entries.removeAll { $0.key.hasPrefix("x-") }
+        rejectUnknownKeys(checkedTop, allowed: SpecSchema.keyNames(in: .top), sectionName: "the spec")
 
         var version = Self.supportedVersion
         if let node = top["version"] {
-            if let value = integer(node, path: "version", in: Int.min...Int.max) {
+            switch node.scalar.map(ScalarValue.init) {
+            case let .integer(value)? where node.scalar?.tag == nil:
                 if value != Self.supportedVersion {
                     error("version: unsupported version \(value); this Sparrow reads version \(Self.supportedVersion)", at: node.location)
                 }
                 version = value
+            default:
+                _ = integer(node, path: "version", in: Self.supportedVersion...Self.supportedVersion)
             }
         } else {
             error("the spec: missing required key \"version\" (write `version: 1` first)", at: top.location)

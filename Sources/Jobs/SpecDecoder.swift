@@ -139,9 +139,13 @@ struct SpecDecoder {
     }
 
     mutating func integer(_ node: YAMLNode, path: String, in range: ClosedRange<Int>) -> Int? {
-        let expected = range.upperBound == .max
-            ? "an integer of at least \(range.lowerBound)"
-            : "an integer from \(range.lowerBound) to \(range.upperBound)"
+        let expected = if range.lowerBound == range.upperBound {
+            "the integer \(range.lowerBound)"
+        } else if range.upperBound == .max {
+            "an integer of at least \(range.lowerBound)"
+        } else {
+            "an integer from \(range.lowerBound) to \(range.upperBound)"
+        }
         guard let value = scalar(node, path: path, expected: expected) else { return nil }
         guard case let .integer(integer) = value, range.contains(integer) else {
             error("\(path): expected \(expected), found \(value.phrase)", at: node.location)
