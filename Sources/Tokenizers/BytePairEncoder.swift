@@ -1,8 +1,9 @@
 /// Byte-level BPE: a word's bytes start as one token each, then the adjacent pair with the lowest merge rank is
 /// merged until no pair has a merge (as llama.cpp's `llm_tokenizer_bpe_session` and Hugging Face `tokenizers` do).
 struct BytePairEncoder: Sendable {
-    /// The token each byte starts as.
+    /// The token each byte starts as (`noToken` when the vocabulary has none: it never merges and is dropped).
     let byteTokens: [TokenID]
+    static let noToken: TokenID = -1
     /// (left << 32 | right) → (rank, merged token).
     private let merges: [UInt64: Merge]
 
@@ -24,7 +25,8 @@ struct BytePairEncoder: Sendable {
     /// Appends the tokens of one word to `output`.
     func encode(_ bytes: UnsafeBufferPointer<UInt8>, into output: inout [TokenID]) {
         if bytes.count == 1 {
-            output.append(byteTokens[Int(bytes[0])])
+            let token = byteTokens[Int(bytes[0])]
+            if token != Self.noToken { output.append(token) }
             return
         }
         var symbols = bytes.map { byteTokens[Int($0)] }
@@ -53,6 +55,6 @@ struct BytePairEncoder: Sendable {
                 ranks[bestIndex - 1] = merges[Self.key(symbols[bestIndex - 1], symbols[bestIndex])]?.rank ?? .max
             }
         }
-        output.append(contentsOf: symbols)
+        for symbol in symbols where symbol != Self.noToken { output.append(symbol) }
     }
 }

@@ -51,8 +51,10 @@ public struct ChatTemplate: Sendable, Hashable {
     /// The literal system text a template writes when the first message is not a system message, as in
     /// `{% if loop.first and messages[0]['role'] != 'system' %}{{ '<|im_start|>system\nTEXT<|im_end|>\n' }}`.
     static func defaultSystemPrompt(in source: String) -> String? {
-        let marker = "'<|im_start|>system\\n"
-        guard let start = source.range(of: marker) else { return nil }
+        // The template's string literal holds either an escaped `\n` or a real line break.
+        guard let start = source.range(of: "'<|im_start|>system\\n") ?? source.range(of: "'<|im_start|>system\n") else {
+            return nil
+        }
         let rest = source[start.upperBound...]
         guard let end = rest.range(of: "<|im_end|>") else { return nil }
         let text = rest[..<end.lowerBound]

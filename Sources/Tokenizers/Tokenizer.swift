@@ -56,10 +56,14 @@ public struct Tokenizer: Sendable {
                 pieces.append(ByteLevel.decode(text) ?? Array(text.utf8))
             }
         }
+        // Some vocabularies lack tokens for bytes that never occur in their training text (SmolLM2 has none for
+        // 0x04, 0xC0, 0xF5…0xFF, …). Like llama.cpp, such bytes are dropped from the encoding; a vocabulary
+        // missing printable ASCII is broken.
         var byteTokens: [TokenID] = []
         for byte in 0...255 {
-            guard let id = idsByText[String(ByteLevel.scalarForByte[byte])] else { throw .missingByteToken(UInt8(byte)) }
-            byteTokens.append(id)
+            let id = idsByText[String(ByteLevel.scalarForByte[byte])]
+            if id == nil, (0x20...0x7E).contains(byte) { throw .missingByteToken(UInt8(byte)) }
+            byteTokens.append(id ?? BytePairEncoder.noToken)
         }
         var merges: [UInt64: BytePairEncoder.Merge] = [:]
         merges.reserveCapacity(configuration.merges.count)

@@ -80,8 +80,16 @@ import Testing
         #expect(StreamingDecoder.completePrefixLength([0x80, 0x80, 0x80, 0x80]) == 4)
     }
 
+    @Test func bytesWithoutATokenAreDroppedLikeLlamaCpp() throws {
+        var tokens = (0..<256).map { String(ByteLevel.scalarForByte[$0]) }
+        tokens[4] = "<unused-4>"
+        let tokenizer = try Tokenizer(TokenizerConfiguration(tokens: tokens, merges: [], preTokenizer: .gpt2, normalization: .none))
+        #expect(tokenizer.encode("a\u{4}b") == [97, 98])
+        #expect(tokenizer.encode("\u{4}") == [])
+    }
+
     @Test func brokenVocabulariesAreRejected() {
-        #expect(throws: TokenizerError.missingByteToken(0)) {
+        #expect(throws: TokenizerError.missingByteToken(0x20)) {
             try Tokenizer(TokenizerConfiguration(tokens: ["a"], merges: [], preTokenizer: .qwen2, normalization: .none))
         }
         let bytes = (0..<256).map { String(ByteLevel.scalarForByte[$0]) }
