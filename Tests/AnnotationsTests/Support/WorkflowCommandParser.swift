@@ -7,6 +7,12 @@ struct WorkflowCommand: Equatable {
     var properties: [String: String]
     var message: String
 
+    init(name: String, properties: [String: String], message: String) {
+        self.name = name
+        self.properties = properties
+        self.message = message
+    }
+
     init?(line: String) {
         let bytes = Array(line.utf8)
         let colon = UInt8(ascii: ":")
