@@ -4,11 +4,12 @@ import Testing
 
 /// Runs the real `check-jsonschema` from the venv that Scripts/setup makes at `$SPARROW_CACHE/venv`.
 enum SchemaValidator {
+    /// A tool of the venv is missing: the message names it and the script that installs it.
     struct Missing: Error, CustomStringConvertible {
         let path: String
         var description: String {
-            "check-jsonschema not found at \(path); run Scripts/setup (it installs check-jsonschema and rfc3987 "
-                + "into $SPARROW_CACHE/venv)"
+            "\(URL(fileURLWithPath: path).lastPathComponent) not found at \(path); run Scripts/setup (it makes the venv "
+                + "$SPARROW_CACHE/venv with check-jsonschema and rfc3987)"
         }
     }
 
