@@ -1,5 +1,5 @@
 /// Writes findings as one SARIF 2.1.0 log (`sparrow.sarif`), valid against the OASIS schema and within what GitHub
-/// code scanning accepts.
+/// code scanning accepts. The log is pretty-printed unless that would pass the byte cap; then it is compact.
 ///
 /// The bytes depend only on the set of findings and the tool description: results are sorted canonically, keys
 /// are sorted, and nothing volatile is written. Locations are relative URIs under `%SRCROOT%`; columns count
@@ -61,33 +61,38 @@ public struct SARIFWriter: Sendable {
             lhs.severity != rhs.severity ? lhs.severity > rhs.severity : Finding.canonicallyPrecedes(lhs, rhs)
         }
         var kept = min(byPriority.count, max(0, limits.maxResults))
-        var text = try document(Array(byPriority.prefix(kept)), omitted: byPriority.count - kept)
+        var text = try document(Array(byPriority.prefix(kept)), omitted: byPriority.count - kept, pretty: true)
         if text.utf8.count > limits.maxBytes {
-            // The largest prefix that fits: size grows with the prefix, so bisect.
-            var fits = 0
-            var tooBig = kept
-            var best: String?
-            while tooBig - fits > 1 {
-                let middle = (fits + tooBig) / 2
-                let candidate = try document(Array(byPriority.prefix(middle)), omitted: byPriority.count - middle)
-                if candidate.utf8.count <= limits.maxBytes {
-                    fits = middle
-                    best = candidate
-                } else {
-                    tooBig = middle
+            // Indentation is about half of a pretty log (measured) and is what gzip removes best, but the cap counts it:
+            // past the cap the log is written compact, then the largest prefix that fits is kept (size grows with
+            // the prefix, so bisect).
+            text = try document(Array(byPriority.prefix(kept)), omitted: byPriority.count - kept, pretty: false)
+            if text.utf8.count > limits.maxBytes {
+                var fits = 0
+                var tooBig = kept
+                var best: String?
+                while tooBig - fits > 1 {
+                    let middle = (fits + tooBig) / 2
+                    let candidate = try document(Array(byPriority.prefix(middle)), omitted: byPriority.count - middle, pretty: false)
+                    if candidate.utf8.count <= limits.maxBytes {
+                        fits = middle
+                        best = candidate
+                    } else {
+                        tooBig = middle
+                    }
                 }
-            }
-            kept = fits
-            if let best {
-                text = best
-            } else {
-                text = try document([], omitted: byPriority.count)
+                kept = fits
+                if let best {
+                    text = best
+                } else {
+                    text = try document([], omitted: byPriority.count, pretty: false)
+                }
             }
         }
         return Output(text: text, omittedResults: byPriority.count - kept)
     }
 
-    private func document(_ findings: [Finding], omitted: Int) throws(AnnotationsError) -> String {
+    private func document(_ findings: [Finding], omitted: Int, pretty: Bool) throws(AnnotationsError) -> String {
         let ordered = findings.canonicallySorted()
         let ruleIDs = Set(ordered.map { ByteKey($0.ruleID) }).sorted()
         var ruleIndex: [ByteKey: Int] = [:]
@@ -129,6 +134,6 @@ public struct SARIFWriter: Sendable {
             automationDetails: category.map(SARIFAutomationDetails.init),
             results: results,
             properties: SARIFRunProperties(omittedResults: omitted))
-        return try JSONText.encode(SARIFLog(runs: [run]), pretty: true, format: "SARIF") + "\n"
+        return try JSONText.encode(SARIFLog(runs: [run]), pretty: pretty, format: "SARIF") + "\n"
     }
 }

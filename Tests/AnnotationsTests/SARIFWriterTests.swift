@@ -64,11 +64,21 @@ import Testing
         #expect((run["properties"] as? [String: Any])?["sparrow/omittedResults"] as? Int == 2)
     }
 
-    @Test func pastTheByteLimitTheLogShrinksToFit() throws {
+    @Test func pastTheByteLimitTheLogGoesCompactThenShrinksToFit() throws {
         var generator = SeededGenerator(seed: 5)
         let findings = try Fingerprinter.assign((0..<40).map { _ in try randomFinding(using: &generator) })
-        let full = try SARIFWriter(tool: SampleFindings.tool).write(findings)
-        let limit = full.text.utf8.count / 2
+        let pretty = try SARIFWriter(tool: SampleFindings.tool).write(findings)
+        let compact = try SARIFWriter(
+            tool: SampleFindings.tool, limits: .init(maxResults: 25_000, maxBytes: pretty.text.utf8.count - 1)
+        ).write(findings)
+        #expect(compact.omittedResults == 0)
+        #expect(compact.text.utf8.count < pretty.text.utf8.count)
+        #expect(compact.text.utf8.filter { $0 == UInt8(ascii: "\n") }.count == 1, "compact: one line")
+        let prettyMessages = try decodeJSON(Decoded.SARIFLog.self, pretty.text).runs.flatMap(\.results).map { ByteString($0.message.text) }
+        let compactMessages = try decodeJSON(Decoded.SARIFLog.self, compact.text).runs.flatMap(\.results).map { ByteString($0.message.text) }
+        #expect(compactMessages == prettyMessages)
+
+        let limit = compact.text.utf8.count / 2
         let limited = try SARIFWriter(tool: SampleFindings.tool, limits: .init(maxResults: 25_000, maxBytes: limit)).write(findings)
         #expect(limited.text.utf8.count <= limit)
         #expect(limited.omittedResults > 0 && limited.omittedResults < findings.count)
@@ -77,7 +87,7 @@ import Testing
         let run = try #require(((parseJSON(limited.text) as? [String: Any])?["runs"] as? [[String: Any]])?.first)
         let levels = (run["results"] as? [[String: Any]])?.compactMap { $0["level"] as? String } ?? []
         #expect(levels.count == kept && Set(levels) == keptLevels)
-        try SchemaValidator.expectValid([limited.text], schema: FixtureFiles.sarifSchema)
+        try SchemaValidator.expectValid([compact.text, limited.text], schema: FixtureFiles.sarifSchema)
     }
 
     @Test func findingsNeedFingerprints() throws {
