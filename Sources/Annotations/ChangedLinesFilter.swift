@@ -109,3 +109,15 @@ public struct ChangedLinesFilter: Sendable {
         }
     }
 }
+
+extension Sequence<FilteredFinding> {
+    /// The findings the mode keeps, in order.
+    public var reported: [Finding] { filter(\.isReported).map(\.finding) }
+
+    /// How many findings the mode did not keep, by placement: what the journal records as skipped.
+    public var unreportedCounts: [FilteredFinding.Placement: Int] {
+        var counts: [FilteredFinding.Placement: Int] = [:]
+        for item in self where !item.isReported { counts[item.placement, default: 0] += 1 }
+        return counts
+    }
+}

@@ -40,6 +40,17 @@ import Testing
         #expect(filtered.map(\.isReported) == expected)
     }
 
+    @Test func countsWhatItDidNotReport() throws {
+        let findings = try [
+            finding("Sources/A.swift", 11), finding("Sources/A.swift", 8), finding("Sources/A.swift", 9),
+            finding("Sources/A.swift", 200), finding("Elsewhere.swift", 11),
+        ]
+        let filtered = ChangedLinesFilter(changes: changes, mode: .added).apply(findings)
+        #expect(filtered.reported == [findings[0]])
+        #expect(filtered.unreportedCounts == [.onContextLine: 2, .elsewhereInChangedFile: 1, .outsideDiff: 1])
+        #expect(ChangedLinesFilter(changes: changes, mode: .noFilter).apply(findings).unreportedCounts.isEmpty)
+    }
+
     @Test func modeNamesAreReviewdogs() {
         #expect(FilterMode.allCases.map(\.rawValue) == ["added", "diff_context", "file", "nofilter"])
     }
