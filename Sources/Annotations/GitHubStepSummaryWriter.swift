@@ -1,17 +1,21 @@
 /// Writes a Markdown summary of the findings for `$GITHUB_STEP_SUMMARY`.
 ///
 /// GitHub caps one step's summary at 1 MiB, so the table lists at most `maxRows` findings (most severe first) with
-/// messages cut to `maxMessageCharacters`, and says how many more there are; the SARIF file has them all.
+/// messages cut to `maxMessageCharacters`, stops before the text passes `maxBytes`, and says how many more there
+/// are; the SARIF file has them all.
 public struct GitHubStepSummaryWriter: Sendable {
     /// Findings listed in the table.
     public let maxRows: Int
     /// Characters of a message shown in the table.
     public let maxMessageCharacters: Int
+    /// Bytes of the whole summary.
+    public let maxBytes: Int
 
-    /// A writer; the defaults keep the summary far below GitHub's 1 MiB.
-    public init(maxRows: Int = 500, maxMessageCharacters: Int = 300) {
+    /// A writer; the defaults keep the summary below GitHub's 1 MiB (1,048,576 bytes).
+    public init(maxRows: Int = 500, maxMessageCharacters: Int = 300, maxBytes: Int = 1_000_000) {
         self.maxRows = maxRows
         self.maxMessageCharacters = maxMessageCharacters
+        self.maxBytes = maxBytes
     }
 
     /// The Markdown text, ending with a newline.
@@ -26,13 +30,19 @@ public struct GitHubStepSummaryWriter: Sendable {
             out += "| \(severity.rawValue) | \(ordered.filter { $0.severity == severity }.count) |\n"
         }
         out += "\n| severity | location | rule | message |\n| --- | --- | --- | --- |\n"
+        // Room for the closing line, whose count has at most 20 digits.
+        let budget = maxBytes - 80
+        var listed = 0
         for finding in ordered.prefix(maxRows) {
             let location = "\(finding.path):\(finding.range.startLine)"
-            out += "| \(finding.severity.rawValue) | \(Self.cell(location)) | \(Self.cell(finding.ruleID)) | "
+            let row = "| \(finding.severity.rawValue) | \(Self.cell(location)) | \(Self.cell(finding.ruleID)) | "
                 + "\(Self.cell(shortened(finding.message))) |\n"
+            if out.utf8.count + row.utf8.count > budget { break }
+            out += row
+            listed += 1
         }
-        if ordered.count > maxRows {
-            out += "\n…and \(ordered.count - maxRows) more; the SARIF file lists them all.\n"
+        if ordered.count > listed {
+            out += "\n…and \(ordered.count - listed) more; the SARIF file lists them all.\n"
         }
         return out
     }

@@ -44,6 +44,25 @@ import Testing
         #expect(warnings.dropLast().map(\.message) == (1...9).map { "w\($0)" })
     }
 
+    @Test func summaryStaysWithinItsByteBudget() throws {
+        var findings: [Finding] = []
+        for line in 1...50 {
+            findings.append(try Finding(
+                ruleID: "r", severity: .warning, message: String(repeating: "long message ", count: 50),
+                path: String(repeating: "deep/", count: 40) + "file.swift", range: SourceRange(startLine: line), taskID: "t"))
+        }
+        let unlimited = GitHubStepSummaryWriter().write(findings)
+        #expect(!unlimited.contains("more; the SARIF file"))
+        let budget = unlimited.utf8.count / 3
+        let summary = GitHubStepSummaryWriter(maxBytes: budget).write(findings)
+        #expect(summary.utf8.count <= budget)
+        let rows = summary.split(separator: "\n").filter { $0.hasPrefix("| warning | deep/") }.count
+        #expect(rows > 0 && rows < findings.count)
+        #expect(summary.hasSuffix("…and \(findings.count - rows) more; the SARIF file lists them all.\n"))
+        let capped = GitHubStepSummaryWriter(maxRows: 7).write(findings)
+        #expect(capped.hasSuffix("…and 43 more; the SARIF file lists them all.\n"))
+    }
+
     @Test func summaryCellsStayInTheirCell() {
         let cell = GitHubStepSummaryWriter.cell("a | b\nc `d` <b>x</b> \\")
         #expect(!cell.contains("\n"))
