@@ -4,7 +4,9 @@
 /// The bytes depend only on the set of findings and the tool description: results are sorted canonically, keys
 /// are sorted, and nothing volatile is written. Locations are relative URIs under `%SRCROOT%`; columns count
 /// Unicode code points (`run.columnKind`). Each result carries its fingerprint under
-/// `partialFingerprints["sparrow/v1"]` and its task id in `properties`.
+/// `partialFingerprints["sparrow/v1"]` and also under `primaryLocationLineHash`, the key GitHub code scanning
+/// matches alerts across runs with (it combines it with the path and rule; upload-sarif computes one only when it
+/// is absent, and the REST API never does). The task id goes in `properties`.
 public struct SARIFWriter: Sendable {
     /// Upper bounds on one log.
     public struct Limits: Sendable, Hashable {
@@ -116,7 +118,7 @@ public struct SARIFWriter: Sendable {
                     region: SARIFRegion(
                         startLine: finding.range.startLine, startColumn: finding.range.startColumn,
                         endLine: finding.range.endLine, endColumn: finding.range.endColumn)))],
-                partialFingerprints: [Self.fingerprintKey: finding.fingerprint],
+                partialFingerprints: [Self.fingerprintKey: finding.fingerprint, "primaryLocationLineHash": finding.fingerprint],
                 fixes: finding.fix.map { fix in
                     [SARIFFix(artifactChanges: [SARIFArtifactChange(
                         artifactLocation: SARIFArtifactLocation(uri: TextEncoding.uriReference(forPath: finding.path)),

@@ -38,8 +38,10 @@ import Testing
         for result in results {
             let index = try #require(result["ruleIndex"] as? Int)
             #expect(rules[index]["id"] as? String == result["ruleId"] as? String)
-            let fingerprint = (result["partialFingerprints"] as? [String: String])?[SARIFWriter.fingerprintKey]
+            let fingerprints = result["partialFingerprints"] as? [String: String]
+            let fingerprint = fingerprints?[SARIFWriter.fingerprintKey]
             #expect(findings.contains { $0.fingerprint == fingerprint })
+            #expect(fingerprints?["primaryLocationLineHash"] == fingerprint, "GitHub matches alerts on primaryLocationLineHash")
         }
     }
 
