@@ -67,6 +67,7 @@ let package = Package(
         .testTarget(name: "GenerationTests", dependencies: ["Generation"], swiftSettings: strictSettings),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strictSettings),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], exclude: ["Fixtures"], swiftSettings: strictSettings),
+        .testTarget(name: "AnnotationsTests", dependencies: ["Annotations", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strictSettings),
         .testTarget(name: "SparrowCLITests", dependencies: ["Runner", "Jobs", "TestSupport"], swiftSettings: strictSettings),
     ]
 )
