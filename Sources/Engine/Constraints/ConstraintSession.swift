@@ -1,0 +1,245 @@
+public import Tokenizers
+
+/// Follows one constrained answer token by token: which tokens may come next, and the answer so far.
+///
+/// How a sampler drives it, once per decoding step:
+/// ```
+/// let session = try ConstraintSession(program: program, trie: trie, maxTokens: request.maxTokens)
+/// while !session.mustEnd {
+///     let mask = session.allowedTokens()          // no allocation once the state has been seen
+///     mask.apply(to: logits)                      // disallowed logits → −∞, then temperature/top-k/top-p as usual
+///     let token = sample(logits)
+///     if session.trie.endOfGeneration.contains(token) { break }   // finish reason: .endOfText
+///     try session.advance(token)
+/// }
+/// ```
+/// The budget: at most `maxTokens` answer tokens; the end-of-generation token is not counted (the sampler may also
+/// stop without sampling it once `mustEnd`). A token is allowed only if the fewest bytes still needed to close
+/// the answer fit in the tokens left after it, so an answer can never be cut off by `maxTokens`.
+///
+/// Not thread-safe: one session per request. The `TokenMask` returned by `allowedTokens()` belongs to the session
+/// and is valid until its next call.
+public final class ConstraintSession {
+    public let program: ConstraintProgram
+    public let trie: TokenTrie
+    /// Answer tokens allowed in all.
+    public private(set) var maxTokens: Int
+    /// Answer tokens accepted so far.
+    public private(set) var generatedTokens = 0
+
+    private var matcher: ByteMatcher
+    private var state: MatcherState
+    /// Arena entries of the accepted answer; the rest are scratch of the last mask computation.
+    private var committed = 0
+    private var levels: [MatcherState]
+    private var levelMarks: [Int]
+    private let cache: MaskCache
+    private let scratch: TokenMask
+    private let endOnly: TokenMask
+    private let endSet: Set<TokenID>
+
+    /// Starts an answer. Throws when even the shortest valid answer does not fit in `maxTokens` tokens.
+    public init(program: ConstraintProgram, trie: TokenTrie, maxTokens: Int, cacheCapacity: Int = 256) throws(SchemaConstraintError) {
+        self.program = program
+        self.trie = trie
+        self.maxTokens = maxTokens
+        matcher = ByteMatcher(program: program)
+        state = matcher.initialState
+        levels = [MatcherState](repeating: state, count: trie.maximumTokenLength + 1)
+        levelMarks = [Int](repeating: 0, count: trie.maximumTokenLength + 1)
+        cache = MaskCache(capacity: cacheCapacity)
+        scratch = TokenMask(vocabularySize: trie.vocabularySize)
+        endOnly = TokenMask(vocabularySize: trie.vocabularySize)
+        for token in trie.endOfGeneration { endOnly.insert(token) }
+        endSet = Set(trie.endOfGeneration)
+        try reset(maxTokens: maxTokens)
+    }
+
+    /// Starts a new answer with the same schema, keeping the mask cache.
+    public func reset(maxTokens: Int) throws(SchemaConstraintError) {
+        matcher.arena.removeAll(keepingCapacity: true)
+        committed = 0
+        state = matcher.initialState
+        generatedTokens = 0
+        self.maxTokens = maxTokens
+        let needed = matcher.cost(state)
+        guard needed <= maxTokens else { throw .budgetTooSmall(needed: needed, maxTokens: maxTokens) }
+    }
+
+    /// Answer tokens still allowed.
+    public var remainingTokens: Int { maxTokens - generatedTokens }
+    /// Fewest bytes that close the answer from here (an upper bound on the tokens it takes).
+    public var bytesToClose: Int { matcher.cost(state) }
+    /// The answer so far is complete (end-of-generation is allowed).
+    public var canEnd: Bool { matcher.isAccepting(state) }
+    /// The answer is complete and nothing may follow: only end-of-generation is allowed.
+    public var mustEnd: Bool {
+        if case .done = state.top { return true }
+        return remainingTokens <= 0 && canEnd
+    }
+
+    /// Mask-cache statistics (hits, misses) for benchmarks.
+    public var cacheStatistics: (hits: Int, misses: Int) { (cache.hits, cache.misses) }
+
+    /// Accepts the sampled token; throws when the mask did not allow it (the state is then unchanged).
+    public func advance(_ token: TokenID) throws(SchemaConstraintError) {
+        let position = generatedTokens
+        if endSet.contains(token) {
+            guard canEnd else { throw .tokenNotAllowed(token: token, position: position) }
+            state = MatcherState(top: .done, parent: -1)
+            return
+        }
+        guard token >= 0, Int(token) < trie.vocabularySize, remainingTokens > 0 else {
+            throw .tokenNotAllowed(token: token, position: position)
+        }
+        matcher.arena.removeLast(matcher.arena.count - committed)
+        var next = state
+        let start = Int(trie.tokenStart[Int(token)])
+        let end = Int(trie.tokenStart[Int(token) + 1])
+        var accepted = start < end
+        for index in start..<end where accepted {
+            accepted = matcher.step(&next, trie.tokenBytes[index])
+        }
+        guard accepted, matcher.cost(next) <= remainingTokens - 1 else {
+            matcher.arena.removeLast(matcher.arena.count - committed)
+            throw .tokenNotAllowed(token: token, position: position)
+        }
+        state = next
+        committed = matcher.arena.count
+        generatedTokens += 1
+    }
+
+    /// Whether `token` may come next (without computing the whole mask).
+    public func allows(_ token: TokenID) -> Bool {
+        if endSet.contains(token) { return canEnd }
+        guard token >= 0, Int(token) < trie.vocabularySize, remainingTokens > 0 else { return false }
+        matcher.arena.removeLast(matcher.arena.count - committed)
+        defer { matcher.arena.removeLast(matcher.arena.count - committed) }
+        var next = state
+        let start = Int(trie.tokenStart[Int(token)])
+        let end = Int(trie.tokenStart[Int(token) + 1])
+        guard start < end else { return false }
+        for index in start..<end where !matcher.step(&next, trie.tokenBytes[index]) { return false }
+        return matcher.cost(next) <= remainingTokens - 1
+    }
+
+    /// The tokens that may come next.
+    public func allowedTokens() -> TokenMask {
+        let remaining = remainingTokens
+        if case .done = state.top { return endOnly }
+        if remaining <= 0 { return endOnly }
+        guard isCacheable else {
+            computeMask(into: scratch, budget: remaining - 1)
+            return scratch
+        }
+        let depth = stackDepth
+        let hash = stateHash(depth: depth)
+        if let entry = cache.lookup(hash: hash, depth: depth, frame: canonicalFrame) {
+            if entry.maximumCostAfter <= remaining - 1 { return entry.mask }
+        } else {
+            let mask = TokenMask(vocabularySize: trie.vocabularySize)
+            let maximum = computeMask(into: mask, budget: nil)
+            var frames: [Frame] = []
+            for index in 0..<depth { frames.append(canonicalFrame(index)) }
+            cache.insert(hash: hash, MaskCache.Entry(frames: frames, mask: mask, maximumCostAfter: maximum))
+            if maximum <= remaining - 1 { return mask }
+        }
+        computeMask(into: scratch, budget: remaining - 1)
+        return scratch
+    }
+
+    // MARK: Mask computation
+
+    /// Walks the trie from the current state; returns the largest closing cost after an allowed token.
+    @discardableResult
+    private func computeMask(into mask: TokenMask, budget: Int?) -> Int {
+        mask.removeAll()
+        if canEnd { for token in trie.endOfGeneration { mask.insert(token) } }
+        matcher.arena.removeLast(matcher.arena.count - committed)
+        levels[0] = state
+        levelMarks[0] = committed
+        var maximum = 0
+        let limit = budget ?? Int.max
+        var node = 1
+        let nodeCount = trie.nodeCount
+        while node < nodeCount {
+            let depth = Int(trie.nodeDepth[node])
+            let mark = levelMarks[depth - 1]
+            if matcher.arena.count > mark { matcher.arena.removeLast(matcher.arena.count - mark) }
+            var next = levels[depth - 1]
+            guard matcher.step(&next, trie.nodeByte[node]) else {
+                node = Int(trie.subtreeEnd[node])
+                continue
+            }
+            let first = Int(trie.terminalStart[node])
+            let last = Int(trie.terminalStart[node + 1])
+            if first < last {
+                let cost = matcher.cost(next)
+                if cost <= limit {
+                    maximum = max(maximum, cost)
+                    for index in first..<last { mask.insert(trie.terminalIDs[index]) }
+                }
+            }
+            if depth < levels.count {
+                levels[depth] = next
+                levelMarks[depth] = matcher.arena.count
+            }
+            node += 1
+        }
+        matcher.arena.removeLast(matcher.arena.count - committed)
+        return maximum
+    }
+
+    // MARK: Cache keys
+
+    /// Strings tied to a substring text have too many states to cache (and are cheap to walk: the text prunes).
+    private var isCacheable: Bool {
+        if case let .string(frame) = state.top, program.strings[Int(frame.node)].substring != nil { return false }
+        return true
+    }
+
+    private var stackDepth: Int {
+        var depth = 1
+        var parent = state.parent
+        while parent >= 0 {
+            depth += 1
+            parent = matcher.arena[Int(parent)].parent
+        }
+        return depth
+    }
+
+    /// Frame `index` of the stack (0 = top) with counts that cannot matter within one token replaced by a
+    /// representative, so states that allow the same tokens share a cache entry.
+    private func canonicalFrame(_ index: Int) -> Frame {
+        var frame = state.top
+        var parent = state.parent
+        for _ in 0..<index {
+            frame = matcher.arena[Int(parent)].frame
+            parent = matcher.arena[Int(parent)].parent
+        }
+        let reach = trie.maximumTokenLength + 1
+        switch frame {
+        case var .string(string):
+            let node = program.strings[Int(string.node)]
+            let reachBack = reach + (node.pattern?.maximumDistanceChars ?? 0)
+            if Int(string.count) >= node.minLength, node.maxLength == Int.max || node.maxLength - Int(string.count) > reachBack {
+                string.count = Int32(node.minLength)
+            }
+            return .string(string)
+        case var .array(array):
+            let node = program.arrays[Int(array.node)]
+            if Int(array.count) >= node.minItems, node.maxItems == Int.max || node.maxItems - Int(array.count) > reach {
+                array.count = Int32(node.minItems)
+            }
+            return .array(array)
+        default:
+            return frame
+        }
+    }
+
+    private func stateHash(depth: Int) -> Int {
+        var hasher = Hasher()
+        for index in 0..<depth { hasher.combine(canonicalFrame(index)) }
+        return hasher.finalize()
+    }
+}
