@@ -110,6 +110,11 @@ final class PatternAutomaton: Sendable {
         return best
     }
 
+    /// The transitions of `state` as (first scalar, last scalar, target).
+    func transitions(of state: Int32) -> [(low: UInt32, high: UInt32, target: Int32)] {
+        (Int(rangeStart[Int(state)])..<Int(rangeStart[Int(state) + 1])).map { (rangeLow[$0], rangeHigh[$0], rangeTarget[$0]) }
+    }
+
     /// Bytes of the cheapest scalar in `low...high` a constrained string can spell, nil if none.
     static func cheapestLength(_ low: UInt32, _ high: UInt32) -> Int? {
         let bands: [(UInt32, UInt32, Int)] = [

@@ -24,8 +24,15 @@ import Tokenizers
     }
 
     @Test func qwenVocabularyThousandGenerations() throws {
+        let loadStart = DispatchTime.now().uptimeNanoseconds
         let tokenizer = try ConstraintFixtures.qwenTokenizer()
         #expect(tokenizer.vocabularySize == 151_936)
+        let trieStart = DispatchTime.now().uptimeNanoseconds
+        let trie = TokenTrie(tokenizer: tokenizer)
+        let trieEnd = DispatchTime.now().uptimeNanoseconds
+        print("constraints[Qwen vocabulary]: vocabulary loaded in \(Double(trieStart - loadStart) / 1e9) s, trie of \(trie.nodeCount) nodes "
+            + "(longest token \(trie.maximumTokenLength) bytes) built in \(Double(trieEnd - trieStart) / 1e9) s")
+        #expect(trie.endOfGeneration.count == 2)
         let statistics = try run(tokenizer: tokenizer, schemas: 100, perSchema: 10, seed: 151_936)
         report("Qwen vocabulary", statistics)
     }

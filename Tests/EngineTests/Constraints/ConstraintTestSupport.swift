@@ -98,22 +98,29 @@ struct GGUFVocabularyReader {
     var eosID: UInt32?
 
     init(data: Data) throws {
+        let bytes = [UInt8](data)
         var cursor = 0
-        func take(_ count: Int) throws -> Data {
-            guard count >= 0, cursor + count <= data.count else { throw Malformed(description: "GGUF truncated at byte \(cursor)") }
-            defer { cursor += count }
-            return data.subdata(in: (data.startIndex + cursor)..<(data.startIndex + cursor + count))
+        func need(_ count: Int) throws {
+            guard count >= 0, cursor + count <= bytes.count else { throw Malformed(description: "GGUF truncated at byte \(cursor)") }
         }
         func integer<T: FixedWidthInteger>(_: T.Type) throws -> T {
-            let bytes = try take(MemoryLayout<T>.size)
+            let size = MemoryLayout<T>.size
+            try need(size)
             var value: T = 0
-            for (index, byte) in bytes.enumerated() { value |= T(byte) << (8 * index) }
+            for index in 0..<size { value |= T(truncatingIfNeeded: bytes[cursor + index]) << (8 * index) }
+            cursor += size
             return value
         }
         func string() throws -> String {
             let length = try integer(UInt64.self)
             guard length < 1 << 30 else { throw Malformed(description: "string length \(length) at byte \(cursor)") }
-            return String(decoding: try take(Int(length)), as: UTF8.self)
+            try need(Int(length))
+            defer { cursor += Int(length) }
+            return String(decoding: bytes[cursor..<(cursor + Int(length))], as: UTF8.self)
+        }
+        func take(_ count: Int) throws {
+            try need(count)
+            cursor += count
         }
         let sizes: [UInt32: Int] = [0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8]
         guard try integer(UInt32.self) == 0x4655_4747 else { throw Malformed(description: "not a GGUF file (magic)") }
@@ -140,9 +147,9 @@ struct GGUFVocabularyReader {
         }
         func skip(type: UInt32) throws {
             if let size = sizes[type] {
-                _ = try take(size)
+                try take(size)
             } else if type == 8 {
-                _ = try string()
+                try take(Int(try integer(UInt64.self)))
             } else if type == 9 {
                 let elementType = try integer(UInt32.self)
                 let count = try integer(UInt64.self)
