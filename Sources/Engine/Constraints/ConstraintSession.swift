@@ -37,6 +37,8 @@ public final class ConstraintSession {
     private let scratch: TokenMask
     private let endOnly: TokenMask
     private let endSet: Set<TokenID>
+    /// Use the plain-string shortcut (tests turn it off to compare against the full trie walk).
+    var usesPlainStringShortcut = true
 
     /// Starts an answer. Throws when even the shortest valid answer does not fit in `maxTokens` tokens.
     public init(program: ConstraintProgram, trie: TokenTrie, maxTokens: Int, cacheCapacity: Int = 256) throws(SchemaConstraintError) {
@@ -78,8 +80,24 @@ public final class ConstraintSession {
         return remainingTokens <= 0 && canEnd
     }
 
-    /// Mask-cache statistics (hits, misses) for benchmarks.
-    public var cacheStatistics: (hits: Int, misses: Int) { (cache.hits, cache.misses) }
+    /// How `allowedTokens()` answered so far (for benchmarks and tuning; kept across `reset`).
+    public struct MaskStatistics: Sendable, Hashable {
+        /// Served from the mask cache.
+        public var cached = 0
+        /// Computed and cached (first visit of a state).
+        public var computed = 0
+        /// Computed for the budget alone (the cached mask allowed a token that would leave too little room).
+        public var budgetLimited = 0
+        /// Computed for a state that is not cached (inside a substring-constrained string).
+        public var uncached = 0
+        /// Answered without a walk (complete answer or no budget left).
+        public var trivial = 0
+
+        public init() {}
+    }
+
+    /// How `allowedTokens()` answered so far.
+    public private(set) var statistics = MaskStatistics()
 
     /// Accepts the sampled token; throws when the mask did not allow it (the state is then unchanged).
     public func advance(_ token: TokenID) throws(SchemaConstraintError) {
@@ -126,17 +144,28 @@ public final class ConstraintSession {
     /// The tokens that may come next.
     public func allowedTokens() -> TokenMask {
         let remaining = remainingTokens
-        if case .done = state.top { return endOnly }
-        if remaining <= 0 { return endOnly }
+        if case .done = state.top {
+            statistics.trivial += 1
+            return endOnly
+        }
+        if remaining <= 0 {
+            statistics.trivial += 1
+            return endOnly
+        }
         guard isCacheable else {
+            statistics.uncached += 1
             computeMask(into: scratch, budget: remaining - 1)
             return scratch
         }
         let depth = stackDepth
         let hash = stateHash(depth: depth)
         if let entry = cache.lookup(hash: hash, depth: depth, frame: canonicalFrame) {
-            if entry.maximumCostAfter <= remaining - 1 { return entry.mask }
+            if entry.maximumCostAfter <= remaining - 1 {
+                statistics.cached += 1
+                return entry.mask
+            }
         } else {
+            statistics.computed += 1
             let mask = TokenMask(vocabularySize: trie.vocabularySize)
             let maximum = computeMask(into: mask, budget: nil)
             var frames: [Frame] = []
@@ -144,40 +173,68 @@ public final class ConstraintSession {
             cache.insert(hash: hash, MaskCache.Entry(frames: frames, mask: mask, maximumCostAfter: maximum))
             if maximum <= remaining - 1 { return mask }
         }
+        statistics.budgetLimited += 1
         computeMask(into: scratch, budget: remaining - 1)
         return scratch
     }
 
     // MARK: Mask computation
 
-    /// Walks the trie from the current state; returns the largest closing cost after an allowed token.
+    /// Computes the allowed tokens from the current state; returns the largest closing cost after an allowed token.
+    /// `budget`: the most closing bytes a token may leave (nil: no limit).
     @discardableResult
     private func computeMask(into mask: TokenMask, budget: Int?) -> Int {
         mask.removeAll()
-        if canEnd { for token in trie.endOfGeneration { mask.insert(token) } }
         matcher.arena.removeLast(matcher.arena.count - committed)
+        let limit = budget ?? Int.max
+        var maximum = 0
+        if usesPlainStringShortcut, case let .string(frame) = state.top, frame.phase == .content, frame.pending == 0 {
+            let node = program.strings[Int(frame.node)]
+            if node.pattern == nil, node.substring == nil {
+                // Plain string content: plain-content tokens are allowed by scalar count alone; walk the rest.
+                let count = Int(frame.count)
+                let parentCost = state.parent >= 0 ? matcher.arena[Int(state.parent)].closingCost : 0
+                let largest = trie.plainContentUpTo.count - 1
+                let upper = node.maxLength == Int.max ? largest : min(largest, node.maxLength - count)
+                var lower = 1
+                if limit != Int.max {
+                    lower = 1 + parentCost > limit ? Int.max : max(1, node.minLength - count - (limit - 1 - parentCost))
+                }
+                if lower <= upper {
+                    mask.assign(trie.plainContentUpTo[upper], minus: trie.plainContentUpTo[lower - 1])
+                    maximum = max(0, node.minLength - count - lower) + 1 + parentCost
+                }
+                return max(maximum, walk(trie.stringSpecial, into: mask, limit: limit))
+            }
+        }
+        if canEnd { for token in trie.endOfGeneration { mask.insert(token) } }
+        return walk(trie.all, into: mask, limit: limit)
+    }
+
+    /// Adds the tokens of `tokens` whose bytes the matcher accepts from the current state and that leave at most
+    /// `limit` closing bytes; returns the largest closing cost among them.
+    private func walk(_ tokens: ByteTrie, into mask: TokenMask, limit: Int) -> Int {
         levels[0] = state
         levelMarks[0] = committed
         var maximum = 0
-        let limit = budget ?? Int.max
         var node = 1
-        let nodeCount = trie.nodeCount
+        let nodeCount = tokens.nodeCount
         while node < nodeCount {
-            let depth = Int(trie.nodeDepth[node])
+            let depth = Int(tokens.nodeDepth[node])
             let mark = levelMarks[depth - 1]
             if matcher.arena.count > mark { matcher.arena.removeLast(matcher.arena.count - mark) }
             var next = levels[depth - 1]
-            guard matcher.step(&next, trie.nodeByte[node]) else {
-                node = Int(trie.subtreeEnd[node])
+            guard matcher.step(&next, tokens.nodeByte[node]) else {
+                node = Int(tokens.subtreeEnd[node])
                 continue
             }
-            let first = Int(trie.terminalStart[node])
-            let last = Int(trie.terminalStart[node + 1])
+            let first = Int(tokens.terminalStart[node])
+            let last = Int(tokens.terminalStart[node + 1])
             if first < last {
                 let cost = matcher.cost(next)
                 if cost <= limit {
                     maximum = max(maximum, cost)
-                    for index in first..<last { mask.insert(trie.terminalIDs[index]) }
+                    for index in first..<last { mask.insert(tokens.terminalIDs[index]) }
                 }
             }
             if depth < levels.count {

@@ -49,6 +49,15 @@ public final class TokenMask {
         words[Int(token) >> 6] |= 1 << UInt64(token & 63)
     }
 
+    /// Sets the mask to `include` minus `exclude` (word arrays of the same width).
+    func assign(_ include: [UInt64], minus exclude: [UInt64]?) {
+        if let exclude {
+            for index in words.indices { words[index] = include[index] & ~exclude[index] }
+        } else {
+            for index in words.indices { words[index] = include[index] }
+        }
+    }
+
     func removeAll() {
         for index in words.indices { words[index] = 0 }
     }

@@ -1,11 +1,14 @@
 public import Tokenizers
 
-/// The vocabulary as a byte trie in preorder, built once per tokenizer and shared (immutable, `Sendable`) by
-/// every constrained request. Walking it in array order with a per-depth stack of matcher states visits each
-/// prefix once, and a rejected byte skips its whole subtree (`subtreeEnd`).
+/// The vocabulary indexed for constrained decoding, built once per tokenizer and shared (immutable, `Sendable`) by
+/// every constrained request.
 ///
-/// Tokens with no bytes (control tokens) are never allowed inside an answer; end-of-generation tokens are
-/// allowed exactly when the answer is complete.
+/// Besides the trie of all tokens, it sorts out the tokens that are plain JSON string content (printable text,
+/// complete escapes, complete UTF-8 scalars, no quote): inside a plain string their validity depends only on their
+/// scalar count, so a string state's mask is a precomputed bitmask plus a walk over the few remaining tokens.
+///
+/// Tokens with no bytes (control tokens) are never allowed inside an answer; end-of-generation tokens are allowed
+/// exactly when the answer is complete.
 public final class TokenTrie: Sendable {
     /// Number of token ids (mask width).
     public let vocabularySize: Int
@@ -13,13 +16,12 @@ public final class TokenTrie: Sendable {
     public let endOfGeneration: [TokenID]
     /// Bytes of the longest token.
     public let maximumTokenLength: Int
-    /// Trie nodes in preorder; node 0 is the root (empty prefix).
-    let nodeByte: [UInt8]
-    let nodeDepth: [UInt16]
-    let subtreeEnd: [Int32]
-    /// `terminalIDs[terminalStart[i]..<terminalStart[i + 1]]`: tokens whose bytes end at node `i`.
-    let terminalStart: [Int32]
-    let terminalIDs: [TokenID]
+    /// Every token with bytes.
+    let all: ByteTrie
+    /// Tokens that are not plain string content.
+    let stringSpecial: ByteTrie
+    /// `plainContentUpTo[k]`: mask of the plain-content tokens of at most `k` scalars (k ≥ 0).
+    let plainContentUpTo: [[UInt64]]
     /// Bytes of every token: `tokenBytes[tokenStart[id]..<tokenStart[id + 1]]` (empty for control tokens).
     let tokenStart: [Int32]
     let tokenBytes: [UInt8]
@@ -54,51 +56,75 @@ public final class TokenTrie: Sendable {
         }
         tokenStart = starts
         tokenBytes = flat
-        let order = (0..<pieces.count).filter { !pieces[$0].isEmpty && !ends.contains(TokenID($0)) }
-            .sorted { pieces[$0].lexicographicallyPrecedes(pieces[$1]) }
-        var bytes: [UInt8] = [0]
-        var depths: [UInt16] = [0]
-        var subtreeEnds: [Int32] = [0]
-        var terminalCounts: [Int32] = [0]
-        var terminals: [TokenID] = []
-        var path: [Int] = [0]  // node index per depth of the current prefix
-        var previous: [UInt8] = []
-        for id in order {
-            let piece = pieces[id]
-            var common = 0
-            while common < previous.count, common < piece.count, previous[common] == piece[common] { common += 1 }
-            while path.count > common + 1 {
-                subtreeEnds[path.removeLast()] = Int32(bytes.count)
+        let usable = (0..<pieces.count).filter { !pieces[$0].isEmpty && !ends.contains(TokenID($0)) }
+        all = ByteTrie(ids: usable, pieces: pieces)
+        var special: [Int] = []
+        var plainByCount: [[Int]] = [[]]
+        for id in usable {
+            if let count = Self.plainContentScalars(pieces[id]) {
+                while plainByCount.count <= count { plainByCount.append([]) }
+                plainByCount[count].append(id)
+            } else {
+                special.append(id)
             }
-            for depth in common..<piece.count {
-                bytes.append(piece[depth])
-                depths.append(UInt16(depth + 1))
-                subtreeEnds.append(0)
-                terminalCounts.append(0)
-                path.append(bytes.count - 1)
-            }
-            terminalCounts[path[piece.count]] += 1
-            terminals.append(TokenID(id))
-            previous = piece
         }
-        while let node = path.popLast() { subtreeEnds[node] = Int32(bytes.count) }
-        // Tokens were appended in preorder of their end node, so a prefix sum gives each node's slice.
-        var terminalStart = [Int32](repeating: 0, count: bytes.count + 1)
-        for node in 0..<bytes.count { terminalStart[node + 1] = terminalStart[node] + terminalCounts[node] }
-        nodeByte = bytes
-        nodeDepth = depths
-        subtreeEnd = subtreeEnds
-        self.terminalStart = terminalStart
-        terminalIDs = terminals
+        stringSpecial = ByteTrie(ids: special, pieces: pieces)
+        var cumulative = [UInt64](repeating: 0, count: (pieces.count + 63) / 64)
+        var upTo: [[UInt64]] = []
+        for ids in plainByCount {
+            for id in ids { cumulative[id >> 6] |= 1 << UInt64(id & 63) }
+            upTo.append(cumulative)
+        }
+        plainContentUpTo = upTo
         maximumTokenLength = pieces.map(\.count).max() ?? 0
     }
+
+    /// The scalars `bytes` add to a JSON string when read from a clean content state and leaving one (no quote, no
+    /// control byte, escapes and UTF-8 sequences complete and well-formed); nil otherwise. Must agree with
+    /// `ByteMatcher.stepString` for a string without pattern or substring text.
+    static func plainContentScalars(_ bytes: [UInt8]) -> Int? {
+        var scalars = 0
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            switch byte {
+            case 0x22, 0..<0x20:
+                return nil
+            case 0x5C:
+                guard index + 1 < bytes.count, JSONStringEncoding.unescaped(bytes[index + 1]) != nil else { return nil }
+                index += 2
+            case 0x20..<0x80:
+                index += 1
+            default:
+                let (length, low, high): (Int, UInt8, UInt8)
+                switch byte {
+                case 0xC2...0xDF: (length, low, high) = (2, 0x80, 0xBF)
+                case 0xE0: (length, low, high) = (3, 0xA0, 0xBF)
+                case 0xE1...0xEC, 0xEE...0xEF: (length, low, high) = (3, 0x80, 0xBF)
+                case 0xED: (length, low, high) = (3, 0x80, 0x9F)
+                case 0xF0: (length, low, high) = (4, 0x90, 0xBF)
+                case 0xF1...0xF3: (length, low, high) = (4, 0x80, 0xBF)
+                case 0xF4: (length, low, high) = (4, 0x80, 0x8F)
+                default: return nil
+                }
+                guard index + length <= bytes.count, bytes[index + 1] >= low, bytes[index + 1] <= high else { return nil }
+                for offset in 2..<max(2, length) where !(0x80...0xBF).contains(bytes[index + offset]) { return nil }
+                index += length
+            }
+            scalars += 1
+        }
+        return scalars
+    }
+
+    /// Number of trie nodes over all tokens (the root included).
+    public var nodeCount: Int { all.nodeCount }
+
+    /// Number of tokens that are plain string content.
+    public var plainContentTokenCount: Int { plainContentUpTo.last?.reduce(0) { $0 + $1.nonzeroBitCount } ?? 0 }
 
     /// The bytes of `token` as the matcher reads them (empty for control and end-of-generation tokens).
     public func bytes(of token: TokenID) -> ArraySlice<UInt8> {
         guard token >= 0, Int(token) < vocabularySize else { return [] }
         return tokenBytes[Int(tokenStart[Int(token)])..<Int(tokenStart[Int(token) + 1])]
     }
-
-    /// Number of trie nodes (the root included).
-    public var nodeCount: Int { nodeByte.count }
 }

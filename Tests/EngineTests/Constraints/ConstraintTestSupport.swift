@@ -238,15 +238,18 @@ struct FakeSampler {
     }
 }
 
-/// Runs one constrained generation with the fake sampler; returns the answer bytes and the tokens used.
+/// Runs one constrained generation with the fake sampler; returns the answer bytes and the tokens used, and adds
+/// the time spent in `allowedTokens()` to `maskTime`.
 func generateConstrained(
-    session: ConstraintSession, sampler: FakeSampler, generator: inout SeededGenerator
+    session: ConstraintSession, sampler: FakeSampler, generator: inout SeededGenerator, maskTime: inout Duration
 ) throws -> (bytes: [UInt8], tokens: Int, deadEnd: Bool) {
     var bytes: [UInt8] = []
     var tokens = 0
     let ends = Set(session.trie.endOfGeneration)
     while !session.mustEnd {
+        let start = ContinuousClock.now
         let mask = session.allowedTokens()
+        maskTime += ContinuousClock.now - start
         if mask.count == 0 { return (bytes, tokens, true) }
         let token = sampler.sample(mask, using: &generator)
         if ends.contains(token) { break }
