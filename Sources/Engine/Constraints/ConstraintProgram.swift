@@ -15,12 +15,16 @@ public final class ConstraintProgram: Sendable {
     let strings: [StringNode]
     let literals: [LiteralNode]
     let integers: [IntegerNode]
+    /// Automata of string nodes, kept apart so `StringNode` stays a plain value (no reference counting per byte).
+    let patterns: [PatternAutomaton]
+    let substrings: [SuffixAutomaton]
     /// The node the whole answer is a value of.
     let root: Int32
 
     init(
         nodes: [NodeKind], minCost: [Int], objects: [ObjectNode], oneOfs: [OneOfNode], arrays: [ArrayNode],
-        strings: [StringNode], literals: [LiteralNode], integers: [IntegerNode], root: Int32
+        strings: [StringNode], literals: [LiteralNode], integers: [IntegerNode], patterns: [PatternAutomaton],
+        substrings: [SuffixAutomaton], root: Int32
     ) {
         self.nodes = nodes
         self.minCost = minCost
@@ -30,7 +34,21 @@ public final class ConstraintProgram: Sendable {
         self.strings = strings
         self.literals = literals
         self.integers = integers
+        self.patterns = patterns
+        self.substrings = substrings
         self.root = root
+    }
+
+    /// The pattern DFA of a string node, if it has one.
+    @inline(__always)
+    func pattern(of node: StringNode) -> PatternAutomaton? {
+        node.pattern < 0 ? nil : patterns[Int(node.pattern)]
+    }
+
+    /// The substring automaton of a string node, if it has one.
+    @inline(__always)
+    func substring(of node: StringNode) -> SuffixAutomaton? {
+        node.substring < 0 ? nil : substrings[Int(node.substring)]
     }
 
     /// Fewest bytes of a complete answer.
@@ -96,8 +114,10 @@ struct StringNode: Sendable {
     let minLength: Int
     /// `Int.max` when unbounded.
     let maxLength: Int
-    let pattern: PatternAutomaton?
-    let substring: SuffixAutomaton?
+    /// Index into the program's `patterns`, or -1.
+    let pattern: Int32
+    /// Index into the program's `substrings`, or -1.
+    let substring: Int32
 }
 
 /// A fixed set of byte strings: `enum`/`const` strings (with their quotes), `true`/`false`, `null`. No literal is

@@ -190,7 +190,7 @@ public final class ConstraintSession {
         var maximum = 0
         if usesPlainStringShortcut, case let .string(frame) = state.top, frame.phase == .content, frame.pending == 0 {
             let node = program.strings[Int(frame.node)]
-            if node.pattern == nil, node.substring == nil {
+            if node.pattern < 0, node.substring < 0 {
                 // Plain string content: plain-content tokens are allowed by scalar count alone; walk the rest.
                 let count = Int(frame.count)
                 let parentCost = state.parent >= 0 ? matcher.arena[Int(state.parent)].closingCost : 0
@@ -213,45 +213,65 @@ public final class ConstraintSession {
 
     /// Adds the tokens of `tokens` whose bytes the matcher accepts from the current state and that leave at most
     /// `limit` closing bytes; returns the largest closing cost among them.
+    ///
+    /// The hot loop works on local copies moved out of the session (matcher, level stacks, mask words), so it runs
+    /// without dynamic exclusivity checks or copy-on-write.
     private func walk(_ tokens: ByteTrie, into mask: TokenMask, limit: Int) -> Int {
+        var matcher = self.matcher
+        self.matcher.arena = []
+        var levels = self.levels
+        self.levels = []
+        var levelMarks = self.levelMarks
+        self.levelMarks = []
+        defer {
+            matcher.arena.removeLast(matcher.arena.count - committed)
+            self.matcher = matcher
+            self.levels = levels
+            self.levelMarks = levelMarks
+        }
         levels[0] = state
         levelMarks[0] = committed
-        var maximum = 0
-        var node = 1
-        let nodeCount = tokens.nodeCount
-        while node < nodeCount {
-            let depth = Int(tokens.nodeDepth[node])
-            let mark = levelMarks[depth - 1]
-            if matcher.arena.count > mark { matcher.arena.removeLast(matcher.arena.count - mark) }
-            var next = levels[depth - 1]
-            guard matcher.step(&next, tokens.nodeByte[node]) else {
-                node = Int(tokens.subtreeEnd[node])
-                continue
-            }
-            let first = Int(tokens.terminalStart[node])
-            let last = Int(tokens.terminalStart[node + 1])
-            if first < last {
-                let cost = matcher.cost(next)
-                if cost <= limit {
-                    maximum = max(maximum, cost)
-                    for index in first..<last { mask.insert(tokens.terminalIDs[index]) }
+        let depthLimit = levels.count
+        return mask.withMutableWords { words in
+            var maximum = 0
+            var node = 1
+            let nodeCount = tokens.nodeCount
+            while node < nodeCount {
+                let depth = Int(tokens.nodeDepth[node])
+                let mark = levelMarks[depth - 1]
+                if matcher.arena.count > mark { matcher.arena.removeLast(matcher.arena.count - mark) }
+                var next = levels[depth - 1]
+                guard matcher.step(&next, tokens.nodeByte[node]) else {
+                    node = Int(tokens.subtreeEnd[node])
+                    continue
                 }
+                let first = Int(tokens.terminalStart[node])
+                let last = Int(tokens.terminalStart[node + 1])
+                if first < last {
+                    let cost = matcher.cost(next)
+                    if cost <= limit {
+                        maximum = max(maximum, cost)
+                        for index in first..<last {
+                            let token = Int(tokens.terminalIDs[index])
+                            words[token >> 6] |= 1 << UInt64(token & 63)
+                        }
+                    }
+                }
+                if depth < depthLimit {
+                    levels[depth] = next
+                    levelMarks[depth] = matcher.arena.count
+                }
+                node += 1
             }
-            if depth < levels.count {
-                levels[depth] = next
-                levelMarks[depth] = matcher.arena.count
-            }
-            node += 1
+            return maximum
         }
-        matcher.arena.removeLast(matcher.arena.count - committed)
-        return maximum
     }
 
     // MARK: Cache keys
 
     /// Strings tied to a substring text have too many states to cache (and are cheap to walk: the text prunes).
     private var isCacheable: Bool {
-        if case let .string(frame) = state.top, program.strings[Int(frame.node)].substring != nil { return false }
+        if case let .string(frame) = state.top, program.strings[Int(frame.node)].substring >= 0 { return false }
         return true
     }
 
@@ -278,7 +298,7 @@ public final class ConstraintSession {
         switch frame {
         case var .string(string):
             let node = program.strings[Int(string.node)]
-            let reachBack = reach + (node.pattern?.maximumDistanceChars ?? 0)
+            let reachBack = reach + (program.pattern(of: node)?.maximumDistanceChars ?? 0)
             if Int(string.count) >= node.minLength, node.maxLength == Int.max || node.maxLength - Int(string.count) > reachBack {
                 string.count = Int32(node.minLength)
             }

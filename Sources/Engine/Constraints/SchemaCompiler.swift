@@ -25,7 +25,7 @@ extension ConstraintProgram {
         self.init(
             nodes: builder.nodes, minCost: builder.minCost, objects: builder.objects, oneOfs: builder.oneOfs,
             arrays: builder.arrays, strings: builder.strings, literals: builder.literals, integers: builder.integers,
-            root: root
+            patterns: builder.patterns, substrings: builder.substrings, root: root
         )
     }
 }
@@ -40,6 +40,8 @@ struct ProgramBuilder {
     var strings: [StringNode] = []
     var literals: [LiteralNode] = []
     var integers: [IntegerNode] = []
+    var patterns: [PatternAutomaton] = []
+    var substrings: [SuffixAutomaton] = []
 
     static let maximumDepth = 32
     static let maximumProperties = 64
@@ -279,7 +281,17 @@ struct ProgramBuilder {
             }
             substring = automaton
         }
-        strings.append(StringNode(minLength: minLength, maxLength: maxLength, pattern: pattern, substring: substring))
+        var patternIndex: Int32 = -1
+        var substringIndex: Int32 = -1
+        if let pattern {
+            patterns.append(pattern)
+            patternIndex = Int32(patterns.count - 1)
+        }
+        if let substring {
+            substrings.append(substring)
+            substringIndex = Int32(substrings.count - 1)
+        }
+        strings.append(StringNode(minLength: minLength, maxLength: maxLength, pattern: patternIndex, substring: substringIndex))
         return add(.string(strings.count - 1), cost: 2 + contentCost)
     }
 

@@ -20,7 +20,7 @@ extension ByteMatcher {
         if frame.pending > 0 {
             guard byte >= frame.low, byte <= frame.high else { return .rejected }
             let bits = frame.scalar << 6 | UInt32(byte & 0x3F)
-            if let substring = node.substring {
+            if let substring = program.substring(of: node) {
                 let next = substring.next(frame.automaton, byte)
                 guard next >= 0 else { return .rejected }
                 frame.automaton = next
@@ -31,7 +31,7 @@ extension ByteMatcher {
             frame.high = 0xBF
             if frame.pending == 0 {
                 guard acceptScalar(bits, &frame, node) else { return .rejected }
-            } else if let pattern = node.pattern {
+            } else if let pattern = program.pattern(of: node) {
                 let shift = 6 * UInt32(frame.pending)
                 let low = bits << shift
                 let room = node.maxLength == Int.max ? Int.max : node.maxLength - Int(frame.count) - 1
@@ -44,7 +44,7 @@ extension ByteMatcher {
         switch byte {
         case UInt8(ascii: "\""):
             guard Int(frame.count) >= node.minLength else { return .rejected }
-            if let pattern = node.pattern, !pattern.accepting[Int(frame.automaton)] { return .rejected }
+            if let pattern = program.pattern(of: node), !pattern.accepting[Int(frame.automaton)] { return .rejected }
             return .closed
         case UInt8(ascii: "\\"):
             for letter in JSONStringEncoding.escapeLetters {
@@ -68,7 +68,7 @@ extension ByteMatcher {
     /// A one-byte scalar (raw, or the value of an escape).
     @inline(__always)
     private func accept(byte: UInt8, scalar: UInt32, _ frame: inout StringFrame, _ node: StringNode) -> Bool {
-        if let substring = node.substring {
+        if let substring = program.substring(of: node) {
             let next = substring.next(frame.automaton, byte)
             guard next >= 0 else { return false }
             frame.automaton = next
@@ -80,7 +80,7 @@ extension ByteMatcher {
     @inline(__always)
     private func acceptScalar(_ scalar: UInt32, _ frame: inout StringFrame, _ node: StringNode) -> Bool {
         guard Int(frame.count) < node.maxLength else { return false }
-        if let pattern = node.pattern {
+        if let pattern = program.pattern(of: node) {
             let next = pattern.next(frame.automaton, scalar: scalar)
             guard next >= 0 else { return false }
             if node.maxLength != Int.max, pattern.distanceChars[Int(next)] > node.maxLength - Int(frame.count) - 1 { return false }
@@ -108,11 +108,11 @@ extension ByteMatcher {
         }
         guard Int(frame.count) < node.maxLength else { return false }
         var automaton = frame.automaton
-        if let substring = node.substring {
+        if let substring = program.substring(of: node) {
             automaton = substring.next(frame.automaton, byte)
             guard automaton >= 0 else { return false }
         }
-        if let pattern = node.pattern {
+        if let pattern = program.pattern(of: node) {
             let shift = 6 * UInt32(pending - 1)
             let lowest = (bits << 6 | UInt32(low & 0x3F)) << shift
             let highest = (bits << 6 | UInt32(high & 0x3F)) << shift | ((1 << shift) - 1)
@@ -134,11 +134,11 @@ extension ByteMatcher {
         let room = node.maxLength == Int.max ? Int.max : node.maxLength - count - 1
         switch frame.phase {
         case .start:
-            if let pattern = node.pattern { return 2 + pattern.distanceBytes[0] }
-            if let substring = node.substring, node.minLength > 0 { return 2 + (substring.cheapestFirstCharBytes ?? 1) }
+            if let pattern = program.pattern(of: node) { return 2 + pattern.distanceBytes[0] }
+            if let substring = program.substring(of: node), node.minLength > 0 { return 2 + (substring.cheapestFirstCharBytes ?? 1) }
             return 2 + node.minLength
         case .escape:
-            if let pattern = node.pattern {
+            if let pattern = program.pattern(of: node) {
                 var best = Int.max
                 for letter in JSONStringEncoding.escapeLetters {
                     guard let value = JSONStringEncoding.unescaped(letter) else { continue }
@@ -147,20 +147,20 @@ extension ByteMatcher {
                 }
                 return 2 + best
             }
-            return 2 + (node.substring != nil ? 0 : max(0, node.minLength - count - 1))
+            return 2 + (node.substring >= 0 ? 0 : max(0, node.minLength - count - 1))
         case .content:
             if frame.pending > 0 {
                 let pending = Int(frame.pending)
-                if let pattern = node.pattern {
+                if let pattern = program.pattern(of: node) {
                     let shift = 6 * UInt32(frame.pending)
                     let low = frame.scalar << shift
                     let rest = pattern.cheapestThrough(frame.automaton, low: low, high: low | ((1 << shift) - 1), maxChars: room)
                     return pending + (rest ?? 0) + 1
                 }
-                return pending + 1 + (node.substring != nil ? 0 : max(0, node.minLength - count - 1))
+                return pending + 1 + (node.substring >= 0 ? 0 : max(0, node.minLength - count - 1))
             }
-            if let pattern = node.pattern { return pattern.distanceBytes[Int(frame.automaton)] + 1 }
-            if let substring = node.substring, count < node.minLength { return (substring.cheapestFirstCharBytes ?? 1) + 1 }
+            if let pattern = program.pattern(of: node) { return pattern.distanceBytes[Int(frame.automaton)] + 1 }
+            if let substring = program.substring(of: node), count < node.minLength { return (substring.cheapestFirstCharBytes ?? 1) + 1 }
             return max(0, node.minLength - count) + 1
         }
     }

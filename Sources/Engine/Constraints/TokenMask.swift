@@ -49,6 +49,11 @@ public final class TokenMask {
         words[Int(token) >> 6] |= 1 << UInt64(token & 63)
     }
 
+    /// Runs `body` with the words as a mutable buffer (no exclusivity checks per bit in hot loops).
+    func withMutableWords<Result>(_ body: (UnsafeMutableBufferPointer<UInt64>) -> Result) -> Result {
+        words.withUnsafeMutableBufferPointer { body($0) }
+    }
+
     /// Sets the mask to `include` minus `exclude` (word arrays of the same width).
     func assign(_ include: [UInt64], minus exclude: [UInt64]?) {
         if let exclude {
