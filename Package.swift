@@ -68,7 +68,10 @@ let package = Package(
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strictSettings),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], exclude: ["Fixtures"], swiftSettings: strictSettings),
         .testTarget(name: "AnnotationsTests", dependencies: ["Annotations", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strictSettings),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Generation", "Tokenizers", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "EngineTests", dependencies: ["Engine", "Generation", "Tokenizers", "TestSupport"],
+            exclude: ["Constraints/README.md"], swiftSettings: strictSettings
+        ),
         .testTarget(name: "SparrowCLITests", dependencies: ["Runner", "Jobs", "TestSupport"], swiftSettings: strictSettings),
     ]
 )
