@@ -1,8 +1,8 @@
 internal import CLibGit2
 
 extension Repository {
-    /// Resolves any revision git understands (`HEAD~2`, `origin/main`, `v1.0`, a short or full SHA, `main^{tree}`
-    /// is refused) to the id of the commit it names, peeling annotated tags.
+    /// Resolves any revision git understands (`HEAD~2`, `origin/main`, `v1.0`, `main@{1}`, a short or full SHA)
+    /// to the id of the commit it names, peeling annotated tags.
     ///
     /// - Throws: `GitError` naming `revision` and this repository: `.notFound` for an unknown revision,
     ///   `.ambiguous` for a short SHA matching several objects, `.beyondShallowBoundary` when the repository is a

@@ -28,7 +28,8 @@ struct DiffTests {
         }
         return ReferenceFile(
             status: status, oldPath: (file.oldPath ?? file.path).bytes, newPath: (file.newPath ?? file.path).bytes,
-            isBinary: file.isBinary, lines: lines
+            isBinary: file.isBinary, lines: lines,
+            hunkRanges: file.hunks.map { [$0.oldStart, $0.oldCount, $0.newStart, $0.newCount] }
         )
     }
 
@@ -46,6 +47,7 @@ struct DiffTests {
             #expect(actual.oldPath == expected.oldPath, "\(name): old path")
             #expect(actual.isBinary == expected.isBinary, "\(name): binary")
             #expect(actual.lines.count == expected.lines.count, "\(name): line count")
+            #expect(actual.hunkRanges == expected.hunkRanges, "\(name): hunk ranges")
             for (index, pair) in zip(actual.lines, expected.lines).enumerated() where pair.0 != pair.1 {
                 Issue.record("\(name) line \(index): Sparrow \(pair.0), git \(pair.1)")
                 break

@@ -10,6 +10,8 @@ struct ReferenceFile: Equatable, CustomStringConvertible {
     var newPath: [UInt8]
     var isBinary: Bool
     var lines: [ReferenceLine]
+    /// Each hunk's old start, old count, new start and new count, from its `@@` header.
+    var hunkRanges: [[Int]] = []
 
     var description: String {
         "\(status) \(String(decoding: oldPath, as: UTF8.self)) -> \(String(decoding: newPath, as: UTF8.self))"
@@ -55,21 +57,23 @@ enum GitCLIDiff {
     }
 
     /// Splits `git diff -U<n>` output into per-file sections and reads each one's lines and binary marker.
-    static func parsePatch(_ data: Data) -> [(isBinary: Bool, lines: [ReferenceLine])] {
-        var sections: [(isBinary: Bool, lines: [ReferenceLine])] = []
+    static func parsePatch(_ data: Data) -> [(isBinary: Bool, lines: [ReferenceLine], hunks: [[Int]])] {
+        var sections: [(isBinary: Bool, lines: [ReferenceLine], hunks: [[Int]])] = []
         var inHunks = false
         var oldNumber = 0, newNumber = 0
         for raw in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             let line = Array(raw)
             if line.starts(with: Array("diff --git ".utf8)) {
-                sections.append((false, []))
+                sections.append((false, [], []))
                 inHunks = false
                 continue
             }
             guard !sections.isEmpty else { continue }
             if line.starts(with: Array("@@ ".utf8)) {
                 inHunks = true
-                (oldNumber, newNumber) = hunkStarts(line)
+                let range = hunkRange(line)
+                sections[sections.count - 1].hunks.append(range)
+                (oldNumber, newNumber) = (range[0], range[2])
                 continue
             }
             if !inHunks {
@@ -104,14 +108,15 @@ enum GitCLIDiff {
         return sections
     }
 
-    /// The old and new start lines of a `@@ -a[,b] +c[,d] @@` header.
-    static func hunkStarts(_ header: [UInt8]) -> (Int, Int) {
+    /// `[oldStart, oldCount, newStart, newCount]` of a `@@ -a[,b] +c[,d] @@` header (a missing count is 1).
+    static func hunkRange(_ header: [UInt8]) -> [Int] {
         let words = String(decoding: header, as: UTF8.self).split(separator: " ")
-        func start(_ word: Substring) -> Int {
-            Int(word.dropFirst().split(separator: ",").first ?? "") ?? 0
+        func range(_ word: Substring) -> [Int] {
+            let parts = word.dropFirst().split(separator: ",").map { Int($0) ?? -1 }
+            return [parts.first ?? -1, parts.count > 1 ? parts[1] : 1]
         }
-        guard words.count >= 3 else { return (0, 0) }
-        return (start(words[1]), start(words[2]))
+        guard words.count >= 3 else { return [-1, -1, -1, -1] }
+        return range(words[1]) + range(words[2])
     }
 
     /// The git CLI's view of `base..head` with `context` lines, using git's defaults (no configuration).
@@ -128,7 +133,7 @@ enum GitCLIDiff {
         return zip(entries, sections).map { entry, section in
             ReferenceFile(
                 status: entry.0, oldPath: entry.1, newPath: entry.2, isBinary: section.isBinary,
-                lines: section.lines
+                lines: section.lines, hunkRanges: section.hunks
             )
         }
     }

@@ -53,6 +53,17 @@ struct RepositoryTests {
         defer { work.remove() }
         let repository = try Repository(at: work.url)
         for id in ids { #expect(try repository.resolve(String(id.prefix(7))).hex == id) }
+
+        // 1,500 blobs make two objects sharing their first 4 hex digits all but certain (and the contents are
+        // fixed, so the same pair every run).
+        try work.commit((0..<1500).map { .file("many/\($0).txt", "content \($0)\n") })
+        let objects = try work.gitText(["rev-list", "--objects", "--all"]).split(separator: "\n")
+            .compactMap { $0.split(separator: " ").first.map { String($0.prefix(4)) } }
+        var seen = Set<String>()
+        let shared = try #require(objects.first { !seen.insert($0).inserted })
+        #expect(try work.revParse(shared) == nil, "git finds '\(shared)' ambiguous too")
+        let error = try #require(throws: GitError.self) { try repository.resolve(shared) }
+        #expect(error.kind == .ambiguous && error.description.contains("'\(shared)'"), "\(error)")
     }
 
     @Test("commit metadata equals git log's")
