@@ -15,8 +15,10 @@ extension Repository {
     /// headers) to the tree of the commit `revision` names, entirely in memory, and writes the resulting tree.
     /// The work tree, index, HEAD and references are not touched.
     ///
-    /// Hunks must match exactly (no fuzz, no whitespace leniency), as `git apply` without options requires;
-    /// libgit2 does look for a hunk's context at other lines when the line numbers are off.
+    /// Hunks must match exactly (no fuzz, no whitespace leniency) and at the lines their headers name: unlike
+    /// `git apply`, libgit2 1.5 does not look for a hunk's context at an offset. Patches made from the same
+    /// commit (what Sparrow itself produces) always qualify. Submodule entries are applied from their
+    /// `Subproject commit` lines. An added or deleted empty file is accepted (see `PatchText`).
     ///
     /// - Returns: the id of the patched tree (already in the object database).
     /// - Throws: `GitError` of kind `.patchFailed` when the text is not a git patch or a hunk does not apply;

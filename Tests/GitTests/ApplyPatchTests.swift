@@ -89,4 +89,34 @@ struct ApplyPatchTests {
         }
         #expect(garbage.kind == .patchFailed && garbage.message.contains("diff --git"), "\(garbage)")
     }
+
+    @Test("empty files added and deleted, last in the patch too (libgit2 1.5 parser workaround)")
+    func emptyFiles() throws {
+        let work = try GitRepository()
+        defer { work.remove() }
+        let base = try work.commit([.file("a.txt", "a\n"), .file("empty.txt", "")])
+        let head = try work.commit([.file("a.txt", "b\n"), .file("b-empty.txt", ""), .file("z-empty.txt", "")])
+        let patch = try work.git(["diff", base, head])
+        #expect(String(decoding: patch, as: UTF8.self).hasSuffix("index 0000000..e69de29\n"), "an empty file ends it")
+        let tree = try Repository(at: work.url).applyPatch(patch, to: base)
+        #expect(tree.hex == (try work.revParse(head + "^{tree}")))
+    }
+
+    @Test("a hunk whose lines moved is refused at its stated place (libgit2 1.5 does not search for offsets)")
+    func movedContext() throws {
+        let work = try GitRepository()
+        defer { work.remove() }
+        let lines = (1...30).map { "line \($0)" }
+        let base = try work.commit([.file("f.txt", lines.joined(separator: "\n") + "\n")])
+        var edited = lines
+        edited[20] = "edited 21"
+        let head = try work.commit([.file("f.txt", edited.joined(separator: "\n") + "\n")])
+        let shifted = try work.commit(
+            [.file("f.txt", (["new 1", "new 2", "new 3"] + lines).joined(separator: "\n") + "\n")],
+            branch: "shifted", parents: [base]
+        )
+        let patch = try work.git(["diff", base, head])
+        let error = try #require(throws: GitError.self) { try Repository(at: work.url).applyPatch(patch, to: shifted) }
+        #expect(error.patchFailure == PatchFailure(path: "f.txt", hunk: 1, hunkHeader: "@@ -18,7 +18,7 @@ line 17"))
+    }
 }

@@ -134,4 +134,19 @@ struct DiffTests {
         #expect(diff.files.count == SampleRepository.baseEntries().count)
         #expect(diff.file("README.md")?.addedLineNumbers == [1, 2, 3, 4])
     }
+
+    @Test("path filters select the same files as git diff -- PATHSPEC")
+    func pathFilter() throws {
+        let sample = try SampleRepository.make()
+        defer { sample.repository.remove() }
+        var options = DiffOptions(contextLines: 0)
+        options.paths = ["docs", "*.sh"]
+        let ours = try Repository(at: sample.repository.url).diff(from: sample.base, to: sample.head, options: options)
+        let reference = try GitCLIDiff.reference(
+            in: sample.repository.url, base: sample.base, head: sample.head, context: 0,
+            extraArguments: ["--", "docs", "*.sh"]
+        )
+        #expect(Set(ours.files.map(\.path.description)) == ["docs/manual.txt", "script.sh", "tool.sh"])
+        Self.expectSameAsGit(ours, reference)
+    }
 }
