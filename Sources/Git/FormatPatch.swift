@@ -42,7 +42,7 @@ extension Repository {
                 git_buf_dispose(&buffer)
                 throw LibGit2.error(code, operation)
             }
-            return Data(consume(&buffer))
+            return PatchText.deletingBeforeAdding(Data(consume(&buffer)))
         }
     }
 }

@@ -37,4 +37,48 @@ enum PatchText {
         if inHeader, previousWasIndex { output.append(contentsOf: Array("\n-- \n".utf8)) }
         return output
     }
+
+    /// A patch (or patch mail) in which each file section that adds a path and is directly followed by a section
+    /// deleting the same path is moved after it.
+    ///
+    /// libgit2 prints a type change (file <-> symlink) as "new file" then "deleted file" for one path; git prints
+    /// the deletion first, and `git apply`/`git am` refuse the other order ("already exists"). Section bodies are
+    /// moved whole; a mail's trailing `--` signature stays at the end.
+    static func deletingBeforeAdding(_ text: Data) -> Data {
+        var lines = text.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { Array($0) }
+        let diffHeader = Array("diff --git ".utf8)
+        // The signature: from the last "--" line, when what follows is not patch content.
+        var end = lines.count
+        if let separator = lines.lastIndex(of: Array("--".utf8)),
+            !lines[(separator + 1)...].contains(where: { $0.starts(with: diffHeader) })
+        {
+            end = separator
+        }
+        let starts = lines[..<end].indices.filter { lines[$0].starts(with: diffHeader) }
+        guard starts.count > 1 else { return text }
+        var sections = zip(starts, starts.dropFirst() + [end]).map { Array(lines[$0..<$1]) }
+        func has(_ section: [[UInt8]], _ prefix: String) -> Bool {
+            section.prefix(4).contains { $0.starts(with: Array(prefix.utf8)) }
+        }
+        var index = 0
+        var changed = false
+        while index + 1 < sections.count {
+            if sections[index][0] == sections[index + 1][0], has(sections[index], "new file mode "),
+                has(sections[index + 1], "deleted file mode ")
+            {
+                sections.swapAt(index, index + 1)
+                changed = true
+                index += 1
+            }
+            index += 1
+        }
+        guard changed, let first = starts.first else { return text }
+        lines.replaceSubrange(first..<end, with: sections.flatMap { $0 })
+        var output = Data()
+        for (number, line) in lines.enumerated() {
+            output.append(contentsOf: line)
+            if number < lines.count - 1 { output.append(UInt8(ascii: "\n")) }
+        }
+        return output
+    }
 }

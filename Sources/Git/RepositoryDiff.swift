@@ -40,6 +40,18 @@ extension Repository {
         for index in 0..<git_diff_num_deltas(diff) {
             files.append(try fileDiff(diff, index, operation))
         }
+        // A type change (file <-> symlink) comes from libgit2 as an addition then a deletion of the same path;
+        // git prints the deletion first, and only that order applies.
+        var index = 0
+        while index + 1 < files.count {
+            if files[index].status == .added, files[index + 1].status == .deleted,
+                files[index].path == files[index + 1].path
+            {
+                files.swapAt(index, index + 1)
+                index += 1
+            }
+            index += 1
+        }
         return Diff(files: files)
     }
 

@@ -47,6 +47,12 @@ extension Repository {
                 options.checkout_strategy = GIT_CHECKOUT_FORCE.rawValue | GIT_CHECKOUT_DONT_UPDATE_INDEX.rawValue
                     | GIT_CHECKOUT_RECREATE_MISSING.rawValue
                 options.disable_filters = 1
+                // An empty baseline: the target directory starts empty, whatever HEAD holds. (With HEAD as the
+                // baseline, libgit2 skips a path whose type differs between HEAD and the commit.)
+                var baseline: OpaquePointer?
+                try LibGit2.check(git_index_new(&baseline), operation)
+                defer { git_index_free(baseline) }
+                options.baseline_index = baseline
                 let code = directory.path.withCString { path in
                     options.target_directory = path
                     return git_checkout_tree(repo, commit, &options)

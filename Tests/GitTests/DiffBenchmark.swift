@@ -40,8 +40,8 @@ struct DiffBenchmark {
         for (pair, ours) in zip(pairs, diffs) {
             let reference = try GitCLIDiff.reference(in: url, base: pair.0, head: pair.1, context: 3)
             let mine = ours.files.map(DiffTests.converted)
-            let byPath = Dictionary(mine.map { ($0.newPath, $0) }, uniquingKeysWith: { a, _ in a })
-            if mine.count != reference.count || reference.contains(where: { byPath[$0.newPath] != $0 }) {
+            let byKey = Dictionary(mine.map { (DiffTests.key($0), $0) }, uniquingKeysWith: { a, _ in a })
+            if mine.count != reference.count || reference.contains(where: { byKey[DiffTests.key($0)] != $0 }) {
                 mismatches += 1
             }
         }

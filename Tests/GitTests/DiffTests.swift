@@ -33,13 +33,16 @@ struct DiffTests {
         )
     }
 
-    /// Compares file by file (keyed by new path) so a mismatch names the file.
+    /// The key a file is compared under: its new path and status (a type change gives two files, one path).
+    static func key(_ file: ReferenceFile) -> [UInt8] { file.newPath + [0] + Array(String(file.status).utf8) }
+
+    /// Compares file by file so a mismatch names the file.
     static func expectSameAsGit(_ ours: Diff, _ reference: [ReferenceFile]) {
-        let mine = Dictionary(ours.files.map { (converted($0).newPath, converted($0)) }, uniquingKeysWith: { a, _ in a })
+        let mine = Dictionary(ours.files.map { (key(converted($0)), converted($0)) }, uniquingKeysWith: { a, _ in a })
         #expect(ours.files.count == reference.count, "file count: ours \(ours.files.count), git \(reference.count)")
         for expected in reference {
             let name = String(decoding: expected.newPath, as: UTF8.self)
-            guard let actual = mine[expected.newPath] else {
+            guard let actual = mine[key(expected)] else {
                 Issue.record("git reports \(expected) but Sparrow has no file \(name)")
                 continue
             }
@@ -98,6 +101,8 @@ struct DiffTests {
         #expect(latin1.path.string == nil, "the path is not UTF-8")
         #expect(latin1.addedLineNumbers == [2])
 
+        // A file that became a symlink is a deletion and an addition, as git diff prints it.
+        #expect(diff.files.filter { $0.path == "becomes-link" }.map(\.status) == [.deleted, .added])
         #expect(diff.file("deleted.txt")?.status == .deleted)
         #expect(diff.file("deleted.txt")?.newPath == nil)
     }

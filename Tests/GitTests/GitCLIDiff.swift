@@ -48,6 +48,11 @@ enum GitCLIDiff {
             if status == "R" || status == "C" {
                 entries.append((status, fields[index + 1], fields[index + 2]))
                 index += 3
+            } else if status == "T" {
+                // A type change (file <-> symlink) is printed as a deletion then an addition.
+                entries.append(("D", fields[index + 1], fields[index + 1]))
+                entries.append(("A", fields[index + 1], fields[index + 1]))
+                index += 2
             } else {
                 entries.append((status, fields[index + 1], fields[index + 1]))
                 index += 2

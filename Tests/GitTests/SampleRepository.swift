@@ -3,7 +3,7 @@ import TestSupport
 
 /// A two-commit repository with every case the diff has to get right: renames (exact and edited), binary files,
 /// CRLF lines, empty files, a non-UTF-8 path and content, mode changes, a symlink, submodule entries, a missing
-/// final newline, an indent-heuristic case and a large file.
+/// final newline, a file that becomes a symlink, an indent-heuristic case and a large file.
 struct SampleRepository {
     let repository: GitRepository
     let base: String
@@ -60,6 +60,7 @@ struct SampleRepository {
             .file("no-newline.txt", "first\nlast without newline"),
             .file("functions.swift", functionsBefore),
             .symlink("current", to: "docs/guide.txt"),
+            .file("becomes-link", "a regular file first\n"),
             .submodule("vendor/lib", commit: String(repeating: "1", count: 40)),
             GitRepositoryEntry(path: latin1Path, content: Data([0x6E, 0x61, 0xEF, 0x76, 0x65, 0x0A, 0x62, 0x0A])),
         ]
@@ -83,6 +84,7 @@ struct SampleRepository {
             .file("no-newline.txt", "first\nlast without newline\nnow with one\n"),
             .file("functions.swift", functionsAfter),
             .symlink("current", to: "docs/manual.txt"),
+            .symlink("becomes-link", to: "README.md"),
             .submodule("vendor/lib", commit: String(repeating: "2", count: 40)),
             .submodule("vendor/new", commit: String(repeating: "3", count: 40)),
             GitRepositoryEntry(
