@@ -66,7 +66,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["GGUF"], path: "Sources/TestSupport", swiftSettings: strictSettings),
         .testTarget(name: "GenerationTests", dependencies: ["Generation"], swiftSettings: strictSettings),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strictSettings),
-        .testTarget(name: "GitTests", dependencies: ["Git", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "GitTests", dependencies: ["Git", "TestSupport"], exclude: ["README.md"], swiftSettings: strictSettings),
         .testTarget(name: "SparrowCLITests", dependencies: ["Runner", "TestSupport"], swiftSettings: strictSettings),
     ]
 )

@@ -9,6 +9,10 @@ public struct GitError: Error, Sendable, Hashable, CustomStringConvertible {
     public enum Kind: Sendable, Hashable {
         /// The path is not a git repository (nor, when searching was asked for, inside one).
         case notARepository
+        /// The repository belongs to another user and is not listed in git's `safe.directory` setting, so
+        /// libgit2 (like git since 2.35.2) refuses to open it. Common in CI containers whose checkout was made by
+        /// another uid.
+        case untrustedOwner
         /// A revision, object, reference or path does not exist.
         case notFound
         /// A short SHA or name matches more than one object.

@@ -34,11 +34,21 @@ public final class Repository: @unchecked Sendable {
         var opened: OpaquePointer?
         let flags = searchParents ? 0 : GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue
         let code = git_repository_open_ext(&opened, url.path, flags, nil)
+        let message = LibGit2.lastMessage()
+        if code == GIT_EOWNER.rawValue || (code < 0 && message.contains("safe.directory")) {
+            // libgit2 1.5.1 reports this case with the message of its failed safe.directory lookup.
+            throw GitError(
+                kind: .untrustedOwner, operation: operation,
+                message: "the repository is owned by another user and is not listed in safe.directory;"
+                    + " if it is trusted, run `git config --global --add safe.directory \(url.path)`",
+                code: code
+            )
+        }
         if code == GIT_ENOTFOUND.rawValue {
             throw GitError(
                 kind: .notARepository, operation: operation,
                 message: "not a git repository (expected a work tree with .git, or a bare repository): "
-                    + LibGit2.lastMessage(),
+                    + message,
                 code: code
             )
         }

@@ -87,4 +87,15 @@ struct BadInputTests {
         }
         #expect(big.kind == .tooLarge && big.message.contains("1000000"), "\(big)")
     }
+
+    @Test("a repository owned by another user names safe.directory", .enabled(if: getuid() == 0, "needs root to chown"))
+    func untrustedOwner() throws {
+        let work = try GitRepository()
+        defer { work.remove() }
+        try work.commit([.file("a.txt", "a\n")])
+        #expect(chown(work.url.path, 65534, 65534) == 0)
+        let error = try #require(throws: GitError.self) { try Repository(at: work.url) }
+        #expect(error.kind == .untrustedOwner, "\(error)")
+        #expect(error.message.contains("safe.directory") && error.description.contains(work.url.path), "\(error)")
+    }
 }
