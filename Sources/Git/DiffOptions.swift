@@ -3,8 +3,9 @@
 /// - 3 context lines, hunks merged only when they touch (`--inter-hunk-context=0`);
 /// - the indent heuristic on (git's `diff.indentHeuristic`, default true since git 2.14);
 /// - rename detection on (`diff.renames`, default true since git 2.9) at git's threshold of 50 % similarity
-///   (`-M50%`), with at most 1,000 candidates (`diff.renameLimit`, default 1000); copies not detected; rewrites
-///   not broken (no `-B`); similarity measured on all bytes, whitespace included;
+///   (`-M50%`); libgit2's `rename_limit` at 1,000, git's `diff.renameLimit` default (libgit2 counts candidates
+///   per file where git counts sources × destinations); copies not detected; rewrites not broken (no `-B`);
+///   similarity measured on all bytes, whitespace included (`GIT_DIFF_FIND_DONT_IGNORE_WHITESPACE`);
 /// - files above 512 MiB treated as binary (`core.bigFileThreshold`).
 ///
 /// libgit2 estimates similarity with its own sampled hash signature rather than git's line-chunk counting, so a
