@@ -2,23 +2,17 @@ internal import Foundation
 internal import CLibGit2
 
 extension Repository {
-    /// The diff from `base` to `head`, each any revision (`HEAD~1`, a SHA, a tag...). A nil `base` diffs
-    /// `head` against the empty tree (every file added), as for a root commit.
+    /// The diff from `base` to `head`, each any revision naming a commit (`HEAD~1`, a SHA, a tag...) or a tree
+    /// (a tree id, e.g. one `writeTree(from:base:)` or `applyPatch(_:to:)` returned, or `HEAD^{tree}`). A nil
+    /// `base` diffs `head` against the empty tree (every file added), as for a root commit.
     ///
     /// - Throws: `GitError` naming the revision that does not resolve, or the pair when diffing fails.
     public func diff(from base: String?, to head: String, options: DiffOptions = DiffOptions()) throws -> Diff {
         try withHandle { repo in
             let operation = "diff \(base ?? "(empty tree)")..\(head) in \(displayPath)"
-            let headCommit = try lookupCommit(repo, head)
-            defer { git_commit_free(headCommit) }
-            let headTree = try commitTree(headCommit, operation)
+            let headTree = try lookupTree(repo, revision: head)
             defer { git_tree_free(headTree) }
-            var baseTree: OpaquePointer?
-            if let base {
-                let baseCommit = try lookupCommit(repo, base)
-                defer { git_commit_free(baseCommit) }
-                baseTree = try commitTree(baseCommit, operation)
-            }
+            let baseTree = try base.map { try lookupTree(repo, revision: $0) }
             defer { if let baseTree { git_tree_free(baseTree) } }
             return try Self.diffTrees(repo, baseTree, headTree, options, operation)
         }

@@ -20,15 +20,7 @@ extension Repository {
         let operation = "resolve revision '\(revision)' in \(displayPath)"
         var object: OpaquePointer?
         let code = git_revparse_single(&object, repo, revision)
-        if code < 0 {
-            var error = LibGit2.error(code, operation)
-            if isShallow, error.kind == .notFound || error.kind == .corruptObject {
-                error.kind = .beyondShallowBoundary
-                error.message += " (the repository is a shallow clone: this commit lies beyond its depth;"
-                    + " fetch more history, e.g. `git fetch --unshallow` or a larger `fetch-depth`)"
-            }
-            throw error
-        }
+        if code < 0 { throw revisionError(code, operation) }
         guard let object else { throw GitError(operation: operation, message: "libgit2 returned no object") }
         defer { git_object_free(object) }
         var peeled: OpaquePointer?
@@ -60,5 +52,36 @@ extension Repository {
         try LibGit2.check(git_tree_lookup(&tree, repo, &oid), operation())
         guard let tree else { throw GitError(operation: operation(), message: "libgit2 returned no tree") }
         return tree
+    }
+
+    /// The `git_tree*` a revision names: a commit's tree, or a tree itself (the caller frees it). Runs under the
+    /// lock.
+    func lookupTree(_ repo: OpaquePointer, revision: String) throws -> OpaquePointer {
+        let operation = "resolve revision '\(revision)' in \(displayPath)"
+        var object: OpaquePointer?
+        let code = git_revparse_single(&object, repo, revision)
+        if code < 0 { throw revisionError(code, operation) }
+        guard let object else { throw GitError(operation: operation, message: "libgit2 returned no object") }
+        defer { git_object_free(object) }
+        var tree: OpaquePointer?
+        if git_object_peel(&tree, object, GIT_OBJECT_TREE) < 0 {
+            throw GitError(
+                kind: .wrongType, operation: operation,
+                message: "expected a commit or a tree, found a \(String(cString: git_object_type2string(git_object_type(object))))"
+            )
+        }
+        guard let tree else { throw GitError(operation: operation, message: "libgit2 returned no tree") }
+        return tree
+    }
+
+    /// The error for a revision libgit2 could not parse or find, with the shallow-clone case made explicit.
+    private func revisionError(_ code: Int32, _ operation: String) -> GitError {
+        var error = LibGit2.error(code, operation)
+        if isShallow, error.kind == .notFound || error.kind == .corruptObject {
+            error.kind = .beyondShallowBoundary
+            error.message += " (the repository is a shallow clone: this commit lies beyond its depth;"
+                + " fetch more history, e.g. `git fetch --unshallow` or a larger `fetch-depth`)"
+        }
+        return error
     }
 }
