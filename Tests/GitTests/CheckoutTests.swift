@@ -16,6 +16,7 @@ struct CheckoutTests {
         let repository = try Repository(at: git.url)
 
         let checkout = try repository.checkout(sample.base)
+        defer { try? checkout.remove() }
         #expect(checkout.commitID.hex == sample.base)
         let root = checkout.directory
         #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent(".git").path))
@@ -91,6 +92,7 @@ struct CheckoutTests {
         let parent = try TemporaryDirectory(prefix: "sparrow-checkouts")
         defer { parent.remove() }
         let checkout = try repository.checkout("HEAD", under: parent.url)
+        defer { try? checkout.remove() }
         #expect(try String(contentsOf: checkout.directory.appendingPathComponent("a/b.txt"), encoding: .utf8) == "b\n")
         #expect(FileManager.default.isExecutableFile(atPath: checkout.directory.appendingPathComponent("run").path))
         try checkout.remove()
