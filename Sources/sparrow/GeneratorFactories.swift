@@ -1,0 +1,18 @@
+import Generation
+import Runner
+
+/// Builds the generator a spec asks for: the local engine for `model.path`, the remote client for `model.url`.
+enum GeneratorFactories {
+    struct Unavailable: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    @Sendable static func make(_ model: ResolvedModel) async throws -> any TextGenerating {
+        switch model.source {
+        case .file:
+            throw Unavailable(description: "the local inference engine has not landed yet (issue 5); use model.url with an OpenAI-compatible server, or --dry-run")
+        case .server:
+            throw Unavailable(description: "the OpenAI-compatible backend has not landed yet (issue 13)")
+        }
+    }
+}
