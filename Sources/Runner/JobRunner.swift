@@ -31,7 +31,8 @@ public enum JobRunner {
         for warning in loaded.warnings { reporter.message("\(warning.file):\(warning.location): warning: \(warning.message)") }
         let resolution = SpecResolution(loaded: loaded, options: options)
         let spec = loaded.spec
-        let model = try resolution.model()
+        let modelResolution = Result { () throws(RunnerError) in try resolution.model() }
+        if !options.dryRun { _ = try modelResolution.get() }
         let repositoryPath = try resolution.repositoryPath()
         let outputDirectory = URL(fileURLWithPath: resolution.outputDirectory(), isDirectory: true)
         let shard: Shard
@@ -71,6 +72,10 @@ public enum JobRunner {
         let pullRequest = ReviewPrompt.pullRequestContext(options.environment)
         let systemMessage = ReviewPrompt.systemMessage(pullRequest: pullRequest)
         if options.dryRun {
+            switch modelResolution {
+            case let .success(model): reporter.message("model: \(Self.describe(model.source)) (not loaded)")
+            case let .failure(error): reporter.message("model: cannot be resolved yet: \(error)")
+            }
             return try await DryRun.report(
                 tasks: tasks, commits: commits, errors: resolutionErrors, repository: repository,
                 spec: spec, systemMessage: systemMessage, shard: shard, outputDirectory: outputDirectory.path,
@@ -91,6 +96,7 @@ public enum JobRunner {
             guard let entry = previous[task.id] else { return true }
             return entry.status == .error
         }
+        let model = try modelResolution.get()
         var generator: (any TextGenerating)?
         if needsModel {
             reporter.message("loading \(Self.describe(model.source))")

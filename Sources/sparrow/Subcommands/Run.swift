@@ -56,7 +56,7 @@ struct Run: AsyncParsableCommand {
             let result = try await work.value
             if let commands = result.githubCommands, !commands.isEmpty { print(commands, terminator: "") }
             StandardError.write("sparrow: \(result.summary)")
-            if result.exitCode != 130 { StandardError.write("sparrow: outputs in \(result.outputDirectory)") }
+            if result.exitCode != 130, !dryRun { StandardError.write("sparrow: outputs in \(result.outputDirectory)") }
             throw ExitCode(result.exitCode)
         } catch let error as RunnerError {
             StandardError.write("sparrow: \(error)")
