@@ -66,6 +66,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["GGUF"], path: "Sources/TestSupport", swiftSettings: strictSettings),
         .testTarget(name: "GenerationTests", dependencies: ["Generation"], swiftSettings: strictSettings),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strictSettings),
+        .testTarget(name: "GGUFTests", dependencies: ["GGUF", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strictSettings),
         .testTarget(name: "SparrowCLITests", dependencies: ["Runner", "TestSupport"], swiftSettings: strictSettings),
     ]
 )

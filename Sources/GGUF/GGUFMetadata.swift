@@ -44,6 +44,9 @@ public struct GGUFMetadata: Sendable, Equatable {
     public func integer(_ key: String) throws -> Int {
         let value = try required(key)
         guard let number = value.integerValue else {
+            if case .uint64(let big) = value {
+                throw GGUFError.metadataType(key: key, expected: "an integer", found: "UINT64 \(big), too large")
+            }
             throw GGUFError.metadataType(key: key, expected: "an integer", found: value.type.name)
         }
         return number

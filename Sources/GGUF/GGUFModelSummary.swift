@@ -12,6 +12,8 @@ public struct GGUFModelSummary: Sendable, Encodable {
         case integer(Int64)
         case unsigned(UInt64)
         case number(Double)
+        /// A FLOAT32, kept apart so text shows its shortest float form (1e-05, not 9.999999747378752e-06).
+        case float(Float)
         case bool(Bool)
         case string(String)
         case list([Value])
@@ -24,6 +26,7 @@ public struct GGUFModelSummary: Sendable, Encodable {
             case .integer(let v): try container.encode(v)
             case .unsigned(let v): try container.encode(v)
             case .number(let v): try container.encode(v)
+            case .float(let v): try container.encode(Double(v))
             case .bool(let v): try container.encode(v)
             case .string(let v): try container.encode(v)
             case .list(let v): try container.encode(v)
@@ -163,7 +166,7 @@ public struct GGUFModelSummary: Sendable, Encodable {
         case .int16(let v): .integer(Int64(v))
         case .int32(let v): .integer(Int64(v))
         case .int64(let v): .integer(v)
-        case .float32(let v): .number(Double(v))
+        case .float32(let v): .float(v)
         case .float64(let v): .number(v)
         case .bool(let v): .bool(v)
         case .string(let v): .string(v)
@@ -184,6 +187,7 @@ public struct GGUFModelSummary: Sendable, Encodable {
         case .integer(let v): String(v)
         case .unsigned(let v): String(v)
         case .number(let v): String(v)
+        case .float(let v): String(v)
         case .bool(let v): String(v)
         case .string(let v): quoted(v)
         case .list(let items): "[" + items.map(render).joined(separator: ", ") + "]"

@@ -5,7 +5,8 @@ public import Foundation
 public struct GGUFWriter: Sendable {
     /// The version number written in the header (2 or 3).
     public var version: UInt32
-    /// Data alignment; written as `general.alignment` when it differs from the default 32.
+    /// Data alignment; written as `general.alignment` (first, unless set explicitly with the same value where
+    /// the caller wants it) when it differs from the default 32.
     public let alignment: Int
     private var entries: [(key: String, value: GGUFValue)] = []
     private var tensors: [(name: String, dimensions: [Int], type: GGUFTensorType, data: Data)] = []
@@ -23,8 +24,8 @@ public struct GGUFWriter: Sendable {
     /// Adds a metadata pair; keys must be unique.
     public mutating func set(_ key: String, _ value: GGUFValue) throws {
         guard !entries.contains(where: { $0.key == key }) else { throw GGUFError.invalidWrite("duplicate key '\(key)'") }
-        guard key != "general.alignment" else {
-            throw GGUFError.invalidWrite("set the alignment through init(alignment:), not as metadata")
+        if key == "general.alignment", value != .uint32(UInt32(alignment)) {
+            throw GGUFError.invalidWrite("general.alignment must be UINT32 \(alignment), the writer's alignment")
         }
         entries.append((key, value))
     }
@@ -53,7 +54,7 @@ public struct GGUFWriter: Sendable {
         out.appendLE(version)
         out.appendLE(UInt64(tensors.count))
         var pairs = entries
-        if alignment != 32 { pairs.insert(("general.alignment", .uint32(UInt32(alignment))), at: 0) }
+        if alignment != 32, !pairs.contains(where: { $0.key == "general.alignment" }) { pairs.insert(("general.alignment", .uint32(UInt32(alignment))), at: 0) }
         out.appendLE(UInt64(pairs.count))
         for (key, value) in pairs {
             out.appendString(key)
