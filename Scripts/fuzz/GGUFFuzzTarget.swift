@@ -61,8 +61,13 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         for info in file.tensors {
             let view = file.view(of: info)
             if let first = view.bytes.first, let last = view.bytes.last { checksum &+= first &+ last }
+            if let row = view.row(info.rowCount - 1), let last = row.last { checksum &+= last }
+            if info.rowCount * info.rowByteCount != info.byteCount || info.elementCount < 0 { abort() }
         }
-        _ = try? GGUFModelSummary(file).json()
+        if let summary = try? GGUFModelSummary(file) {
+            _ = summary.text()
+            _ = try? summary.json()
+        }
         withExtendedLifetime(checksum) {}
     case .failure(let error):
         casesRefused += 1

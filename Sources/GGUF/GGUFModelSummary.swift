@@ -98,7 +98,8 @@ public struct GGUFModelSummary: Sendable, Encodable {
         case tensorCountsByType = "tensor_counts_by_type", metadata, tensors
     }
 
-    /// Summarises `file`; throws when the expert keys are present but are not integers.
+    /// Summarises `file`; throws when the expert keys are present but are not integers, or when the tensors'
+    /// element counts add up past `Int.max`.
     public init(_ file: GGUFFile) throws {
         fileSize = file.fileSize
         version = file.version
@@ -106,7 +107,19 @@ public struct GGUFModelSummary: Sendable, Encodable {
         let meta = file.metadata
         architecture = meta["general.architecture"]?.stringValue
         name = meta["general.name"]?.stringValue
-        parameterCount = file.tensors.reduce(0) { $0 + $1.elementCount }
+        // Tensors may share data, so their element counts are not bounded by the file size: add with a check.
+        var parameters = 0
+        for tensor in file.tensors {
+            let (sum, overflow) = parameters.addingReportingOverflow(tensor.elementCount)
+            guard !overflow else {
+                throw GGUFError.invalidValue(
+                    what: "shape of tensor '\(tensor.name)'", offset: tensor.infoOffset,
+                    expected: "a total parameter count that fits in 63 bits", found: "an overflowing total"
+                )
+            }
+            parameters = sum
+        }
+        parameterCount = parameters
         if let architecture {
             expertCount = try meta.optionalInteger("\(architecture).expert_count")
             expertUsedCount = try meta.optionalInteger("\(architecture).expert_used_count")

@@ -153,10 +153,11 @@ struct GGUFParser {
         for dim in dims.dropFirst() where !overflow {
             (total, overflow) = total.multipliedReportingOverflow(by: dim)
         }
-        // The element count must fit too (llama.cpp checks it against INT64_MAX).
+        // The element count must fit too (llama.cpp checks it against INT64_MAX), and so must every partial
+        // product (row counts, expert slabs), even when another dimension is 0: so multiply by max(dim, 1).
         var elements = 1
         for dim in dims where !overflow {
-            (elements, overflow) = elements.multipliedReportingOverflow(by: dim)
+            (elements, overflow) = elements.multipliedReportingOverflow(by: max(dim, 1))
         }
         guard !overflow else {
             throw GGUFError.invalidValue(

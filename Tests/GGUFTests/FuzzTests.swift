@@ -22,8 +22,17 @@ struct FuzzTests {
                 let view = file.view(of: info)
                 #expect(info.absoluteOffset + info.byteCount <= bytes.count, "\(label): view beyond the file")
                 #expect(view.bytes.count == info.byteCount, "\(label)")
-                // Touch the first and last byte of every view.
+                // Touch the first and last byte of every view, and the first and last row.
                 if let first = view.bytes.first, let last = view.bytes.last { _ = first &+ last }
+                #expect(info.rowCount * info.rowByteCount == info.byteCount, "\(label): rows of \(info.name)")
+                _ = view.row(0)?.first
+                _ = view.row(info.rowCount - 1)?.last
+                _ = info.elementCount
+            }
+            // What `sparrow model info` does with a file must not trap either.
+            if let summary = try? GGUFModelSummary(file) {
+                _ = summary.text()
+                #expect((try? summary.json()) != nil, "\(label): summary JSON")
             }
             return nil
         } catch let error as GGUFError {

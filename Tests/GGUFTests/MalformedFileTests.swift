@@ -170,6 +170,18 @@ struct MalformedFileTests {
         )) { try parse(overflow) }
     }
 
+    @Test("a zero dimension does not hide an overflowing product of the others")
+    func zeroDimension() throws {
+        let hidden = oneTensor(dimensions: [0, 1 << 62, 1 << 62], typeID: 0, dataBytes: 0)
+        #expect(throws: GGUFError.invalidValue(
+            what: "shape of tensor 'w'", offset: hidden.offsets["w"] ?? -1,
+            expected: "a size that fits in 63 bits", found: "0×4611686018427387904×4611686018427387904"
+        )) { try parse(hidden) }
+        let empty = try parse(oneTensor(dimensions: [0, 3], typeID: 0, dataBytes: 0))
+        #expect(empty.tensors.first?.byteCount == 0)
+        #expect(empty.tensors.first?.rowCount == 3)
+    }
+
     @Test("a known ggml type without Sparrow kernels still reads, with its layout and no GGMLType")
     func unsupportedButKnownType() throws {
         // IQ2_XXS: 256 values in 66 bytes.
