@@ -30,6 +30,7 @@ public enum GGUFError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The writer was given something it cannot encode.
     case invalidWrite(String)
 
+    /// A one-line message naming what was expected, what was found and where (byte offset or path).
     public var description: String {
         switch self {
         case .cannotOpen(let path, let reason):
@@ -42,7 +43,8 @@ public enum GGUFError: Error, Sendable, Equatable, CustomStringConvertible {
             "unsupported GGUF version \(version) at byte \(offset): expected 2 or 3"
                 + (version == 1 ? " (version 1 is obsolete)" : "")
         case .countTooLarge(let what, let count, let offset, let limit):
-            "invalid GGUF: \(what) at byte \(offset) is \(count), but the rest of the file can hold at most \(limit)"
+            "invalid GGUF: \(what) at byte \(offset) is \(count), but the rest of the file can hold at most "
+                + "\(limit) (truncated or corrupt file)"
         case .invalidValue(let what, let offset, let expected, let found):
             "invalid GGUF: \(what) at byte \(offset): expected \(expected), found \(found)"
         case .duplicateKey(let key, let offset):

@@ -20,6 +20,8 @@ public struct GGUFModelSummary: Sendable, Encodable {
         /// A long array: its element type, length and first elements.
         case summary(elementType: String, count: Int, first: [Value])
 
+        /// Encodes scalars and lists as plain JSON values and a summary as
+        /// `{"element_type": …, "count": …, "first": […]}`.
         public func encode(to encoder: any Encoder) throws {
             var container = encoder.singleValueContainer()
             switch self {

@@ -15,6 +15,7 @@ public struct GGUFTensorType: Sendable, Hashable, CustomStringConvertible {
     /// The supported type, or nil when Sparrow has no kernels for this one.
     public var ggmlType: GGMLType? { GGMLType(rawValue: id) }
 
+    /// The type's name, as llama.cpp prints it.
     public var description: String { name }
 
     /// The layout of type `id`, or nil when the id is not a ggml type that can appear in a file.
