@@ -59,7 +59,7 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         casesParsed += 1
         var checksum: UInt8 = 0
         for info in file.tensors {
-            let view = file.view(of: info)
+            guard let view = try? file.view(of: info) else { abort() }
             if let first = view.bytes.first, let last = view.bytes.last { checksum &+= first &+ last }
             if let row = view.row(info.rowCount - 1), let last = row.last { checksum &+= last }
             if info.rowCount * info.rowByteCount != info.byteCount || info.elementCount < 0 { abort() }

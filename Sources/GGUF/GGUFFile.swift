@@ -51,12 +51,20 @@ public final class GGUFFile: Sendable {
     /// A zero-copy view of tensor `name`'s data; throws `tensorNotFound` when absent.
     public func tensor(named name: String) throws -> GGUFTensorView {
         guard let info = tensorInfo(named: name) else { throw GGUFError.tensorNotFound(name) }
-        return view(of: info)
+        return try view(of: info)
     }
 
-    /// A zero-copy view of the data of `info`, a record of this file.
-    public func view(of info: GGUFTensorInfo) -> GGUFTensorView {
-        // The parser checked absoluteOffset + byteCount <= fileSize for every record.
+    /// A zero-copy view of the data of `info`, a record of this file; throws when `info` came from another
+    /// file and does not fit in this one.
+    public func view(of info: GGUFTensorInfo) throws -> GGUFTensorView {
+        // The parser checked this for every record of this file; a record of another file is checked here.
+        let (end, overflow) = info.absoluteOffset.addingReportingOverflow(info.byteCount)
+        guard info.absoluteOffset >= 0, info.byteCount >= 0, !overflow, end <= storage.count else {
+            throw GGUFError.tensorOutOfBounds(
+                tensor: info.name, infoOffset: info.infoOffset, start: UInt64(max(info.absoluteOffset, 0)),
+                byteCount: UInt64(max(info.byteCount, 0)), fileSize: storage.count
+            )
+        }
         let bytes = UnsafeRawBufferPointer(rebasing: storage.buffer[info.absoluteOffset..<(info.absoluteOffset + info.byteCount)])
         return GGUFTensorView(info: info, bytes: bytes, owner: storage)
     }

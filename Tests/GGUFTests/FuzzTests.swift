@@ -19,7 +19,7 @@ struct FuzzTests {
         do {
             let file = try GGUFFile(bytes: bytes)
             for info in file.tensors {
-                let view = file.view(of: info)
+                let view = try file.view(of: info)
                 #expect(info.absoluteOffset + info.byteCount <= bytes.count, "\(label): view beyond the file")
                 #expect(view.bytes.count == info.byteCount, "\(label)")
                 // Touch the first and last byte of every view, and the first and last row.

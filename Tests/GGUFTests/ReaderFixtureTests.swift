@@ -23,7 +23,7 @@ struct ReaderFixtureTests {
         #expect(mapped.metadata == inMemory.metadata)
         #expect(mapped.tensors == inMemory.tensors)
         for info in mapped.tensors {
-            #expect(Array(mapped.view(of: info).bytes) == Array(inMemory.view(of: info).bytes))
+            #expect(Array(try mapped.view(of: info).bytes) == Array(try inMemory.view(of: info).bytes))
         }
     }
 
@@ -31,17 +31,27 @@ struct ReaderFixtureTests {
     func viewsAreZeroCopy() throws {
         let file = try GGUFFile(contentsOf: fixturesDirectory.appendingPathComponent("tiny-v3.gguf"))
         let first = try #require(file.tensors.first)
-        let firstView = file.view(of: first)
+        let firstView = try file.view(of: first)
         let again = try file.tensor(named: first.name)
         #expect(firstView.bytes.baseAddress == again.bytes.baseAddress)
         let firstBase = try #require(firstView.bytes.baseAddress)
         for info in file.tensors.dropFirst() {
-            let view = file.view(of: info)
+            let view = try file.view(of: info)
             let base = try #require(view.bytes.baseAddress)
             // Addresses differ exactly as the file offsets do: every view is a window on the same memory.
             #expect(firstBase.distance(to: base) == info.absoluteOffset - first.absoluteOffset)
             #expect(view.bytes.count == info.byteCount)
         }
+    }
+
+    @Test("a record of another file is checked against this file's size")
+    func foreignRecord() throws {
+        let small = try GGUFFile(contentsOf: fixturesDirectory.appendingPathComponent("tiny-v3.gguf"))
+        let large = try GGUFFile(contentsOf: fixturesDirectory.appendingPathComponent("tiny-v2-align64.gguf"))
+        let last = try #require(large.tensors.last)
+        // The last tensor of the 64-aligned file ends past the end of the smaller file.
+        #expect(last.absoluteOffset + last.byteCount > small.fileSize)
+        #expect(throws: GGUFError.self) { try small.view(of: last) }
     }
 
     @Test("rows of a 3-D expert tensor are consecutive slabs, expert by expert")
@@ -94,7 +104,7 @@ func compare(_ file: GGUFFile, with expected: ReaderDump) throws {
         #expect(info.dimensions == reference.shape, "shape of \(info.name)")
         #expect(info.absoluteOffset == reference.offset, "offset of \(info.name)")
         #expect(info.byteCount == reference.bytes, "byte count of \(info.name)")
-        let bytes = file.view(of: info).bytes
+        let bytes = try file.view(of: info).bytes
         #expect(hex(bytes.prefix(16)) == reference.head, "first bytes of \(info.name)")
         #expect(hex(bytes.suffix(16)) == reference.tail, "last bytes of \(info.name)")
     }

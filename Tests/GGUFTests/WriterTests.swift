@@ -14,7 +14,7 @@ struct WriterTests {
         for entry in file.metadata.entries { try writer.set(entry.key, entry.value) }
         for info in file.tensors {
             try writer.addTensor(
-                name: info.name, dimensions: info.dimensions, type: info.type, data: Data(file.view(of: info).bytes)
+                name: info.name, dimensions: info.dimensions, type: info.type, data: Data(try file.view(of: info).bytes)
             )
         }
         let rewritten = writer.serialized()
