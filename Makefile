@@ -15,6 +15,8 @@ release: setup
 	swift build -c release
 
 test: setup
+	Scripts/fetch-models
+	Scripts/fixtures/qwen-vocab
 	swift build --build-tests
 	swift test
 
@@ -22,7 +24,8 @@ demo: release
 	Scripts/demo
 
 integration: setup
-	@echo "make integration: heavy checks against llama.cpp and transformers arrive with the engine issues (DESIGN.md §9)."
+	Scripts/fuzz/run-gguf-fuzz 10000
+	Benchmarks/git/run --configuration release
 
 clean:
 	rm -rf .build

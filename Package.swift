@@ -55,7 +55,7 @@ let package = Package(
         .executableTarget(
             name: "sparrow",
             dependencies: [
-                "Runner", "Jobs",
+                "Runner", "Jobs", "GGUF", "Engine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -66,10 +66,11 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["GGUF"], path: "Sources/TestSupport", swiftSettings: strictSettings),
         .testTarget(name: "GenerationTests", dependencies: ["Generation"], swiftSettings: strictSettings),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strictSettings),
-        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], exclude: ["Fixtures"], swiftSettings: strictSettings),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "Engine", "GGUF", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strictSettings),
         .testTarget(name: "AnnotationsTests", dependencies: ["Annotations", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strictSettings),
         .testTarget(name: "GitTests", dependencies: ["Git", "TestSupport"], exclude: ["README.md"], swiftSettings: strictSettings),
         .testTarget(name: "RunnerTests", dependencies: ["Runner", "Git", "Jobs", "Annotations", "Generation", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "GGUFTests", dependencies: ["GGUF", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strictSettings),
         .testTarget(name: "SparrowCLITests", dependencies: ["Runner", "Jobs", "TestSupport"], swiftSettings: strictSettings),
     ]
 )
