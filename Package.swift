@@ -67,5 +67,6 @@ let package = Package(
         .testTarget(name: "GenerationTests", dependencies: ["Generation"], swiftSettings: strictSettings),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strictSettings),
         .testTarget(name: "SparrowCLITests", dependencies: ["Runner", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "GGUF"], exclude: ["Fixtures"], swiftSettings: strictSettings),
     ]
 )

@@ -1,0 +1,47 @@
+// Mat-vec and mat-mat over a persistent pool. Rows are handed out in chunks through an atomic counter (so a slow
+// or shared core does not hold the others back); every output is one call of the same row kernel, whichever thread
+// takes it and however large the batch, so results do not depend on either.
+#include <stdatomic.h>
+
+#include "CKernels.h"
+#include "ck_dot.h"
+
+#define CK_ROWS_PER_CHUNK 16
+
+typedef struct {
+    ck_dot_fn dot;
+    const uint8_t *w;
+    size_t w_row_bytes;
+    int64_t n_rows, n_cols;
+    const uint8_t *x;
+    size_t x_row_bytes;
+    int64_t n_batch;
+    float *y;
+    _Atomic int64_t next;
+} ck_matmul_job;
+
+static void ck_matmul_part(void *ctx, int ith, int nth) {
+    (void)ith;
+    (void)nth;
+    ck_matmul_job *job = ctx;
+    for (;;) {
+        const int64_t r0 = atomic_fetch_add(&job->next, CK_ROWS_PER_CHUNK);
+        if (r0 >= job->n_rows) return;
+        const int64_t r1 = r0 + CK_ROWS_PER_CHUNK < job->n_rows ? r0 + CK_ROWS_PER_CHUNK : job->n_rows;
+        for (int64_t r = r0; r < r1; r++) {
+            const uint8_t *wr = job->w + (size_t)r * job->w_row_bytes;
+            for (int64_t b = 0; b < job->n_batch; b++) {  // the weight row stays in L1 across the batch
+                job->y[b * job->n_rows + r] = job->dot(job->n_cols, wr, job->x + (size_t)b * job->x_row_bytes);
+            }
+        }
+    }
+}
+
+int sparrow_matmul(sparrow_pool *pool, int level, uint32_t type, const void *w, size_t w_row_bytes, int64_t n_rows,
+                   int64_t n_cols, const void *x, size_t x_row_bytes, int64_t n_batch, float *y) {
+    const ck_dot_fn dot = ck_dot_lookup(type, level);
+    if (dot == NULL || n_rows < 0 || n_cols < 0 || n_batch < 0) return -1;
+    ck_matmul_job job = {dot, w, w_row_bytes, n_rows, n_cols, x, x_row_bytes, n_batch, y, 0};
+    sparrow_pool_run(pool, ck_matmul_part, &job);
+    return 0;
+}

@@ -1,0 +1,77 @@
+import GGUF
+import Testing
+@testable import Kernels
+
+@Suite("Integer dot products")
+struct DotProductTests {
+    static let simdTypes: [GGMLType] = [.q4_K, .q5_K, .q6_K, .q8_0, .q4_1]
+    static let hasAVX2 = KernelLevel.avx2.isAvailable(for: .q4_K)
+
+    /// Weights: the gguf-py fixture blocks for quantized types (random bytes, random finite scales), normal floats
+    /// for F32/F16/BF16 (the fixture's random bit patterns include values near the f32 limit).
+    static func weights(_ type: GGMLType) throws -> (bytes: [UInt8], rows: Int, columns: Int) {
+        switch type {
+        case .f32, .f16, .bf16:
+            (KernelTestData.randomWeights(type, rows: 4, columns: 1024, seed: 11), 4, 1024)
+        default:
+            (try KernelTestData.bytes("dequant/\(type.name).blocks"), 4, 1024)
+        }
+    }
+
+    @Test("the scalar reference equals f64 dequant(W)·dequant(Q8(x)) within 1e-6·Σ|wᵢxᵢ|",
+          arguments: GGMLTypeSupport.supported)
+    func referenceMatchesF64(type: GGMLType) throws {
+        let (bytes, rows, columns) = try Self.weights(type)
+        try WeightMatrix.over(bytes, type: type, rows: rows, columns: columns) { w in
+            for seed in 1...3 {
+                let x = KernelTestData.randomActivations(count: columns, seed: UInt64(seed))
+                let q = try QuantizedActivations(x, for: w)
+                let xd = q.dequantized(row: 0)
+                for row in 0..<rows {
+                    let wd = try Dequantizer.dequantize(w, row: row)
+                    var exact = 0.0, magnitude = 0.0
+                    for i in 0..<columns {
+                        exact += Double(wd[i]) * Double(xd[i])
+                        magnitude += abs(Double(wd[i]) * Double(xd[i]))
+                    }
+                    let got = try MatMul.dot(w, row: row, q, level: .scalar)
+                    #expect(magnitude > 0)
+                    #expect(abs(Double(got) - exact) <= 1e-6 * magnitude,
+                            "\(type.name) row \(row): \(got) vs \(exact) (Σ|wx| = \(magnitude))")
+                }
+            }
+        }
+    }
+
+    @Test("AVX2 equals the scalar reference bit for bit", .enabled(if: hasAVX2), arguments: simdTypes)
+    func simdMatchesReference(type: GGMLType) throws {
+        #expect(KernelLevel.avx2.isAvailable(for: type))
+        let (bytes, rows, columns) = try Self.weights(type)
+        let random = KernelTestData.randomWeights(type, rows: 8, columns: 2048, seed: 5)
+        for (data, r, c) in [(bytes, rows, columns), (random, 8, 2048)] {
+            try WeightMatrix.over(data, type: type, rows: r, columns: c) { w in
+                for seed in 1...4 {
+                    var x = KernelTestData.randomActivations(count: c, seed: UInt64(100 + seed))
+                    if seed == 4 { for i in 0..<min(256, c) { x[i] = 0 } }  // an all-zero activation block
+                    let q = try QuantizedActivations(x, for: w)
+                    for row in 0..<r {
+                        let reference = try MatMul.dot(w, row: row, q, level: .scalar)
+                        let simd = try MatMul.dot(w, row: row, q, level: .avx2)
+                        #expect(simd.bitPattern == reference.bitPattern, "\(type.name) row \(row): \(simd) vs \(reference)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("a level without a kernel for the type is an error naming the tensor")
+    func missingLevel() throws {
+        let bytes = KernelTestData.randomWeights(.q2_K, rows: 1, columns: 256, seed: 1)
+        try WeightMatrix.over(bytes, type: .q2_K, rows: 1, columns: 256, name: "blk.3.attn_q.weight") { w in
+            let q = try QuantizedActivations([Float](repeating: 1, count: 256), for: w)
+            #expect(throws: KernelError.levelUnavailable(tensor: "blk.3.attn_q.weight", type: "Q2_K", level: "avx2")) {
+                try MatMul.dot(w, row: 0, q, level: .avx2)
+            }
+        }
+    }
+}
