@@ -69,6 +69,9 @@ static inline float ck_fp16_to_fp32(uint16_t h) {
     float f; memcpy(&f, &bits, 4); return f;
 }
 
+/// The f16 at `p` (any alignment) as f32.
+static inline float ck_half(const void *p) { return ck_fp16_to_fp32(ck_u16(p)); }
+
 /// binary32 to binary16, round to nearest even, overflow to infinity (numpy's astype(float16), ggml's
 /// GGML_FP32_TO_FP16 on finite input).
 static inline uint16_t ck_fp32_to_fp16(float f) {
@@ -96,6 +99,16 @@ static inline uint16_t ck_fp32_to_fp16(float f) {
 /// function in block order, so their results are identical bit for bit.
 static inline double ck_term(double scale_w, double scale_x, int64_t sumi) {
     return scale_w * scale_x * (double)sumi;
+}
+
+/// A block with a bias (Q4_1, Q5_1 · Q8_1): d_w·d_x·Σq_w·q_x + m_w·s_x, added to the row sum in one step.
+static inline double ck_term_bias(double scale_w, double scale_x, int64_t sumi, double min_w, double sum_x) {
+    return ck_term(scale_w, scale_x, sumi) + min_w * sum_x;
+}
+
+/// A K-quant super-block with mins (Q2_K, Q4_K, Q5_K · Q8_K): d·d_x·sumi − dmin·d_x·summ, added in one step.
+static inline double ck_term_min(double d, double dmin, double scale_x, int64_t sumi, int64_t summ) {
+    return ck_term(d, scale_x, sumi) - ck_term(dmin, scale_x, summ);
 }
 
 /// Q4_K/Q5_K 6-bit scales and mins (get_scale_min_k4 in ggml-quants.c).

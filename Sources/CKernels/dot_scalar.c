@@ -14,7 +14,7 @@ float ck_dot_f16_ref(int64_t n, const void *vw, const void *vx) {
     const uint8_t *w = vw;
     const float *x = vx;
     double sum = 0.0;
-    for (int64_t i = 0; i < n; i++) sum += (double)ck_fp16_to_fp32(ck_u16(w + 2 * i)) * (double)x[i];
+    for (int64_t i = 0; i < n; i++) sum += (double)ck_half(w + 2 * i) * (double)x[i];
     return (float)sum;
 }
 
@@ -37,7 +37,7 @@ float ck_dot_q8_0_ref(int64_t n, const void *vw, const void *vx) {
     for (int64_t i = 0; i < n / 32; i++) {
         int32_t sumi = 0;
         for (int j = 0; j < 32; j++) sumi += w[i].qs[j] * x[i].qs[j];
-        sum += ck_term(ck_fp16_to_fp32(ck_u16(&w[i].d)), ck_fp16_to_fp32(ck_u16(&x[i].d)), sumi);
+        sum += ck_term(ck_half(&w[i].d), ck_half(&x[i].d), sumi);
     }
     return (float)sum;
 }
@@ -52,7 +52,7 @@ float ck_dot_q4_0_ref(int64_t n, const void *vw, const void *vx) {
             sumi += ((w[i].qs[j] & 0xF) - 8) * x[i].qs[j];
             sumi += ((w[i].qs[j] >> 4) - 8) * x[i].qs[j + 16];
         }
-        sum += ck_term(ck_fp16_to_fp32(ck_u16(&w[i].d)), ck_fp16_to_fp32(ck_u16(&x[i].d)), sumi);
+        sum += ck_term(ck_half(&w[i].d), ck_half(&x[i].d), sumi);
     }
     return (float)sum;
 }
@@ -67,7 +67,7 @@ float ck_dot_iq4_nl_ref(int64_t n, const void *vw, const void *vx) {
             sumi += ck_kvalues_iq4nl[w[i].qs[j] & 0xF] * x[i].qs[j];
             sumi += ck_kvalues_iq4nl[w[i].qs[j] >> 4] * x[i].qs[j + 16];
         }
-        sum += ck_term(ck_fp16_to_fp32(ck_u16(&w[i].d)), ck_fp16_to_fp32(ck_u16(&x[i].d)), sumi);
+        sum += ck_term(ck_half(&w[i].d), ck_half(&x[i].d), sumi);
     }
     return (float)sum;
 }
@@ -83,7 +83,7 @@ float ck_dot_q5_0_ref(int64_t n, const void *vw, const void *vx) {
             sumi += (((w[i].qs[j] & 0xF) | (((qh >> j) & 1) << 4)) - 16) * x[i].qs[j];
             sumi += (((w[i].qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4)) - 16) * x[i].qs[j + 16];
         }
-        sum += ck_term(ck_fp16_to_fp32(ck_u16(&w[i].d)), ck_fp16_to_fp32(ck_u16(&x[i].d)), sumi);
+        sum += ck_term(ck_half(&w[i].d), ck_half(&x[i].d), sumi);
     }
     return (float)sum;
 }
@@ -98,8 +98,7 @@ float ck_dot_q4_1_ref(int64_t n, const void *vw, const void *vx) {
             sumi += (w[i].qs[j] & 0xF) * x[i].qs[j];
             sumi += (w[i].qs[j] >> 4) * x[i].qs[j + 16];
         }
-        sum += ck_term(ck_fp16_to_fp32(ck_u16(&w[i].d)), x[i].d, sumi);
-        sum += (double)ck_fp16_to_fp32(ck_u16(&w[i].m)) * (double)x[i].s;
+        sum += ck_term_bias(ck_half(&w[i].d), x[i].d, sumi, ck_half(&w[i].m), x[i].s);
     }
     return (float)sum;
 }
@@ -115,8 +114,7 @@ float ck_dot_q5_1_ref(int64_t n, const void *vw, const void *vx) {
             sumi += ((w[i].qs[j] & 0xF) | (((qh >> j) & 1) << 4)) * x[i].qs[j];
             sumi += ((w[i].qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4)) * x[i].qs[j + 16];
         }
-        sum += ck_term(ck_fp16_to_fp32(ck_u16(&w[i].d)), x[i].d, sumi);
-        sum += (double)ck_fp16_to_fp32(ck_u16(&w[i].m)) * (double)x[i].s;
+        sum += ck_term_bias(ck_half(&w[i].d), x[i].d, sumi, ck_half(&w[i].m), x[i].s);
     }
     return (float)sum;
 }
@@ -132,8 +130,7 @@ float ck_dot_q2_K_ref(int64_t n, const void *vw, const void *vx) {
             sumi += (int64_t)(w[i].scales[v / 16] & 0xF) * q * x[i].qs[v];
         }
         for (int j = 0; j < 16; j++) summ += (int64_t)(w[i].scales[j] >> 4) * x[i].bsums[j];
-        sum += ck_term(ck_fp16_to_fp32(ck_u16(&w[i].d)), x[i].d, sumi);
-        sum -= ck_term(ck_fp16_to_fp32(ck_u16(&w[i].dmin)), x[i].d, summ);
+        sum += ck_term_min(ck_half(&w[i].d), ck_half(&w[i].dmin), x[i].d, sumi, summ);
     }
     return (float)sum;
 }
@@ -151,7 +148,7 @@ float ck_dot_q3_K_ref(int64_t n, const void *vw, const void *vx) {
             const int high = (w[i].hmask[v % 32] >> (v / 32)) & 1;
             sumi += (int64_t)sc[v / 16] * (low - (high ? 0 : 4)) * x[i].qs[v];
         }
-        sum += ck_term(ck_fp16_to_fp32(ck_u16(&w[i].d)), x[i].d, sumi);
+        sum += ck_term(ck_half(&w[i].d), x[i].d, sumi);
     }
     return (float)sum;
 }
@@ -171,8 +168,7 @@ float ck_dot_q4_K_ref(int64_t n, const void *vw, const void *vx) {
             sumi += (int64_t)sc * s;
             summ += (int64_t)m * (x[i].bsums[2 * j] + x[i].bsums[2 * j + 1]);
         }
-        sum += ck_term(ck_fp16_to_fp32(ck_u16(&w[i].d)), x[i].d, sumi);
-        sum -= ck_term(ck_fp16_to_fp32(ck_u16(&w[i].dmin)), x[i].d, summ);
+        sum += ck_term_min(ck_half(&w[i].d), ck_half(&w[i].dmin), x[i].d, sumi, summ);
     }
     return (float)sum;
 }
@@ -195,8 +191,7 @@ float ck_dot_q5_K_ref(int64_t n, const void *vw, const void *vx) {
             sumi += (int64_t)sc * s;
             summ += (int64_t)m * (x[i].bsums[2 * j] + x[i].bsums[2 * j + 1]);
         }
-        sum += ck_term(ck_fp16_to_fp32(ck_u16(&w[i].d)), x[i].d, sumi);
-        sum -= ck_term(ck_fp16_to_fp32(ck_u16(&w[i].dmin)), x[i].d, summ);
+        sum += ck_term_min(ck_half(&w[i].d), ck_half(&w[i].dmin), x[i].d, sumi, summ);
     }
     return (float)sum;
 }
@@ -213,7 +208,7 @@ float ck_dot_q6_K_ref(int64_t n, const void *vw, const void *vx) {
             const int high = (w[i].qh[32 * half + l] >> (2 * g)) & 3;
             sumi += (int64_t)w[i].scales[v / 16] * ((low | (high << 4)) - 32) * x[i].qs[v];
         }
-        sum += ck_term(ck_fp16_to_fp32(ck_u16(&w[i].d)), x[i].d, sumi);
+        sum += ck_term(ck_half(&w[i].d), x[i].d, sumi);
     }
     return (float)sum;
 }
@@ -234,7 +229,7 @@ float ck_dot_iq4_xs_ref(int64_t n, const void *vw, const void *vx) {
             }
             sumi += (int64_t)ck_iq4xs_scale(&w[i], ib) * s;
         }
-        sum += ck_term(ck_fp16_to_fp32(ck_u16(&w[i].d)), x[i].d, sumi);
+        sum += ck_term(ck_half(&w[i].d), x[i].d, sumi);
     }
     return (float)sum;
 }

@@ -1,4 +1,4 @@
-public import GGUF
+import GGUF
 internal import CKernels
 
 /// Mat-vec and mat-mat from the integer kernel family: every output is one row kernel call (weight row ·

@@ -1,4 +1,4 @@
-public import GGUF
+import GGUF
 internal import CKernels
 
 /// A batch of activation rows quantized once to the format a weight type pairs with (ggml's reference quantizers:

@@ -8,6 +8,6 @@ struct Sparrow: ParsableCommand {
         commandName: "sparrow",
         abstract: "Review code, generate patches and write tests in CI with a resident local model.",
         version: SparrowVersion.current,
-        subcommands: []
+        subcommands: [Bench.self]
     )
 }

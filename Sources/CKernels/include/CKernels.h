@@ -88,4 +88,7 @@ int sparrow_matmul(sparrow_pool *pool, int level, uint32_t type, const void *w, 
 /// a[i] = b[i] + s * c[i] for i in 0..<n, split in contiguous parts across the pool (STREAM's triad).
 void sparrow_triad(sparrow_pool *pool, float *a, const float *b, const float *c, float s, int64_t n);
 
+/// CPU seconds used by this process so far (all threads), or 0 when the clock is unavailable.
+double sparrow_process_cpu_seconds(void);
+
 #endif
