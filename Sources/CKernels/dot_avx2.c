@@ -20,6 +20,14 @@ static inline CK_AVX2 float ck_h2f(const void *p) {
     return _mm_cvtss_f32(_mm_cvtph_ps(v));
 }
 
+/// Two adjacent halves (a block's d and m) converted with one F16C instruction, as doubles [first, second].
+static inline CK_AVX2 __m128d ck_h2f_pair(const void *p) {
+    const uint32_t h = ck_u32(p);
+    __m128i v;
+    __asm__("vmovd %1, %0" : "=x"(v) : "r"(h));
+    return _mm_cvtps_pd(_mm_cvtph_ps(v));
+}
+
 static inline CK_AVX2 int32_t ck_hsum_i32(__m256i v) {
     __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
     s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
@@ -43,31 +51,66 @@ static inline CK_AVX2 __m256i ck_nibbles16(const uint8_t *q) {
     return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(b, 4), m4), _mm_and_si128(b, m4));
 }
 
-// Q8_0 · Q8_0. |w| ≤ 128 as unsigned, y ≠ -128 (activations are in [-127, 127]): pairs ≤ 2·128·127 < 2^15.
+/// The four horizontal sums of four vectors of eight int32, in order (3 hadds instead of 4 shuffle ladders).
+static inline CK_AVX2 __m128i ck_hsum4_i32(__m256i a, __m256i b, __m256i c, __m256i d) {
+    const __m256i abcd = _mm256_hadd_epi32(_mm256_hadd_epi32(a, b), _mm256_hadd_epi32(c, d));
+    return _mm_add_epi32(_mm256_castsi256_si128(abcd), _mm256_extracti128_si256(abcd, 1));
+}
+
+/// Σ w·x of one Q8_0 block pair as 8 int32 lanes. |w| ≤ 128 as unsigned and y ≠ -128 (activations are in
+/// [-127, 127]), so maddubs pairs stay ≤ 2·128·127 < 2^15.
+static inline CK_AVX2 __m256i ck_q8_0_lanes(const blk_q8_0 *w, const blk_q8_0 *x) {
+    const __m256i qw = ck_load(w->qs), qx = ck_load(x->qs);
+    const __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(qw, qw), _mm256_sign_epi8(qx, qw));
+    return _mm256_madd_epi16(p, _mm256_set1_epi16(1));
+}
+
+// Q8_0 · Q8_0, four blocks per step; the block sums are folded in block order as in the reference.
 CK_AVX2 float ck_dot_q8_0_avx2(int64_t n, const void *vw, const void *vx) {
     const blk_q8_0 *w = vw, *x = vx;
-    const __m256i ones = _mm256_set1_epi16(1);
+    const int64_t nb = n / 32;
     double sum = 0.0;
-    for (int64_t i = 0; i < n / 32; i++) {
-        ck_prefetch(&w[i], (int)sizeof(blk_q8_0));
-        const __m256i qw = ck_load(w[i].qs), qx = ck_load(x[i].qs);
-        const __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(qw, qw), _mm256_sign_epi8(qx, qw));
-        const int32_t sumi = ck_hsum_i32(_mm256_madd_epi16(p, ones));
-        sum += ck_term(ck_h2f(&w[i].d), ck_h2f(&x[i].d), sumi);
+    int64_t i = 0;
+    for (; i + 4 <= nb; i += 4) {
+        ck_prefetch(&w[i], 4 * (int)sizeof(blk_q8_0));
+        int32_t sumi[4];
+        _mm_storeu_si128((__m128i *)sumi, ck_hsum4_i32(ck_q8_0_lanes(&w[i], &x[i]), ck_q8_0_lanes(&w[i + 1], &x[i + 1]),
+                                                       ck_q8_0_lanes(&w[i + 2], &x[i + 2]),
+                                                       ck_q8_0_lanes(&w[i + 3], &x[i + 3])));
+        for (int k = 0; k < 4; k++) sum += ck_term(ck_h2f(&w[i + k].d), ck_h2f(&x[i + k].d), sumi[k]);
     }
+    for (; i < nb; i++) sum += ck_term(ck_h2f(&w[i].d), ck_h2f(&x[i].d), ck_hsum_i32(ck_q8_0_lanes(&w[i], &x[i])));
     return (float)sum;
 }
 
-// Q4_1 · Q8_1. Quants 0..15 (unsigned) × int8: pairs ≤ 2·15·127.
+/// Σ q·y of one Q4_1 block and its Q8_1 activations as 8 int32 lanes. Quants 0..15 (unsigned) × int8:
+/// maddubs pairs ≤ 2·15·127.
+static inline CK_AVX2 __m256i ck_q4_1_lanes(const blk_q4_1 *w, const blk_q8_1s *x) {
+    const __m256i p = _mm256_maddubs_epi16(ck_nibbles16(w->qs), ck_load(x->qs));
+    return _mm256_madd_epi16(p, _mm256_set1_epi16(1));
+}
+
+// Q4_1 · Q8_1, four blocks per step, folded in block order.
 CK_AVX2 float ck_dot_q4_1_avx2(int64_t n, const void *vw, const void *vx) {
     const blk_q4_1 *w = vw;
     const blk_q8_1s *x = vx;
-    const __m256i ones = _mm256_set1_epi16(1);
+    const int64_t nb = n / 32;
     double sum = 0.0;
-    for (int64_t i = 0; i < n / 32; i++) {
-        ck_prefetch(&w[i], (int)sizeof(blk_q4_1));
-        const __m256i p = _mm256_maddubs_epi16(ck_nibbles16(w[i].qs), ck_load(x[i].qs));
-        const int32_t sumi = ck_hsum_i32(_mm256_madd_epi16(p, ones));
+    int64_t i = 0;
+    for (; i + 4 <= nb; i += 4) {
+        ck_prefetch(&w[i], 4 * (int)sizeof(blk_q4_1));
+        int32_t sumi[4];
+        _mm_storeu_si128((__m128i *)sumi, ck_hsum4_i32(ck_q4_1_lanes(&w[i], &x[i]), ck_q4_1_lanes(&w[i + 1], &x[i + 1]),
+                                                       ck_q4_1_lanes(&w[i + 2], &x[i + 2]),
+                                                       ck_q4_1_lanes(&w[i + 3], &x[i + 3])));
+        for (int k = 0; k < 4; k++) {
+            const __m128d dm = ck_h2f_pair(&w[i + k].d);
+            sum += ck_term_bias(_mm_cvtsd_f64(dm), x[i + k].d, sumi[k], _mm_cvtsd_f64(_mm_unpackhi_pd(dm, dm)),
+                                x[i + k].s);
+        }
+    }
+    for (; i < nb; i++) {
+        const int32_t sumi = ck_hsum_i32(ck_q4_1_lanes(&w[i], &x[i]));
         sum += ck_term_bias(ck_h2f(&w[i].d), x[i].d, sumi, ck_h2f(&w[i].m), x[i].s);
     }
     return (float)sum;
@@ -86,7 +129,44 @@ static inline void ck_k4_scales(const uint8_t *packed, uint8_t out[16]) {
     memcpy(out, u, 16);
 }
 
-// Q4_K · Q8_K. Quants 0..15 × int8: pairs ≤ 3810; times a 6-bit scale in madd: < 2^18 per lane and block.
+/// A Q4_K/Q5_K block's scales as int16 in both 128-bit lanes ([s0..s7 | s0..s7], for ck_scale16) and its mins
+/// each repeated twice (m0 m0 m1 m1 … m7 m7 as int16, to madd with the sixteen 16-value activation sums).
+static inline CK_AVX2 void ck_k4_vectors(const uint8_t *packed, __m256i *scales, __m256i *mins) {
+    uint8_t s[16];
+    ck_k4_scales(packed, s);
+    const __m128i v = _mm_loadu_si128((const __m128i *)s);
+    *scales = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(v));
+    *mins = _mm256_cvtepu8_epi16(_mm_unpackhi_epi8(v, v));
+}
+
+/// Every int16 lane set to int16 element j of each 128-bit lane of `v` (one shuffle).
+static inline CK_AVX2 __m256i ck_scale16(__m256i v, int j) {
+    return _mm256_shuffle_epi8(v, _mm256_set1_epi16((short)(((2 * j + 1) << 8) | (2 * j))));
+}
+
+/// Σ sc_j·Σq·y over a K-quant block's 8 sub-blocks of 32, given the 4-bit (or 5-bit) quants of sub-blocks 2c and
+/// 2c+1 for c = 0..3 in lo[c], hi[c]. maddubs pairs ≤ 2·31·127, times a 6-bit scale: < 2^20 per lane.
+static inline CK_AVX2 __m256i ck_k4_dot(const __m256i lo[4], const __m256i hi[4], const int8_t *y, __m256i scales) {
+    __m256i acc = _mm256_setzero_si256();
+    for (int c = 0; c < 4; c++) {
+        const __m256i plo = _mm256_maddubs_epi16(lo[c], ck_load(y + 64 * c));
+        const __m256i phi = _mm256_maddubs_epi16(hi[c], ck_load(y + 64 * c + 32));
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(plo, ck_scale16(scales, 2 * c)));
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(phi, ck_scale16(scales, 2 * c + 1)));
+    }
+    return acc;
+}
+
+/// Folds a Q4_K/Q5_K block: sumi from the lanes in acc, summ = Σ m_j·(bsum_2j + bsum_2j+1), both exact.
+static inline CK_AVX2 double ck_k4_term(const void *d, __m256i acc, __m256i mins, const blk_q8_K *x) {
+    const __m256i macc = _mm256_madd_epi16(ck_load(x->bsums), mins);
+    const __m128i sums = ck_hsum4_i32(acc, macc, _mm256_setzero_si256(), _mm256_setzero_si256());
+    const __m128d dm = ck_h2f_pair(d);
+    return ck_term_min(_mm_cvtsd_f64(dm), _mm_cvtsd_f64(_mm_unpackhi_pd(dm, dm)), x->d, _mm_cvtsi128_si32(sums),
+                       _mm_extract_epi32(sums, 1));
+}
+
+// Q4_K · Q8_K.
 CK_AVX2 float ck_dot_q4_K_avx2(int64_t n, const void *vw, const void *vx) {
     const blk_q4_K *w = vw;
     const blk_q8_K *x = vx;
@@ -94,25 +174,19 @@ CK_AVX2 float ck_dot_q4_K_avx2(int64_t n, const void *vw, const void *vx) {
     double sum = 0.0;
     for (int64_t i = 0; i < n / QK_K; i++) {
         ck_prefetch(&w[i], (int)sizeof(blk_q4_K));
-        uint8_t s[16];
-        ck_k4_scales(w[i].scales, s);
-        __m256i acc = _mm256_setzero_si256();
+        __m256i scales, mins, lo[4], hi[4];
+        ck_k4_vectors(w[i].scales, &scales, &mins);
         for (int c = 0; c < 4; c++) {
             const __m256i q = ck_load(w[i].qs + 32 * c);
-            const __m256i lo = _mm256_and_si256(q, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
-            const __m256i plo = _mm256_maddubs_epi16(lo, ck_load(x[i].qs + 64 * c));
-            const __m256i phi = _mm256_maddubs_epi16(hi, ck_load(x[i].qs + 64 * c + 32));
-            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(plo, _mm256_set1_epi16(s[2 * c])));
-            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(phi, _mm256_set1_epi16(s[2 * c + 1])));
+            lo[c] = _mm256_and_si256(q, m4);
+            hi[c] = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
         }
-        int64_t summ = 0;
-        for (int j = 0; j < 8; j++) summ += (int64_t)s[8 + j] * (x[i].bsums[2 * j] + x[i].bsums[2 * j + 1]);
-        sum += ck_term_min(ck_h2f(&w[i].d), ck_h2f(&w[i].dmin), x[i].d, ck_hsum_i32(acc), summ);
+        sum += ck_k4_term(&w[i].d, ck_k4_dot(lo, hi, x[i].qs, scales), mins, &x[i]);
     }
     return (float)sum;
 }
 
-// Q5_K · Q8_K. Quants 0..31 × int8: pairs ≤ 7874; times a 6-bit scale: < 2^19 per lane and block.
+// Q5_K · Q8_K: Q4_K's nibbles plus a fifth bit from qh (bit j of qh[l] for sub-block j).
 CK_AVX2 float ck_dot_q5_K_avx2(int64_t n, const void *vw, const void *vx) {
     const blk_q5_K *w = vw;
     const blk_q8_K *x = vx;
@@ -120,32 +194,25 @@ CK_AVX2 float ck_dot_q5_K_avx2(int64_t n, const void *vw, const void *vx) {
     double sum = 0.0;
     for (int64_t i = 0; i < n / QK_K; i++) {
         ck_prefetch(&w[i], (int)sizeof(blk_q5_K));
-        uint8_t s[16];
-        ck_k4_scales(w[i].scales, s);
+        __m256i scales, mins, lo[4], hi[4];
+        ck_k4_vectors(w[i].scales, &scales, &mins);
         const __m256i hbits = ck_load(w[i].qh);
-        __m256i acc = _mm256_setzero_si256();
         for (int c = 0; c < 4; c++) {
             const __m256i q = ck_load(w[i].qs + 32 * c);
             const __m256i b0 = _mm256_set1_epi8((char)(1 << (2 * c))), b1 = _mm256_set1_epi8((char)(1 << (2 * c + 1)));
             const __m256i h0 = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hbits, b0), b0), sixteen);
             const __m256i h1 = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hbits, b1), b1), sixteen);
-            const __m256i lo = _mm256_or_si256(_mm256_and_si256(q, m4), h0);
-            const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), m4), h1);
-            const __m256i plo = _mm256_maddubs_epi16(lo, ck_load(x[i].qs + 64 * c));
-            const __m256i phi = _mm256_maddubs_epi16(hi, ck_load(x[i].qs + 64 * c + 32));
-            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(plo, _mm256_set1_epi16(s[2 * c])));
-            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(phi, _mm256_set1_epi16(s[2 * c + 1])));
+            lo[c] = _mm256_or_si256(_mm256_and_si256(q, m4), h0);
+            hi[c] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), m4), h1);
         }
-        int64_t summ = 0;
-        for (int j = 0; j < 8; j++) summ += (int64_t)s[8 + j] * (x[i].bsums[2 * j] + x[i].bsums[2 * j + 1]);
-        sum += ck_term_min(ck_h2f(&w[i].d), ck_h2f(&w[i].dmin), x[i].d, ck_hsum_i32(acc), summ);
+        sum += ck_k4_term(&w[i].d, ck_k4_dot(lo, hi, x[i].qs, scales), mins, &x[i]);
     }
     return (float)sum;
 }
 
 // Q6_K · Q8_K. Unsigned quants 0..63 × int8: pairs ≤ 16002; times an int8 scale: < 2^22 per lane and group.
 // The −32 offset is applied once per block through the activation's 16-value sums: Σ sc·(q−32)·y =
-// Σ sc·q·y − 32·Σ sc·bsum, the same integer the reference sums directly.
+// Σ sc·q·y − 32·Σ sc·bsum, the same integer the reference sums directly (every lane stays below 2^26).
 CK_AVX2 float ck_dot_q6_K_avx2(int64_t n, const void *vw, const void *vx) {
     const blk_q6_K *w = vw;
     const blk_q8_K *x = vx;
@@ -156,7 +223,10 @@ CK_AVX2 float ck_dot_q6_K_avx2(int64_t n, const void *vw, const void *vx) {
         __m256i acc = _mm256_setzero_si256();
         for (int h = 0; h < 2; h++) {
             const uint8_t *ql = w[i].ql + 64 * h, *qh = w[i].qh + 32 * h;
-            const int8_t *sc = w[i].scales + 8 * h, *y = x[i].qs + 128 * h;
+            const int8_t *y = x[i].qs + 128 * h;
+            // The half's 8 scales as int16 in both lanes; group g takes scale 2g (low lane) and 2g+1 (high lane).
+            const __m256i sc = _mm256_broadcastsi128_si256(
+                _mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)(w[i].scales + 8 * h))));
             const __m256i a = ck_load(ql), b = ck_load(ql + 32), hb = ck_load(qh);
             __m256i q[4];
             q[0] = _mm256_or_si256(_mm256_and_si256(a, m4), _mm256_slli_epi16(_mm256_and_si256(hb, m2), 4));
@@ -168,13 +238,14 @@ CK_AVX2 float ck_dot_q6_K_avx2(int64_t n, const void *vw, const void *vx) {
                                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), m2), 4));
             for (int g = 0; g < 4; g++) {
                 const __m256i p = _mm256_maddubs_epi16(q[g], ck_load(y + 32 * g));
-                const __m256i s = _mm256_set_m128i(_mm_set1_epi16(sc[2 * g + 1]), _mm_set1_epi16(sc[2 * g]));
-                acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, s));
+                const __m256i ctrl = _mm256_set_m128i(_mm_set1_epi16((short)(((4 * g + 3) << 8) | (4 * g + 2))),
+                                                      _mm_set1_epi16((short)(((4 * g + 1) << 8) | (4 * g))));
+                acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, _mm256_shuffle_epi8(sc, ctrl)));
             }
         }
-        int64_t offset = 0;
-        for (int j = 0; j < 16; j++) offset += (int64_t)w[i].scales[j] * x[i].bsums[j];
-        const int64_t sumi = (int64_t)ck_hsum_i32(acc) - 32 * offset;
+        const __m256i scales16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)w[i].scales));
+        const __m256i offset = _mm256_madd_epi16(ck_load(x[i].bsums), scales16);
+        const int32_t sumi = ck_hsum_i32(_mm256_sub_epi32(acc, _mm256_slli_epi32(offset, 5)));
         sum += ck_term(ck_h2f(&w[i].d), x[i].d, sumi);
     }
     return (float)sum;

@@ -48,7 +48,10 @@ struct DotProductTests {
         #expect(KernelLevel.avx2.isAvailable(for: type))
         let (bytes, rows, columns) = try Self.weights(type)
         let random = KernelTestData.randomWeights(type, rows: 8, columns: 2048, seed: 5)
-        for (data, r, c) in [(bytes, rows, columns), (random, 8, 2048)] {
+        // A row length whose block count is not a multiple of 4, for the kernels that take 4 blocks per step.
+        let oddColumns = type.blockSize == 32 ? 27 * 32 : 3 * 256
+        let odd = KernelTestData.randomWeights(type, rows: 3, columns: oddColumns, seed: 6)
+        for (data, r, c) in [(bytes, rows, columns), (random, 8, 2048), (odd, 3, oddColumns)] {
             try WeightMatrix.over(data, type: type, rows: r, columns: c) { w in
                 for seed in 1...4 {
                     var x = KernelTestData.randomActivations(count: c, seed: UInt64(100 + seed))
