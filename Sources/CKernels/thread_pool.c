@@ -14,7 +14,7 @@
 #define CK_PAUSE() ((void)0)
 #endif
 
-#define CK_SPIN 20000
+#define CK_SPIN 2000
 
 struct sparrow_pool {
     int n_threads;
