@@ -28,6 +28,11 @@ float ck_dot_q4_1_avx2(int64_t n, const void *w, const void *x);
 float ck_dot_q4_K_avx2(int64_t n, const void *w, const void *x);
 float ck_dot_q5_K_avx2(int64_t n, const void *w, const void *x);
 float ck_dot_q6_K_avx2(int64_t n, const void *w, const void *x);
+float ck_dot_q4_0_avx2(int64_t n, const void *w, const void *x);
+float ck_dot_q5_0_avx2(int64_t n, const void *w, const void *x);
+float ck_dot_iq4_nl_avx2(int64_t n, const void *w, const void *x);
+float ck_dot_q5_1_avx2(int64_t n, const void *w, const void *x);
+float ck_dot_iq4_xs_avx2(int64_t n, const void *w, const void *x);
 
 /// The kernel for a weight type at a level, or NULL.
 ck_dot_fn ck_dot_lookup(uint32_t type, int level);

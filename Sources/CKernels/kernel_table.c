@@ -38,6 +38,11 @@ static ck_dot_fn ck_dot_avx2(uint32_t type) {
     case T_Q4_K: return ck_dot_q4_K_avx2;
     case T_Q5_K: return ck_dot_q5_K_avx2;
     case T_Q6_K: return ck_dot_q6_K_avx2;
+    case T_Q4_0: return ck_dot_q4_0_avx2;
+    case T_Q5_0: return ck_dot_q5_0_avx2;
+    case T_IQ4_NL: return ck_dot_iq4_nl_avx2;
+    case T_Q5_1: return ck_dot_q5_1_avx2;
+    case T_IQ4_XS: return ck_dot_iq4_xs_avx2;
     default: return NULL;
     }
 }

@@ -4,7 +4,7 @@ import Testing
 
 @Suite("Integer dot products")
 struct DotProductTests {
-    static let simdTypes: [GGMLType] = [.q4_K, .q5_K, .q6_K, .q8_0, .q4_1]
+    static let simdTypes: [GGMLType] = [.q4_K, .q5_K, .q6_K, .q8_0, .q4_1, .q4_0, .q5_0, .q5_1, .iq4_NL, .iq4_XS]
     static let hasAVX2 = KernelLevel.avx2.isAvailable(for: .q4_K)
 
     /// Weights: the gguf-py fixture blocks for quantized types (random bytes, random finite scales), normal floats

@@ -4,7 +4,7 @@ import Testing
 
 @Suite("Mat-vec and mat-mat")
 struct MatMulTests {
-    static let types: [GGMLType] = [.q4_K, .q6_K, .q8_0, .q4_1, .q5_K, .iq4_XS, .f16]
+    static let types: [GGMLType] = [.q4_K, .q6_K, .q8_0, .q4_1, .q5_K, .q5_0, .iq4_XS, .q3_K, .f16]
 
     @Test("a row's result does not depend on the batch or the thread count (bit-identical)", arguments: types)
     func batchAndThreadInvariance(type: GGMLType) throws {
