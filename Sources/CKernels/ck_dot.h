@@ -33,6 +33,9 @@ float ck_dot_q5_0_avx2(int64_t n, const void *w, const void *x);
 float ck_dot_iq4_nl_avx2(int64_t n, const void *w, const void *x);
 float ck_dot_q5_1_avx2(int64_t n, const void *w, const void *x);
 float ck_dot_iq4_xs_avx2(int64_t n, const void *w, const void *x);
+float ck_dot_f32_avx2(int64_t n, const void *w, const void *x);
+float ck_dot_f16_avx2(int64_t n, const void *w, const void *x);
+float ck_dot_bf16_avx2(int64_t n, const void *w, const void *x);
 
 /// The kernel for a weight type at a level, or NULL.
 ck_dot_fn ck_dot_lookup(uint32_t type, int level);

@@ -101,6 +101,15 @@ static inline double ck_term(double scale_w, double scale_x, int64_t sumi) {
     return scale_w * scale_x * (double)sumi;
 }
 
+/// Folds 16 double lanes in the order AVX2 folds four 4-lane vectors: lanes j and j+8, then j and j+4, then j and
+/// j+2, then the last two. Float rows (F32/F16/BF16) accumulate element i in lane i % 16.
+static inline double ck_fold16(const double acc[16]) {
+    double t[8], u[4];
+    for (int j = 0; j < 8; j++) t[j] = acc[j] + acc[j + 8];
+    for (int j = 0; j < 4; j++) u[j] = t[j] + t[j + 4];
+    return (u[0] + u[2]) + (u[1] + u[3]);
+}
+
 /// A block with a bias (Q4_1, Q5_1 · Q8_1): d_w·d_x·Σq_w·q_x + m_w·s_x, added to the row sum in one step.
 static inline double ck_term_bias(double scale_w, double scale_x, int64_t sumi, double min_w, double sum_x) {
     return ck_term(scale_w, scale_x, sumi) + min_w * sum_x;

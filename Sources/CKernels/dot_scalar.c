@@ -3,33 +3,40 @@
 // row sum with ck_term in block order; the SIMD kernels compute the same integers and fold them the same way.
 #include "ck_dot.h"
 
-float ck_dot_f32_ref(int64_t n, const void *vw, const void *vx) {
-    const float *w = vw, *x = vx;
-    double sum = 0.0;
-    for (int64_t i = 0; i < n; i++) sum += (double)w[i] * (double)x[i];
-    return (float)sum;
+static inline float ck_w_f32(const uint8_t *w, int64_t i) {
+    float f;
+    memcpy(&f, w + 4 * i, 4);
+    return f;
 }
 
-float ck_dot_f16_ref(int64_t n, const void *vw, const void *vx) {
-    const uint8_t *w = vw;
-    const float *x = vx;
-    double sum = 0.0;
-    for (int64_t i = 0; i < n; i++) sum += (double)ck_half(w + 2 * i) * (double)x[i];
-    return (float)sum;
+static inline float ck_w_f16(const uint8_t *w, int64_t i) { return ck_half(w + 2 * i); }
+
+static inline float ck_w_bf16(const uint8_t *w, int64_t i) {
+    const uint32_t bits = (uint32_t)ck_u16(w + 2 * i) << 16;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
 }
 
-float ck_dot_bf16_ref(int64_t n, const void *vw, const void *vx) {
-    const uint8_t *w = vw;
-    const float *x = vx;
-    double sum = 0.0;
-    for (int64_t i = 0; i < n; i++) {
-        const uint32_t bits = (uint32_t)ck_u16(w + 2 * i) << 16;
-        float f;
-        memcpy(&f, &bits, 4);
-        sum += (double)f * (double)x[i];
+// Float weights · f32 activations. Products of two floats are exact in double; the sums go to 16 lanes
+// (element i in lane i % 16), folded by ck_fold16, then the tail in order: the order of the AVX2 kernels.
+#define CK_FLOAT_REF(name, load)                                                                                 \
+    float name(int64_t n, const void *vw, const void *vx) {                                                     \
+        const uint8_t *w = vw;                                                                                 \
+        const float *x = vx;                                                                                   \
+        double acc[16] = {0};                                                                                  \
+        int64_t i = 0;                                                                                         \
+        for (; i + 16 <= n; i += 16) {                                                                         \
+            for (int j = 0; j < 16; j++) acc[j] += (double)load(w, i + j) * (double)x[i + j];                  \
+        }                                                                                                      \
+        double sum = ck_fold16(acc);                                                                           \
+        for (; i < n; i++) sum += (double)load(w, i) * (double)x[i];                                           \
+        return (float)sum;                                                                                     \
     }
-    return (float)sum;
-}
+
+CK_FLOAT_REF(ck_dot_f32_ref, ck_w_f32)
+CK_FLOAT_REF(ck_dot_f16_ref, ck_w_f16)
+CK_FLOAT_REF(ck_dot_bf16_ref, ck_w_bf16)
 
 float ck_dot_q8_0_ref(int64_t n, const void *vw, const void *vx) {
     const blk_q8_0 *w = vw, *x = vx;

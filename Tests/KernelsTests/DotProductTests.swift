@@ -4,7 +4,9 @@ import Testing
 
 @Suite("Integer dot products")
 struct DotProductTests {
-    static let simdTypes: [GGMLType] = [.q4_K, .q5_K, .q6_K, .q8_0, .q4_1, .q4_0, .q5_0, .q5_1, .iq4_NL, .iq4_XS]
+    static let simdTypes: [GGMLType] = [
+        .q4_K, .q5_K, .q6_K, .q8_0, .q4_1, .q4_0, .q5_0, .q5_1, .iq4_NL, .iq4_XS, .f32, .f16, .bf16,
+    ]
     static let hasAVX2 = KernelLevel.avx2.isAvailable(for: .q4_K)
 
     /// Weights: the gguf-py fixture blocks for quantized types (random bytes, random finite scales), normal floats
@@ -48,8 +50,13 @@ struct DotProductTests {
         #expect(KernelLevel.avx2.isAvailable(for: type))
         let (bytes, rows, columns) = try Self.weights(type)
         let random = KernelTestData.randomWeights(type, rows: 8, columns: 2048, seed: 5)
-        // A row length whose block count is not a multiple of 4, for the kernels that take 4 blocks per step.
-        let oddColumns = type.blockSize == 32 ? 27 * 32 : 3 * 256
+        // A row length whose block count is not a multiple of 4 (kernels that take 4 blocks per step) or, for float
+        // rows, not a multiple of 16 (a tail after the 16 lanes).
+        let oddColumns = switch type.blockSize {
+        case 1: 869
+        case 32: 27 * 32
+        default: 3 * 256
+        }
         let odd = KernelTestData.randomWeights(type, rows: 3, columns: oddColumns, seed: 6)
         for (data, r, c) in [(bytes, rows, columns), (random, 8, 2048), (odd, 3, oddColumns)] {
             try WeightMatrix.over(data, type: type, rows: r, columns: c) { w in
@@ -63,6 +70,23 @@ struct DotProductTests {
                         #expect(simd.bitPattern == reference.bitPattern, "\(type.name) row \(row): \(simd) vs \(reference)")
                     }
                 }
+            }
+        }
+    }
+
+    @Test("float rows fold their 16 lanes in the documented order at every level")
+    func floatFoldOrder() throws {
+        // ±2^60 in lanes 0 and 8 cancel only if lanes j and j+8 are added first (ck_fold16); any other order
+        // absorbs some of the ones into 2^61 and loses them.
+        var w = [Float](repeating: 1, count: 32)
+        for i in [0, 16] { w[i] = 0x1p60 }
+        for i in [8, 24] { w[i] = -0x1p60 }
+        let ones = Float(w.filter { $0 == 1 }.count)
+        let bytes = w.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) }
+        try WeightMatrix.over(bytes, type: .f32, rows: 1, columns: 32) { matrix in
+            let x = try QuantizedActivations([Float](repeating: 1, count: 32), for: matrix)
+            for level in KernelLevel.allCases where level.isAvailable(for: .f32) {
+                #expect(try MatMul.dot(matrix, row: 0, x, level: level) == ones, "\(level)")
             }
         }
     }

@@ -79,3 +79,35 @@ struct MatMulTests {
         }
     }
 }
+
+@Suite("Thread pool")
+struct ThreadPoolTests {
+    @Test("jobs sent to one pool from several threads at once are serialised and all correct")
+    func concurrentCallers() async throws {
+        let pool = try ThreadPool(threads: 2)
+        let rows = 40, columns = 512
+        let bytes = KernelTestData.randomWeights(.q6_K, rows: rows, columns: columns, seed: 8)
+        let inputs = (0..<6).map { KernelTestData.randomActivations(count: columns, seed: UInt64(200 + $0)) }
+        var expected: [[UInt32]] = []
+        try WeightMatrix.over(bytes, type: .q6_K, rows: rows, columns: columns) { w in
+            expected = try inputs.map { try MatMul.matVec(w, $0, pool: nil).map(\.bitPattern) }
+        }
+        let results = try await withThrowingTaskGroup(of: (Int, [UInt32]).self) { group in
+            for (index, x) in inputs.enumerated() {
+                group.addTask {
+                    var out: [UInt32] = []
+                    for _ in 0..<20 {
+                        try WeightMatrix.over(bytes, type: .q6_K, rows: rows, columns: columns) { w in
+                            out = try MatMul.matVec(w, x, pool: pool).map(\.bitPattern)
+                        }
+                    }
+                    return (index, out)
+                }
+            }
+            var collected = [[UInt32]](repeating: [], count: inputs.count)
+            for try await (index, out) in group { collected[index] = out }
+            return collected
+        }
+        #expect(results == expected)
+    }
+}
