@@ -10,8 +10,8 @@ public struct KernelBenchmarkConfiguration: Sendable {
     public var threadCounts = [1, 2]
     /// Timed runs per measurement; the median is reported.
     public var repeats = 5
-    /// Bytes each measurement streams through: the weight matrix is copied until the copies fill this, so the
-    /// weights come from memory, not from a last-level cache.
+    /// Bytes each run streams through: the weight matrix is copied until the copies fill this, and the triad's three
+    /// arrays fill it too, so both read memory, not a last-level cache.
     public var workingSetBytes = 1 << 30
 
     public init() {}
@@ -21,10 +21,10 @@ public struct KernelBenchmarkConfiguration: Sendable {
 public struct KernelBenchmarkReport: Codable, Sendable {
     public struct Triad: Codable, Sendable {
         public var threads: Int
-        /// Median over the runs; bytes counted as STREAM does: 3 × 4 bytes per element (write-allocate not counted).
+        /// Median over every triad run at this thread count; bytes counted as STREAM does: 3 × 4 bytes per element.
         public var gbPerSecond: Double
         public var runs: [Double]
-        /// Process CPU seconds per wall second over the timed runs; below `threads` when the machine is shared.
+        /// Process CPU seconds per wall second over the runs; below `threads` when the machine is shared.
         public var cpuUtilization: Double
     }
 
@@ -35,9 +35,11 @@ public struct KernelBenchmarkReport: Codable, Sendable {
         /// Median weight bytes per second over the runs.
         public var gbPerSecond: Double
         public var runs: [Double]
-        /// Process CPU seconds per wall second over the timed runs; below `threads` when the machine is shared.
+        /// Process CPU seconds per wall second over the runs; below `threads` when the machine is shared.
         public var cpuUtilization: Double
-        /// gbPerSecond / the triad's gbPerSecond at the same thread count.
+        /// Median of the triad runs interleaved with this kernel's runs (one before each), same thread count.
+        public var triadGBPerSecond: Double
+        /// gbPerSecond / triadGBPerSecond.
         public var fractionOfTriad: Double
     }
 
@@ -52,25 +54,47 @@ public struct KernelBenchmarkReport: Codable, Sendable {
     public var kernels: [Kernel]
 }
 
-/// Runs the kernel benchmark (`sparrow bench --kernels`).
+/// Runs the kernel benchmark (`sparrow bench --kernels`). Each timed kernel run follows a timed triad run at the same
+/// thread count, so a kernel is compared with the bandwidth the machine gave at that moment (it may be shared).
 public enum KernelBenchmark {
     public static func run(_ configuration: KernelBenchmarkConfiguration) throws(KernelError) -> KernelBenchmarkReport {
-        let pools = try configuration.threadCounts.map { threads throws(KernelError) in try ThreadPool(threads: threads) }
-        var triads: [KernelBenchmarkReport.Triad] = []
-        for pool in pools {
-            let (runs, cpu) = triad(pool: pool, bytes: configuration.workingSetBytes, repeats: configuration.repeats)
-            triads.append(.init(threads: pool.threadCount, gbPerSecond: median(runs), runs: runs, cpuUtilization: cpu))
+        let pools = try configuration.threadCounts.map { threads throws(KernelError) in
+            try ThreadPool(threads: threads)
         }
+        let triad = TriadBuffers(bytes: configuration.workingSetBytes)
+        defer { triad.deallocate() }
+        var triadRuns = [Int: [Sample]]()
         var kernels: [KernelBenchmarkReport.Kernel] = []
         for type in configuration.types {
             let level = KernelLevel.best(for: type)
-            for (pool, triad) in zip(pools, triads) {
-                let (runs, cpu) = try matVec(type, configuration, level: level, pool: pool)
-                let gbps = median(runs)
-                kernels.append(.init(type: type.name, level: level.rawValue, threads: pool.threadCount, gbPerSecond: gbps,
-                                     runs: runs, cpuUtilization: cpu,
-                                     fractionOfTriad: triad.gbPerSecond > 0 ? gbps / triad.gbPerSecond : 0))
+            let ring = try WeightRing(type: type, configuration)
+            defer { ring.deallocate() }
+            for pool in pools {
+                var triadSamples: [Sample] = [], kernelSamples: [Sample] = []
+                for run in 0...configuration.repeats {  // run 0 warms up and is not kept
+                    let t = sample(bytes: triad.bytes) { triad.run(pool) }
+                    let k = try sample(bytes: ring.bytes) { () throws(KernelError) in
+                        try ring.run(level: level, pool: pool)
+                    }
+                    if run > 0 {
+                        triadSamples.append(t)
+                        kernelSamples.append(k)
+                    }
+                }
+                triadRuns[pool.threadCount, default: []] += triadSamples
+                let gbps = median(kernelSamples.map(\.gbPerSecond))
+                let triadGBps = median(triadSamples.map(\.gbPerSecond))
+                kernels.append(.init(type: type.name, level: level.rawValue, threads: pool.threadCount,
+                                     gbPerSecond: gbps, runs: kernelSamples.map(\.gbPerSecond),
+                                     cpuUtilization: utilization(kernelSamples), triadGBPerSecond: triadGBps,
+                                     fractionOfTriad: triadGBps > 0 ? gbps / triadGBps : 0))
             }
+        }
+        let triads = pools.map { pool in
+            let samples = triadRuns[pool.threadCount] ?? []
+            let runs = samples.map(\.gbPerSecond)
+            return KernelBenchmarkReport.Triad(threads: pool.threadCount, gbPerSecond: median(runs), runs: runs,
+                                               cpuUtilization: utilization(samples))
         }
         return KernelBenchmarkReport(
             cpu: .current, optimizedBuild: sparrow_ckernels_optimized() != 0, rows: configuration.rows,
@@ -85,70 +109,100 @@ public enum KernelBenchmark {
             : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     }
 
-    /// Runs `body` once untimed, then `repeats` times; returns GB/s per timed run and CPU per wall second.
-    static func measure<E: Error>(bytes: Int, repeats: Int, _ body: () throws(E) -> Void) throws(E)
-        -> (runs: [Double], cpuUtilization: Double)
-    {
-        try body()
-        var runs: [Double] = []
-        var wall = 0.0
+    /// One timed run: throughput, and the wall and process CPU seconds it took.
+    struct Sample {
+        var gbPerSecond: Double
+        var wallSeconds: Double
+        var cpuSeconds: Double
+    }
+
+    static func utilization(_ samples: [Sample]) -> Double {
+        let wall = samples.reduce(0) { $0 + $1.wallSeconds }
+        return wall > 0 ? samples.reduce(0) { $0 + $1.cpuSeconds } / wall : 0
+    }
+
+    static func sample<E: Error>(bytes: Int, _ body: () throws(E) -> Void) throws(E) -> Sample {
         let cpuStart = sparrow_process_cpu_seconds()
-        for _ in 0..<repeats {
-            let start = ContinuousClock.now
-            try body()
-            let elapsed = ContinuousClock.now - start
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-            wall += seconds
-            runs.append(Double(bytes) / seconds / 1e9)
-        }
+        let start = ContinuousClock.now
+        try body()
+        let elapsed = ContinuousClock.now - start
         let cpu = sparrow_process_cpu_seconds() - cpuStart
-        return (runs, wall > 0 ? cpu / wall : 0)
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        return Sample(gbPerSecond: seconds > 0 ? Double(bytes) / seconds / 1e9 : 0, wallSeconds: seconds,
+                      cpuSeconds: cpu)
+    }
+}
+
+/// The triad's three arrays (a = b + s·c), together `bytes` long.
+struct TriadBuffers {
+    let count: Int
+    let a, b, c: UnsafeMutablePointer<Float>
+    var bytes: Int { 3 * 4 * count }
+
+    init(bytes: Int) {
+        count = max(1, bytes / 12)
+        a = .allocate(capacity: count)
+        b = .allocate(capacity: count)
+        c = .allocate(capacity: count)
+        a.initialize(repeating: 0, count: count)  // touch every page before timing
+        b.initialize(repeating: 1, count: count)
+        c.initialize(repeating: 2, count: count)
     }
 
-    /// GB/s of a = b + s·c over three arrays that together fill `bytes`; one untimed run first.
-    static func triad(pool: ThreadPool, bytes: Int, repeats: Int) -> (runs: [Double], cpuUtilization: Double) {
-        let n = max(1, bytes / 12)
-        let a = UnsafeMutablePointer<Float>.allocate(capacity: n)
-        let b = UnsafeMutablePointer<Float>.allocate(capacity: n)
-        let c = UnsafeMutablePointer<Float>.allocate(capacity: n)
-        defer { a.deallocate(); b.deallocate(); c.deallocate() }
-        a.initialize(repeating: 0, count: n)
-        b.initialize(repeating: 1, count: n)
-        c.initialize(repeating: 2, count: n)
-        return measure(bytes: 3 * 4 * n, repeats: repeats) { sparrow_triad(pool.handle, a, b, c, 3, Int64(n)) }
-    }
+    func run(_ pool: ThreadPool) { sparrow_triad(pool.handle, a, b, c, 3, Int64(count)) }
 
-    /// GB/s of weight bytes for mat-vecs over enough copies of one random matrix to fill the working set.
-    static func matVec(_ type: GGMLType, _ configuration: KernelBenchmarkConfiguration, level: KernelLevel,
-                       pool: ThreadPool) throws(KernelError) -> (runs: [Double], cpuUtilization: Double)
-    {
+    func deallocate() {
+        a.deallocate()
+        b.deallocate()
+        c.deallocate()
+    }
+}
+
+/// Copies of one random weight matrix filling the working set, and the activation row they are multiplied with.
+struct WeightRing {
+    let memory: UnsafeMutableRawPointer
+    let matrices: [WeightMatrix]
+    let activations: QuantizedActivations
+    let bytes: Int
+
+    init(type: GGMLType, _ configuration: KernelBenchmarkConfiguration) throws(KernelError) {
         let rowBytes = configuration.columns / type.blockSize * type.bytesPerBlock
         let matrixBytes = rowBytes * configuration.rows
-        let copies = max(1, (configuration.workingSetBytes + matrixBytes - 1) / matrixBytes)
-        let memory = UnsafeMutableRawPointer.allocate(byteCount: matrixBytes * copies, alignment: 64)
-        defer { memory.deallocate() }
-        fillRandomBlocks(memory, type: type, bytes: matrixBytes)
+        let copies = max(1, (configuration.workingSetBytes + matrixBytes - 1) / max(1, matrixBytes))
+        let memory = UnsafeMutableRawPointer.allocate(byteCount: max(1, matrixBytes * copies), alignment: 64)
+        Self.fillRandomBlocks(memory, type: type, bytes: matrixBytes)
         for copy in stride(from: 1, to: copies, by: 1) {
             (memory + copy * matrixBytes).copyMemory(from: memory, byteCount: matrixBytes)
         }
-        let matrices = try (0..<copies).map { copy throws(KernelError) in
-            try WeightMatrix(name: "bench.\(type.name).\(copy)", type: type, rows: configuration.rows,
-                             columns: configuration.columns, base: UnsafeRawPointer(memory + copy * matrixBytes),
-                             byteCount: matrixBytes)
+        do {
+            matrices = try (0..<copies).map { copy throws(KernelError) in
+                try WeightMatrix(name: "bench.\(type.name).\(copy)", type: type, rows: configuration.rows,
+                                 columns: configuration.columns, base: UnsafeRawPointer(memory + copy * matrixBytes),
+                                 byteCount: matrixBytes)
+            }
+            var generator = SplitMix(state: 42)
+            let x = (0..<configuration.columns).map { _ in Float(generator.unit() * 2 - 1) }
+            activations = try QuantizedActivations(x, for: matrices[0])
+        } catch {
+            memory.deallocate()
+            throw error
         }
-        var generator = SplitMix(state: 42)
-        let x = (0..<configuration.columns).map { _ in Float(generator.unit() * 2 - 1) }
-        let activations = try QuantizedActivations(x, for: matrices[0])
-        return try measure(bytes: matrixBytes * copies, repeats: configuration.repeats) { () throws(KernelError) in
-            for matrix in matrices { _ = try MatMul.multiply(matrix, activations, level: level, pool: pool) }
-        }
+        self.memory = memory
+        self.bytes = matrixBytes * copies
     }
 
-    /// Random quant bytes with every f16 scale field set to a small finite value, so the kernels see real blocks.
+    func run(level: KernelLevel, pool: ThreadPool) throws(KernelError) {
+        for matrix in matrices { _ = try MatMul.multiply(matrix, activations, level: level, pool: pool) }
+    }
+
+    func deallocate() { memory.deallocate() }
+
+    /// Random quant bytes with every f16 scale field set to 2^-10, so the kernels see finite blocks.
     static func fillRandomBlocks(_ memory: UnsafeMutableRawPointer, type: GGMLType, bytes: Int) {
         var generator = SplitMix(state: UInt64(type.rawValue) &+ 1)
         let words = memory.bindMemory(to: UInt64.self, capacity: bytes / 8)
         for i in 0..<bytes / 8 { words[i] = generator.next() }
+        guard type.blockSize > 1 else { return }
         let bytePointer = memory.bindMemory(to: UInt8.self, capacity: bytes)
         let scaleOffsets: [Int] = switch type {
         case .q4_K, .q5_K, .q4_1, .q5_1: [0, 2]
@@ -157,8 +211,7 @@ public enum KernelBenchmark {
         case .q3_K: [108]
         default: [0]
         }
-        let scale: UInt16 = 0x1400  // 2^-10
-        guard type.blockSize > 1 else { return }
+        let scale: UInt16 = 0x1400
         for block in 0..<bytes / type.bytesPerBlock {
             for offset in scaleOffsets {
                 bytePointer[block * type.bytesPerBlock + offset] = UInt8(truncatingIfNeeded: scale)

@@ -25,7 +25,7 @@ public struct QuantizedActivations: Sendable {
         let rowBytes = sparrow_activation_row_bytes(format.rawValue, Int64(columns))
         guard rowBytes > 0 || columns == 0, columns % format.blockSize == 0 else {
             throw .activationMismatch(tensor: tensor,
-                                      expected: "rows that are a multiple of \(format.blockSize) values (\(format.name))",
+                                      expected: "rows of a multiple of \(format.blockSize) values (\(format.name))",
                                       actual: "rows of \(columns) values")
         }
         var storage = [UInt8](repeating: 0, count: max(1, rowBytes * batch))

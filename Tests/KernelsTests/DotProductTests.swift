@@ -67,7 +67,8 @@ struct DotProductTests {
                     for row in 0..<r {
                         let reference = try MatMul.dot(w, row: row, q, level: .scalar)
                         let simd = try MatMul.dot(w, row: row, q, level: .avx2)
-                        #expect(simd.bitPattern == reference.bitPattern, "\(type.name) row \(row): \(simd) vs \(reference)")
+                        #expect(simd.bitPattern == reference.bitPattern,
+                                "\(type.name) row \(row): \(simd) vs \(reference)")
                     }
                 }
             }

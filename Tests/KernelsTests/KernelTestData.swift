@@ -39,7 +39,9 @@ enum KernelTestData {
         case .f32:
             return (0..<count).flatMap { _ in withUnsafeBytes(of: rng.normal().bitPattern.littleEndian, Array.init) }
         case .f16:
-            return (0..<count).flatMap { _ in withUnsafeBytes(of: Float16(rng.normal()).bitPattern.littleEndian, Array.init) }
+            return (0..<count).flatMap { _ in
+                withUnsafeBytes(of: Float16(rng.normal()).bitPattern.littleEndian, Array.init)
+            }
         case .bf16:
             return (0..<count).flatMap { _ in
                 withUnsafeBytes(of: UInt16(truncatingIfNeeded: rng.normal().bitPattern >> 16).littleEndian, Array.init)

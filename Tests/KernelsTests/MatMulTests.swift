@@ -24,7 +24,8 @@ struct MatMulTests {
                         #expect(y.count == batchSize * rows)
                         for b in 0..<batchSize {
                             let same = (0..<rows).allSatisfy { y[b * rows + $0].bitPattern == alone[b][$0].bitPattern }
-                            #expect(same, "\(type.name) \(level) batch \(batchSize) threads \(pool?.threadCount ?? 1) row \(b)")
+                            let threads = pool?.threadCount ?? 1
+                            #expect(same, "\(type.name) \(level) batch \(batchSize) threads \(threads) row \(b)")
                         }
                     }
                 }

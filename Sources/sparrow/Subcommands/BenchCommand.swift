@@ -23,7 +23,8 @@ struct Bench: ParsableCommand {
 
     func validate() throws {
         guard kernels else {
-            throw ValidationError("only `sparrow bench --kernels` is available yet; model benchmarks come with the engine")
+            throw ValidationError(
+                "only `sparrow bench --kernels` is available yet; model benchmarks come with the engine")
         }
         guard workingSetMb >= 1, repeats >= 1 else {
             throw ValidationError("expected --working-set-mb ≥ 1 and --repeats ≥ 1")
@@ -60,16 +61,18 @@ struct Bench: ParsableCommand {
             lines.append("       \(triad.threads)        \(gbps)\(f(triad.cpuUtilization, 2))")
         }
         lines.append("")
-        lines.append("type   level   threads  GB/s    of triad  CPU used")
+        lines.append("type   level   threads  GB/s    triad   of triad  CPU used")
         for k in report.kernels {
             let type = k.type.padding(toLength: 7, withPad: " ", startingAt: 0)
             let level = k.level.padding(toLength: 8, withPad: " ", startingAt: 0)
             let gbps = f(k.gbPerSecond).padding(toLength: 8, withPad: " ", startingAt: 0)
+            let triad = f(k.triadGBPerSecond).padding(toLength: 8, withPad: " ", startingAt: 0)
             let ratio = (f(100 * k.fractionOfTriad, 0) + " %").padding(toLength: 10, withPad: " ", startingAt: 0)
-            lines.append("\(type)\(level)\(k.threads)        \(gbps)\(ratio)\(f(k.cpuUtilization, 2))")
+            lines.append("\(type)\(level)\(k.threads)        \(gbps)\(triad)\(ratio)\(f(k.cpuUtilization, 2))")
         }
         lines.append("")
-        lines.append("CPU used: process CPU seconds per wall second (below the thread count when the machine is shared).")
+        lines.append("triad: median of the triad runs interleaved with that kernel's runs (one before each).")
+        lines.append("CPU used: process CPU seconds per wall second (below the thread count on a shared machine).")
         return lines.joined(separator: "\n")
     }
 }
