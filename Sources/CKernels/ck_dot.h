@@ -33,6 +33,8 @@ float ck_dot_q5_0_avx2(int64_t n, const void *w, const void *x);
 float ck_dot_iq4_nl_avx2(int64_t n, const void *w, const void *x);
 float ck_dot_q5_1_avx2(int64_t n, const void *w, const void *x);
 float ck_dot_iq4_xs_avx2(int64_t n, const void *w, const void *x);
+float ck_dot_q2_K_avx2(int64_t n, const void *w, const void *x);
+float ck_dot_q3_K_avx2(int64_t n, const void *w, const void *x);
 float ck_dot_f32_avx2(int64_t n, const void *w, const void *x);
 float ck_dot_f16_avx2(int64_t n, const void *w, const void *x);
 float ck_dot_bf16_avx2(int64_t n, const void *w, const void *x);

@@ -1,4 +1,4 @@
-// AVX2 row kernels for the remaining common types: Q4_0, Q5_0 and IQ4_NL (· Q8_0), Q5_1 (· Q8_1) and IQ4_XS
+// AVX2 row kernels for the remaining types: Q4_0, Q5_0 and IQ4_NL (· Q8_0), Q5_1 (· Q8_1), IQ4_XS, Q2_K and Q3_K
 // (· Q8_K). As in dot_avx2.c, each block's integer sum is the reference's exact integer, folded by the same
 // ck_term call in block order, so results equal the scalar reference bit for bit.
 #include "ck_avx2.h"
@@ -96,6 +96,79 @@ CK_AVX2 float ck_dot_iq4_xs_avx2(int64_t n, const void *vw, const void *vx) {
     return (float)sum;
 }
 
+/// The int16 scale vector for a group of 32 values in a K-quant half with 16-value scales: `half8` holds the half's
+/// 8 scales as int16 in both lanes; group g takes scale 2g (low lane) and 2g+1 (high lane).
+static inline CK_AVX2 __m256i ck_group_scales(__m256i half8, int g) {
+    const __m256i ctrl = _mm256_set_m128i(_mm_set1_epi16((short)(((4 * g + 3) << 8) | (4 * g + 2))),
+                                          _mm_set1_epi16((short)(((4 * g + 1) << 8) | (4 * g))));
+    return _mm256_shuffle_epi8(half8, ctrl);
+}
+
+// Q2_K · Q8_K: 2-bit quants × int8, maddubs pairs ≤ 2·3·127; times a 4-bit scale. The mins go through the
+// activation's 16-value sums, as in the reference.
+CK_AVX2 float ck_dot_q2_K_avx2(int64_t n, const void *vw, const void *vx) {
+    const blk_q2_K *w = vw;
+    const blk_q8_K *x = vx;
+    const __m256i m2 = _mm256_set1_epi8(3);
+    const __m128i m4 = _mm_set1_epi8(0x0F);
+    double sum = 0.0;
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        ck_prefetch(&w[i], (int)sizeof(blk_q2_K));
+        const __m128i packed = _mm_loadu_si128((const __m128i *)w[i].scales);
+        const __m128i scales = _mm_and_si128(packed, m4);
+        const __m256i mins = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(packed, 4), m4));
+        __m256i acc = _mm256_setzero_si256();
+        for (int h = 0; h < 2; h++) {
+            const __m128i half = h == 0 ? scales : _mm_srli_si128(scales, 8);
+            const __m256i sc = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(half));
+            const __m256i q = ck_load(w[i].qs + 32 * h);
+            for (int s = 0; s < 4; s++) {
+                const __m256i qs = _mm256_and_si256(_mm256_srli_epi16(q, 2 * s), m2);
+                const __m256i p = _mm256_maddubs_epi16(qs, ck_load(x[i].qs + 128 * h + 32 * s));
+                acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, ck_group_scales(sc, s)));
+            }
+        }
+        const __m256i macc = _mm256_madd_epi16(ck_load(x[i].bsums), mins);
+        const __m128i sums = ck_hsum4_i32(acc, macc, _mm256_setzero_si256(), _mm256_setzero_si256());
+        const __m128d dm = ck_h2f_pair(&w[i].d);
+        sum += ck_term_min(_mm_cvtsd_f64(dm), _mm_cvtsd_f64(_mm_unpackhi_pd(dm, dm)), x[i].d, _mm_cvtsi128_si32(sums),
+                           _mm_extract_epi32(sums, 1));
+    }
+    return (float)sum;
+}
+
+// Q3_K · Q8_K: the unsigned quant low2 + 4·hbit (0..7) × int8, maddubs pairs ≤ 2·7·127; times a 6-bit signed
+// scale. Σ sc·(q − 4)·y = Σ sc·q·y − 4·Σ sc·bsum, the reference's integer.
+CK_AVX2 float ck_dot_q3_K_avx2(int64_t n, const void *vw, const void *vx) {
+    const blk_q3_K *w = vw;
+    const blk_q8_K *x = vx;
+    const __m256i m2 = _mm256_set1_epi8(3), four = _mm256_set1_epi8(4);
+    double sum = 0.0;
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        ck_prefetch(&w[i], (int)sizeof(blk_q3_K));
+        int8_t sc[16];
+        ck_q3k_scales(w[i].scales, sc);
+        const __m128i sc8 = _mm_loadu_si128((const __m128i *)sc);
+        const __m256i hmask = ck_load(w[i].hmask);
+        __m256i acc = _mm256_setzero_si256();
+        for (int h = 0; h < 2; h++) {
+            const __m256i half8 = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(h == 0 ? sc8 : _mm_srli_si128(sc8, 8)));
+            const __m256i q = ck_load(w[i].qs + 32 * h);
+            for (int s = 0; s < 4; s++) {
+                const __m256i bit = _mm256_set1_epi8((char)(1 << (4 * h + s)));
+                const __m256i high = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hmask, bit), bit), four);
+                const __m256i qs = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 2 * s), m2), high);
+                const __m256i p = _mm256_maddubs_epi16(qs, ck_load(x[i].qs + 128 * h + 32 * s));
+                acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, ck_group_scales(half8, s)));
+            }
+        }
+        const __m256i offset = _mm256_madd_epi16(ck_load(x[i].bsums), _mm256_cvtepi8_epi16(sc8));
+        const int32_t sumi = ck_hsum_i32(_mm256_sub_epi32(acc, _mm256_slli_epi32(offset, 2)));
+        sum += ck_term(ck_h2f(&w[i].d), x[i].d, sumi);
+    }
+    return (float)sum;
+}
+
 #else
 // Not an x86 CPU: the table never selects these; they exist so the target links.
 float ck_dot_q4_0_avx2(int64_t n, const void *w, const void *x) { return ck_dot_q4_0_ref(n, w, x); }
@@ -103,4 +176,6 @@ float ck_dot_q5_0_avx2(int64_t n, const void *w, const void *x) { return ck_dot_
 float ck_dot_iq4_nl_avx2(int64_t n, const void *w, const void *x) { return ck_dot_iq4_nl_ref(n, w, x); }
 float ck_dot_q5_1_avx2(int64_t n, const void *w, const void *x) { return ck_dot_q5_1_ref(n, w, x); }
 float ck_dot_iq4_xs_avx2(int64_t n, const void *w, const void *x) { return ck_dot_iq4_xs_ref(n, w, x); }
+float ck_dot_q2_K_avx2(int64_t n, const void *w, const void *x) { return ck_dot_q2_K_ref(n, w, x); }
+float ck_dot_q3_K_avx2(int64_t n, const void *w, const void *x) { return ck_dot_q3_K_ref(n, w, x); }
 #endif

@@ -43,6 +43,8 @@ static ck_dot_fn ck_dot_avx2(uint32_t type) {
     case T_IQ4_NL: return ck_dot_iq4_nl_avx2;
     case T_Q5_1: return ck_dot_q5_1_avx2;
     case T_IQ4_XS: return ck_dot_iq4_xs_avx2;
+    case T_Q2_K: return ck_dot_q2_K_avx2;
+    case T_Q3_K: return ck_dot_q3_K_avx2;
     case T_F32: return ck_dot_f32_avx2;
     case T_F16: return ck_dot_f16_avx2;
     case T_BF16: return ck_dot_bf16_avx2;
