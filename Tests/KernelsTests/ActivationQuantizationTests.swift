@@ -15,6 +15,40 @@ struct ActivationQuantizationTests {
         #expect(differing.isEmpty, "\(differing.count) bytes differ, first at \(differing.first ?? -1)")
     }
 
+    @Test("Q8_K equals llama.cpp's quantize_row_q8_K_ref byte for byte (scale, quants and 16-value sums)")
+    func q8_KMatchesLlama() throws {
+        let input = try KernelTestData.floats("quantize/Q8_0.input.f32")
+        let expected = try KernelTestData.bytes("quantize/Q8_K.blocks")
+        let rows = 3, columns = input.count / rows
+        let quantized = try QuantizedActivations(input, batch: rows, format: .q8_K, tensor: "fixture")
+        let bytes = (0..<rows).flatMap { Array(quantized.bytes(ofRow: $0)) }
+        #expect(bytes.count == expected.count)
+        let differing = zip(bytes, expected).enumerated().filter { $0.element.0 != $0.element.1 }.map(\.offset)
+        #expect(differing.isEmpty, "\(differing.count) bytes differ, first at \(differing.first ?? -1)")
+    }
+
+    @Test("Q8_1 has llama.cpp's quants and f16 scale; its block sum is exact where llama.cpp rounds it to f16")
+    func q8_1MatchesLlama() throws {
+        let input = try KernelTestData.floats("quantize/Q8_0.input.f32")
+        let expected = try KernelTestData.bytes("quantize/Q8_1.blocks")  // ggml block_q8_1: f16 d, f16 s, 32 × int8
+        let quantized = try QuantizedActivations(input, batch: 1, format: .q8_1, tensor: "fixture")
+        let ours = Array(quantized.bytes(ofRow: 0))  // Sparrow's block: f32 d, f32 s, 32 × int8
+        #expect(ours.count / 40 == expected.count / 36)
+        func half(_ bytes: [UInt8], _ at: Int) -> Float { Float(Float16(bitPattern: UInt16(bytes[at]) | UInt16(bytes[at + 1]) << 8)) }
+        func single(_ bytes: [UInt8], _ at: Int) -> Float {
+            Float(bitPattern: UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16
+                | UInt32(bytes[at + 3]) << 24)
+        }
+        for block in 0..<expected.count / 36 {
+            let o = block * 40, e = block * 36
+            #expect(Array(ours[o + 8..<o + 40]) == Array(expected[e + 4..<e + 36]), "quants of block \(block)")
+            #expect(single(ours, o) == half(expected, e), "d of block \(block)")
+            // llama.cpp: s = f16(d_f32 · Σq); here s = f16(d) · Σq exactly: they differ by two f16 roundings at most.
+            let s = single(ours, o + 4), theirs = half(expected, e + 2)
+            #expect(abs(s - theirs) <= abs(s) * 0x1p-10 + 0x1p-24, "s of block \(block): \(s) vs \(theirs)")
+        }
+    }
+
     @Test("Q8_1 and Q8_K round-trip within half a step, and Q8_K's block sums are the sums of its quants",
           arguments: [ActivationFormat.q8_1, .q8_K])
     func roundTrip(format: ActivationFormat) throws {

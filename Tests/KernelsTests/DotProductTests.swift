@@ -75,6 +75,34 @@ struct DotProductTests {
         }
     }
 
+    @Test("agrees with llama.cpp's ggml_vec_dot on the same weights and activations",
+          arguments: GGMLTypeSupport.supported.filter { $0.blockSize > 1 })
+    func agreesWithLlama(type: GGMLType) throws {
+        let (bytes, rows, columns) = try Self.weights(type)
+        let x = try KernelTestData.floats("dot/activations.f32")
+        let expected = try KernelTestData.floats("dot/\(type.name).f32")  // batch × rows, from llama.cpp
+        let batch = x.count / columns
+        #expect(expected.count == batch * rows)
+        try WeightMatrix.over(bytes, type: type, rows: rows, columns: columns) { w in
+            let q = try QuantizedActivations(x, batch: batch, for: w)
+            let y = try MatMul.multiply(w, q)
+            for b in 0..<batch {
+                let xd = q.dequantized(row: b)
+                for r in 0..<rows {
+                    let wd = try Dequantizer.dequantize(w, row: r)
+                    let magnitude = zip(wd, xd).reduce(0.0) { $0 + abs(Double($1.0) * Double($1.1)) }
+                    // llama.cpp sums in f32 with FMA (measured ≤ 1.3e-7 of Σ|wx| here), and for Q4_1/Q5_1 it rounds
+                    // the activation block sum s to f16, so its bias term m·s is off by up to 2^-11 of |m·s|
+                    // (measured ≤ 3.6e-5 of Σ|wx|).
+                    let tolerance = type == .q4_1 || type == .q5_1 ? 1e-4 : 1e-6
+                    let got = Double(y[b * rows + r]), theirs = Double(expected[b * rows + r])
+                    #expect(abs(got - theirs) <= tolerance * magnitude,
+                            "\(type.name) row \(r) batch \(b): \(got) vs llama.cpp \(theirs) (Σ|wx| \(magnitude))")
+                }
+            }
+        }
+    }
+
     @Test("float rows fold their 16 lanes in the documented order at every level")
     func floatFoldOrder() throws {
         // ±2^60 in lanes 0 and 8 cancel only if lanes j and j+8 are added first (ck_fold16); any other order
