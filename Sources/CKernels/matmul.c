@@ -7,6 +7,7 @@
 #include "ck_dot.h"
 
 #define CK_ROWS_PER_CHUNK 16
+#define CK_BATCH_TILE 8
 
 typedef struct {
     ck_dot_fn dot;
@@ -28,10 +29,15 @@ static void ck_matmul_part(void *ctx, int ith, int nth) {
         const int64_t r0 = atomic_fetch_add(&job->next, CK_ROWS_PER_CHUNK);
         if (r0 >= job->n_rows) return;
         const int64_t r1 = r0 + CK_ROWS_PER_CHUNK < job->n_rows ? r0 + CK_ROWS_PER_CHUNK : job->n_rows;
-        for (int64_t r = r0; r < r1; r++) {
-            const uint8_t *wr = job->w + (size_t)r * job->w_row_bytes;
-            for (int64_t b = 0; b < job->n_batch; b++) {  // the weight row stays in L1 across the batch
-                job->y[b * job->n_rows + r] = job->dot(job->n_cols, wr, job->x + (size_t)b * job->x_row_bytes);
+        // Tiles of CK_BATCH_TILE activation rows: the chunk's weight rows and the tile's activation rows both stay
+        // in L2 while every pair is computed; each output is still one call of the row kernel.
+        for (int64_t b0 = 0; b0 < job->n_batch; b0 += CK_BATCH_TILE) {
+            const int64_t b1 = b0 + CK_BATCH_TILE < job->n_batch ? b0 + CK_BATCH_TILE : job->n_batch;
+            for (int64_t r = r0; r < r1; r++) {
+                const uint8_t *wr = job->w + (size_t)r * job->w_row_bytes;
+                for (int64_t b = b0; b < b1; b++) {
+                    job->y[b * job->n_rows + r] = job->dot(job->n_cols, wr, job->x + (size_t)b * job->x_row_bytes);
+                }
             }
         }
     }

@@ -12,11 +12,11 @@ struct MatMulTests {
         let bytes = KernelTestData.randomWeights(type, rows: rows, columns: columns, seed: 3)
         let pools = try [nil, ThreadPool(threads: 2), ThreadPool(threads: 3)]
         try WeightMatrix.over(bytes, type: type, rows: rows, columns: columns) { w in
-            let sequences = (0..<8).map { KernelTestData.randomActivations(count: columns, seed: UInt64(40 + $0)) }
+            let sequences = (0..<11).map { KernelTestData.randomActivations(count: columns, seed: UInt64(40 + $0)) }
             for level in KernelLevel.allCases where level.isAvailable(for: type) {
                 // Each sequence alone, on this thread.
                 let alone = try sequences.map { try MatMul.matVec(w, $0, level: level, pool: nil) }
-                for batchSize in [1, 2, 5, 8] {
+                for batchSize in [1, 2, 5, 8, 11] {
                     for pool in pools {
                         let batch = try QuantizedActivations(Array(sequences[0..<batchSize].joined()), batch: batchSize,
                                                              for: w)
