@@ -53,11 +53,27 @@ CK_AVX2 float ck_dot_q4_1_avx2(int64_t n, const void *vw, const void *vx) {
         _mm_storeu_si128((__m128i *)sumi, ck_hsum4_i32(ck_q4_1_lanes(&w[i], &x[i]), ck_q4_1_lanes(&w[i + 1], &x[i + 1]),
                                                        ck_q4_1_lanes(&w[i + 2], &x[i + 2]),
                                                        ck_q4_1_lanes(&w[i + 3], &x[i + 3])));
-        for (int k = 0; k < 4; k++) {
-            const __m128d dm = ck_h2f_pair(&w[i + k].d);
-            sum += ck_term_bias(_mm_cvtsd_f64(dm), x[i + k].d, sumi[k], _mm_cvtsd_f64(_mm_unpackhi_pd(dm, dm)),
-                                x[i + k].s);
-        }
+        // The four blocks' terms side by side in double lanes (the same roundings as ck_term_bias in each lane),
+        // then added to the row sum in block order.
+        const __m256 wdm = _mm256_cvtph_ps(_mm_set_epi32((int)ck_u32(&w[i + 3].d), (int)ck_u32(&w[i + 2].d),
+                                                         (int)ck_u32(&w[i + 1].d), (int)ck_u32(&w[i].d)));
+        const __m256 xds = _mm256_set_m128(_mm_castpd_ps(_mm_loadh_pd(_mm_load_sd((const double *)&x[i + 2].d),
+                                                                      (const double *)&x[i + 3].d)),
+                                           _mm_castpd_ps(_mm_loadh_pd(_mm_load_sd((const double *)&x[i].d),
+                                                                      (const double *)&x[i + 1].d)));
+        const __m256i even_odd = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+        const __m256 wsplit = _mm256_permutevar8x32_ps(wdm, even_odd), xsplit = _mm256_permutevar8x32_ps(xds, even_odd);
+        const __m256d dw = _mm256_cvtps_pd(_mm256_castps256_ps128(wsplit));
+        const __m256d mw = _mm256_cvtps_pd(_mm256_extractf128_ps(wsplit, 1));
+        const __m256d dx = _mm256_cvtps_pd(_mm256_castps256_ps128(xsplit));
+        const __m256d sx = _mm256_cvtps_pd(_mm256_extractf128_ps(xsplit, 1));
+        const __m256d si = _mm256_cvtepi32_pd(_mm_loadu_si128((const __m128i *)sumi));
+        const __m256d t = _mm256_add_pd(_mm256_mul_pd(_mm256_mul_pd(dw, dx), si), _mm256_mul_pd(mw, sx));
+        const __m128d lo = _mm256_castpd256_pd128(t), hi = _mm256_extractf128_pd(t, 1);
+        sum += _mm_cvtsd_f64(lo);
+        sum += _mm_cvtsd_f64(_mm_unpackhi_pd(lo, lo));
+        sum += _mm_cvtsd_f64(hi);
+        sum += _mm_cvtsd_f64(_mm_unpackhi_pd(hi, hi));
     }
     for (; i < nb; i++) {
         const int32_t sumi = ck_hsum_i32(ck_q4_1_lanes(&w[i], &x[i]));
