@@ -57,6 +57,25 @@ static inline CK_AVX2 __m128i ck_hsum4_i32(__m256i a, __m256i b, __m256i c, __m2
     return _mm_add_epi32(_mm256_castsi256_si128(abcd), _mm256_extracti128_si256(abcd, 1));
 }
 
+/// Adds four Q8_0-family blocks to the row sum: d_w·d_x·sumi computed in double lanes (the roundings of ck_term in
+/// each lane), then added in block order. `w` points at the first block's f16 scale, blocks `stride` bytes apart.
+static inline CK_AVX2 double ck_fold4(double sum, const uint8_t *w, size_t stride, const blk_q8_0 *x,
+                                      const int32_t sumi[4]) {
+    const __m128i halves = _mm_setr_epi16((short)ck_u16(w), (short)ck_u16(w + stride), (short)ck_u16(w + 2 * stride),
+                                          (short)ck_u16(w + 3 * stride), (short)ck_u16(&x[0].d),
+                                          (short)ck_u16(&x[1].d), (short)ck_u16(&x[2].d), (short)ck_u16(&x[3].d));
+    const __m256 scales = _mm256_cvtph_ps(halves);
+    const __m256d dw = _mm256_cvtps_pd(_mm256_castps256_ps128(scales));
+    const __m256d dx = _mm256_cvtps_pd(_mm256_extractf128_ps(scales, 1));
+    const __m256d t = _mm256_mul_pd(_mm256_mul_pd(dw, dx), _mm256_cvtepi32_pd(_mm_loadu_si128((const __m128i *)sumi)));
+    const __m128d lo = _mm256_castpd256_pd128(t), hi = _mm256_extractf128_pd(t, 1);
+    sum += _mm_cvtsd_f64(lo);
+    sum += _mm_cvtsd_f64(_mm_unpackhi_pd(lo, lo));
+    sum += _mm_cvtsd_f64(hi);
+    sum += _mm_cvtsd_f64(_mm_unpackhi_pd(hi, hi));
+    return sum;
+}
+
 /// Σ a·b of 32 signed bytes as 8 int32 lanes (sign trick: |a| unsigned times b with a's sign). Needs b ≠ -128
 /// where a ≠ 0 and |a|·|b| pairs below 2^15, which holds for every weight grid here against int8 activations
 /// in [-127, 127].

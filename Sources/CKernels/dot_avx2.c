@@ -27,7 +27,7 @@ CK_AVX2 float ck_dot_q8_0_avx2(int64_t n, const void *vw, const void *vx) {
         _mm_storeu_si128((__m128i *)sumi, ck_hsum4_i32(ck_q8_0_lanes(&w[i], &x[i]), ck_q8_0_lanes(&w[i + 1], &x[i + 1]),
                                                        ck_q8_0_lanes(&w[i + 2], &x[i + 2]),
                                                        ck_q8_0_lanes(&w[i + 3], &x[i + 3])));
-        for (int k = 0; k < 4; k++) sum += ck_term(ck_h2f(&w[i + k].d), ck_h2f(&x[i + k].d), sumi[k]);
+        sum = ck_fold4(sum, (const uint8_t *)&w[i].d, sizeof(blk_q8_0), &x[i], sumi);
     }
     for (; i < nb; i++) sum += ck_term(ck_h2f(&w[i].d), ck_h2f(&x[i].d), ck_hsum_i32(ck_q8_0_lanes(&w[i], &x[i])));
     return (float)sum;

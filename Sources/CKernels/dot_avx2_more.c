@@ -48,7 +48,7 @@ static inline CK_AVX2 __m256i ck_q5_0_lanes(const blk_q5_0 *w, const blk_q8_0 *x
             int32_t sumi[4];                                                                                    \
             _mm_storeu_si128((__m128i *)sumi, ck_hsum4_i32(lanes(&w[i], &x[i]), lanes(&w[i + 1], &x[i + 1]),   \
                                                            lanes(&w[i + 2], &x[i + 2]), lanes(&w[i + 3], &x[i + 3]))); \
-            for (int k = 0; k < 4; k++) sum += ck_term(ck_h2f(&w[i + k].d), ck_h2f(&x[i + k].d), sumi[k]);     \
+            sum = ck_fold4(sum, (const uint8_t *)&w[i].d, sizeof(block_t), &x[i], sumi);                       \
         }                                                                                                       \
         for (; i < nb; i++) sum += ck_term(ck_h2f(&w[i].d), ck_h2f(&x[i].d), ck_hsum_i32(lanes(&w[i], &x[i]))); \
         return (float)sum;                                                                                      \
