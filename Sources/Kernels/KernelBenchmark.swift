@@ -4,9 +4,13 @@ internal import CKernels
 /// What `sparrow bench --kernels` measures: mat-vec throughput per weight type and thread count, beside a
 /// STREAM-like triad measured in the same run.
 public struct KernelBenchmarkConfiguration: Sendable {
+    /// Rows of the weight matrix (outputs of one mat-vec).
     public var rows = 2048
+    /// Values per row (ne0).
     public var columns = 8192
+    /// Weight types measured, each with its fastest kernel on this CPU.
     public var types: [GGMLType] = [.q4_K, .q6_K, .q8_0, .q4_1]
+    /// Pool sizes measured (the calling thread included).
     public var threadCounts = [1, 2]
     /// Timed runs per measurement; the median is reported.
     public var repeats = 5
@@ -14,26 +18,35 @@ public struct KernelBenchmarkConfiguration: Sendable {
     /// arrays fill it too, so both read memory, not a last-level cache.
     public var workingSetBytes = 1 << 30
 
+    /// The defaults of `sparrow bench --kernels`.
     public init() {}
 }
 
 /// The numbers of one `sparrow bench --kernels` run (GB/s are 10^9 bytes per second).
 public struct KernelBenchmarkReport: Codable, Sendable {
+    /// The STREAM-like triad at one thread count.
     public struct Triad: Codable, Sendable {
+        /// Pool size, the calling thread included.
         public var threads: Int
         /// Median over every triad run at this thread count; bytes counted as STREAM does: 3 × 4 bytes per element.
         public var gbPerSecond: Double
+        /// GB/s of each timed run, in order.
         public var runs: [Double]
         /// Process CPU seconds per wall second over the runs; below `threads` when the machine is shared.
         public var cpuUtilization: Double
     }
 
+    /// One weight type's mat-vec at one thread count.
     public struct Kernel: Codable, Sendable {
+        /// The weight type's name (`Q4_K`).
         public var type: String
+        /// The kernel level used (`avx2` or `scalar`).
         public var level: String
+        /// Pool size, the calling thread included.
         public var threads: Int
         /// Median weight bytes per second over the runs.
         public var gbPerSecond: Double
+        /// GB/s of each timed run, in order.
         public var runs: [Double]
         /// Process CPU seconds per wall second over the runs; below `threads` when the machine is shared.
         public var cpuUtilization: Double
@@ -43,20 +56,25 @@ public struct KernelBenchmarkReport: Codable, Sendable {
         public var fractionOfTriad: Double
     }
 
+    /// The SIMD features of the machine that ran the benchmark.
     public var cpu: CPUFeatures
     /// Whether the C kernels were compiled with optimisation; a debug build's numbers mean little.
     public var optimizedBuild: Bool
+    /// The configuration measured (see KernelBenchmarkConfiguration).
     public var rows: Int
     public var columns: Int
     public var repeats: Int
     public var workingSetBytes: Int
+    /// The triad per thread count, all its runs pooled.
     public var triad: [Triad]
+    /// One entry per weight type and thread count, in configuration order.
     public var kernels: [Kernel]
 }
 
 /// Runs the kernel benchmark (`sparrow bench --kernels`). Each timed kernel run follows a timed triad run at the same
 /// thread count, so a kernel is compared with the bandwidth the machine gave at that moment (it may be shared).
 public enum KernelBenchmark {
+    /// Measures every type and thread count of `configuration` (tens of seconds with the defaults).
     public static func run(_ configuration: KernelBenchmarkConfiguration) throws(KernelError) -> KernelBenchmarkReport {
         let pools = try configuration.threadCounts.map { threads throws(KernelError) in
             try ThreadPool(threads: threads)

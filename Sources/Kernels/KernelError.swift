@@ -13,6 +13,7 @@ public enum KernelError: Error, Equatable, CustomStringConvertible, Sendable {
     /// A thread pool of this size could not be started.
     case threadPoolUnavailable(threads: Int)
 
+    /// A one-line message naming the tensor and what was expected.
     public var description: String {
         switch self {
         case let .unsupportedType(tensor, type):

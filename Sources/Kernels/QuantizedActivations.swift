@@ -4,6 +4,7 @@ internal import CKernels
 /// A batch of activation rows quantized once to the format a weight type pairs with (ggml's reference quantizers:
 /// `quantize_row_q8_0_ref`, `quantize_row_q8_1_ref`, `quantize_row_q8_K_ref`), ready for the integer dot products.
 public struct QuantizedActivations: Sendable {
+    /// The block format of every row.
     public let format: ActivationFormat
     /// Values per row.
     public let columns: Int

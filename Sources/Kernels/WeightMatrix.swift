@@ -5,8 +5,11 @@ public import GGUF
 public struct WeightMatrix: @unchecked Sendable {
     /// The tensor's name, used in error messages.
     public let name: String
+    /// The ggml type of every element.
     public let type: GGMLType
+    /// Rows (ne1): outputs of a mat-vec.
     public let rows: Int
+    /// Values per row (ne0): a multiple of the type's block size.
     public let columns: Int
     /// Bytes of one row: columns / blockSize × bytesPerBlock.
     public let rowBytes: Int
