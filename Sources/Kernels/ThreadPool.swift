@@ -1,7 +1,8 @@
 internal import CKernels
 
 /// A persistent pool of worker threads (plus the calling thread) that the matrix kernels split rows across.
-/// Threads are started once; each job wakes them. Jobs from several threads are serialised.
+/// Threads are started once; each job wakes them. Jobs from several threads are serialised; a job must not start
+/// another job on the same pool.
 public final class ThreadPool: @unchecked Sendable {
     // The C pool synchronises its own state; this class only owns the handle.
     let handle: OpaquePointer

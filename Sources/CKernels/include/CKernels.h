@@ -72,7 +72,7 @@ void sparrow_pool_destroy(sparrow_pool *pool);
 /// Threads taking part in each job, the caller included.
 int sparrow_pool_size(const sparrow_pool *pool);
 /// Runs `fn(ctx, ith, nth)` on every thread (ith 0 is the caller) and returns when all have finished.
-/// Calls from several threads are serialised.
+/// Calls from several threads are serialised; `fn` must not call back into the same pool (it would wait on itself).
 void sparrow_pool_run(sparrow_pool *pool, void (*fn)(void *ctx, int ith, int nth), void *ctx);
 
 // MARK: - Matrix products
