@@ -1,4 +1,5 @@
-// AVX2 row kernels for the types that dominate decode time (Q4_K, Q5_K, Q6_K, Q8_0, Q4_1). They are compiled with
+// AVX2 row kernels for the types that dominate decode time (Q4_K, Q5_K, Q6_K, Q8_0, Q4_1), and multi-row versions
+// of the K-quants for batches (each weight block unpacked once for up to four activation rows). They are compiled with
 // target attributes, not target-wide flags, so the binary still runs on a CPU without AVX2; ck_dot_lookup picks
 // them only when the CPU has AVX2, FMA and F16C. Each block's integer sum is the same exact integer the scalar
 // reference computes (maddubs/madd never saturate with these ranges, noted per kernel), and it is folded into the
@@ -132,89 +133,170 @@ static inline CK_AVX2 double ck_k4_term(const void *d, __m256i acc, __m256i mins
                        _mm_extract_epi32(sums, 1));
 }
 
+/// A Q4_K block unpacked once: nibbles of the 8 sub-blocks, scales and mins (shared by every activation row).
+static inline CK_AVX2 void ck_q4_K_unpack(const blk_q4_K *w, __m256i lo[4], __m256i hi[4], __m256i *scales,
+                                          __m256i *mins) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    ck_k4_vectors(w->scales, scales, mins);
+    for (int c = 0; c < 4; c++) {
+        const __m256i q = ck_load(w->qs + 32 * c);
+        lo[c] = _mm256_and_si256(q, m4);
+        hi[c] = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+    }
+}
+
 // Q4_K · Q8_K.
 CK_AVX2 float ck_dot_q4_K_avx2(int64_t n, const void *vw, const void *vx) {
     const blk_q4_K *w = vw;
     const blk_q8_K *x = vx;
-    const __m256i m4 = _mm256_set1_epi8(0x0F);
     double sum = 0.0;
     for (int64_t i = 0; i < n / QK_K; i++) {
         ck_prefetch(&w[i], (int)sizeof(blk_q4_K));
         __m256i scales, mins, lo[4], hi[4];
-        ck_k4_vectors(w[i].scales, &scales, &mins);
-        for (int c = 0; c < 4; c++) {
-            const __m256i q = ck_load(w[i].qs + 32 * c);
-            lo[c] = _mm256_and_si256(q, m4);
-            hi[c] = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
-        }
+        ck_q4_K_unpack(&w[i], lo, hi, &scales, &mins);
         sum += ck_k4_term(&w[i].d, ck_k4_dot(lo, hi, x[i].qs, scales), mins, &x[i]);
     }
     return (float)sum;
 }
 
-// Q5_K · Q8_K: Q4_K's nibbles plus a fifth bit from qh (bit j of qh[l] for sub-block j).
+// Q4_K against up to four activation rows: each block is unpacked once, and each row's sum takes exactly the
+// steps of ck_dot_q4_K_avx2, so every output equals the single-row kernel's.
+CK_AVX2 void ck_dotn_q4_K_avx2(int64_t n, const void *vw, const void *vx, size_t x_stride, int count,
+                             float *out) {
+    const blk_q4_K *w = vw;
+    double sum[CK_DOTN_MAX] = {0};
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        ck_prefetch(&w[i], (int)sizeof(blk_q4_K));
+        __m256i scales, mins, lo[4], hi[4];
+        ck_q4_K_unpack(&w[i], lo, hi, &scales, &mins);
+        for (int k = 0; k < count; k++) {
+            const blk_q8_K *x = (const blk_q8_K *)((const uint8_t *)vx + (size_t)k * x_stride) + i;
+            sum[k] += ck_k4_term(&w[i].d, ck_k4_dot(lo, hi, x->qs, scales), mins, x);
+        }
+    }
+    for (int k = 0; k < count; k++) out[k] = (float)sum[k];
+}
+
+/// A Q5_K block unpacked once: 5-bit quants of the 8 sub-blocks (bit j of qh[l] for sub-block j), scales, mins.
+static inline CK_AVX2 void ck_q5_K_unpack(const blk_q5_K *w, __m256i lo[4], __m256i hi[4], __m256i *scales,
+                                          __m256i *mins) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F), sixteen = _mm256_set1_epi8(16);
+    ck_k4_vectors(w->scales, scales, mins);
+    const __m256i hbits = ck_load(w->qh);
+    for (int c = 0; c < 4; c++) {
+        const __m256i q = ck_load(w->qs + 32 * c);
+        const __m256i b0 = _mm256_set1_epi8((char)(1 << (2 * c))), b1 = _mm256_set1_epi8((char)(1 << (2 * c + 1)));
+        const __m256i h0 = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hbits, b0), b0), sixteen);
+        const __m256i h1 = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hbits, b1), b1), sixteen);
+        lo[c] = _mm256_or_si256(_mm256_and_si256(q, m4), h0);
+        hi[c] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), m4), h1);
+    }
+}
+
+// Q5_K · Q8_K.
 CK_AVX2 float ck_dot_q5_K_avx2(int64_t n, const void *vw, const void *vx) {
     const blk_q5_K *w = vw;
     const blk_q8_K *x = vx;
-    const __m256i m4 = _mm256_set1_epi8(0x0F), sixteen = _mm256_set1_epi8(16);
     double sum = 0.0;
     for (int64_t i = 0; i < n / QK_K; i++) {
         ck_prefetch(&w[i], (int)sizeof(blk_q5_K));
         __m256i scales, mins, lo[4], hi[4];
-        ck_k4_vectors(w[i].scales, &scales, &mins);
-        const __m256i hbits = ck_load(w[i].qh);
-        for (int c = 0; c < 4; c++) {
-            const __m256i q = ck_load(w[i].qs + 32 * c);
-            const __m256i b0 = _mm256_set1_epi8((char)(1 << (2 * c))), b1 = _mm256_set1_epi8((char)(1 << (2 * c + 1)));
-            const __m256i h0 = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hbits, b0), b0), sixteen);
-            const __m256i h1 = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hbits, b1), b1), sixteen);
-            lo[c] = _mm256_or_si256(_mm256_and_si256(q, m4), h0);
-            hi[c] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), m4), h1);
-        }
+        ck_q5_K_unpack(&w[i], lo, hi, &scales, &mins);
         sum += ck_k4_term(&w[i].d, ck_k4_dot(lo, hi, x[i].qs, scales), mins, &x[i]);
     }
     return (float)sum;
 }
 
-// Q6_K · Q8_K. Unsigned quants 0..63 × int8: pairs ≤ 16002; times an int8 scale: < 2^22 per lane and group.
-// The −32 offset is applied once per block through the activation's 16-value sums: Σ sc·(q−32)·y =
-// Σ sc·q·y − 32·Σ sc·bsum, the same integer the reference sums directly (every lane stays below 2^26).
+// Q5_K against up to four activation rows, each output as ck_dot_q5_K_avx2 computes it.
+CK_AVX2 void ck_dotn_q5_K_avx2(int64_t n, const void *vw, const void *vx, size_t x_stride, int count,
+                             float *out) {
+    const blk_q5_K *w = vw;
+    double sum[CK_DOTN_MAX] = {0};
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        ck_prefetch(&w[i], (int)sizeof(blk_q5_K));
+        __m256i scales, mins, lo[4], hi[4];
+        ck_q5_K_unpack(&w[i], lo, hi, &scales, &mins);
+        for (int k = 0; k < count; k++) {
+            const blk_q8_K *x = (const blk_q8_K *)((const uint8_t *)vx + (size_t)k * x_stride) + i;
+            sum[k] += ck_k4_term(&w[i].d, ck_k4_dot(lo, hi, x->qs, scales), mins, x);
+        }
+    }
+    for (int k = 0; k < count; k++) out[k] = (float)sum[k];
+}
+
+/// A Q6_K block unpacked once: unsigned 6-bit quants q[h][g] (half h, group g of 32 values), each half's 8 scales
+/// as int16 in both lanes, and all 16 scales as int16 (for the offset through the activation's 16-value sums).
+typedef struct {
+    __m256i q[2][4];
+    __m256i half_scales[2];
+    __m256i scales16;
+} ck_q6_K_unpacked;
+
+static inline CK_AVX2 void ck_q6_K_unpack(const blk_q6_K *w, ck_q6_K_unpacked *u) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(0x03);
+    for (int h = 0; h < 2; h++) {
+        const uint8_t *ql = w->ql + 64 * h, *qh = w->qh + 32 * h;
+        u->half_scales[h] = _mm256_broadcastsi128_si256(
+            _mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)(w->scales + 8 * h))));
+        const __m256i a = ck_load(ql), b = ck_load(ql + 32), hb = ck_load(qh);
+        u->q[h][0] = _mm256_or_si256(_mm256_and_si256(a, m4), _mm256_slli_epi16(_mm256_and_si256(hb, m2), 4));
+        u->q[h][1] = _mm256_or_si256(_mm256_and_si256(b, m4),
+                                     _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2), m2), 4));
+        u->q[h][2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(a, 4), m4),
+                                     _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 4), m2), 4));
+        u->q[h][3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(b, 4), m4),
+                                     _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), m2), 4));
+    }
+    u->scales16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)w->scales));
+}
+
+// Unsigned quants 0..63 × int8: pairs ≤ 16002; times an int8 scale: < 2^22 per lane and group. The −32 offset is
+// applied once per block through the activation's 16-value sums: Σ sc·(q−32)·y = Σ sc·q·y − 32·Σ sc·bsum, the same
+// integer the reference sums directly (every lane stays below 2^26).
+static inline CK_AVX2 int32_t ck_q6_K_sumi(const ck_q6_K_unpacked *u, const blk_q8_K *x) {
+    __m256i acc = _mm256_setzero_si256();
+    for (int h = 0; h < 2; h++) {
+        for (int g = 0; g < 4; g++) {
+            // Group g takes the half's scale 2g (low lane) and 2g+1 (high lane).
+            const __m256i ctrl = _mm256_set_m128i(_mm_set1_epi16((short)(((4 * g + 3) << 8) | (4 * g + 2))),
+                                                  _mm_set1_epi16((short)(((4 * g + 1) << 8) | (4 * g))));
+            const __m256i p = _mm256_maddubs_epi16(u->q[h][g], ck_load(x->qs + 128 * h + 32 * g));
+            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, _mm256_shuffle_epi8(u->half_scales[h], ctrl)));
+        }
+    }
+    const __m256i offset = _mm256_madd_epi16(ck_load(x->bsums), u->scales16);
+    return ck_hsum_i32(_mm256_sub_epi32(acc, _mm256_slli_epi32(offset, 5)));
+}
+
+// Q6_K · Q8_K.
 CK_AVX2 float ck_dot_q6_K_avx2(int64_t n, const void *vw, const void *vx) {
     const blk_q6_K *w = vw;
     const blk_q8_K *x = vx;
-    const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(0x03);
     double sum = 0.0;
     for (int64_t i = 0; i < n / QK_K; i++) {
         ck_prefetch(&w[i], (int)sizeof(blk_q6_K));
-        __m256i acc = _mm256_setzero_si256();
-        for (int h = 0; h < 2; h++) {
-            const uint8_t *ql = w[i].ql + 64 * h, *qh = w[i].qh + 32 * h;
-            const int8_t *y = x[i].qs + 128 * h;
-            // The half's 8 scales as int16 in both lanes; group g takes scale 2g (low lane) and 2g+1 (high lane).
-            const __m256i sc = _mm256_broadcastsi128_si256(
-                _mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)(w[i].scales + 8 * h))));
-            const __m256i a = ck_load(ql), b = ck_load(ql + 32), hb = ck_load(qh);
-            __m256i q[4];
-            q[0] = _mm256_or_si256(_mm256_and_si256(a, m4), _mm256_slli_epi16(_mm256_and_si256(hb, m2), 4));
-            q[1] = _mm256_or_si256(_mm256_and_si256(b, m4),
-                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2), m2), 4));
-            q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(a, 4), m4),
-                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 4), m2), 4));
-            q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(b, 4), m4),
-                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), m2), 4));
-            for (int g = 0; g < 4; g++) {
-                const __m256i p = _mm256_maddubs_epi16(q[g], ck_load(y + 32 * g));
-                const __m256i ctrl = _mm256_set_m128i(_mm_set1_epi16((short)(((4 * g + 3) << 8) | (4 * g + 2))),
-                                                      _mm_set1_epi16((short)(((4 * g + 1) << 8) | (4 * g))));
-                acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, _mm256_shuffle_epi8(sc, ctrl)));
-            }
-        }
-        const __m256i scales16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)w[i].scales));
-        const __m256i offset = _mm256_madd_epi16(ck_load(x[i].bsums), scales16);
-        const int32_t sumi = ck_hsum_i32(_mm256_sub_epi32(acc, _mm256_slli_epi32(offset, 5)));
-        sum += ck_term(ck_h2f(&w[i].d), x[i].d, sumi);
+        ck_q6_K_unpacked u;
+        ck_q6_K_unpack(&w[i], &u);
+        sum += ck_term(ck_h2f(&w[i].d), x[i].d, ck_q6_K_sumi(&u, &x[i]));
     }
     return (float)sum;
+}
+
+// Q6_K against up to four activation rows, each output as ck_dot_q6_K_avx2 computes it.
+CK_AVX2 void ck_dotn_q6_K_avx2(int64_t n, const void *vw, const void *vx, size_t x_stride, int count,
+                             float *out) {
+    const blk_q6_K *w = vw;
+    double sum[CK_DOTN_MAX] = {0};
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        ck_prefetch(&w[i], (int)sizeof(blk_q6_K));
+        ck_q6_K_unpacked u;
+        ck_q6_K_unpack(&w[i], &u);
+        for (int k = 0; k < count; k++) {
+            const blk_q8_K *x = (const blk_q8_K *)((const uint8_t *)vx + (size_t)k * x_stride) + i;
+            sum[k] += ck_term(ck_h2f(&w[i].d), x->d, ck_q6_K_sumi(&u, x));
+        }
+    }
+    for (int k = 0; k < count; k++) out[k] = (float)sum[k];
 }
 
 #else
@@ -224,4 +306,13 @@ float ck_dot_q4_1_avx2(int64_t n, const void *w, const void *x) { return ck_dot_
 float ck_dot_q4_K_avx2(int64_t n, const void *w, const void *x) { return ck_dot_q4_K_ref(n, w, x); }
 float ck_dot_q5_K_avx2(int64_t n, const void *w, const void *x) { return ck_dot_q5_K_ref(n, w, x); }
 float ck_dot_q6_K_avx2(int64_t n, const void *w, const void *x) { return ck_dot_q6_K_ref(n, w, x); }
+void ck_dotn_q4_K_avx2(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *out) {
+    for (int k = 0; k < count; k++) out[k] = ck_dot_q4_K_ref(n, w, (const uint8_t *)x + (size_t)k * x_stride);
+}
+void ck_dotn_q5_K_avx2(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *out) {
+    for (int k = 0; k < count; k++) out[k] = ck_dot_q5_K_ref(n, w, (const uint8_t *)x + (size_t)k * x_stride);
+}
+void ck_dotn_q6_K_avx2(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *out) {
+    for (int k = 0; k < count; k++) out[k] = ck_dot_q6_K_ref(n, w, (const uint8_t *)x + (size_t)k * x_stride);
+}
 #endif

@@ -69,6 +69,16 @@ ck_dot_fn ck_dot_lookup(uint32_t type, int level) {
     }
 }
 
+ck_dotn_fn ck_dotn_lookup(uint32_t type, int level) {
+    if (level != SPARROW_LEVEL_AVX2 || !ck_cpu_has_avx2()) return NULL;
+    switch (type) {
+    case T_Q4_K: return ck_dotn_q4_K_avx2;
+    case T_Q5_K: return ck_dotn_q5_K_avx2;
+    case T_Q6_K: return ck_dotn_q6_K_avx2;
+    default: return NULL;
+    }
+}
+
 int sparrow_has_kernel(uint32_t type, int level) { return ck_dot_lookup(type, level) != NULL; }
 
 int sparrow_vec_dot(uint32_t type, int level, int64_t n, const void *w, const void *x, float *result) {

@@ -11,6 +11,7 @@
 
 typedef struct {
     ck_dot_fn dot;
+    ck_dotn_fn dotn;  // NULL when the type has no multi-row kernel
     const uint8_t *w;
     size_t w_row_bytes;
     int64_t n_rows, n_cols;
@@ -35,7 +36,16 @@ static void ck_matmul_part(void *ctx, int ith, int nth) {
             const int64_t b1 = b0 + CK_BATCH_TILE < job->n_batch ? b0 + CK_BATCH_TILE : job->n_batch;
             for (int64_t r = r0; r < r1; r++) {
                 const uint8_t *wr = job->w + (size_t)r * job->w_row_bytes;
-                for (int64_t b = b0; b < b1; b++) {
+                int64_t b = b0;
+                if (job->dotn != NULL) {
+                    for (; b + 1 < b1; b += CK_DOTN_MAX) {  // two or more rows left: the multi-row kernel
+                        const int count = (int)(b1 - b < CK_DOTN_MAX ? b1 - b : CK_DOTN_MAX);
+                        float out[CK_DOTN_MAX];
+                        job->dotn(job->n_cols, wr, job->x + (size_t)b * job->x_row_bytes, job->x_row_bytes, count, out);
+                        for (int k = 0; k < count; k++) job->y[(b + k) * job->n_rows + r] = out[k];
+                    }
+                }
+                for (; b < b1; b++) {
                     job->y[b * job->n_rows + r] = job->dot(job->n_cols, wr, job->x + (size_t)b * job->x_row_bytes);
                 }
             }
@@ -47,7 +57,8 @@ int sparrow_matmul(sparrow_pool *pool, int level, uint32_t type, const void *w, 
                    int64_t n_cols, const void *x, size_t x_row_bytes, int64_t n_batch, float *y) {
     const ck_dot_fn dot = ck_dot_lookup(type, level);
     if (dot == NULL || n_rows < 0 || n_cols < 0 || n_batch < 0) return -1;
-    ck_matmul_job job = {dot, w, w_row_bytes, n_rows, n_cols, x, x_row_bytes, n_batch, y, 0};
+    ck_matmul_job job = {dot, ck_dotn_lookup(type, level), w, w_row_bytes, n_rows, n_cols, x, x_row_bytes,
+                         n_batch, y, 0};
     sparrow_pool_run(pool, ck_matmul_part, &job);
     return 0;
 }
