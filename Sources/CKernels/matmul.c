@@ -1,6 +1,7 @@
 // Mat-vec and mat-mat over a persistent pool. Rows are handed out in chunks through an atomic counter (so a slow
-// or shared core does not hold the others back); every output is one call of the same row kernel, whichever thread
-// takes it and however large the batch, so results do not depend on either.
+// or shared core does not hold the others back); every output is one call of the same row kernel (or of its
+// multi-row version, which keeps each row's arithmetic), whichever thread takes it and however large the batch, so
+// results do not depend on either.
 #include <stdatomic.h>
 
 #include "CKernels.h"

@@ -1,9 +1,10 @@
 import GGUF
 internal import CKernels
 
-/// Mat-vec and mat-mat from the integer kernel family: every output is one row kernel call (weight row ·
-/// quantized activation row), so a row's result does not depend on the batch it is in or on the thread count
-/// (DESIGN.md §6).
+/// Mat-vec and mat-mat from the integer kernel family: every output equals one row-kernel call (weight row ·
+/// quantized activation row) bit for bit — batches of K-quants use kernels that unpack a weight block once for several
+/// activation rows but keep each row's arithmetic — so a row's result does not depend on the batch it is in or on
+/// the thread count (DESIGN.md §6).
 public enum MatMul {
     /// y[b][r] = row r of `weights` · activation row b, returned row-major as `batch × weights.rows`.
     /// `level` defaults to the fastest kernel for the weight type on this CPU; `pool` nil runs on this thread.

@@ -77,8 +77,9 @@ void sparrow_pool_run(sparrow_pool *pool, void (*fn)(void *ctx, int ith, int nth
 
 // MARK: - Matrix products
 
-/// y[b * n_rows + r] = row r of W · activation row b, for every row r and batch row b. Each output is one call of
-/// the same row kernel, so it does not depend on the batch size or the thread count. `pool` may be NULL.
+/// y[b * n_rows + r] = row r of W · activation row b, for every row r and batch row b. Each output equals one call
+/// of the same row kernel bit for bit, so it does not depend on the batch size or the thread count. `pool` may be
+/// NULL.
 /// Returns 0, or -1 when `type` has no kernel at `level`.
 int sparrow_matmul(sparrow_pool *pool, int level, uint32_t type, const void *w, size_t w_row_bytes, int64_t n_rows,
                    int64_t n_cols, const void *x, size_t x_row_bytes, int64_t n_batch, float *y);
