@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 export SPARROW_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/sparrow
 
-.PHONY: setup build release test demo integration clean
+.PHONY: setup build release test demo integration clean bench-kernels bench-git bench-tokenizer fixtures-kernels
 
 setup:
 	Scripts/setup
@@ -26,6 +26,20 @@ demo: release
 integration: setup
 	Scripts/fuzz/run-gguf-fuzz 10000
 	Benchmarks/git/run --configuration release
+
+bench-kernels: release
+	.build/release/sparrow bench --kernels
+
+bench-git: setup
+	Benchmarks/git/run --configuration release
+
+bench-tokenizer: setup
+	Benchmarks/tokenizer/run
+
+fixtures-kernels:
+	Scripts/reference-tools
+	"$(SPARROW_CACHE)/reference/venv/bin/python" Scripts/fixtures/kernels-fixtures.py Tests/KernelsTests/Fixtures
+	"$(SPARROW_CACHE)/reference/venv/bin/python" Scripts/fixtures/kernels-llama-fixtures.py Tests/KernelsTests/Fixtures
 
 clean:
 	rm -rf .build

@@ -9,6 +9,6 @@ struct Sparrow: AsyncParsableCommand {
         commandName: "sparrow",
         abstract: "Review code, generate patches and write tests in CI with a resident local model.",
         version: SparrowVersion.current,
-        subcommands: [Run.self, Validate.self, Merge.self, ModelCommand.self]
+        subcommands: [Run.self, Validate.self, Merge.self, ModelCommand.self, Bench.self]
     )
 }
