@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "Remote", dependencies: ["Generation"], swiftSettings: strictSettings),
         .target(
             name: "Runner",
-            dependencies: ["Jobs", "Generation", "Engine", "Remote", "Git", "Annotations"],
+            dependencies: ["Jobs", "Generation", "Engine", "Remote", "Git", "Annotations", "GGUF"],
             swiftSettings: strictSettings
         ),
 
