@@ -1,4 +1,5 @@
 import Annotations
+import Engine
 import Foundation
 import Generation
 
@@ -24,6 +25,7 @@ struct RunInfo: Encodable {
     var seconds: Double
     var host: String
     var processors: Int
+    var cpuFeatures = EngineInfo.cpuFeatures
     var operatingSystem: String
     var arguments: [String]
     var shard: String
@@ -32,7 +34,7 @@ struct RunInfo: Encodable {
     var tasks: [TaskTiming]
 
     enum CodingKeys: String, CodingKey {
-        case sparrowVersion = "sparrow_version", started, finished, seconds, host, processors
+        case sparrowVersion = "sparrow_version", started, finished, seconds, host, processors, cpuFeatures = "cpu_features"
         case operatingSystem = "operating_system", arguments, shard, model, modelIdentity = "model_identity", tasks
     }
 
