@@ -76,6 +76,6 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "GGUF"], exclude: ["Fixtures"], swiftSettings: strictSettings),
         // Runs third-party validators (actionlint, zizmor, check-jsonschema, hadolint, kubernetes-validate) from the
         // Scripts/setup venv over Pipelines/ and Containers/.
-        .testTarget(name: "PipelinesTests", dependencies: ["TestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "PipelinesTests", dependencies: ["TestSupport"], exclude: ["Fixtures"], swiftSettings: strictSettings),
     ]
 )
