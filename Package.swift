@@ -74,5 +74,8 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "GGUF", "Kernels", "Tokenizers", "Generation", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "SparrowCLITests", dependencies: ["Runner", "Jobs", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "GGUF"], exclude: ["Fixtures"], swiftSettings: strictSettings),
+        // Runs third-party validators (actionlint, zizmor, check-jsonschema, hadolint, kubernetes-validate) from the
+        // Scripts/setup venv over Pipelines/ and Containers/.
+        .testTarget(name: "PipelinesTests", dependencies: ["TestSupport"], exclude: ["Fixtures"], swiftSettings: strictSettings),
     ]
 )
