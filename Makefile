@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 export SPARROW_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/sparrow
 
-.PHONY: setup build release test demo integration clean bench-kernels bench-git bench-tokenizer fixtures-kernels
+.PHONY: setup build release test demo integration clean image bench-kernels bench-git bench-tokenizer fixtures-kernels
 
 setup:
 	Scripts/setup
@@ -40,6 +40,9 @@ fixtures-kernels:
 	Scripts/reference-tools
 	"$(SPARROW_CACHE)/reference/venv/bin/python" Scripts/fixtures/kernels-fixtures.py Tests/KernelsTests/Fixtures
 	"$(SPARROW_CACHE)/reference/venv/bin/python" Scripts/fixtures/kernels-llama-fixtures.py Tests/KernelsTests/Fixtures
+
+image: setup
+	Scripts/image/build
 
 clean:
 	rm -rf .build
