@@ -49,7 +49,8 @@ public final class RemoteClient: TextGenerating {
         self.configuration = configuration
         self.sleep = sleep
         limiter = ConcurrencyLimiter(limit: configuration.parallel)
-        streamer = HTTPStreamer(maxConnections: configuration.parallel)
+        // Twice the slots, so a connection still closing never holds up the next request: the limiter is the cap.
+        streamer = HTTPStreamer(maxConnections: 2 * configuration.parallel)
         model = ModelDescription(
             name: configuration.modelName,
             contextLength: configuration.contextLength,

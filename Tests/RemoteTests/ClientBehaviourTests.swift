@@ -10,9 +10,15 @@ struct ClientBehaviourTests {
     func concurrentRequestsOwnAnswers() async throws {
         let parallel = 3
         let barrier = Barrier(count: parallel)
+        let seen = RequestCounter()
         let stub = try HTTPStub { request in
-            // The first `parallel` requests wait (at most 10 s) until all of them are in flight together.
-            if request.index < parallel { barrier.arriveAndWait(timeout: 10) }
+            seen.increment()
+            // The first `parallel` requests wait (at most 10 s) until all of them are in flight together, then hold
+            // their slots a little longer (at most 0.5 s), so that a request past the limit would be seen in flight.
+            if request.index < parallel {
+                barrier.arriveAndWait(timeout: 10)
+                for _ in 0..<50 where seen.value <= parallel { Thread.sleep(forTimeInterval: 0.01) }
+            }
             let messages = request.jsonBody?["messages"] as? [[String: Any]]
             let prompt = messages?.last?["content"] as? String ?? "?"
             return Wire.stream(["echo:", prompt])
@@ -170,6 +176,24 @@ let findingSchema: JSONValue = .object([
     .init("required", .array([.string("severity"), .string("line")])),
     .init("additionalProperties", .bool(false)),
 ])
+
+/// Counts requests as the stub's handler sees them.
+final class RequestCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+
+    var value: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return count
+    }
+
+    func increment() {
+        lock.lock()
+        count += 1
+        lock.unlock()
+    }
+}
 
 /// Lets `count` threads wait for each other, each for at most `timeout` seconds.
 final class Barrier: @unchecked Sendable {
