@@ -22,14 +22,16 @@ public final class RemoteClient: TextGenerating {
     private let streamer: HTTPStreamer
     /// Waits between attempts; tests replace it to record the delays instead of sleeping.
     private let sleep: @Sendable (Double) async throws -> Void
+    private let onRetry: (@Sendable (RetryNotice) -> Void)?
 
     /// Creates a client. `environment` is where the API key variable is looked up (the process environment by
-    /// default).
+    /// default); `onRetry` hears of each failed attempt that will be retried (for progress lines on stderr).
     public convenience init(
         configuration: RemoteConfiguration,
-        environment: [String: String] = ProcessInfo.processInfo.environment
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        onRetry: (@Sendable (RetryNotice) -> Void)? = nil
     ) throws(RemoteError) {
-        try self.init(configuration: configuration, environment: environment) { seconds in
+        try self.init(configuration: configuration, environment: environment, onRetry: onRetry) { seconds in
             try await Task.sleep(for: .seconds(seconds))
         }
     }
@@ -37,8 +39,10 @@ public final class RemoteClient: TextGenerating {
     init(
         configuration: RemoteConfiguration,
         environment: [String: String],
+        onRetry: (@Sendable (RetryNotice) -> Void)? = nil,
         sleep: @escaping @Sendable (Double) async throws -> Void
     ) throws(RemoteError) {
+        self.onRetry = onRetry
         try configuration.validate()
         if let variable = configuration.apiKeyEnvironmentVariable {
             guard let value = environment[variable], !value.isEmpty else { throw .missingAPIKey(variable: variable) }
@@ -122,6 +126,10 @@ public final class RemoteClient: TextGenerating {
                     throw Self.generationError(error, request: request, url: url, attempts: number)
                 }
                 let delay = configuration.retry.delay(afterAttempt: number, retryAfter: error.retryAfter)
+                onRetry?(RetryNotice(
+                    requestID: request.id, failedAttempt: number, maxAttempts: maxAttempts, delay: delay,
+                    reason: "POST \(url.absoluteString): \(error.summary)"
+                ))
                 do {
                     try await sleep(delay)
                 } catch {
@@ -143,5 +151,21 @@ public final class RemoteClient: TextGenerating {
         default:
             return .backend(requestID: request.id, reason: reason)
         }
+    }
+}
+
+/// A failed attempt that the client will retry.
+public struct RetryNotice: Sendable, Hashable, CustomStringConvertible {
+    public var requestID: String
+    /// The attempt that failed, counting from 1.
+    public var failedAttempt: Int
+    public var maxAttempts: Int
+    /// Seconds before the next attempt.
+    public var delay: Double
+    /// What went wrong (the API key never appears in it).
+    public var reason: String
+
+    public var description: String {
+        "request \(requestID): attempt \(failedAttempt) of \(maxAttempts) failed (\(reason)); retrying in \(delay) s"
     }
 }

@@ -51,7 +51,6 @@ struct RequestBody: Sendable {
         members.append(JSONValue.Member("top_p", .number(sampling.topP)))
         if sampling.topK > 0 { members.append(JSONValue.Member("top_k", .number(Double(sampling.topK)))) }
         if sampling.minP > 0 { members.append(JSONValue.Member("min_p", .number(sampling.minP))) }
-        members.append(JSONValue.Member("seed", .number(Double(sampling.seed))))
         if !request.stop.isEmpty { members.append(JSONValue.Member("stop", .array(request.stop.map { .string($0) }))) }
         members.append(JSONValue.Member("n", .number(1)))
         if case let .jsonSchema(name, schema)? = request.constraint {
@@ -68,10 +67,12 @@ struct RequestBody: Sendable {
         if streaming {
             members.append(JSONValue.Member("stream_options", .object([JSONValue.Member("include_usage", .bool(true))])))
         }
-        guard let text = JSONValue.object(members).jsonText else {
+        guard var text = JSONValue.object(members).jsonText else {
             throw .invalidRequest(requestID: request.id, reason: "a number in the request (sampling or schema) is not finite")
         }
-        json = text
+        // The seed is written as an exact integer: JSONValue numbers are Doubles, exact only below 2^53.
+        text.removeLast()
+        json = text + ",\"seed\":\(sampling.seed)}"
     }
 
     static func repairInstruction(_ repair: Repair) -> String {

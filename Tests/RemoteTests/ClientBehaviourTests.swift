@@ -217,3 +217,19 @@ final class Barrier: @unchecked Sendable {
         while !released, condition.wait(until: deadline) {}
     }
 }
+
+@Suite("Request bodies")
+struct RequestBodyTests {
+    @Test("Seeds up to Int64.max are written as exact integers; larger ones are an invalid request")
+    func exactSeed() throws {
+        let big: UInt64 = (1 << 60) + 1
+        var request = chatRequest("seed")
+        request.sampling.seed = big
+        let body = try RequestBody(request: request, model: "m", streaming: false)
+        #expect(body.json.hasSuffix(",\"seed\":1152921504606846977}"))
+        let parsed = try StrictJSONParser.parse(body.json)
+        #expect(parsed["model"] == .string("m") && parsed["stream"] == .bool(false))
+        request.sampling.seed = UInt64(Int64.max) + 1
+        #expect(throws: GenerationError.self) { try RequestBody(request: request, model: "m", streaming: false) }
+    }
+}

@@ -17,10 +17,14 @@ struct FaultTests {
         }
         defer { stub.stop() }
         let recorder = DelayRecorder()
-        let client = try RemoteClient.forTesting(stub, recorder: recorder)
+        let notices = NoticeRecorder()
+        let client = try RemoteClient.forTesting(stub, recorder: recorder, onRetry: notices.record)
         let response = try await client.generate(chatRequest("review/chunk-1"))
         #expect(response.text == "ok")
         #expect(recorder.delays == [7])
+        #expect(notices.all.map(\.description) == [
+            "request review/chunk-1: attempt 1 of 3 failed (POST \(stub.baseURL.absoluteString)/v1/chat/completions: HTTP 429: slow down); retrying in 7.0 s",
+        ])
         let requests = stub.requests
         #expect(requests.count == 2)
         #expect(requests.count == 2 && requests[0].body == requests[1].body)
@@ -225,5 +229,23 @@ struct FaultTests {
         task.cancel()
         let error = await task.value
         #expect(error == .cancelled(requestID: "to-cancel"))
+    }
+}
+
+/// Collects retry notices.
+final class NoticeRecorder: @unchecked Sendable {
+    private let lock = NSLock()
+    private var notices: [RetryNotice] = []
+
+    var all: [RetryNotice] {
+        lock.lock()
+        defer { lock.unlock() }
+        return notices
+    }
+
+    func record(_ notice: RetryNotice) {
+        lock.lock()
+        notices.append(notice)
+        lock.unlock()
     }
 }

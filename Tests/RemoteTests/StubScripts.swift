@@ -69,13 +69,14 @@ extension RemoteClient {
         retry: RetryPolicy = RetryPolicy(maxAttempts: 3, baseDelay: 0.25, maxDelay: 30),
         streaming: Bool = true,
         apiKeyVariable: String? = nil,
-        environment: [String: String] = [:]
+        environment: [String: String] = [:],
+        onRetry: (@Sendable (RetryNotice) -> Void)? = nil
     ) throws -> RemoteClient {
         let configuration = RemoteConfiguration(
             baseURL: stub.baseURL, modelName: "test-model", apiKeyEnvironmentVariable: apiKeyVariable,
             contextLength: 4096, parallel: parallel, limits: limits, retry: retry, streaming: streaming
         )
-        return try RemoteClient(configuration: configuration, environment: environment) { seconds in
+        return try RemoteClient(configuration: configuration, environment: environment, onRetry: onRetry) { seconds in
             recorder.record(seconds)
         }
     }
