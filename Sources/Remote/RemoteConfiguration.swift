@@ -52,7 +52,7 @@ public struct RemoteConfiguration: Sendable, Hashable {
         if contextLength < 1 {
             throw .invalidSetting(field: "model.context", reason: "expected at least 1, got \(contextLength)")
         }
-        for (field, value) in [("connect", limits.connect), ("read", limits.read), ("model.timeout", limits.total)]
+        for (field, value) in [("limits.connect", limits.connect), ("limits.read", limits.read), ("model.timeout", limits.total)]
         where !(value > 0 && value.isFinite) {
             throw .invalidSetting(field: field, reason: "expected a positive number of seconds, got \(value)")
         }
