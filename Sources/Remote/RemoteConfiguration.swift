@@ -42,6 +42,22 @@ public struct RemoteConfiguration: Sendable, Hashable {
         self.streaming = streaming
     }
 
+    /// The configuration for a job spec's `model:` section (`url`, `name`, `api_key_env`, `timeout`, `context`,
+    /// `parallel`), with the default connect and read limits and retry policy; `timeout` (seconds) bounds each
+    /// attempt. Throws when a value is out of range.
+    public init(
+        url: String, name: String, apiKeyEnv: String?, timeout: Double?, context: Int, parallel: Int
+    ) throws(RemoteError) {
+        guard let baseURL = URL(string: url) else { throw .invalidBaseURL(url) }
+        var limits = TimeLimits()
+        if let timeout { limits.total = timeout }
+        self.init(
+            baseURL: baseURL, modelName: name, apiKeyEnvironmentVariable: apiKeyEnv, contextLength: context,
+            parallel: parallel, limits: limits
+        )
+        try validate()
+    }
+
     /// Checks the values a spec could get wrong.
     public func validate() throws(RemoteError) {
         guard let scheme = baseURL.scheme?.lowercased(), scheme == "http" || scheme == "https",

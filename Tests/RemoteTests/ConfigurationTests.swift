@@ -27,6 +27,21 @@ struct ConfigurationTests {
         #expect(throws: Never.self) { try RemoteConfiguration(baseURL: base, modelName: "m").validate() }
     }
 
+    @Test("From the spec's model section: URL text, timeout into the total limit, errors naming the key")
+    func fromSpec() throws {
+        let configuration = try RemoteConfiguration(
+            url: "https://gpu-1.internal:8000/v1", name: "Qwen3-Coder-Next", apiKeyEnv: "VLLM_KEY", timeout: 900, context: 32768, parallel: 16
+        )
+        #expect(configuration.limits.total == 900 && configuration.parallel == 16 && configuration.contextLength == 32768)
+        #expect(configuration.endpoint("completions").absoluteString == "https://gpu-1.internal:8000/v1/completions")
+        #expect(throws: RemoteError.invalidBaseURL("gpu-1:8000")) {
+            try RemoteConfiguration(url: "gpu-1:8000", name: "m", apiKeyEnv: nil, timeout: nil, context: 1, parallel: 1)
+        }
+        #expect(throws: RemoteError.invalidSetting(field: "model.timeout", reason: "expected a positive number of seconds, got -1.0")) {
+            try RemoteConfiguration(url: "http://h", name: "m", apiKeyEnv: nil, timeout: -1, context: 1, parallel: 1)
+        }
+    }
+
     @Test("Backoff doubles per attempt up to the cap; Retry-After wins but is capped")
     func backoff() {
         let policy = RetryPolicy(maxAttempts: 6, baseDelay: 0.5, maxDelay: 3)
