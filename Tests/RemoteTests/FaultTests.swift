@@ -217,6 +217,21 @@ struct FaultTests {
         #expect(id == "nobody" && reason.contains("3 attempts"))
     }
 
+    @Test("Cancelling a call that waits for a slot: cancelled, and it never reaches the server")
+    func cancelWhileWaitingForSlot() async throws {
+        let stub = try HTTPStub { _ in [.sleep(3)] + Wire.stream(["first"]) }
+        defer { stub.stop() }
+        let client = try RemoteClient.forTesting(stub, parallel: 1)
+        let holder = Task { await generationError(client, chatRequest("holder")) }
+        for _ in 0..<1000 where stub.requests.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+        let waiter = Task { await generationError(client, chatRequest("waiter")) }
+        waiter.cancel()
+        #expect(await waiter.value == .cancelled(requestID: "waiter"))
+        holder.cancel()
+        #expect(await holder.value == .cancelled(requestID: "holder"))
+        #expect(stub.requests.count == 1)
+    }
+
     @Test("Cancelling the calling task stops the request and throws cancelled")
     func cancellation() async throws {
         let stub = try HTTPStub { _ in [.sleep(5)] + Wire.stream(["never"]) }
