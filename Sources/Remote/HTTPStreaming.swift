@@ -19,7 +19,8 @@ enum TransportFailure: Error, Sendable {
 
 /// Streams HTTP exchanges through one `URLSession` (FoundationNetworking, libcurl underneath) and enforces the
 /// time limits itself: FoundationNetworking's own request timeout counts whole seconds and restarts on every
-/// byte, and it has no separate connect or total limit.
+/// byte, and it has no separate connect or total limit. The limits run on Dispatch timers, not on Swift tasks, so
+/// they fire on time even when the cooperative thread pool is busy (CPU-bound callers, a loaded test run).
 final class HTTPStreamer: NSObject, URLSessionDataDelegate, @unchecked Sendable {
     private struct Exchange {
         var continuation: AsyncThrowingStream<HTTPEvent, any Error>.Continuation
@@ -27,12 +28,13 @@ final class HTTPStreamer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
         var headArrived = false
         var lastActivity: ContinuousClock.Instant
         /// Enforces the time limits; cancelled when the exchange ends.
-        var watcher: Task<Void, Never>?
+        var timer: (any DispatchSourceTimer)?
     }
 
     private let lock = NSLock()
     private var exchanges: [Int: Exchange] = [:]
     private var session: URLSession?
+    private let timerQueue = DispatchQueue(label: "sparrow.remote.time-limits")
 
     init(maxConnections: Int) {
         super.init()
@@ -72,33 +74,42 @@ final class HTTPStreamer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
         lock.unlock()
         continuation.onTermination = { [weak self] _ in self?.end(id, cancel: true) }
         task.resume()
-        let watcher = Task { [weak self] in
-            guard let self else { return }
-            await self.watch(id, started: started, limits: limits, streaming: streaming)
+        let timer = DispatchSource.makeTimerSource(queue: timerQueue)
+        let total = started + .seconds(limits.total)
+        timer.setEventHandler { [weak self] in
+            self?.check(id, timer: timer, started: started, total: total, limits: limits, streaming: streaming)
         }
         lock.lock()
-        if exchanges[id] != nil { exchanges[id]?.watcher = watcher } else { watcher.cancel() }
+        let running = exchanges[id] != nil
+        if running { exchanges[id]?.timer = timer }
         lock.unlock()
+        if running {
+            timer.schedule(deadline: .now())
+            timer.resume()
+        }
         return stream
     }
 
-    /// Ends the exchange when a limit runs out. The loop sleeps until the nearest deadline; deadlines only move
-    /// when bytes arrive and never past `started + limits.total`, so it is bounded in time.
-    private func watch(_ id: Int, started: ContinuousClock.Instant, limits: TimeLimits, streaming: Bool) async {
-        let total = started + .seconds(limits.total)
-        while true {
-            guard let (deadline, limit) = nextDeadline(id, started: started, total: total, limits: limits, streaming: streaming)
-            else { return }
-            if ContinuousClock.now >= deadline {
-                fail(id, TransportFailure.timedOut(limit: limit.0, seconds: limit.1))
-                return
-            }
-            do {
-                try await Task.sleep(until: deadline, clock: .continuous)
-            } catch {
-                return
-            }
+    /// Ends the exchange when a limit has run out, else sets the timer to the nearest deadline. Deadlines only
+    /// move when bytes arrive and never past `started + limits.total`, so the timer fires a bounded number of times
+    /// that ends with the exchange.
+    private func check(
+        _ id: Int, timer: any DispatchSourceTimer, started: ContinuousClock.Instant, total: ContinuousClock.Instant,
+        limits: TimeLimits, streaming: Bool
+    ) {
+        guard let (deadline, limit) = nextDeadline(id, started: started, total: total, limits: limits, streaming: streaming)
+        else {
+            timer.cancel()
+            return
         }
+        let remaining = deadline - ContinuousClock.now
+        if remaining <= .zero {
+            fail(id, TransportFailure.timedOut(limit: limit.0, seconds: limit.1))
+            return
+        }
+        let (seconds, attoseconds) = remaining.components
+        let nanoseconds = Int(clamping: seconds) &* 1_000_000_000 &+ Int(attoseconds / 1_000_000_000) + 1
+        timer.schedule(deadline: .now() + .nanoseconds(nanoseconds))
     }
 
     /// The nearest deadline of exchange `id` and the limit it belongs to, or `nil` once the exchange has ended.
@@ -129,7 +140,7 @@ final class HTTPStreamer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
         lock.lock()
         let exchange = exchanges.removeValue(forKey: id)
         lock.unlock()
-        exchange?.watcher?.cancel()
+        exchange?.timer?.cancel()
         if cancel { exchange?.task.cancel() }
     }
 
@@ -138,6 +149,11 @@ final class HTTPStreamer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
         defer { lock.unlock() }
         guard var exchange = exchanges[id] else { return nil }
         if touch { exchange.lastActivity = .now }
+        if head, !exchange.headArrived, let timer = exchange.timer {
+            // The read limit may end before the connect limit would have: look again now (dispatch_source_set_timer
+            // may be called from any thread).
+            timer.schedule(deadline: .now())
+        }
         if head { exchange.headArrived = true }
         exchanges[id] = exchange
         return exchange.continuation
