@@ -14,6 +14,8 @@ struct RequestBody: Sendable {
 
     /// The request in OpenAI's shape. `top_k` and `min_p` are not OpenAI fields but vLLM, SGLang and llama.cpp
     /// accept them; they are sent only when set. The constraint becomes `response_format` with a JSON schema.
+    /// (llama-server from llama.cpp 0c1e57098 honours it on chat/completions but ignores it on completions, seen
+    /// with curl: text prompts then rely on the client's strict parse and repair request.)
     init(request: GenerationRequest, model: String, streaming: Bool, repair: Repair? = nil)
         throws(GenerationError) {
         var members: [JSONValue.Member] = [JSONValue.Member("model", .string(model))]
