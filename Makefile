@@ -25,6 +25,7 @@ demo: release
 
 integration: setup
 	Scripts/fuzz/run-gguf-fuzz 10000
+	Scripts/integration/remote-llama-server
 	Benchmarks/git/run --configuration release
 
 bench-kernels: release

@@ -55,7 +55,7 @@ let package = Package(
         .executableTarget(
             name: "sparrow",
             dependencies: [
-                "Runner", "Jobs", "GGUF", "Engine", "Kernels", "Tokenizers", "Generation",
+                "Runner", "Jobs", "GGUF", "Engine", "Kernels", "Tokenizers", "Generation", "Remote",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -72,6 +72,7 @@ let package = Package(
         .testTarget(name: "RunnerTests", dependencies: ["Runner", "Git", "Jobs", "Annotations", "Generation", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strictSettings),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "GGUF", "Kernels", "Tokenizers", "Generation", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "RemoteTests", dependencies: ["Remote", "Generation", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strictSettings),
         .testTarget(name: "SparrowCLITests", dependencies: ["Runner", "Jobs", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "GGUF"], exclude: ["Fixtures"], swiftSettings: strictSettings),
         // Runs third-party validators (actionlint, zizmor, check-jsonschema, hadolint, kubernetes-validate) from the
