@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 export SPARROW_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/sparrow
 
-.PHONY: setup build release test demo integration clean
+.PHONY: setup build release test demo integration clean image bench-kernels bench-git bench-tokenizer fixtures-kernels
 
 setup:
 	Scripts/setup
@@ -15,6 +15,8 @@ release: setup
 	swift build -c release
 
 test: setup
+	Scripts/fetch-models
+	Scripts/fixtures/qwen-vocab
 	swift build --build-tests
 	swift test
 
@@ -22,7 +24,26 @@ demo: release
 	Scripts/demo
 
 integration: setup
-	@echo "make integration: heavy checks against llama.cpp and transformers arrive with the engine issues (DESIGN.md §9)."
+	Scripts/fuzz/run-gguf-fuzz 10000
+	Scripts/integration/remote-llama-server
+	Benchmarks/git/run --configuration release
+
+bench-kernels: release
+	.build/release/sparrow bench --kernels
+
+bench-git: setup
+	Benchmarks/git/run --configuration release
+
+bench-tokenizer: setup
+	Benchmarks/tokenizer/run
+
+fixtures-kernels:
+	Scripts/reference-tools
+	"$(SPARROW_CACHE)/reference/venv/bin/python" Scripts/fixtures/kernels-fixtures.py Tests/KernelsTests/Fixtures
+	"$(SPARROW_CACHE)/reference/venv/bin/python" Scripts/fixtures/kernels-llama-fixtures.py Tests/KernelsTests/Fixtures
+
+image: setup
+	Scripts/image/build
 
 clean:
 	rm -rf .build

@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "Remote", dependencies: ["Generation"], swiftSettings: strictSettings),
         .target(
             name: "Runner",
-            dependencies: ["Jobs", "Generation", "Engine", "Remote", "Git", "Annotations"],
+            dependencies: ["Jobs", "Generation", "Engine", "Remote", "Git", "Annotations", "GGUF"],
             swiftSettings: strictSettings
         ),
 
@@ -55,7 +55,7 @@ let package = Package(
         .executableTarget(
             name: "sparrow",
             dependencies: [
-                "Runner", "Jobs",
+                "Runner", "Jobs", "GGUF", "Engine", "Kernels", "Tokenizers", "Generation", "Remote",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -66,12 +66,20 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["GGUF"], path: "Sources/TestSupport", swiftSettings: strictSettings),
         .testTarget(name: "GenerationTests", dependencies: ["Generation"], swiftSettings: strictSettings),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strictSettings),
-        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], exclude: ["Fixtures"], swiftSettings: strictSettings),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "Engine", "GGUF", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strictSettings),
         .testTarget(name: "AnnotationsTests", dependencies: ["Annotations", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strictSettings),
+        .testTarget(name: "GitTests", dependencies: ["Git", "TestSupport"], exclude: ["README.md"], swiftSettings: strictSettings),
+        .testTarget(name: "RunnerTests", dependencies: ["Runner", "Git", "Jobs", "Annotations", "Generation", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "GGUFTests", dependencies: ["GGUF", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strictSettings),
         .testTarget(
-            name: "EngineTests", dependencies: ["Engine", "Generation", "Tokenizers", "TestSupport"],
+            name: "EngineTests", dependencies: ["Engine", "GGUF", "Kernels", "Tokenizers", "Generation", "TestSupport"],
             exclude: ["Constraints/README.md"], swiftSettings: strictSettings
         ),
+        .testTarget(name: "RemoteTests", dependencies: ["Remote", "Generation", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strictSettings),
         .testTarget(name: "SparrowCLITests", dependencies: ["Runner", "Jobs", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "GGUF"], exclude: ["Fixtures"], swiftSettings: strictSettings),
+        // Runs third-party validators (actionlint, zizmor, check-jsonschema, hadolint, kubernetes-validate) from the
+        // Scripts/setup venv over Pipelines/ and Containers/.
+        .testTarget(name: "PipelinesTests", dependencies: ["TestSupport"], exclude: ["Fixtures"], swiftSettings: strictSettings),
     ]
 )

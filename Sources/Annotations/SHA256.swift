@@ -1,8 +1,8 @@
 // SHA-256 as FIPS 180-4 §6.2 defines it, written here because the module is a leaf (no swift-crypto) and needs
 // only hex digests of short texts. Checked against Python's hashlib (Tests/AnnotationsTests/Fixtures).
 
-/// SHA-256 of a byte sequence.
-enum SHA256 {
+/// SHA-256 of a byte sequence (also used by the runner for journal keys and shard selection).
+public enum SHA256 {
     private static let roundConstants: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
         0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -18,7 +18,7 @@ enum SHA256 {
     ]
 
     /// The 32-byte digest.
-    static func digest(_ bytes: some Collection<UInt8>) -> [UInt8] {
+    public static func digest(_ bytes: some Collection<UInt8>) -> [UInt8] {
         var message = Array(bytes)
         let bitLength = UInt64(message.count) &* 8
         message.append(0x80)
@@ -55,7 +55,7 @@ enum SHA256 {
     }
 
     /// The digest as 64 lowercase hex digits.
-    static func hexDigest(_ bytes: some Collection<UInt8>) -> String {
+    public static func hexDigest(_ bytes: some Collection<UInt8>) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(64)

@@ -4,11 +4,20 @@ public enum EngineError: Error, Sendable, Hashable, CustomStringConvertible {
     case unsupportedArchitecture(String, path: String)
     /// The file's tokenizer metadata is missing, malformed or of an unsupported kind.
     case tokenizer(path: String, reason: String)
+    /// A tensor is missing, or its type or shape is not what the architecture needs.
+    case tensor(name: String, reason: String)
+    /// The model file could not be read or is not a usable model.
+    case model(path: String, reason: String)
+    /// A sequence's state is full, or a forward call is malformed.
+    case invalidInput(String)
 
     public var description: String {
         switch self {
         case let .unsupportedArchitecture(name, path): "\(path): architecture '\(name)' is not supported"
         case let .tokenizer(path, reason): "\(path): tokenizer: \(reason)"
+        case let .tensor(name, reason): "tensor \(name): \(reason)"
+        case let .model(path, reason): "\(path): \(reason)"
+        case let .invalidInput(reason): reason
         }
     }
 }

@@ -15,6 +15,25 @@ public protocol TextGenerating: Sendable {
 
     /// Generates one answer.
     func generate(_ request: GenerationRequest) async throws(GenerationError) -> GenerationResponse
+
+    /// How many tokens `prompt` takes, for cutting work to fit the context. Conformers with a tokenizer count
+    /// exactly; the default estimates conservatively (`PromptSizeEstimate`).
+    func countTokens(_ prompt: Prompt) async -> Int
+}
+
+extension TextGenerating {
+    public func countTokens(_ prompt: Prompt) async -> Int { PromptSizeEstimate.tokens(prompt) }
+}
+
+/// A conservative token count for backends that cannot count: code averages 3–4 bytes per token with BPE
+/// vocabularies; this assumes 2.5, plus a few tokens per chat turn for the template.
+public enum PromptSizeEstimate {
+    public static func tokens(_ prompt: Prompt) -> Int {
+        switch prompt {
+        case let .text(text): (text.utf8.count * 2 + 4) / 5 + 1
+        case let .chat(messages): messages.reduce(3) { $0 + 6 + ($1.content.utf8.count * 2 + 4) / 5 }
+        }
+    }
 }
 
 /// Identity and limits of the model behind a `TextGenerating`.

@@ -4,11 +4,11 @@ import Runner
 
 /// The `sparrow` command: thin argument parsing over the library modules.
 @main
-struct Sparrow: ParsableCommand {
+struct Sparrow: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sparrow",
         abstract: "Review code, generate patches and write tests in CI with a resident local model.",
         version: SparrowVersion.current,
-        subcommands: [Validate.self]
+        subcommands: [Run.self, Validate.self, Merge.self, ModelCommand.self, Bench.self]
     )
 }

@@ -14,8 +14,8 @@ enum SparrowBinary {
     }()
 
     /// Runs `sparrow` with a 30 s watchdog against hangs.
-    static func run(_ arguments: [String], in directory: URL? = nil) throws -> ProcessResult {
-        try runProcess(url, arguments: arguments, currentDirectory: directory, watchdogSeconds: 30)
+    static func run(_ arguments: [String], in directory: URL? = nil, watchdogSeconds: Double = 30) throws -> ProcessResult {
+        try runProcess(url, arguments: arguments, currentDirectory: directory, watchdogSeconds: watchdogSeconds)
     }
 
     static let repositoryRoot = URL(fileURLWithPath: #filePath)

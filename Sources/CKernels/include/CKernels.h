@@ -1,6 +1,7 @@
 #ifndef SPARROW_CKERNELS_H
 #define SPARROW_CKERNELS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /// CPU features that select SIMD kernels at run time.
@@ -12,5 +13,83 @@ typedef struct {
 
 /// Reads the CPU features of the machine this process runs on.
 sparrow_cpu_features sparrow_detect_cpu_features(void);
+
+/// 1 when this C target was compiled with optimisation (a release build); benchmarks report it.
+int sparrow_ckernels_optimized(void);
+
+// MARK: - Types (ggml type ids, ggml.h `enum ggml_type`)
+
+/// Activation formats. Q8_0 and Q8_K have ggml's block layouts; Q8_1 here is Sparrow's own 40-byte block
+/// (f32 d, f32 s = d·Σq, 32 × int8) so that the Q4_1/Q5_1 bias term is exact (ggml rounds s to f16).
+enum {
+    SPARROW_ACT_F32 = 0,
+    SPARROW_ACT_Q8_0 = 8,
+    SPARROW_ACT_Q8_1 = 9,
+    SPARROW_ACT_Q8_K = 15,
+};
+
+/// Kernel levels: the scalar reference, or AVX2/FMA/F16C code selected at run time.
+enum {
+    SPARROW_LEVEL_SCALAR = 0,
+    SPARROW_LEVEL_AVX2 = 1,
+};
+
+// MARK: - Dequantization (scalar reference, equal to gguf-py bit for bit)
+
+/// Dequantizes `n` values of ggml type `type` from `src` into `dst`. Returns 0, or -1 when the type is not
+/// supported or `n` is not a multiple of its block size.
+int sparrow_dequantize(uint32_t type, const void *src, float *dst, int64_t n);
+
+// MARK: - Activation quantization (ggml's *_ref quantizers)
+
+/// The activation format a weight type is dotted with, or -1 when the type has no kernel.
+int sparrow_activation_type(uint32_t weight_type);
+
+/// Bytes one activation row of `n` values takes in format `act_type`, or 0 when `n` does not fit its blocks.
+size_t sparrow_activation_row_bytes(int act_type, int64_t n);
+
+/// Quantizes `n` floats into format `act_type`. Returns 0, or -1 on an unknown format or a bad length.
+int sparrow_quantize_activation(int act_type, const float *x, void *dst, int64_t n);
+
+// MARK: - Dot products
+
+/// Whether `type` has a kernel at `level` (the scalar level covers every supported type).
+int sparrow_has_kernel(uint32_t type, int level);
+
+/// One row: the dot product of `n` weights of `type` with an activation row already in
+/// `sparrow_activation_type(type)` format. Returns 0, or -1 when there is no kernel at that level.
+int sparrow_vec_dot(uint32_t type, int level, int64_t n, const void *w, const void *x, float *result);
+
+// MARK: - Thread pool
+
+/// A persistent pool: `n_threads - 1` worker threads plus the calling thread.
+typedef struct sparrow_pool sparrow_pool;
+
+/// Starts a pool; NULL when a thread cannot be started.
+sparrow_pool *sparrow_pool_create(int n_threads);
+/// Stops and joins the workers.
+void sparrow_pool_destroy(sparrow_pool *pool);
+/// Threads taking part in each job, the caller included.
+int sparrow_pool_size(const sparrow_pool *pool);
+/// Runs `fn(ctx, ith, nth)` on every thread (ith 0 is the caller) and returns when all have finished.
+/// Calls from several threads are serialised; `fn` must not call back into the same pool (it would wait on itself).
+void sparrow_pool_run(sparrow_pool *pool, void (*fn)(void *ctx, int ith, int nth), void *ctx);
+
+// MARK: - Matrix products
+
+/// y[b * n_rows + r] = row r of W · activation row b, for every row r and batch row b. Each output equals one call
+/// of the same row kernel bit for bit, so it does not depend on the batch size or the thread count. `pool` may be
+/// NULL.
+/// Returns 0, or -1 when `type` has no kernel at `level`.
+int sparrow_matmul(sparrow_pool *pool, int level, uint32_t type, const void *w, size_t w_row_bytes, int64_t n_rows,
+                   int64_t n_cols, const void *x, size_t x_row_bytes, int64_t n_batch, float *y);
+
+// MARK: - Memory bandwidth
+
+/// a[i] = b[i] + s * c[i] for i in 0..<n, split in contiguous parts across the pool (STREAM's triad).
+void sparrow_triad(sparrow_pool *pool, float *a, const float *b, const float *c, float s, int64_t n);
+
+/// CPU seconds used by this process so far (all threads), or 0 when the clock is unavailable.
+double sparrow_process_cpu_seconds(void);
 
 #endif

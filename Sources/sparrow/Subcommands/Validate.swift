@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Jobs
+import Runner
 
 /// `sparrow validate JOBS.yaml…`: checks specs alone (no repository, model or network), exit 0 or 2.
 struct Validate: ParsableCommand {
@@ -21,6 +22,9 @@ struct Validate: ParsableCommand {
     @Flag(help: "Print the Markdown table of every spec key (type, default, allowed values) and exit.")
     var keyTable = false
 
+    @Flag(help: "Also resolve every task's revisions in the repository and read the model file's header.")
+    var deep = false
+
     func validate() throws {
         if !keyTable, specs.isEmpty { throw ValidationError("name at least one spec file, e.g. sparrow validate jobs.yaml") }
     }
@@ -34,7 +38,16 @@ struct Validate: ParsableCommand {
         for path in specs {
             do {
                 let loaded = try SpecLoader.load(path: path)
-                reports.append(FileReport(file: path, summary: loaded.spec.taskSummary, errors: [], warnings: loaded.warnings))
+                let problems = deep ? DeepValidation.problems(
+                    loaded, environment: ProcessInfo.processInfo.environment,
+                    workingDirectory: FileManager.default.currentDirectoryPath
+                ) : []
+                if problems.isEmpty {
+                    reports.append(FileReport(file: path, summary: loaded.spec.taskSummary, errors: [], warnings: loaded.warnings))
+                } else {
+                    let errors = problems.map { SpecDiagnostic(file: path, location: SourceLocation(line: 1, column: 1), message: "deep check: \($0)") }
+                    reports.append(FileReport(file: path, summary: nil, errors: errors, warnings: loaded.warnings))
+                }
             } catch {
                 reports.append(FileReport(file: path, summary: nil, errors: error.diagnostics, warnings: []))
             }

@@ -1,0 +1,57 @@
+// Row kernels: scalar references (dot_scalar.c) and AVX2 versions (dot_avx2.c), and the table that picks one.
+#ifndef SPARROW_CK_DOT_H
+#define SPARROW_CK_DOT_H
+
+#include "ck_internal.h"
+
+/// One weight row of n values · one activation row; the result is the row sum rounded once to float.
+typedef float (*ck_dot_fn)(int64_t n, const void *w, const void *x);
+
+float ck_dot_f32_ref(int64_t n, const void *w, const void *x);
+float ck_dot_f16_ref(int64_t n, const void *w, const void *x);
+float ck_dot_bf16_ref(int64_t n, const void *w, const void *x);
+float ck_dot_q8_0_ref(int64_t n, const void *w, const void *x);
+float ck_dot_q4_0_ref(int64_t n, const void *w, const void *x);
+float ck_dot_q4_1_ref(int64_t n, const void *w, const void *x);
+float ck_dot_q5_0_ref(int64_t n, const void *w, const void *x);
+float ck_dot_q5_1_ref(int64_t n, const void *w, const void *x);
+float ck_dot_iq4_nl_ref(int64_t n, const void *w, const void *x);
+float ck_dot_q2_K_ref(int64_t n, const void *w, const void *x);
+float ck_dot_q3_K_ref(int64_t n, const void *w, const void *x);
+float ck_dot_q4_K_ref(int64_t n, const void *w, const void *x);
+float ck_dot_q5_K_ref(int64_t n, const void *w, const void *x);
+float ck_dot_q6_K_ref(int64_t n, const void *w, const void *x);
+float ck_dot_iq4_xs_ref(int64_t n, const void *w, const void *x);
+
+float ck_dot_q8_0_avx2(int64_t n, const void *w, const void *x);
+float ck_dot_q4_1_avx2(int64_t n, const void *w, const void *x);
+float ck_dot_q4_K_avx2(int64_t n, const void *w, const void *x);
+float ck_dot_q5_K_avx2(int64_t n, const void *w, const void *x);
+float ck_dot_q6_K_avx2(int64_t n, const void *w, const void *x);
+float ck_dot_q4_0_avx2(int64_t n, const void *w, const void *x);
+float ck_dot_q5_0_avx2(int64_t n, const void *w, const void *x);
+float ck_dot_iq4_nl_avx2(int64_t n, const void *w, const void *x);
+float ck_dot_q5_1_avx2(int64_t n, const void *w, const void *x);
+float ck_dot_iq4_xs_avx2(int64_t n, const void *w, const void *x);
+float ck_dot_q2_K_avx2(int64_t n, const void *w, const void *x);
+float ck_dot_q3_K_avx2(int64_t n, const void *w, const void *x);
+float ck_dot_f32_avx2(int64_t n, const void *w, const void *x);
+float ck_dot_f16_avx2(int64_t n, const void *w, const void *x);
+float ck_dot_bf16_avx2(int64_t n, const void *w, const void *x);
+
+/// One weight row · `count` (≤ CK_DOTN_MAX) activation rows `x_stride` bytes apart; out[k] must equal the
+/// single-row kernel's result for row k bit for bit (the batch-invariance promise rests on it).
+#define CK_DOTN_MAX 4
+typedef void (*ck_dotn_fn)(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *out);
+
+void ck_dotn_q4_K_avx2(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *out);
+void ck_dotn_q5_K_avx2(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *out);
+void ck_dotn_q6_K_avx2(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *out);
+
+/// The kernel for a weight type at a level, or NULL.
+ck_dot_fn ck_dot_lookup(uint32_t type, int level);
+
+/// The multi-row kernel for a weight type at a level, or NULL (then batches use the single-row kernel).
+ck_dotn_fn ck_dotn_lookup(uint32_t type, int level);
+
+#endif

@@ -1,0 +1,89 @@
+// The one table from weight type to its row kernels (scalar reference and, where written, AVX2).
+#include "CKernels.h"
+#include "ck_dot.h"
+
+int sparrow_ckernels_optimized(void) {
+#if defined(__OPTIMIZE__)
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+static ck_dot_fn ck_dot_scalar(uint32_t type) {
+    switch (type) {
+    case T_F32: return ck_dot_f32_ref;
+    case T_F16: return ck_dot_f16_ref;
+    case T_BF16: return ck_dot_bf16_ref;
+    case T_Q8_0: return ck_dot_q8_0_ref;
+    case T_Q4_0: return ck_dot_q4_0_ref;
+    case T_Q4_1: return ck_dot_q4_1_ref;
+    case T_Q5_0: return ck_dot_q5_0_ref;
+    case T_Q5_1: return ck_dot_q5_1_ref;
+    case T_IQ4_NL: return ck_dot_iq4_nl_ref;
+    case T_Q2_K: return ck_dot_q2_K_ref;
+    case T_Q3_K: return ck_dot_q3_K_ref;
+    case T_Q4_K: return ck_dot_q4_K_ref;
+    case T_Q5_K: return ck_dot_q5_K_ref;
+    case T_Q6_K: return ck_dot_q6_K_ref;
+    case T_IQ4_XS: return ck_dot_iq4_xs_ref;
+    default: return NULL;
+    }
+}
+
+static ck_dot_fn ck_dot_avx2(uint32_t type) {
+    switch (type) {
+    case T_Q8_0: return ck_dot_q8_0_avx2;
+    case T_Q4_1: return ck_dot_q4_1_avx2;
+    case T_Q4_K: return ck_dot_q4_K_avx2;
+    case T_Q5_K: return ck_dot_q5_K_avx2;
+    case T_Q6_K: return ck_dot_q6_K_avx2;
+    case T_Q4_0: return ck_dot_q4_0_avx2;
+    case T_Q5_0: return ck_dot_q5_0_avx2;
+    case T_IQ4_NL: return ck_dot_iq4_nl_avx2;
+    case T_Q5_1: return ck_dot_q5_1_avx2;
+    case T_IQ4_XS: return ck_dot_iq4_xs_avx2;
+    case T_Q2_K: return ck_dot_q2_K_avx2;
+    case T_Q3_K: return ck_dot_q3_K_avx2;
+    case T_F32: return ck_dot_f32_avx2;
+    case T_F16: return ck_dot_f16_avx2;
+    case T_BF16: return ck_dot_bf16_avx2;
+    default: return NULL;
+    }
+}
+
+static int ck_cpu_has_avx2(void) {
+    static int cached = -1;
+    if (cached < 0) {
+        const sparrow_cpu_features f = sparrow_detect_cpu_features();
+        cached = f.avx2 && f.fma && f.f16c;
+    }
+    return cached;
+}
+
+ck_dot_fn ck_dot_lookup(uint32_t type, int level) {
+    switch (level) {
+    case SPARROW_LEVEL_SCALAR: return ck_dot_scalar(type);
+    case SPARROW_LEVEL_AVX2: return ck_cpu_has_avx2() ? ck_dot_avx2(type) : NULL;
+    default: return NULL;
+    }
+}
+
+ck_dotn_fn ck_dotn_lookup(uint32_t type, int level) {
+    if (level != SPARROW_LEVEL_AVX2 || !ck_cpu_has_avx2()) return NULL;
+    switch (type) {
+    case T_Q4_K: return ck_dotn_q4_K_avx2;
+    case T_Q5_K: return ck_dotn_q5_K_avx2;
+    case T_Q6_K: return ck_dotn_q6_K_avx2;
+    default: return NULL;
+    }
+}
+
+int sparrow_has_kernel(uint32_t type, int level) { return ck_dot_lookup(type, level) != NULL; }
+
+int sparrow_vec_dot(uint32_t type, int level, int64_t n, const void *w, const void *x, float *result) {
+    const ck_dot_fn fn = ck_dot_lookup(type, level);
+    if (fn == NULL || n < 0) return -1;
+    *result = fn(n, w, x);
+    return 0;
+}

@@ -1,0 +1,100 @@
+// Activation quantizers, following ggml's reference quantizers in ggml-quants.c: quantize_row_q8_0_ref,
+// quantize_row_q8_1_ref (with an exact f32 block sum, see CKernels.h) and quantize_row_q8_K_ref.
+#include <math.h>
+
+#include "CKernels.h"
+#include "ck_internal.h"
+
+/// ggml's nearest_int: round half to even through the float magic number 1.5·2^23 (|x| ≤ 2^22).
+static inline int ck_nearest_int(float fval) {
+    float val = fval + 12582912.f;
+    int i;
+    memcpy(&i, &val, sizeof(int));
+    return (i & 0x007fffff) - 0x00400000;
+}
+
+static void quantize_q8_0(const float *x, blk_q8_0 *y, int64_t nb) {
+    for (int64_t i = 0; i < nb; i++, x += 32) {
+        float amax = 0.0f;
+        for (int j = 0; j < 32; j++) amax = fmaxf(amax, fabsf(x[j]));
+        const float d = amax / 127.0f;
+        const float id = d != 0.0f ? 1.0f / d : 0.0f;
+        const uint16_t dh = ck_fp32_to_fp16(d);
+        memcpy(&y[i].d, &dh, 2);
+        for (int j = 0; j < 32; j++) y[i].qs[j] = (int8_t)roundf(x[j] * id);
+    }
+}
+
+static void quantize_q8_1(const float *x, blk_q8_1s *y, int64_t nb) {
+    for (int64_t i = 0; i < nb; i++, x += 32) {
+        float amax = 0.0f;
+        for (int j = 0; j < 32; j++) amax = fmaxf(amax, fabsf(x[j]));
+        const float d = amax / 127.0f;
+        const float id = d != 0.0f ? 1.0f / d : 0.0f;
+        int sum = 0;
+        for (int j = 0; j < 32; j++) {
+            y[i].qs[j] = (int8_t)roundf(x[j] * id);
+            sum += y[i].qs[j];
+        }
+        // ggml stores d as f16; so do we (as its exact f32 value). d·sum is exact in f32: 11 + 12 bits.
+        y[i].d = ck_fp16_to_fp32(ck_fp32_to_fp16(d));
+        y[i].s = y[i].d * (float)sum;
+    }
+}
+
+static void quantize_q8_K(const float *x, blk_q8_K *y, int64_t nb) {
+    for (int64_t i = 0; i < nb; i++, x += QK_K) {
+        float max = 0.0f, amax = 0.0f;
+        for (int j = 0; j < QK_K; j++) {
+            const float ax = fabsf(x[j]);
+            if (ax > amax) { amax = ax; max = x[j]; }
+        }
+        if (amax == 0.0f) {
+            memset(&y[i], 0, sizeof(blk_q8_K));
+            continue;
+        }
+        const float iscale = -127.f / max;
+        for (int j = 0; j < QK_K; j++) {
+            const int v = ck_nearest_int(iscale * x[j]);
+            y[i].qs[j] = (int8_t)(v < 127 ? v : 127);
+        }
+        for (int j = 0; j < QK_K / 16; j++) {
+            int sum = 0;
+            for (int l = 0; l < 16; l++) sum += y[i].qs[16 * j + l];
+            y[i].bsums[j] = (int16_t)sum;
+        }
+        y[i].d = 1.0f / iscale;
+    }
+}
+
+int sparrow_activation_type(uint32_t weight_type) {
+    switch (weight_type) {
+    case T_F32: case T_F16: case T_BF16: return SPARROW_ACT_F32;
+    case T_Q8_0: case T_Q4_0: case T_Q5_0: case T_IQ4_NL: return SPARROW_ACT_Q8_0;
+    case T_Q4_1: case T_Q5_1: return SPARROW_ACT_Q8_1;
+    case T_Q2_K: case T_Q3_K: case T_Q4_K: case T_Q5_K: case T_Q6_K: case T_IQ4_XS: return SPARROW_ACT_Q8_K;
+    default: return -1;
+    }
+}
+
+size_t sparrow_activation_row_bytes(int act_type, int64_t n) {
+    if (n < 0) return 0;
+    switch (act_type) {
+    case SPARROW_ACT_F32: return (size_t)n * 4;
+    case SPARROW_ACT_Q8_0: return n % 32 ? 0 : (size_t)(n / 32) * sizeof(blk_q8_0);
+    case SPARROW_ACT_Q8_1: return n % 32 ? 0 : (size_t)(n / 32) * sizeof(blk_q8_1s);
+    case SPARROW_ACT_Q8_K: return n % QK_K ? 0 : (size_t)(n / QK_K) * sizeof(blk_q8_K);
+    default: return 0;
+    }
+}
+
+int sparrow_quantize_activation(int act_type, const float *x, void *dst, int64_t n) {
+    if (n < 0) return -1;
+    switch (act_type) {
+    case SPARROW_ACT_F32: memcpy(dst, x, (size_t)n * 4); return 0;
+    case SPARROW_ACT_Q8_0: if (n % 32) return -1; quantize_q8_0(x, dst, n / 32); return 0;
+    case SPARROW_ACT_Q8_1: if (n % 32) return -1; quantize_q8_1(x, dst, n / 32); return 0;
+    case SPARROW_ACT_Q8_K: if (n % QK_K) return -1; quantize_q8_K(x, dst, n / QK_K); return 0;
+    default: return -1;
+    }
+}

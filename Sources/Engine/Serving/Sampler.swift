@@ -1,0 +1,93 @@
+import Foundation
+public import Generation
+public import Tokenizers
+
+/// Chooses the next token from logits: greedy (ties to the lowest id) when `temperature == 0`, otherwise
+/// temperature, top-k, top-p and min-p with a per-request seeded random stream, so the same request gives the same
+/// answer whatever else is decoded beside it. A per-request session value.
+public struct Sampler: Sendable {
+    public let parameters: SamplingParameters
+    private var random: SplitMix64
+
+    public init(_ parameters: SamplingParameters) {
+        self.parameters = parameters
+        random = SplitMix64(seed: parameters.seed)
+    }
+
+    /// The next token. `allowed`, when given, is checked per id (a constraint's mask); disallowed ids are never
+    /// chosen. Returns nil when nothing is allowed.
+    public mutating func next(_ logits: [Float], allowed: ((TokenID) -> Bool)? = nil) -> TokenID? {
+        if parameters.temperature <= 0 {
+            var best = -1
+            var bestValue = -Float.infinity
+            for index in logits.indices {
+                let value = logits[index]
+                if value.isNaN || (best >= 0 && value <= bestValue) { continue }
+                if let allowed, !allowed(TokenID(index)) { continue }
+                best = index
+                bestValue = value
+            }
+            return best < 0 ? nil : TokenID(best)
+        }
+        // Candidates, most likely first (ties by id), after the mask.
+        var candidates: [(id: Int, logit: Double)] = []
+        candidates.reserveCapacity(logits.count)
+        for index in logits.indices where !logits[index].isNaN && logits[index] > -.infinity {
+            if let allowed, !allowed(TokenID(index)) { continue }
+            candidates.append((index, Double(logits[index]) / parameters.temperature))
+        }
+        guard !candidates.isEmpty else { return nil }
+        candidates.sort { $0.logit != $1.logit ? $0.logit > $1.logit : $0.id < $1.id }
+        if parameters.topK > 0, candidates.count > parameters.topK { candidates.removeLast(candidates.count - parameters.topK) }
+        let maximum = candidates[0].logit
+        var probabilities = candidates.map { exp($0.logit - maximum) }
+        var total = probabilities.reduce(0, +)
+        if parameters.minP > 0 {
+            let floor = parameters.minP // relative to the top probability, which is exp(0) / total
+            var kept = 0
+            while kept < probabilities.count, probabilities[kept] >= floor * probabilities[0] { kept += 1 }
+            probabilities.removeLast(probabilities.count - max(kept, 1))
+            total = probabilities.reduce(0, +)
+        }
+        if parameters.topP < 1 {
+            var cumulative = 0.0
+            var kept = 0
+            while kept < probabilities.count {
+                cumulative += probabilities[kept] / total
+                kept += 1
+                if cumulative >= parameters.topP { break }
+            }
+            probabilities.removeLast(probabilities.count - kept)
+            total = probabilities.reduce(0, +)
+        }
+        let target = random.nextUnit() * total
+        var cumulative = 0.0
+        for (index, probability) in probabilities.enumerated() {
+            cumulative += probability
+            if target < cumulative { return TokenID(candidates[index].id) }
+        }
+        return TokenID(candidates[probabilities.count - 1].id)
+    }
+}
+
+/// A small, fast, seedable generator (Steele, Lea, Flood: SplitMix64); the same seed gives the same stream.
+public struct SplitMix64: Sendable {
+    private var state: UInt64
+
+    public init(seed: UInt64) {
+        state = seed
+    }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    public mutating func nextUnit() -> Double {
+        Double(next() >> 11) * (1.0 / 9_007_199_254_740_992.0)
+    }
+}

@@ -1,0 +1,102 @@
+import GGUF
+internal import CKernels
+
+/// A batch of activation rows quantized once to the format a weight type pairs with (ggml's reference quantizers:
+/// `quantize_row_q8_0_ref`, `quantize_row_q8_1_ref`, `quantize_row_q8_K_ref`), ready for the integer dot products.
+public struct QuantizedActivations: Sendable {
+    /// The block format of every row.
+    public let format: ActivationFormat
+    /// Values per row.
+    public let columns: Int
+    /// Rows in the batch.
+    public let batch: Int
+    /// Bytes per quantized row.
+    public let rowBytes: Int
+    /// `batch` rows of `rowBytes` bytes.
+    let storage: [UInt8]
+
+    /// Quantizes `values` (`batch` rows of `columns` floats, row-major) to `format`. `tensor` names the weight in
+    /// errors.
+    public init(_ values: [Float], batch: Int, format: ActivationFormat, tensor: String) throws(KernelError) {
+        guard batch > 0, values.count % batch == 0 else {
+            throw .activationMismatch(tensor: tensor, expected: "a whole number of rows in a batch of \(batch)",
+                                      actual: "\(values.count) values")
+        }
+        let columns = values.count / batch
+        let rowBytes = sparrow_activation_row_bytes(format.rawValue, Int64(columns))
+        guard rowBytes > 0 || columns == 0, columns % format.blockSize == 0 else {
+            throw .activationMismatch(tensor: tensor,
+                                      expected: "rows of a multiple of \(format.blockSize) values (\(format.name))",
+                                      actual: "rows of \(columns) values")
+        }
+        var storage = [UInt8](repeating: 0, count: max(1, rowBytes * batch))
+        values.withUnsafeBufferPointer { source in
+            storage.withUnsafeMutableBytes { target in
+                guard let input = source.baseAddress, let output = target.baseAddress else { return }
+                for row in 0..<batch {
+                    _ = sparrow_quantize_activation(format.rawValue, input + row * columns, output + row * rowBytes,
+                                                    Int64(columns))
+                }
+            }
+        }
+        self.format = format
+        self.columns = columns
+        self.batch = batch
+        self.rowBytes = rowBytes
+        self.storage = storage
+    }
+
+    /// Quantizes `values` for the weight type of `matrix` (a single row when `batch` is 1).
+    public init(_ values: [Float], batch: Int = 1, for matrix: WeightMatrix) throws(KernelError) {
+        try self.init(values, batch: batch, format: ActivationFormat(pairingWith: matrix.type, tensor: matrix.name),
+                      tensor: matrix.name)
+    }
+
+    /// The raw bytes of row `row` in the C block layout (for tests against other quantizers).
+    public func bytes(ofRow row: Int) -> ArraySlice<UInt8> {
+        storage[row * rowBytes..<(row + 1) * rowBytes]
+    }
+
+    /// The values the quantized row stands for: d·q per block (ggml's dequantize_row_q8_*), in f32.
+    public func dequantized(row: Int) -> [Float] {
+        let bytes = bytes(ofRow: row)
+        func f32(_ at: Int) -> Float {
+            let b = bytes.startIndex + at
+            let bits = UInt32(bytes[b]) | UInt32(bytes[b + 1]) << 8 | UInt32(bytes[b + 2]) << 16
+                | UInt32(bytes[b + 3]) << 24
+            return Float(bitPattern: bits)
+        }
+        func i8(_ at: Int) -> Float { Float(Int8(bitPattern: bytes[bytes.startIndex + at])) }
+        var out: [Float] = []
+        out.reserveCapacity(columns)
+        switch format {
+        case .f32:
+            for i in 0..<columns { out.append(f32(4 * i)) }
+        case .q8_0:
+            for block in 0..<columns / 32 {
+                let o = block * 34
+                let h = UInt16(bytes[bytes.startIndex + o]) | UInt16(bytes[bytes.startIndex + o + 1]) << 8
+                let d = Float(Float16(bitPattern: h))
+                for j in 0..<32 { out.append(i8(o + 2 + j) * d) }
+            }
+        case .q8_1:
+            for block in 0..<columns / 32 {
+                let o = block * 40
+                let d = f32(o)
+                for j in 0..<32 { out.append(i8(o + 8 + j) * d) }
+            }
+        case .q8_K:
+            for block in 0..<columns / 256 {
+                let o = block * 292
+                let d = f32(o)
+                for j in 0..<256 { out.append(i8(o + 4 + j) * d) }
+            }
+        }
+        return out
+    }
+
+    /// Calls `body` with the first byte of row 0 (storage always holds at least one byte).
+    func withRows<R>(_ body: (UnsafeRawPointer?) -> R) -> R {
+        storage.withUnsafeBytes { raw in body(raw.baseAddress) }
+    }
+}

@@ -1,0 +1,47 @@
+public import GGUF
+
+/// A zero-copy view of a 2-D weight tensor in its ggml encoding: `rows` rows (ne1) of `columns` values (ne0), each
+/// row `rowBytes` long. The memory (usually the mmapped GGUF data section) must outlive the view.
+public struct WeightMatrix: @unchecked Sendable {
+    /// The tensor's name, used in error messages.
+    public let name: String
+    /// The ggml type of every element.
+    public let type: GGMLType
+    /// Rows (ne1): outputs of a mat-vec.
+    public let rows: Int
+    /// Values per row (ne0): a multiple of the type's block size.
+    public let columns: Int
+    /// Bytes of one row: columns / blockSize × bytesPerBlock.
+    public let rowBytes: Int
+    /// The first byte of row 0.
+    public let base: UnsafeRawPointer
+
+    /// Checks the type, the shape and the byte count before any kernel reads the memory.
+    public init(name: String, type: GGMLType, rows: Int, columns: Int, base: UnsafeRawPointer, byteCount: Int)
+        throws(KernelError)
+    {
+        try GGMLTypeSupport.check(type, tensor: name)
+        guard rows >= 0, columns >= 0 else {
+            throw .badShape(tensor: name, type: type.name, rows: rows, columns: columns,
+                            reason: "expected non-negative dimensions")
+        }
+        guard columns % type.blockSize == 0 else {
+            throw .badShape(tensor: name, type: type.name, rows: rows, columns: columns,
+                            reason: "expected a row length that is a multiple of the block size \(type.blockSize)")
+        }
+        let (rowBytes, o1) = (columns / type.blockSize).multipliedReportingOverflow(by: type.bytesPerBlock)
+        let (total, o2) = rowBytes.multipliedReportingOverflow(by: rows)
+        guard !o1, !o2, total == byteCount else {
+            throw .byteCountMismatch(tensor: name, expected: o1 || o2 ? Int.max : total, actual: byteCount)
+        }
+        self.name = name
+        self.type = type
+        self.rows = rows
+        self.columns = columns
+        self.rowBytes = rowBytes
+        self.base = base
+    }
+
+    /// The first byte of row `row` (0 ≤ row < rows; checked by the callers in this module).
+    func rowPointer(_ row: Int) -> UnsafeRawPointer { base + row * rowBytes }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import GGUF
+import Git
+public import Jobs
+
+/// `sparrow validate --deep`: beyond the spec itself, resolve every task's revisions and read the model file's
+/// header (context length; file size and cache budget against the machine's memory). Touches no network.
+public enum DeepValidation {
+    /// Problems found, as messages; empty when the spec can run here.
+    public static func problems(_ loaded: LoadedSpec, environment: [String: String], workingDirectory: String) -> [String] {
+        let options = RunOptions(specPath: loaded.spec.file, environment: environment, workingDirectory: workingDirectory)
+        let resolution = SpecResolution(loaded: loaded, options: options)
+        var problems: [String] = []
+        do {
+            let path = try resolution.repositoryPath()
+            let repository = try Repository(at: URL(fileURLWithPath: path))
+            let revisions = TaskRevisions(repository: repository, environment: environment)
+            for task in loaded.spec.tasks {
+                do { _ = try revisions.resolve(task) } catch { problems.append(error.description) }
+            }
+        } catch {
+            problems.append("repository: \(error)")
+        }
+        do {
+            let model = try resolution.model()
+            if case let .file(path) = model.source {
+                do {
+                    let file = try GGUFFile(contentsOf: URL(fileURLWithPath: path))
+                    let architecture = (try? file.metadata.string("general.architecture")) ?? "?"
+                    let trained = try? file.metadata.integer("\(architecture).context_length")
+                    if let context = loaded.spec.model.context, let trained, context > trained {
+                        problems.append("model.context \(context) is larger than the model's trained context \(trained) (\(path))")
+                    }
+                    let physical = Int(ProcessInfo.processInfo.physicalMemory)
+                    let budget = loaded.spec.model.memory.map { Int($0.bytes) } ?? physical * 3 / 4
+                    if file.fileSize + budget > physical {
+                        problems.append("the model (\(file.fileSize >> 20) MiB) plus model.memory (\(budget >> 20) MiB) exceed this machine's memory (\(physical >> 20) MiB)")
+                    }
+                } catch {
+                    problems.append("model.path: \(path): \(error)")
+                }
+            }
+        } catch {
+            problems.append("\(error)")
+        }
+        return problems
+    }
+}

@@ -1,0 +1,87 @@
+import GGUF
+import Testing
+@testable import Kernels
+
+@Suite("Activation quantization")
+struct ActivationQuantizationTests {
+    @Test("Q8_0 equals gguf-py's quantize (bit-exact with ggml's quantize_row_q8_0_ref)")
+    func q8_0MatchesGGUFPy() throws {
+        let input = try KernelTestData.floats("quantize/Q8_0.input.f32")
+        let expected = try KernelTestData.bytes("quantize/Q8_0.blocks")
+        let quantized = try QuantizedActivations(input, batch: 1, format: .q8_0, tensor: "fixture")
+        let bytes = Array(quantized.bytes(ofRow: 0))
+        #expect(bytes.count == expected.count)
+        let differing = zip(bytes, expected).enumerated().filter { $0.element.0 != $0.element.1 }.map(\.offset)
+        #expect(differing.isEmpty, "\(differing.count) bytes differ, first at \(differing.first ?? -1)")
+    }
+
+    @Test("Q8_K equals llama.cpp's quantize_row_q8_K_ref byte for byte (scale, quants and 16-value sums)")
+    func q8_KMatchesLlama() throws {
+        let input = try KernelTestData.floats("quantize/Q8_0.input.f32")
+        let expected = try KernelTestData.bytes("quantize/Q8_K.blocks")
+        let rows = 3, columns = input.count / rows
+        let quantized = try QuantizedActivations(input, batch: rows, format: .q8_K, tensor: "fixture")
+        let bytes = (0..<rows).flatMap { Array(quantized.bytes(ofRow: $0)) }
+        #expect(bytes.count == expected.count)
+        let differing = zip(bytes, expected).enumerated().filter { $0.element.0 != $0.element.1 }.map(\.offset)
+        #expect(differing.isEmpty, "\(differing.count) bytes differ, first at \(differing.first ?? -1)")
+    }
+
+    @Test("Q8_1 has llama.cpp's quants and f16 scale; its block sum is exact where llama.cpp rounds it to f16")
+    func q8_1MatchesLlama() throws {
+        let input = try KernelTestData.floats("quantize/Q8_0.input.f32")
+        let expected = try KernelTestData.bytes("quantize/Q8_1.blocks")  // ggml block_q8_1: f16 d, f16 s, 32 × int8
+        let quantized = try QuantizedActivations(input, batch: 1, format: .q8_1, tensor: "fixture")
+        let ours = Array(quantized.bytes(ofRow: 0))  // Sparrow's block: f32 d, f32 s, 32 × int8
+        #expect(ours.count / 40 == expected.count / 36)
+        func half(_ bytes: [UInt8], _ at: Int) -> Float { Float(Float16(bitPattern: UInt16(bytes[at]) | UInt16(bytes[at + 1]) << 8)) }
+        func single(_ bytes: [UInt8], _ at: Int) -> Float {
+            Float(bitPattern: UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16
+                | UInt32(bytes[at + 3]) << 24)
+        }
+        for block in 0..<expected.count / 36 {
+            let o = block * 40, e = block * 36
+            #expect(Array(ours[o + 8..<o + 40]) == Array(expected[e + 4..<e + 36]), "quants of block \(block)")
+            #expect(single(ours, o) == half(expected, e), "d of block \(block)")
+            // llama.cpp: s = f16(d_f32 · Σq); here s = f16(d) · Σq exactly: they differ by two f16 roundings at most.
+            let s = single(ours, o + 4), theirs = half(expected, e + 2)
+            #expect(abs(s - theirs) <= abs(s) * 0x1p-10 + 0x1p-24, "s of block \(block): \(s) vs \(theirs)")
+        }
+    }
+
+    @Test("Q8_1 and Q8_K round-trip within half a step, and Q8_K's block sums are the sums of its quants",
+          arguments: [ActivationFormat.q8_1, .q8_K])
+    func roundTrip(format: ActivationFormat) throws {
+        let x = KernelTestData.randomActivations(count: 1024, seed: 7)
+        let q = try QuantizedActivations(x, batch: 1, format: format, tensor: "t")
+        let back = q.dequantized(row: 0)
+        let block = format.blockSize
+        // Q8_1 keeps ggml's f16 scale, which may be off by 2^-11 relative: up to 127 such errors per value.
+        let slack: Float = format == .q8_1 ? 127.0 / 2048.0 : 1e-4
+        for start in stride(from: 0, to: x.count, by: block) {
+            let amax = x[start..<start + block].map(abs).max() ?? 0
+            let step = amax / 127
+            for i in start..<start + block {
+                #expect(abs(back[i] - x[i]) <= step * (0.5 + slack) + 1e-7, "value \(i): \(x[i]) → \(back[i])")
+            }
+        }
+        if format == .q8_K {
+            let raw = Array(q.bytes(ofRow: 0))
+            for b in 0..<x.count / 256 {
+                for g in 0..<16 {
+                    let qs = (0..<16).map { Int(Int8(bitPattern: raw[b * 292 + 4 + g * 16 + $0])) }
+                    let o = b * 292 + 260 + 2 * g
+                    let bsum = Int(Int16(bitPattern: UInt16(raw[o]) | UInt16(raw[o + 1]) << 8))
+                    #expect(bsum == qs.reduce(0, +))
+                }
+            }
+        }
+    }
+
+    @Test("a row length that is not a whole number of blocks is an error")
+    func badLength() {
+        #expect(throws: KernelError.self) {
+            try QuantizedActivations([Float](repeating: 1, count: 100), batch: 1, format: .q8_K, tensor: "t")
+        }
+    }
+}
