@@ -68,6 +68,12 @@ public final class ConstraintSession {
         guard needed <= maxTokens else { throw .budgetTooSmall(needed: needed, maxTokens: maxTokens) }
     }
 
+    /// Sets how many more answer tokens may come (the engine's scheduler tells this before each step). Closing is
+    /// guaranteed when the budget given is at least `bytesToClose`.
+    public func limitRemainingTokens(to remaining: Int) {
+        maxTokens = generatedTokens + max(0, remaining)
+    }
+
     /// Answer tokens still allowed.
     public var remainingTokens: Int { maxTokens - generatedTokens }
     /// Fewest bytes that close the answer from here (an upper bound on the tokens it takes).

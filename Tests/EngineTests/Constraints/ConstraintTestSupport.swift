@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import GGUF
 import Generation
 import Testing
 import Tokenizers
@@ -62,103 +63,19 @@ enum ConstraintFixtures {
         ))
     }
 
-    /// The Qwen2/Qwen3 vocabulary from the GGUF that `Scripts/fixtures/qwen-vocab` writes. Fails (never skips)
-    /// when it is missing.
+    /// The Qwen2/Qwen3 vocabulary from the GGUF that `Scripts/fixtures/qwen-vocab` writes, read by the engine's
+    /// `GGUFFile` and `GGUFTokenizer`. Fails (never skips) when it is missing.
     static func qwenTokenizer() throws -> Tokenizer {
         let url = qwenVocabulary
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw FixtureMissing(description: "\(url.path) is missing: run Scripts/setup (it calls Scripts/fixtures/qwen-vocab)")
         }
-        let metadata = try GGUFVocabularyReader(data: try Data(contentsOf: url, options: .alwaysMapped))
-        let eos = metadata.eosID.map { TokenID($0) }
-        var endOfGeneration = Set<TokenID>()
-        for spelling in ["<|im_end|>", "<|endoftext|>"] {
-            if let index = metadata.tokens.firstIndex(of: spelling) { endOfGeneration.insert(TokenID(index)) }
-        }
-        return try Tokenizer(TokenizerConfiguration(
-            tokens: metadata.tokens, tokenTypes: metadata.tokenTypes.map { TokenType(rawValue: $0) ?? .normal },
-            merges: [], preTokenizer: .qwen2, normalization: .nfc, eosID: eos, endOfGenerationIDs: endOfGeneration
-        ))
+        let file = try GGUFFile(contentsOf: url)
+        return try GGUFTokenizer(metadata: file.metadata, path: url.path).tokenizer
     }
 
     struct FixtureMissing: Error, CustomStringConvertible {
         let description: String
-    }
-}
-
-/// Reads the vocabulary keys of a GGUF file (tokens, token types, EOS), with every offset checked; the engine's
-/// `GGUFFile` + `GGUFTokenizer` replace this once they are on main.
-struct GGUFVocabularyReader {
-    struct Malformed: Error, CustomStringConvertible {
-        let description: String
-    }
-
-    var tokens: [String] = []
-    var tokenTypes: [Int32] = []
-    var eosID: UInt32?
-
-    init(data: Data) throws {
-        let bytes = [UInt8](data)
-        var cursor = 0
-        func need(_ count: Int) throws {
-            guard count >= 0, cursor + count <= bytes.count else { throw Malformed(description: "GGUF truncated at byte \(cursor)") }
-        }
-        func integer<T: FixedWidthInteger>(_: T.Type) throws -> T {
-            let size = MemoryLayout<T>.size
-            try need(size)
-            var value: T = 0
-            for index in 0..<size { value |= T(truncatingIfNeeded: bytes[cursor + index]) << (8 * index) }
-            cursor += size
-            return value
-        }
-        func string() throws -> String {
-            let length = try integer(UInt64.self)
-            guard length < 1 << 30 else { throw Malformed(description: "string length \(length) at byte \(cursor)") }
-            try need(Int(length))
-            defer { cursor += Int(length) }
-            return String(decoding: bytes[cursor..<(cursor + Int(length))], as: UTF8.self)
-        }
-        func take(_ count: Int) throws {
-            try need(count)
-            cursor += count
-        }
-        let sizes: [UInt32: Int] = [0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8]
-        guard try integer(UInt32.self) == 0x4655_4747 else { throw Malformed(description: "not a GGUF file (magic)") }
-        guard try integer(UInt32.self) == 3 else { throw Malformed(description: "expected GGUF version 3") }
-        _ = try integer(UInt64.self)
-        let keyCount = try integer(UInt64.self)
-        for _ in 0..<keyCount {
-            let key = try string()
-            let type = try integer(UInt32.self)
-            switch (key, type) {
-            case ("tokenizer.ggml.tokens", 9):
-                guard try integer(UInt32.self) == 8 else { throw Malformed(description: "\(key): expected strings") }
-                let count = try integer(UInt64.self)
-                for _ in 0..<count { tokens.append(try string()) }
-            case ("tokenizer.ggml.token_type", 9):
-                guard try integer(UInt32.self) == 5 else { throw Malformed(description: "\(key): expected int32") }
-                let count = try integer(UInt64.self)
-                for _ in 0..<count { tokenTypes.append(try integer(Int32.self)) }
-            case ("tokenizer.ggml.eos_token_id", 4):
-                eosID = try integer(UInt32.self)
-            default:
-                try skip(type: type)
-            }
-        }
-        func skip(type: UInt32) throws {
-            if let size = sizes[type] {
-                try take(size)
-            } else if type == 8 {
-                try take(Int(try integer(UInt64.self)))
-            } else if type == 9 {
-                let elementType = try integer(UInt32.self)
-                let count = try integer(UInt64.self)
-                for _ in 0..<count { try skip(type: elementType) }
-            } else {
-                throw Malformed(description: "unknown GGUF value type \(type) at byte \(cursor)")
-            }
-        }
-        guard !tokens.isEmpty else { throw Malformed(description: "no tokenizer.ggml.tokens") }
     }
 }
 
