@@ -39,6 +39,8 @@ public final class ConstraintSession {
     private let endSet: Set<TokenID>
     /// Use the plain-string shortcut (tests turn it off to compare against the full trie walk).
     var usesPlainStringShortcut = true
+    /// Use the mask cache (tests turn it off to check that cached masks equal fresh ones).
+    var usesCache = true
 
     /// Starts an answer. Throws when even the shortest valid answer does not fit in `maxTokens` tokens.
     public init(program: ConstraintProgram, trie: TokenTrie, maxTokens: Int, cacheCapacity: Int = 256) throws(SchemaConstraintError) {
@@ -88,9 +90,12 @@ public final class ConstraintSession {
 
     /// How `allowedTokens()` answered so far (for benchmarks and tuning; kept across `reset`).
     public struct MaskStatistics: Sendable, Hashable {
+        /// Calls of `allowedTokens()`.
+        public var calls = 0
         /// Served from the mask cache.
         public var cached = 0
-        /// Computed and cached (first visit of a state).
+        /// Computed and cached (first visit of a state; also counted as budget-limited when the budget then needed
+        /// a second, narrower walk).
         public var computed = 0
         /// Computed for the budget alone (the cached mask allowed a token that would leave too little room).
         public var budgetLimited = 0
@@ -150,6 +155,7 @@ public final class ConstraintSession {
     /// The tokens that may come next.
     public func allowedTokens() -> TokenMask {
         let remaining = remainingTokens
+        statistics.calls += 1
         if case .done = state.top {
             statistics.trivial += 1
             return endOnly
@@ -158,9 +164,10 @@ public final class ConstraintSession {
             statistics.trivial += 1
             return endOnly
         }
-        guard isCacheable else {
+        guard isCacheable, usesCache else {
             statistics.uncached += 1
             computeMask(into: scratch, budget: remaining - 1)
+            if scratch.count == 0 { computeMask(into: scratch, budget: nil) }
             return scratch
         }
         let depth = stackDepth
@@ -181,6 +188,9 @@ public final class ConstraintSession {
         }
         statistics.budgetLimited += 1
         computeMask(into: scratch, budget: remaining - 1)
+        // Only when the budget was already below `bytesToClose` (the engine hook cannot refuse a request up front):
+        // nothing keeps closing guaranteed, so fall back to every valid token rather than stall.
+        if scratch.count == 0 { computeMask(into: scratch, budget: nil) }
         return scratch
     }
 

@@ -92,7 +92,7 @@ import Tokenizers
                 statistics.pairs.append("{\"schema\":\(jsonText(schema)),\"answer\":\(jsonText(.string(text)))}")
             }
             let counts = session.statistics
-            statistics.maskCalls += counts.cached + counts.computed + counts.budgetLimited + counts.uncached + counts.trivial
+            statistics.maskCalls += counts.calls
             statistics.masks.cached += counts.cached
             statistics.masks.computed += counts.computed
             statistics.masks.budgetLimited += counts.budgetLimited
