@@ -5,6 +5,6 @@ struct ModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
         abstract: "Inspect a GGUF model file.",
-        subcommands: [ModelInfo.self, ModelTokenize.self]
+        subcommands: [ModelInfo.self, ModelTokenize.self, ModelLogits.self]
     )
 }
