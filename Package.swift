@@ -73,5 +73,6 @@ let package = Package(
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strictSettings),
         .testTarget(name: "SparrowCLITests", dependencies: ["Runner", "Jobs", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "GGUF"], exclude: ["Fixtures"], swiftSettings: strictSettings),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "GGUF", "Kernels", "Tokenizers"], exclude: ["Fixtures"], swiftSettings: strictSettings),
     ]
 )

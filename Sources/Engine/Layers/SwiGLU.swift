@@ -13,11 +13,16 @@ struct SwiGLU: Sendable {
     /// `{n_ff, n_embd}`.
     let down: Linear
 
-    /// `x.rows × n_embd` outputs.
-    func callAsFunction(_ x: ActivationRows, pool: ThreadPool?) throws(EngineError) -> [Float] {
+    /// `x.rows × n_embd` outputs; `trace` receives `ffn_gate`, `ffn_up` and `ffn_swiglu`.
+    func callAsFunction(_ x: ActivationRows, pool: ThreadPool?, trace: ((String, [Float]) -> Void)? = nil)
+        throws(EngineError) -> [Float]
+    {
         var g = try gate(x, pool: pool)
         let u = try up(x, pool: pool)
+        trace?("ffn_gate", g)
+        trace?("ffn_up", u)
         for i in g.indices { g[i] = silu(g[i]) * u[i] }
+        trace?("ffn_swiglu", g)
         return try down(ActivationRows(g, rows: x.rows), pool: pool)
     }
 }

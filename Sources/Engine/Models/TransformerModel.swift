@@ -181,7 +181,7 @@ public final class TransformerModel: LanguageModel, @unchecked Sendable {
             let ffnOut: [Float]
             switch layer.feedForward {
             case let .dense(mlp):
-                ffnOut = try mlp(ffnInput, pool: pool)
+                ffnOut = try mlp(ffnInput, pool: pool, trace: trace == nil ? nil : { name, values in emit(name, l, values) })
             case let .experts(moe):
                 ffnOut = try moe(ffnInput, pool: pool, trace: trace == nil ? nil : { name, _, values in emit(name, l, values) })
             }
