@@ -27,6 +27,9 @@ struct ModelLogits: ParsableCommand {
     @Option(help: "Matrix threads (default: every core).")
     var threads: Int?
 
+    @Option(help: "After the logits, decode this many greedy tokens one by one and print decode tokens/s on standard error (a quick speed check).")
+    var benchmarkDecode: Int?
+
     @Option(help: "Print the named intermediate results (e.g. Qcur, kqv_out, l_out; 'all' for every one) on standard error: per row the first and last 3 values and the sum, like llama-eval-callback.")
     var trace: String?
 
@@ -66,7 +69,7 @@ struct ModelLogits: ParsableCommand {
         let rows: [Float]
         do {
             let loaded = try ModelLoader.load(path: model, threads: threads)
-            let state = try loaded.model.makeState(capacity: ids.count)
+            let state = try loaded.model.makeState(capacity: ids.count + max(benchmarkDecode ?? 0, 0))
             let items = [ForwardItem(state: state, tokens: ids)]
             if let trace, let traceable = loaded.model as? TransformerModel {
                 let wanted = Set(trace.split(separator: ",").map(String.init))
@@ -76,6 +79,20 @@ struct ModelLogits: ParsableCommand {
                 }.first ?? []
             } else {
                 rows = try loaded.model.forward(items, allPositions: all).first ?? []
+            }
+            if let steps = benchmarkDecode, steps > 0 {
+                let vocabulary = loaded.model.properties.vocabularySize
+                var last = Array(rows.suffix(vocabulary))
+                let start = DispatchTime.now().uptimeNanoseconds
+                for _ in 0..<steps {
+                    var best = 0
+                    for i in last.indices where last[i] > last[best] { best = i }
+                    last = try loaded.model.forward([ForwardItem(state: state, tokens: [TokenID(best)])],
+                                                    allPositions: false).first ?? []
+                }
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                FileHandle.standardError.write(Data(String(format: "sparrow: decoded %d tokens in %.3f s: %.1f tokens/s\n",
+                                                           steps, seconds, Double(steps) / seconds).utf8))
             }
         } catch {
             FileHandle.standardError.write(Data("sparrow: \(error)\n".utf8))
