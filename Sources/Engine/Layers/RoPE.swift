@@ -32,7 +32,8 @@ struct RoPE: Sendable {
         return (c, s)
     }
 
-    /// Rotates `heads` heads of `headDimension` values starting at `row[offset]`, for one position.
+    /// Rotates the first `dimensions` values of each of `heads` heads (`headDimension` apart) in `row`, for one
+    /// position whose angles are `cos`/`sin`.
     func apply(_ row: UnsafeMutablePointer<Float>, heads: Int, headDimension: Int, cos c: [Float], sin s: [Float]) {
         let half = dimensions / 2
         for head in 0..<heads {
