@@ -71,7 +71,7 @@ let package = Package(
         .testTarget(name: "GitTests", dependencies: ["Git", "TestSupport"], exclude: ["README.md"], swiftSettings: strictSettings),
         .testTarget(name: "RunnerTests", dependencies: ["Runner", "Git", "Jobs", "Annotations", "Generation", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strictSettings),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "GGUF", "Kernels", "Tokenizers", "Generation", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "GGUF", "Kernels", "Tokenizers", "Generation", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strictSettings),
         .testTarget(name: "RemoteTests", dependencies: ["Remote", "Generation", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strictSettings),
         .testTarget(name: "SparrowCLITests", dependencies: ["Runner", "Jobs", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "GGUF"], exclude: ["Fixtures"], swiftSettings: strictSettings),
