@@ -62,8 +62,36 @@ enum TaskExecution {
             } catch {
                 entry.detail = "\(error)"
             }
-        case .patch, .tests:
-            entry.detail = "\(task.kind.name.rawValue) tasks are not implemented yet (issue 10); only review tasks run"
+        case let .patch(patch):
+            guard let at = commits["at"] else {
+                entry.detail = "revisions did not resolve"
+                return entry
+            }
+            let sandbox: CommandSandbox?
+            do {
+                sandbox = patch.verify == nil && patch.setup == nil
+                    ? nil : try await CommandSandbox.make(mode: context.sandbox, environment: context.environment)
+            } catch {
+                entry.detail = "\(error)"
+                return entry
+            }
+            let runner = PatchTaskRunner(
+                task: task, patch: patch, repository: repository, at: at, generator: generator, gate: context.gate,
+                sandbox: sandbox, contextLength: context.contextLength
+            )
+            do {
+                let outcome = try await runner.run()
+                entry.status = outcome.status
+                entry.detail = outcome.detail
+                entry.attempts = outcome.attempts
+                entry.patch = outcome.mail
+                entry.requests = outcome.requests
+                entry.usage = outcome.usage
+            } catch {
+                entry.detail = "\(error)"
+            }
+        case .tests:
+            entry.detail = "tests tasks are not implemented yet (issue 10)"
         }
         return entry
     }
