@@ -57,6 +57,10 @@ struct EditAnswer: Sendable, Hashable {
                 refused.append(EditRefusal(path: path, reason: problem))
                 continue
             }
+            if let problem = editGuard.checkOnDisk(path) {
+                refused.append(EditRefusal(path: path, reason: problem))
+                continue
+            }
             guard allowed.contains(path) else {
                 refused.append(EditRefusal(path: path, reason: "'\(path)' is not one of the files shown to the model"))
                 continue

@@ -1,0 +1,147 @@
+import Annotations
+import Foundation
+import Generation
+import Git
+import Jobs
+@testable import Runner
+import TestSupport
+import Testing
+
+/// Model-written code that misbehaves, run as `verify` of a patch task under bubblewrap with small limits: each
+/// case must be contained and end as a failed attempt. Every command has a wall clock (the watchdog).
+@Suite(.serialized) struct SandboxTests {
+    static let limits = SandboxLimits(
+        processes: 64, fileSizeBytes: 10 << 20, memoryBytes: 1 << 30, cpuSeconds: 5, wallSeconds: 20, tmpfsBytes: 16 << 20
+    )
+    static let secret = "sparrow-secret-\(UUID().uuidString)"
+
+    /// Runs a one-attempt patch task whose model rewrites `evil.sh` with `script`; verify is `sh evil.sh`.
+    static func attempt(_ script: String, extraFiles: [GitRepositoryEntry] = []) async throws -> PatchTaskRunner.Outcome {
+        let fixture = try RunnerFixture()
+        defer { fixture.remove() }
+        try fixture.repository.commit([.file("evil.sh", "exit 0\n")] + extraFiles, message: "base")
+        let specPath = try fixture.spec("""
+            tasks:
+              - {id: evil, kind: patch, at: main, instruction: "Improve evil.sh.", files: [evil.sh], verify: "sh evil.sh", attempts: 1}
+
+            """)
+        let loaded = try SpecLoader.load(path: specPath)
+        let task = try #require(loaded.spec.tasks.first)
+        guard case let .patch(patch) = task.kind else { throw SandboxFailure("not a patch task") }
+        let repository = try Repository(at: fixture.repository.url)
+        var environment = ProcessInfo.processInfo.environment
+        environment["SPARROW_TEST_SECRET"] = secret
+        let sandbox = try await CommandSandbox.make(mode: .bwrap, limits: limits, environment: environment)
+        let runner = PatchTaskRunner(
+            task: task, patch: patch, repository: repository, at: try repository.resolve("main"),
+            generator: ScriptedGenerator { _ in PatchTaskTests.rewrite("evil.sh", script) }, gate: RequestGate(permits: 1),
+            sandbox: sandbox, contextLength: 4096
+        )
+        return try await runner.run()
+    }
+
+    static func verify(_ outcome: PatchTaskRunner.Outcome) -> (summary: String, output: String) {
+        (outcome.attempts.first?.verify ?? "", outcome.attempts.first?.output ?? "")
+    }
+
+    @Test func aNetworkConnectionFails() async throws {
+        // A listener on the host's loopback: reachable from here, not from the sandbox's own network namespace.
+        let server = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(server) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(server, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        #expect(bound == 0)
+        #expect(listen(server, 4) == 0)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(server, $0, &length) } }
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let probe = "import socket\nsocket.create_connection(('127.0.0.1', \(port)), timeout=3).close()\nprint('connected')\n"
+        let outside = try runProcess(URL(fileURLWithPath: "/usr/bin/python3"), arguments: ["-c", probe])
+        #expect(outside.standardOutput.contains("connected"), "the listener is reachable outside the sandbox")
+
+        let outcome = try await Self.attempt("python3 -c \"\(probe.replacingOccurrences(of: "\n", with: "; ").replacingOccurrences(of: "'", with: "'"))\"\n")
+        #expect(outcome.status == .failed)
+        #expect(outcome.attempts.first?.outcome == "verify failed")
+        #expect(!Self.verify(outcome).output.contains("connected"))
+        #expect(Self.verify(outcome).output.contains("Error"))
+    }
+
+    @Test func writingOutsideTheWorktreeFails() async throws {
+        let target = "/var/tmp/sparrow-escape-\(UUID().uuidString)"
+        let outcome = try await Self.attempt("echo pwned > \(target) || exit 1\necho pwned > $HOME/../../etc/sparrow-pwned || exit 1\n")
+        #expect(outcome.status == .failed)
+        #expect(Self.verify(outcome).output.contains("Read-only file system"))
+        #expect(!FileManager.default.fileExists(atPath: target))
+        #expect(!FileManager.default.fileExists(atPath: "/etc/sparrow-pwned"))
+    }
+
+    @Test func theParentsSecretIsNotVisible() async throws {
+        let outcome = try await Self.attempt("""
+            printenv SPARROW_TEST_SECRET && exit 0
+            cat /proc/*/environ 2>/dev/null | tr '\\0' '\\n' | grep SPARROW_TEST_SECRET && exit 0
+            echo "no secret found"; exit 1
+
+            """)
+        #expect(outcome.status == .failed)
+        #expect(Self.verify(outcome).output.contains("no secret found"))
+        #expect(!Self.verify(outcome).output.contains(Self.secret))
+    }
+
+    @Test func aForkBombHitsTheProcessLimit() async throws {
+        let outcome = try await Self.attempt("bomb() { bomb | bomb & }; bomb\nsleep 2\nexit 1\n")
+        #expect(outcome.status == .failed)
+        let (summary, output) = Self.verify(outcome)
+        #expect(!summary.contains("timed out"), "contained by the process limit, not the wall clock: \(summary)")
+        #expect(output.contains("fork") || output.contains("Resource temporarily unavailable"), "\(output.suffix(300))")
+    }
+
+    @Test func anEndlessLoopIsKilled() async throws {
+        let outcome = try await Self.attempt("while :; do :; done\n")
+        #expect(outcome.status == .failed)
+        let summary = Self.verify(outcome).summary
+        #expect(summary.contains("signal") || summary.contains("timed out"), "\(summary)")
+    }
+
+    @Test func writingTenGigabytesIsStoppedByTheFileSizeLimit() async throws {
+        let outcome = try await Self.attempt("dd if=/dev/zero of=big bs=1M count=10240 2>&1\n")
+        #expect(outcome.status == .failed)
+        #expect(Self.verify(outcome).summary.contains("signal 25"), "SIGXFSZ: \(Self.verify(outcome))")
+    }
+
+    @Test func fillingTmpIsStoppedByTheTmpfsSize() async throws {
+        let outcome = try await Self.attempt("for i in 1 2 3; do dd if=/dev/zero of=/tmp/big$i bs=1M count=9 2>&1 || exit 1; done\n")
+        #expect(outcome.status == .failed)
+        #expect(Self.verify(outcome).output.contains("No space left"))
+    }
+
+    @Test func theSandboxArgumentsHideHomeAndDropToNobodyAsRoot() {
+        let invocation = SandboxInvocation(
+            bwrap: "/usr/bin/bwrap", prlimit: "/usr/bin/prlimit", setpriv: "/usr/bin/setpriv",
+            worktree: URL(fileURLWithPath: "/tmp/wt"), limits: Self.limits, hidden: ["/root", "/tmp/wt-parent", "/tmp"]
+        )
+        let (executable, arguments) = invocation.arguments(command: "true")
+        #expect(executable == "/usr/bin/setpriv")
+        #expect(arguments.prefix(3) == ["--reuid=65534", "--regid=65534", "--clear-groups"])
+        #expect(arguments.contains("--unshare-all"))
+        #expect(arguments.contains("--nproc=64:64"))
+        #expect(arguments.contains("--fsize=\(10 << 20):\(10 << 20)"))
+        let joined = arguments.joined(separator: " ")
+        #expect(joined.contains("--tmpfs /root"))
+        #expect(joined.contains("--bind /tmp/wt /tmp/wt --chdir /tmp/wt"))
+        let environment = SandboxInvocation.environment(from: ["PATH": "/bin", "GITHUB_TOKEN": "x", "SPARROW_TEST_SECRET": "y"])
+        #expect(environment["GITHUB_TOKEN"] == nil)
+        #expect(environment["SPARROW_TEST_SECRET"] == nil)
+        #expect(environment["PATH"] == "/bin")
+    }
+
+    @Test func adviceNamesTheSettingToChange() {
+        let ubuntu = SandboxAdvice.Host(unprivilegedUsernsClone: nil, maxUserNamespaces: 63000, apparmorRestrictsUserns: 1, inContainer: false, inKubernetes: false)
+        #expect(SandboxAdvice.explain(probeOutput: "bwrap: setting up uid map: Permission denied", host: ubuntu).contains("kernel.apparmor_restrict_unprivileged_userns=0"))
+        let docker = SandboxAdvice.Host(unprivilegedUsernsClone: 1, maxUserNamespaces: 63000, apparmorRestrictsUserns: nil, inContainer: true, inKubernetes: false)
+        #expect(SandboxAdvice.explain(probeOutput: "bwrap: No permissions to create new namespace", host: docker).contains("seccomp=unconfined"))
+        let debian = SandboxAdvice.Host(unprivilegedUsernsClone: 0, maxUserNamespaces: 63000, apparmorRestrictsUserns: nil, inContainer: false, inKubernetes: false)
+        #expect(SandboxAdvice.explain(probeOutput: "", host: debian).contains("kernel.unprivileged_userns_clone=1"))
+    }
+}
