@@ -90,8 +90,28 @@ enum TaskExecution {
             } catch {
                 entry.detail = "\(error)"
             }
-        case .tests:
-            entry.detail = "tests tasks are not implemented yet (issue 10)"
+        case let .tests(tests):
+            guard let base = commits["base"], let head = commits["head"] else {
+                entry.detail = "revisions did not resolve"
+                return entry
+            }
+            do {
+                let sandbox = try await CommandSandbox.make(mode: context.sandbox, environment: context.environment)
+                let runner = TestsTaskRunner(
+                    task: task, tests: tests, repository: repository, base: base, head: head, generator: generator,
+                    gate: context.gate, sandbox: sandbox
+                )
+                let outcome = try await runner.run()
+                entry.status = outcome.status
+                entry.detail = outcome.detail
+                entry.candidates = outcome.candidates
+                entry.testFiles = outcome.files
+                entry.patch = outcome.mail
+                entry.requests = outcome.requests
+                entry.usage = outcome.usage
+            } catch {
+                entry.detail = "\(error)"
+            }
         }
         return entry
     }
