@@ -136,11 +136,61 @@ import Testing
         #expect(FileManager.default.contents(atPath: folder.url.appendingPathComponent("in/ok.txt").path) == Data("x".utf8))
     }
 
+    @Test func everyRewriteLooksNewerToWholeSecondCaches() throws {
+        let folder = try TemporaryDirectory(prefix: "sparrow-guard")
+        defer { folder.remove() }
+        let editGuard = EditGuard(root: folder.url)
+        var seconds: [Int] = []
+        for text in ["return a * b\n", "return a + b\n", "return a * b\n"] {
+            #expect(editGuard.write(text, to: "calc.py") == nil)
+            var info = stat()
+            #expect(lstat(folder.url.appendingPathComponent("calc.py").path, &info) == 0)
+            seconds.append(Int(info.st_mtim.tv_sec))
+        }
+        #expect(seconds[1] > seconds[0] && seconds[2] > seconds[1], "\(seconds)")
+    }
+
     @Test func answersAreParsedStrictly() {
         #expect(EditAnswer.parse("{\"edits\": []}").answer?.items.isEmpty == true)
         #expect(EditAnswer.parse("[1]").problem != nil)
         #expect(EditAnswer.parse("{\"edits\": [], \"shell\": \"rm -rf /\"}").problem?.contains("shell") == true)
         #expect(EditAnswer.parse("{\"edits\": [{\"a\": {\"search\": \"x\"}}]}").problem?.contains("edits[0]") == true)
         #expect(EditAnswer.parse("{\"edits\": [{\"a\": {\"search\": \"x\", \"replace\": \"y\"}, \"b\": {}}]}").problem != nil)
+    }
+}
+
+/// The request side of patch tasks: the schema ties SEARCH to each file's text; files are found from the instruction.
+@Suite struct PatchRequestTests {
+    @Test func theSchemaTiesSearchToEachFilesText() throws {
+        let files = [(path: "a.py", text: "x = 1\n"), (path: "big.py", text: String(repeating: "y = 2\n", count: 1000))]
+        let schema = EditSchema.schema(files: files)
+        guard case let .array(branches)? = schema["properties"]?["edits"]?["items"]?["oneOf"] else {
+            Issue.record("edits.items.oneOf is missing")
+            return
+        }
+        #expect(branches.count == 2)
+        for (branch, file) in zip(branches, files) {
+            #expect(branch["required"] == .array([.string(file.path)]))
+            #expect(branch["properties"]?[file.path]?["properties"]?["search"]?[EditSchema.substringKeyword] == .string(file.text))
+        }
+        guard case let .array(rewrites)? = schema["properties"]?["rewrites"]?["items"]?["oneOf"] else {
+            Issue.record("rewrites.items.oneOf is missing")
+            return
+        }
+        #expect(rewrites.count == 1, "only the small file may be rewritten whole")
+        #expect(rewrites.first?["required"] == .array([.string("a.py")]))
+    }
+
+    @Test func filesAreFoundFromTheInstructionsNames() throws {
+        let folder = try TemporaryDirectory(prefix: "sparrow-finder")
+        defer { folder.remove() }
+        try folder.write("def parse_range(text):\n    return text\n", to: "src/ranges.py")
+        try folder.write("def unrelated():\n    pass\n", to: "src/other.py")
+        try folder.write("print('parse_range')\n", to: "docs/example.py")
+        try folder.write("secret\n", to: ".hidden/parse_range.py")
+        let found = FileFinder().find(instruction: "Make parse_range reject an empty upper bound.", in: folder.url, budgetBytes: 10_000)
+        #expect(found == ["docs/example.py", "src/ranges.py"])
+        let byPath = FileFinder().find(instruction: "Fix the bug in src/other.py", in: folder.url, budgetBytes: 10_000)
+        #expect(byPath.first == "src/other.py")
     }
 }

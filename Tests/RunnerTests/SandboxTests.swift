@@ -145,3 +145,45 @@ import Testing
         #expect(SandboxAdvice.explain(probeOutput: "", host: debian).contains("kernel.unprivileged_userns_clone=1"))
     }
 }
+
+/// The wall clock and the process-group kill, with and without bubblewrap: nothing the command started survives.
+@Suite struct ProcessGroupTests {
+    /// Processes whose command line holds `marker`.
+    static func survivors(_ marker: String) -> [String] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.filter { $0.allSatisfy(\.isNumber) }.compactMap { pid in
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return nil }
+            let line = String(decoding: data.map { $0 == 0 ? UInt8(ascii: " ") : $0 }, as: UTF8.self)
+            return line.contains(marker) ? line : nil
+        }
+    }
+
+    @Test(arguments: [SandboxMode.bwrap, SandboxMode.none])
+    func theWallClockKillsTheWholeGroup(mode: SandboxMode) async throws {
+        let folder = try TemporaryDirectory(prefix: "sparrow-group")
+        defer { folder.remove() }
+        let seconds = 3000 + Int.random(in: 1...999)
+        let sandbox = try await CommandSandbox.make(
+            mode: mode, limits: SandboxLimits(wallSeconds: 2), environment: ProcessInfo.processInfo.environment
+        )
+        let result = try await sandbox.run("sleep \(seconds) & sleep \(seconds); echo never", in: folder.url)
+        #expect(result.timedOut)
+        #expect(!result.succeeded)
+        #expect(!result.output.contains("never"))
+        #expect(Self.survivors("sleep \(seconds)").isEmpty)
+    }
+
+    @Test func outputIsTrimmedToItsStartAndEnd() async throws {
+        let folder = try TemporaryDirectory(prefix: "sparrow-group")
+        defer { folder.remove() }
+        let sandbox = try await CommandSandbox.make(
+            mode: .none, limits: SandboxLimits(wallSeconds: 30, outputBytes: 1000), environment: ProcessInfo.processInfo.environment
+        )
+        let result = try await sandbox.run("echo first; seq 1 100000; echo last", in: folder.url)
+        #expect(result.succeeded)
+        #expect(result.output.hasPrefix("first\n"))
+        #expect(result.output.hasSuffix("last\n"))
+        #expect(result.elidedBytes > 500_000)
+        #expect(result.output.utf8.count < 1200)
+    }
+}

@@ -81,6 +81,8 @@ struct EditGuard: Sendable {
             }
         }
         let url = root.appendingPathComponent(path)
+        var before = stat()
+        let existed = lstat(url.path, &before) == 0
         let descriptor = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0o644)
         guard descriptor >= 0 else {
             return EditRefusal(path: path, reason: "cannot write '\(path)': \(String(cString: strerror(errno)))")
@@ -88,6 +90,16 @@ struct EditGuard: Sendable {
         let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         do { try handle.write(contentsOf: data) } catch {
             return EditRefusal(path: path, reason: "cannot write '\(path)': \(error)")
+        }
+        // Build tools and caches that compare whole-second modification times (Python's .pyc, make on some
+        // file systems) must see every rewrite as newer, or an attempt would run the previous attempt's code.
+        var after = stat()
+        if existed, fstat(descriptor, &after) == 0, after.st_mtim.tv_sec <= before.st_mtim.tv_sec {
+            var times = [
+                timespec(tv_sec: 0, tv_nsec: (1 << 30) - 2),  // UTIME_OMIT: keep the access time
+                timespec(tv_sec: before.st_mtim.tv_sec + 1, tv_nsec: 0),
+            ]
+            _ = futimens(descriptor, &times)
         }
         return nil
     }

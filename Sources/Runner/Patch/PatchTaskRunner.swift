@@ -68,6 +68,15 @@ struct PatchTaskRunner {
         let allowed = Set(paths)
         let originals = Dictionary(files.map { ($0.path, $0.text) }, uniquingKeysWith: { first, _ in first })
         var previous: (answer: String, problem: String)?
+        // The files must leave room for the answer and for one round of feedback.
+        let promptTokens = await generator.countTokens(
+            PatchPrompt.prompt(instruction: patch.instruction, files: files, previous: (String(repeating: " ", count: 2000), String(repeating: " ", count: Self.feedbackBytes)))
+        )
+        if promptTokens + task.generation.maxTokens > contextLength {
+            outcome.status = .error
+            outcome.detail = "the files (\(paths.joined(separator: ", "))) need \(promptTokens) prompt tokens; with max_tokens \(task.generation.maxTokens) that exceeds model.context \(contextLength): list fewer or smaller files"
+            return outcome
+        }
         for number in 1...max(1, patch.attempts) {
             for file in files { _ = editGuard.write(file.text, to: file.path) }  // undo the previous attempt
             let settings = task.generation
