@@ -71,6 +71,30 @@ import Testing
         #expect(applied.exitCode == 0, "git apply --check: \(applied.standardError)")
     }
 
+    @Test func theWholeFileRewriteIsOfferedOnlyAfterAnAttemptWithoutAUsableEdit() async throws {
+        let fixture = try RunnerFixture()
+        defer { fixture.remove() }
+        try fixture.repository.commit([.file("calc.py", Self.buggy), .file("check.py", Self.check)], message: "base")
+        let spec = try fixture.spec("""
+            tasks:
+              - {id: fix-add, kind: patch, at: main, instruction: "Make add return the sum.", files: [calc.py], verify: "python3 check.py", attempts: 2}
+
+            """)
+        let generator = ScriptedGenerator { _ in Self.rewrite("calc.py", "def add(a, b):\n    return a + b\n") }
+        let environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
+        _ = try await fixture.run(fixture.options(spec, environment: environment), generator: generator)
+        let journal = try #require(fixture.output("out", "results.jsonl"))
+        let entry = try JSONDecoder().decode(JournalEntry.self, from: journal.split(separator: UInt8(ascii: "\n"))[0])
+        #expect(entry.status == .ok, "\(entry.detail)")
+        #expect(entry.attempts?.map(\.outcome) == ["no usable edit", "ok"])
+        #expect(entry.attempts?.first?.refused.first?.reason.contains("not offered") == true)
+        let schemas = generator.requests.compactMap { request -> JSONValue? in
+            guard case let .jsonSchema(_, schema)? = request.constraint else { return nil }
+            return schema
+        }
+        #expect(schemas.map { $0["properties"]?["rewrites"] != nil } == [false, true])
+    }
+
     @Test func hostileEditsAreRefusedWithReasonsAndTheUsersCheckoutIsUntouched() async throws {
         let fixture = try RunnerFixture()
         defer { fixture.remove() }
@@ -173,6 +197,7 @@ import Testing
             #expect(branch["required"] == .array([.string(file.path)]))
             #expect(branch["properties"]?[file.path]?["properties"]?["search"]?[EditSchema.substringKeyword] == .string(file.text))
         }
+        #expect(EditSchema.schema(files: files, rewrites: false)["properties"]?["rewrites"] == nil)
         guard case let .array(rewrites)? = schema["properties"]?["rewrites"]?["items"]?["oneOf"] else {
             Issue.record("rewrites.items.oneOf is missing")
             return

@@ -34,7 +34,7 @@ import Testing
         let sandbox = try await CommandSandbox.make(mode: .bwrap, limits: limits, environment: environment)
         let runner = PatchTaskRunner(
             task: task, patch: patch, repository: repository, at: try repository.resolve("main"),
-            generator: ScriptedGenerator { _ in PatchTaskTests.rewrite("evil.sh", script) }, gate: RequestGate(permits: 1),
+            generator: ScriptedGenerator { _ in PatchTaskTests.edit([("evil.sh", "exit 0\n", script)]) }, gate: RequestGate(permits: 1),
             sandbox: sandbox, contextLength: 4096
         )
         return try await runner.run()

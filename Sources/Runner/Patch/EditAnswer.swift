@@ -48,7 +48,7 @@ struct EditAnswer: Sendable, Hashable {
     /// Applies the items in order to the worktree of `editGuard`, each only if its path is one of `allowed`
     /// and passes the guard, its SEARCH text occurs exactly once, and its size is within limits.
     /// - Returns: the paths changed and the items refused, with reasons.
-    func apply(guard editGuard: EditGuard, allowed: Set<String>) -> (changed: [String], refused: [EditRefusal]) {
+    func apply(guard editGuard: EditGuard, allowed: Set<String>, rewrites: Bool = true) -> (changed: [String], refused: [EditRefusal]) {
         var changed: [String] = []
         var refused: [EditRefusal] = []
         for item in items {
@@ -87,6 +87,10 @@ struct EditAnswer: Sendable, Hashable {
                 guard let range = text.range(of: search, options: .literal) else { continue }
                 newText = text.replacingCharacters(in: range, with: replace)
             case let .rewrite(_, content):
+                guard rewrites else {
+                    refused.append(EditRefusal(path: path, reason: "whole-file rewrites are not offered on this attempt"))
+                    continue
+                }
                 let current = editGuard.read(path)
                 guard let text = current.text else {
                     refused.append(current.refusal ?? EditRefusal(path: path, reason: "cannot read"))

@@ -9,7 +9,7 @@ public import Generation
 ///
 /// Each edit is an object whose only key is the file's path, so the constraint compiler's `oneOf` (the first key
 /// picks the branch) can tie `search` to that file's text with `x-sparrow-substring-of`. `rewrites` (the
-/// whole-file fallback) is offered only for files of at most `rewriteLimit` bytes.
+/// whole-file fallback) is offered only when asked for, and only for files of at most `rewriteLimit` bytes.
 public enum EditSchema {
     /// Files up to this size may be rewritten whole.
     public static let rewriteLimit = 4096
@@ -20,8 +20,9 @@ public enum EditSchema {
     /// The string keyword of the constraint compiler (Engine's `ConstraintProgram.substringKeyword`).
     public static let substringKeyword = "x-sparrow-substring-of"
 
-    /// The schema for `files` (path and current text, in the order shown to the model).
-    public static func schema(files: [(path: String, text: String)]) -> JSONValue {
+    /// The schema for `files` (path and current text, in the order shown to the model); with `rewrites`, small
+    /// files may also be rewritten whole.
+    public static func schema(files: [(path: String, text: String)], rewrites: Bool = true) -> JSONValue {
         let text: (Int) -> JSONValue = { limit in
             .object([.init("type", .string("string")), .init("maxLength", .number(Double(limit)))])
         }
@@ -46,7 +47,7 @@ public enum EditSchema {
                 .init("maxItems", .number(Double(maxEdits))),
             ])),
         ]
-        let small = files.filter { $0.text.utf8.count <= rewriteLimit }
+        let small = rewrites ? files.filter { $0.text.utf8.count <= rewriteLimit } : []
         if !small.isEmpty {
             properties.append(.init("rewrites", .object([
                 .init("type", .string("array")),

@@ -64,7 +64,10 @@ struct PatchTaskRunner {
         }
 
         var outcome = Outcome(status: .failed, detail: "", files: paths)
-        let schema = EditSchema.schema(files: files)
+        // Search/replace first; the whole-file rewrite is the fallback, offered once an attempt had no usable edit.
+        let editsOnly = EditSchema.schema(files: files, rewrites: false)
+        let withRewrites = EditSchema.schema(files: files, rewrites: true)
+        var offerRewrites = false
         let allowed = Set(paths)
         let originals = Dictionary(files.map { ($0.path, $0.text) }, uniquingKeysWith: { first, _ in first })
         var previous: (answer: String, problem: String)?
@@ -86,7 +89,7 @@ struct PatchTaskRunner {
                 maxTokens: settings.maxTokens,
                 sampling: SamplingParameters(temperature: settings.temperature, topP: settings.topP, topK: settings.topK, seed: settings.seed),
                 stop: settings.stop,
-                constraint: .jsonSchema(name: "patch_edits", schema: schema)
+                constraint: .jsonSchema(name: "patch_edits", schema: offerRewrites ? withRewrites : editsOnly)
             )
             await gate.acquire()
             let response: GenerationResponse
@@ -105,15 +108,17 @@ struct PatchTaskRunner {
             let parsed = EditAnswer.parse(response.text)
             guard let answer = parsed.answer else {
                 let problem = "unusable answer: \(parsed.problem ?? "")"
+                offerRewrites = true
                 outcome.attempts.append(PatchAttempt(number: number, outcome: problem))
                 previous = (String(response.text.prefix(2000)), problem)
                 continue
             }
-            let applied = answer.apply(guard: editGuard, allowed: allowed)
+            let applied = answer.apply(guard: editGuard, allowed: allowed, rewrites: offerRewrites)
             var attempt = PatchAttempt(number: number, changed: applied.changed, refused: applied.refused, outcome: "")
             let changedFiles = applied.changed.compactMap { path in editGuard.read(path).text.map { (path: path, text: $0) } }
                 .filter { originals[$0.path] != $0.text }
             if changedFiles.isEmpty {
+                offerRewrites = true
                 attempt.outcome = "no usable edit"
                 outcome.attempts.append(attempt)
                 let reasons = applied.refused.map { "\($0.path): \($0.reason)" }.joined(separator: "\n")
