@@ -187,3 +187,40 @@ import Testing
         #expect(result.output.utf8.count < 1200)
     }
 }
+
+/// Without a working sandbox nothing model-written runs; with `sandbox: none` it runs, and every run warns.
+@Suite struct SandboxModeTests {
+    @Test func aBubblewrapThatCannotStartIsReportedWithWhatToChange() async throws {
+        do {
+            _ = try await CommandSandbox.make(mode: .bwrap, limits: SandboxLimits(tmpfsBytes: 0), environment: ProcessInfo.processInfo.environment)
+            Issue.record("expected the probe to fail")
+        } catch {
+            #expect(error.description.contains("model-written code is not run"))
+            #expect(error.description.contains("bwrap said: bwrap: --size"))
+            #expect(error.description.contains("sandbox: none"))
+        }
+    }
+
+    @Test func sandboxNoneRunsUnisolatedAndWarnsOnEveryRun() async throws {
+        let fixture = try RunnerFixture()
+        defer { fixture.remove() }
+        try fixture.repository.commit([.file("calc.py", PatchTaskTests.buggy), .file("check.py", PatchTaskTests.check)], message: "base")
+        let spec = try fixture.spec("""
+            sandbox: none
+            tasks:
+              - {id: fix-add, kind: patch, at: main, instruction: "Make add return the sum.", files: [calc.py], verify: "echo $SPARROW_SANDBOX-$HOME; python3 check.py", attempts: 1}
+
+            """)
+        let generator = ScriptedGenerator { _ in PatchTaskTests.edit([("calc.py", "return a - b", "return a + b")]) }
+        let environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": "/nonexistent-home"]
+        for out in ["first", "second"] {
+            let reporter = RecordingReporter()
+            _ = try await fixture.run(fixture.options(spec, out: out, environment: environment), generator: generator, reporter: reporter)
+            #expect(reporter.messages.contains { $0.contains("sandbox: none") }, "run \(out) warns")
+            let journal = try #require(fixture.output(out, "results.jsonl"))
+            let entry = try JSONDecoder().decode(JournalEntry.self, from: journal.split(separator: UInt8(ascii: "\n"))[0])
+            #expect(entry.status == .ok, "\(entry.detail)")
+            #expect(entry.attempts?.first?.output?.contains("-/nonexistent-home") == true, "unisolated: the parent's environment")
+        }
+    }
+}

@@ -52,7 +52,9 @@ struct CommandSandbox: Sendable {
         )
         let sandbox = CommandSandbox(isolation: .bwrap(invocation), limits: limits, environment: environment)
         try sandbox.prepare(probeDirectory)
-        let probe = try await sandbox.run("echo sparrow-sandbox-ok", in: probeDirectory, limits: SandboxLimits(wallSeconds: 30))
+        var probeLimits = limits  // the configured limits, so a limit bubblewrap or prlimit refuses shows up here
+        probeLimits.wallSeconds = min(30, limits.wallSeconds)
+        let probe = try await sandbox.run("echo sparrow-sandbox-ok", in: probeDirectory, limits: probeLimits)
         guard probe.succeeded, probe.output.contains("sparrow-sandbox-ok") else {
             throw SandboxFailure(SandboxAdvice.explain(probeOutput: probe.output, host: .current()))
         }
