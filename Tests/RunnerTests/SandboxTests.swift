@@ -116,6 +116,13 @@ import Testing
         #expect(Self.verify(outcome).output.contains("No space left"))
     }
 
+    @Test func anAllocationBeyondTheMemoryLimitFails() async throws {
+        let outcome = try await Self.attempt("python3 -c \"b = bytearray(2 << 30); print('allocated')\"\n")
+        #expect(outcome.status == .failed)
+        #expect(Self.verify(outcome).output.contains("MemoryError"))
+        #expect(!Self.verify(outcome).output.contains("allocated"))
+    }
+
     @Test func theSandboxArgumentsHideHomeAndDropToNobodyAsRoot() {
         let invocation = SandboxInvocation(
             bwrap: "/usr/bin/bwrap", prlimit: "/usr/bin/prlimit", setpriv: "/usr/bin/setpriv",

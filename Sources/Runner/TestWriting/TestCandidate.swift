@@ -12,6 +12,11 @@ public struct TestCandidate: Sendable, Hashable, Codable {
     /// The end of the output of the run that decided (a failing run, or the one that caught something).
     public var output: String?
 
+    enum CodingKeys: String, CodingKey {
+        case path, kept, reason, runs, output
+        case passedRuns = "passed_runs"
+    }
+
     public init(path: String, kept: Bool, reason: String, passedRuns: Int = 0, runs: Int = 0, output: String? = nil) {
         self.path = path
         self.kept = kept
