@@ -31,6 +31,9 @@ import Testing
         let repository = try Repository(at: fixture.repository.url)
         var environment = ProcessInfo.processInfo.environment
         environment["SPARROW_TEST_SECRET"] = secret
+        for tool in ["bwrap", "prlimit", "python3"] where SandboxInvocation.locate(tool, path: environment["PATH"]) == nil {
+            Issue.record("\(tool) is missing: run Scripts/setup (it installs the Debian packages bubblewrap, util-linux and python3)")
+        }
         let sandbox = try await CommandSandbox.make(mode: .bwrap, limits: limits, environment: environment)
         let runner = PatchTaskRunner(
             task: task, patch: patch, repository: repository, at: try repository.resolve("main"),
@@ -148,6 +151,7 @@ import Testing
         #expect(SandboxAdvice.explain(probeOutput: "bwrap: setting up uid map: Permission denied", host: ubuntu).contains("kernel.apparmor_restrict_unprivileged_userns=0"))
         let docker = SandboxAdvice.Host(unprivilegedUsernsClone: 1, maxUserNamespaces: 63000, apparmorRestrictsUserns: nil, inContainer: true, inKubernetes: false)
         #expect(SandboxAdvice.explain(probeOutput: "bwrap: No permissions to create new namespace", host: docker).contains("seccomp=unconfined"))
+        #expect(SandboxAdvice.explain(probeOutput: "bwrap: Can't mount proc on /newroot/proc: Operation not permitted", host: docker).contains("systempaths=unconfined"))
         let debian = SandboxAdvice.Host(unprivilegedUsernsClone: 0, maxUserNamespaces: 63000, apparmorRestrictsUserns: nil, inContainer: false, inKubernetes: false)
         #expect(SandboxAdvice.explain(probeOutput: "", host: debian).contains("kernel.unprivileged_userns_clone=1"))
     }

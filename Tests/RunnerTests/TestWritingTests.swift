@@ -45,12 +45,15 @@ import Testing
         return String(decoding: data, as: UTF8.self)
     }
 
-    @Test func onlyReliableTestsThatCatchSomethingAreKept() async throws {
+    /// With an existing test (which kills some mutants itself, so a candidate is credited only beyond it) and
+    /// without any (the run command then fails on head before candidates exist, and every mutant counts).
+    @Test(arguments: [true, false])
+    func onlyReliableTestsThatCatchSomethingAreKept(withExistingTest: Bool) async throws {
         let fixture = try RunnerFixture()
         defer { fixture.remove() }
-        let existing = "from calc import clamp\nassert clamp(0, 0, 1) == 0\n"
-        try fixture.repository.commit([.file("calc.py", Self.base), .file("tests/test_existing.py", existing)], message: "base")
-        try fixture.repository.commit([.file("calc.py", Self.head), .file("tests/test_existing.py", existing)], message: "head")
+        let existing: [GitRepositoryEntry] = withExistingTest ? [.file("tests/test_existing.py", "from calc import clamp\nassert clamp(0, 0, 1) == 0\n")] : []
+        try fixture.repository.commit([.file("calc.py", Self.base)] + existing, message: "base")
+        try fixture.repository.commit([.file("calc.py", Self.head)] + existing, message: "head")
         let spec = try fixture.spec("""
             tasks:
               - id: tests-calc
@@ -75,6 +78,9 @@ import Testing
         #expect(candidates["tests/test_kills.py"]?.reason.hasPrefix("kills mutant calc.py:") == true, "\(candidates["tests/test_kills.py"]?.reason ?? "")")
         #expect(candidates["tests/test_nothing.py"]?.kept == false)
         #expect(candidates["tests/test_nothing.py"]?.reason.hasPrefix("catches nothing") == true)
+        let allMutants = Mutants.make(path: "calc.py", text: Self.head, lines: Array(1...10)).count
+        let nothing = candidates["tests/test_nothing.py"]?.reason ?? ""
+        #expect(nothing.contains("on all \(allMutants) mutants") == !withExistingTest, "\(nothing)")
         #expect(candidates["tests/test_flaky.py"]?.kept == false)
         #expect(candidates["tests/test_flaky.py"]?.reason == "flaky: passed 2 of 3 runs")
         #expect(candidates["tests/test_broken.py"]?.kept == false)

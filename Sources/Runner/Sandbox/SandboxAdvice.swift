@@ -4,7 +4,8 @@ import Foundation
 /// Ubuntu 23.10+ restricts unprivileged user namespaces through AppArmor
 /// (https://ubuntu.com/blog/ubuntu-23-10-restricted-unprivileged-user-namespaces; GitHub's ubuntu-24.04 runners:
 /// actions/runner-images#10015); Docker's default seccomp profile blocks `unshare`/`clone` of new namespaces and
-/// its default AppArmor profile blocks the mounts bubblewrap makes (containers/bubblewrap#505).
+/// its default AppArmor profile blocks the mounts bubblewrap makes (containers/bubblewrap#505); a masked /proc
+/// blocks bubblewrap's new procfs (containers/bubblewrap#284).
 enum SandboxAdvice {
     /// What Sparrow could read about the host.
     struct Host: Sendable, Hashable {
@@ -52,6 +53,13 @@ enum SandboxAdvice {
                 "AppArmor restricts unprivileged user namespaces (Ubuntu 23.10+, GitHub ubuntu-24.04 runners): run"
                     + " `sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0` before Sparrow, or install an"
                     + " AppArmor profile that gives /usr/bin/bwrap `userns`")
+        }
+        if probeOutput.contains("Can't mount proc") {
+            // The container's /proc has masked paths, and the kernel refuses a new procfs in a user namespace
+            // while parts of the old one are hidden ("mount too revealing"; containers/bubblewrap#505, #284).
+            fixes.append(
+                "the container's /proc is masked: Docker `--security-opt systempaths=unconfined`, Podman"
+                    + " `--security-opt unmask=ALL`, Kubernetes `securityContext: {procMount: Unmasked}`")
         }
         if host.inKubernetes {
             fixes.append(

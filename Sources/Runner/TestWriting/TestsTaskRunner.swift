@@ -161,6 +161,11 @@ struct TestsTaskRunner {
     }
 
     private func measureBaseline(changed: [Changed], mutants: [Mutants.Mutant], editGuard: EditGuard, directory: URL) async throws -> Baseline {
+        // Without candidates the command may fail even on head (no tests yet, a glob that matches nothing): then
+        // the existing tests catch nothing, and every mutant counts.
+        guard try await sandbox.run(tests.run, in: directory).succeeded else {
+            return Baseline(failsOnBase: false, survivors: mutants)
+        }
         let onBase = try await runOnBase(changed: changed, editGuard: editGuard, directory: directory)
         var survivors: [Mutants.Mutant] = []
         for mutant in mutants {
