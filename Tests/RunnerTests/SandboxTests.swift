@@ -235,3 +235,38 @@ import Testing
         }
     }
 }
+
+/// Corner cases of handing the worktree to the sandbox and of collecting output.
+@Suite struct SandboxCornerTests {
+    @Test func aDaemonThatLeftTheGroupDoesNotHangTheRun() async throws {
+        let folder = try TemporaryDirectory(prefix: "sparrow-daemon")
+        defer { folder.remove() }
+        let seconds = 4000 + Int.random(in: 1...999)
+        let sandbox = try await CommandSandbox.make(mode: .none, limits: SandboxLimits(wallSeconds: 60), environment: ProcessInfo.processInfo.environment)
+        let result = try await sandbox.runSetup("setsid sleep \(seconds) & echo started", in: folder.url)
+        #expect(result.succeeded)
+        #expect(result.output.contains("started"))
+        for line in ProcessGroupTests.survivors("sleep \(seconds)") {
+            // The escaped daemon is ours to end (it is outside any group Sparrow kills).
+            if let pid = line.split(separator: " ").first.flatMap({ Int32($0) }) { kill(pid, SIGKILL) }
+        }
+    }
+
+    @Test func symlinksLeftInTheWorktreeAreNotFollowedWhenHandingItOver() async throws {
+        guard geteuid() == 0 else { return #expect(geteuid() != 0, "only root hands the worktree over") }
+        let folder = try TemporaryDirectory(prefix: "sparrow-handover")
+        defer { folder.remove() }
+        let outside = try TemporaryDirectory(prefix: "sparrow-outside")
+        defer { outside.remove() }
+        let victim = try outside.write("keep me root's\n", to: "victim.txt")
+        try FileManager.default.createSymbolicLink(atPath: folder.url.appendingPathComponent("link").path, withDestinationPath: outside.url.path)
+        let sandbox = try await CommandSandbox.make(mode: .bwrap, limits: SandboxLimits(wallSeconds: 30), environment: ProcessInfo.processInfo.environment)
+        let result = try await sandbox.run("true", in: folder.url)
+        #expect(result.succeeded)
+        var info = stat()
+        #expect(lstat(victim.path, &info) == 0)
+        #expect(info.st_uid == 0, "the file behind the symlink kept its owner")
+        #expect(lstat(folder.url.path, &info) == 0)
+        #expect(info.st_uid == uid_t(SandboxInvocation.unprivilegedID))
+    }
+}

@@ -98,9 +98,19 @@ struct CommandSandbox: Sendable {
         guard lchown(worktree.path, id, gid_t(id)) == 0 else {
             throw SandboxFailure("sandbox: cannot hand \(worktree.path) to uid \(id): \(String(cString: strerror(errno)))")
         }
-        guard let walker = FileManager.default.enumerator(atPath: worktree.path) else { return }
-        while let relative = walker.nextObject() as? String {
-            _ = lchown(worktree.appendingPathComponent(relative).path, id, gid_t(id))
+        Self.handOver(worktree.path, to: id)
+    }
+
+    /// `lchown`s everything under `directory`, descending only into real directories: a symlink the sandboxed
+    /// code left behind (say to /etc) is re-owned itself, never what it points to.
+    private static func handOver(_ directory: String, to id: uid_t) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        for name in names {
+            let path = directory + "/" + name
+            var info = stat()
+            guard lstat(path, &info) == 0 else { continue }
+            _ = lchown(path, id, gid_t(id))
+            if info.st_mode & S_IFMT == S_IFDIR { handOver(path, to: id) }
         }
     }
 }

@@ -9,9 +9,66 @@ enum ProcessGroupRunner {
         executable: String, arguments: [String], environment: [String: String], directory: URL,
         wallSeconds: Double, outputBytes: Int
     ) async throws(SandboxFailure) -> CommandResult {
+        let spawned = spawnLock.withLock { () -> Result<(pid_t, Int32), SandboxFailure> in
+            do throws(SandboxFailure) {
+                return .success(try spawn(executable: executable, arguments: arguments, environment: environment, directory: directory))
+            } catch {
+                return .failure(error)
+            }
+        }
+        let (pid, readEnd) = try spawned.get()
+        let collector = OutputCollector(limit: outputBytes)
+        let reader = Thread { collector.drain(readEnd) }
+        reader.start()
+
+        let start = Date()
+        var status: Int32 = 0
+        var timedOut = false
+        while true {
+            let waited = waitpid(pid, &status, WNOHANG)
+            if waited == pid || (waited < 0 && errno != EINTR) { break }
+            if Date().timeIntervalSince(start) > wallSeconds || Task.isCancelled {
+                timedOut = !Task.isCancelled || Date().timeIntervalSince(start) > wallSeconds
+                kill(-pid, SIGKILL)
+                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                break
+            }
+            try? await Task.sleep(nanoseconds: 20_000_000)
+        }
+        // Whatever the program left behind in its group goes too (the pipe then reaches end of file). A process
+        // that left the group (a daemon that called setsid, possible only without bubblewrap) may keep the pipe
+        // open: its output is then no longer read after a grace period.
+        kill(-pid, SIGKILL)
+        let graceEnd = Date().addingTimeInterval(2)
+        while !collector.isDone, Date() < graceEnd { try? await Task.sleep(nanoseconds: 20_000_000) }
+        collector.stop()
+        let output = await collector.finished()
+        let seconds = Date().timeIntervalSince(start)
+        let exitCode: Int32
+        if status & 0x7f == 0 {
+            exitCode = (status >> 8) & 0xff
+        } else {
+            exitCode = 128 + (status & 0x7f)
+        }
+        return CommandResult(
+            exitCode: exitCode, timedOut: timedOut, output: output.text, elidedBytes: output.elided, seconds: seconds
+        )
+    }
+
+    /// Creates the output pipe and starts the program in a new process group; call only under `spawnLock`.
+    private static func spawn(
+        executable: String, arguments: [String], environment: [String: String], directory: URL
+    ) throws(SandboxFailure) -> (pid_t, Int32) {
         var pipeEnds: [Int32] = [0, 0]
-        guard pipe(&pipeEnds) == 0 else { throw SandboxFailure("cannot create a pipe: \(String(cString: strerror(errno)))") }
+        // Close-on-exec, so programs other tasks start at the same moment do not inherit (and hold open) this
+        // pipe; the caller's lock keeps another runner from spawning between `pipe` and `fcntl` (glibc's pipe2 is not
+        // visible to Swift here).
+        guard pipe(&pipeEnds) == 0 else {
+            throw SandboxFailure("cannot create a pipe: \(String(cString: strerror(errno)))")
+        }
         let (readEnd, writeEnd) = (pipeEnds[0], pipeEnds[1])
+        _ = fcntl(readEnd, F_SETFD, FD_CLOEXEC)
+        _ = fcntl(writeEnd, F_SETFD, FD_CLOEXEC)
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -49,39 +106,13 @@ enum ProcessGroupRunner {
             close(readEnd)
             throw SandboxFailure("cannot start \(executable): \(String(cString: strerror(code)))")
         }
-        let collector = OutputCollector(limit: outputBytes)
-        let reader = Thread { collector.drain(readEnd) }
-        reader.start()
-
-        let start = Date()
-        var status: Int32 = 0
-        var timedOut = false
-        while true {
-            let waited = waitpid(pid, &status, WNOHANG)
-            if waited == pid || (waited < 0 && errno != EINTR) { break }
-            if Date().timeIntervalSince(start) > wallSeconds || Task.isCancelled {
-                timedOut = !Task.isCancelled || Date().timeIntervalSince(start) > wallSeconds
-                kill(-pid, SIGKILL)
-                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-                break
-            }
-            try? await Task.sleep(nanoseconds: 20_000_000)
-        }
-        // Whatever the program left behind in its group goes too (the pipe then reaches end of file).
-        kill(-pid, SIGKILL)
-        let output = await collector.finished()
-        let seconds = Date().timeIntervalSince(start)
-        let exitCode: Int32
-        if status & 0x7f == 0 {
-            exitCode = (status >> 8) & 0xff
-        } else {
-            exitCode = 128 + (status & 0x7f)
-        }
-        return CommandResult(
-            exitCode: exitCode, timedOut: timedOut, output: output.text, elidedBytes: output.elided, seconds: seconds
-        )
+        return (pid, readEnd)
     }
+
 }
+
+/// Serialises pipe creation and spawning across runners (see `run`).
+private let spawnLock = NSLock()
 
 /// Reads a pipe to its end on a thread of its own, keeping the first and the last `limit / 2` bytes.
 private final class OutputCollector: @unchecked Sendable {
@@ -95,9 +126,23 @@ private final class OutputCollector: @unchecked Sendable {
 
     init(limit: Int) { self.limit = max(2, limit) }
 
+    private var stopRequested = false
+
+    var isDone: Bool { lock.withLock { done } }
+
+    /// Makes `drain` return within 100 ms even if the pipe stays open.
+    func stop() { lock.withLock { stopRequested = true } }
+
     func drain(_ descriptor: Int32) {
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
+            var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&poller, 1, 100)
+            if ready == 0 {
+                if lock.withLock({ stopRequested }) { break }
+                continue
+            }
+            if ready < 0 && errno == EINTR { continue }
             let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
             if count < 0 && errno == EINTR { continue }
             if count <= 0 { break }
