@@ -160,12 +160,12 @@ import Testing
 /// The wall clock and the process-group kill, with and without bubblewrap: nothing the command started survives.
 @Suite struct ProcessGroupTests {
     /// Processes whose command line holds `marker`.
-    static func survivors(_ marker: String) -> [String] {
+    static func survivors(_ marker: String) -> [pid_t] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.filter { $0.allSatisfy(\.isNumber) }.compactMap { pid in
-            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return nil }
+        return entries.compactMap { name -> pid_t? in
+            guard let pid = pid_t(name), let data = FileManager.default.contents(atPath: "/proc/\(name)/cmdline") else { return nil }
             let line = String(decoding: data.map { $0 == 0 ? UInt8(ascii: " ") : $0 }, as: UTF8.self)
-            return line.contains(marker) ? line : nil
+            return line.contains(marker) ? pid : nil
         }
     }
 
@@ -241,14 +241,29 @@ import Testing
     @Test func aDaemonThatLeftTheGroupDoesNotHangTheRun() async throws {
         let folder = try TemporaryDirectory(prefix: "sparrow-daemon")
         defer { folder.remove() }
-        let seconds = 4000 + Int.random(in: 1...999)
+        // A short-lived daemon (it ends by itself even if this test fails); its sleep is a fraction of a second
+        // longer than the grace period, so the pipe is still open when the command ends.
+        let seconds = "5.\(Int.random(in: 100...999))"
         let sandbox = try await CommandSandbox.make(mode: .none, limits: SandboxLimits(wallSeconds: 60), environment: ProcessInfo.processInfo.environment)
         let result = try await sandbox.runSetup("setsid sleep \(seconds) & echo started", in: folder.url)
         #expect(result.succeeded)
         #expect(result.output.contains("started"))
-        for line in ProcessGroupTests.survivors("sleep \(seconds)") {
-            // The escaped daemon is ours to end (it is outside any group Sparrow kills).
-            if let pid = line.split(separator: " ").first.flatMap({ Int32($0) }) { kill(pid, SIGKILL) }
+        let escaped = ProcessGroupTests.survivors("sleep \(seconds)")
+        #expect(!escaped.isEmpty, "the daemon left the group and still runs")
+        for pid in escaped { kill(pid, SIGKILL) }  // ours to end: it is outside any group Sparrow kills
+    }
+
+    @Test func theChildInheritsNoDescriptorOfSparrow() async throws {
+        let folder = try TemporaryDirectory(prefix: "sparrow-fds")
+        defer { folder.remove() }
+        let held = open("/etc/hostname", O_RDONLY)  // not close-on-exec: what a careless library would leave open
+        defer { close(held) }
+        for mode in [SandboxMode.none, .bwrap] {
+            let sandbox = try await CommandSandbox.make(mode: mode, limits: SandboxLimits(wallSeconds: 30), environment: ProcessInfo.processInfo.environment)
+            let result = try await sandbox.run("ls /proc/self/fd", in: folder.url)
+            let descriptors = result.output.split(separator: "\n").compactMap { Int($0) }.filter { $0 > 3 }
+            #expect(result.succeeded)
+            #expect(!descriptors.contains(Int(held)), "\(mode): \(result.output)")
         }
     }
 

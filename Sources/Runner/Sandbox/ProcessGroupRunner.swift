@@ -78,6 +78,12 @@ enum ProcessGroupRunner {
         posix_spawn_file_actions_adddup2(&actions, writeEnd, 2)
         posix_spawn_file_actions_addclose(&actions, readEnd)
         posix_spawn_file_actions_addclose(&actions, writeEnd)
+        // Nothing else of Sparrow's reaches the child: no journal, model or pipe descriptor.
+        guard let closeFrom = addCloseFrom, closeFrom(&actions, 3) == 0 else {
+            close(readEnd)
+            close(writeEnd)
+            throw SandboxFailure("cannot arrange to close inherited descriptors (glibc 2.34+ posix_spawn_file_actions_addclosefrom_np)")
+        }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -113,6 +119,13 @@ enum ProcessGroupRunner {
 
 /// Serialises pipe creation and spawning across runners (see `run`).
 private let spawnLock = NSLock()
+
+/// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), looked up at run time: it is declared only under
+/// `_GNU_SOURCE`, which Swift's Glibc module does not define.
+private let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32)? = {
+    guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+    return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32).self)
+}()
 
 /// Reads a pipe to its end on a thread of its own, keeping the first and the last `limit / 2` bytes.
 private final class OutputCollector: @unchecked Sendable {
