@@ -241,9 +241,9 @@ import Testing
     @Test func aDaemonThatLeftTheGroupDoesNotHangTheRun() async throws {
         let folder = try TemporaryDirectory(prefix: "sparrow-daemon")
         defer { folder.remove() }
-        // A short-lived daemon (it ends by itself even if this test fails); its sleep is a fraction of a second
-        // longer than the grace period, so the pipe is still open when the command ends.
-        let seconds = "5.\(Int.random(in: 100...999))"
+        // The daemon holds the output pipe far longer than the grace period; it ends by itself within a minute even
+        // if this test stops early (and it inherits no descriptor of the test process).
+        let seconds = "60.\(Int.random(in: 100...999))"
         let sandbox = try await CommandSandbox.make(mode: .none, limits: SandboxLimits(wallSeconds: 60), environment: ProcessInfo.processInfo.environment)
         let result = try await sandbox.runSetup("setsid sleep \(seconds) & echo started", in: folder.url)
         #expect(result.succeeded)
