@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strictSettings),
         .testTarget(
             name: "EngineTests", dependencies: ["Engine", "GGUF", "Kernels", "Tokenizers", "Generation", "TestSupport"],
-            exclude: ["Constraints/README.md"], swiftSettings: strictSettings
+            exclude: ["Fixtures", "Constraints/README.md"], swiftSettings: strictSettings
         ),
         .testTarget(name: "RemoteTests", dependencies: ["Remote", "Generation", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strictSettings),
         .testTarget(name: "SparrowCLITests", dependencies: ["Runner", "Jobs", "TestSupport"], swiftSettings: strictSettings),

@@ -1,5 +1,8 @@
-// Activation quantizers, following ggml's reference quantizers in ggml-quants.c: quantize_row_q8_0_ref,
-// quantize_row_q8_1_ref (with an exact f32 block sum, see CKernels.h) and quantize_row_q8_K_ref.
+// Activation quantizers, following what llama.cpp's CPU backend runs: for Q8_0 and Q8_1 ggml-cpu's
+// quantize_row_q8_0/q8_1 as built for x86 (AVX2: multiply by 127/amax, round half to even — `_ref` divides by d
+// and rounds half away from zero; the rare ties shift deep models' greedy answers, see EngineTests), with an exact
+// f32 block sum for Q8_1 (see CKernels.h); for Q8_K quantize_row_q8_K_ref, which the x86 build uses too.
+// nearbyintf rounds half to even in the default rounding mode, which Sparrow never changes.
 #include <math.h>
 
 #include "CKernels.h"
@@ -18,10 +21,10 @@ static void quantize_q8_0(const float *x, blk_q8_0 *y, int64_t nb) {
         float amax = 0.0f;
         for (int j = 0; j < 32; j++) amax = fmaxf(amax, fabsf(x[j]));
         const float d = amax / 127.0f;
-        const float id = d != 0.0f ? 1.0f / d : 0.0f;
+        const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
         const uint16_t dh = ck_fp32_to_fp16(d);
         memcpy(&y[i].d, &dh, 2);
-        for (int j = 0; j < 32; j++) y[i].qs[j] = (int8_t)roundf(x[j] * id);
+        for (int j = 0; j < 32; j++) y[i].qs[j] = (int8_t)nearbyintf(x[j] * id);
     }
 }
 
@@ -30,10 +33,10 @@ static void quantize_q8_1(const float *x, blk_q8_1s *y, int64_t nb) {
         float amax = 0.0f;
         for (int j = 0; j < 32; j++) amax = fmaxf(amax, fabsf(x[j]));
         const float d = amax / 127.0f;
-        const float id = d != 0.0f ? 1.0f / d : 0.0f;
+        const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
         int sum = 0;
         for (int j = 0; j < 32; j++) {
-            y[i].qs[j] = (int8_t)roundf(x[j] * id);
+            y[i].qs[j] = (int8_t)nearbyintf(x[j] * id);
             sum += y[i].qs[j];
         }
         // ggml stores d as f16; so do we (as its exact f32 value). d·sum is exact in f32: 11 + 12 bits.

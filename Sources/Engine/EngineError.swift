@@ -8,6 +8,8 @@ public enum EngineError: Error, Sendable, Hashable, CustomStringConvertible {
     case tensor(name: String, reason: String)
     /// The model file could not be read or is not a usable model.
     case model(path: String, reason: String)
+    /// The model file's architecture is not one the engine implements; `supported` lists those it does.
+    case architectureNotImplemented(String, supported: [String], path: String)
     /// A sequence's state is full, or a forward call is malformed.
     case invalidInput(String)
 
@@ -18,6 +20,8 @@ public enum EngineError: Error, Sendable, Hashable, CustomStringConvertible {
         case let .tensor(name, reason): "tensor \(name): \(reason)"
         case let .model(path, reason): "\(path): \(reason)"
         case let .invalidInput(reason): reason
+        case let .architectureNotImplemented(name, supported, path):
+            "\(path): architecture '\(name)' is not supported (expected one of: \(supported.joined(separator: ", ")))"
         }
     }
 }

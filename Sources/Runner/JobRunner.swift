@@ -127,7 +127,7 @@ public enum JobRunner {
         let gate = RequestGate(permits: spec.model.parallel)
         let context = TaskContext(
             repository: repository, generator: generator, gate: gate, systemMessage: systemMessage,
-            contextLength: contextLength
+            contextLength: contextLength, sandbox: spec.sandbox, environment: options.environment
         )
         let alreadyDone = finished.count
         var done = alreadyDone
@@ -227,4 +227,7 @@ struct TaskContext: Sendable {
     let gate: RequestGate
     let systemMessage: String
     let contextLength: Int
+    /// `sandbox:` of the spec, and the environment commands start from (patch and tests tasks).
+    var sandbox: SandboxMode = .bwrap
+    var environment: [String: String] = [:]
 }

@@ -23,6 +23,14 @@ public struct JournalEntry: Sendable, Hashable, Codable {
     public var usage: TokenUsage
     /// Wall-clock seconds the task took (volatile: not used by the deterministic outputs).
     public var seconds: Double
+    /// Patch tasks: every attempt, with refused edits and the verification's summary and output.
+    public var attempts: [PatchAttempt]?
+    /// Tests tasks: every candidate test file, kept or dropped, with the reason.
+    public var candidates: [TestCandidate]?
+    /// The format-patch mail written to `patches/<id>.patch` (patch tasks, and tests tasks that kept tests).
+    public var patch: String?
+    /// Tests tasks: the kept test files, written under `tests/<id>/`.
+    public var testFiles: [EmittedFile]?
 
     public init(
         id: String, key: String, kind: String, status: TaskOutcome.Status, detail: String = "",
@@ -43,6 +51,8 @@ public struct JournalEntry: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case id, key, kind, status, detail, findings, review, requests, usage, seconds
+        case attempts, candidates, patch
+        case testFiles = "test_files"
     }
 }
 
@@ -102,5 +112,16 @@ public struct ReviewRecord: Sendable, Hashable, Codable {
 extension TokenUsage {
     enum CodingKeys: String, CodingKey {
         case promptTokens = "prompt_tokens", cachedPromptTokens = "cached_prompt_tokens", completionTokens = "completion_tokens"
+    }
+}
+
+/// A file a task emits (a kept test), with its path relative to the repository root.
+public struct EmittedFile: Sendable, Hashable, Codable {
+    public var path: String
+    public var text: String
+
+    public init(path: String, text: String) {
+        self.path = path
+        self.text = text
     }
 }

@@ -57,12 +57,43 @@ public struct OutputFiles {
                 summary.githubCommands = GitHubWorkflowCommandsWriter().write(kept)
                 summary.githubSummary = GitHubStepSummaryWriter().write(kept)
             }
+            try writeTaskFiles(entries, into: &summary)
         } catch let error as RunnerError {
             throw error
         } catch {
             throw .output(path: directory.path, reason: "\(error)")
         }
         return summary
+    }
+
+    /// `patches/<id>.patch` for each entry with a patch, and `tests/<id>/<path>` for each kept test file.
+    private func writeTaskFiles(_ entries: [JournalEntry], into summary: inout Summary) throws(RunnerError) {
+        for entry in entries {
+            let name = Self.fileName(entry.id)
+            if let patch = entry.patch {
+                try makeDirectory("patches")
+                try save(patch, as: "patches/\(name).patch", into: &summary)
+            }
+            for file in entry.testFiles ?? [] where EditGuard.problem(with: file.path) == nil {
+                let relative = "tests/\(name)/\(file.path)"
+                try makeDirectory((relative as NSString).deletingLastPathComponent)
+                try save(file.text, as: relative, into: &summary)
+            }
+        }
+    }
+
+    private func makeDirectory(_ relative: String) throws(RunnerError) {
+        let url = directory.appendingPathComponent(relative, isDirectory: true)
+        do { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) } catch {
+            throw .output(path: url.path, reason: error.localizedDescription)
+        }
+    }
+
+    /// A task id as one file name (no `/`, no leading dot).
+    static func fileName(_ id: String) -> String {
+        var name = id.replacingOccurrences(of: "/", with: "_")
+        while name.hasPrefix(".") { name = "_" + name.dropFirst() }
+        return name.isEmpty ? "_" : name
     }
 
     private func save(_ text: String, as name: String, into summary: inout Summary) throws(RunnerError) {

@@ -62,8 +62,56 @@ enum TaskExecution {
             } catch {
                 entry.detail = "\(error)"
             }
-        case .patch, .tests:
-            entry.detail = "\(task.kind.name.rawValue) tasks are not implemented yet (issue 10); only review tasks run"
+        case let .patch(patch):
+            guard let at = commits["at"] else {
+                entry.detail = "revisions did not resolve"
+                return entry
+            }
+            let sandbox: CommandSandbox?
+            do {
+                sandbox = patch.verify == nil && patch.setup == nil
+                    ? nil : try await CommandSandbox.make(mode: context.sandbox, environment: context.environment)
+            } catch {
+                entry.detail = "\(error)"
+                return entry
+            }
+            let runner = PatchTaskRunner(
+                task: task, patch: patch, repository: repository, at: at, generator: generator, gate: context.gate,
+                sandbox: sandbox, contextLength: context.contextLength
+            )
+            do {
+                let outcome = try await runner.run()
+                entry.status = outcome.status
+                entry.detail = outcome.detail
+                entry.attempts = outcome.attempts
+                entry.patch = outcome.mail
+                entry.requests = outcome.requests
+                entry.usage = outcome.usage
+            } catch {
+                entry.detail = "\(error)"
+            }
+        case let .tests(tests):
+            guard let base = commits["base"], let head = commits["head"] else {
+                entry.detail = "revisions did not resolve"
+                return entry
+            }
+            do {
+                let sandbox = try await CommandSandbox.make(mode: context.sandbox, environment: context.environment)
+                let runner = TestsTaskRunner(
+                    task: task, tests: tests, repository: repository, base: base, head: head, generator: generator,
+                    gate: context.gate, sandbox: sandbox
+                )
+                let outcome = try await runner.run()
+                entry.status = outcome.status
+                entry.detail = outcome.detail
+                entry.candidates = outcome.candidates
+                entry.testFiles = outcome.files
+                entry.patch = outcome.mail
+                entry.requests = outcome.requests
+                entry.usage = outcome.usage
+            } catch {
+                entry.detail = "\(error)"
+            }
         }
         return entry
     }

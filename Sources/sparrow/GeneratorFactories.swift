@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import Generation
 import Jobs
@@ -6,14 +7,19 @@ import Runner
 
 /// Builds the generator a spec asks for: the local engine for `model.path`, the remote client for `model.url`.
 enum GeneratorFactories {
-    struct Unavailable: Error, CustomStringConvertible {
-        var description: String
-    }
-
     @Sendable static func make(_ model: ResolvedModel) async throws -> any TextGenerating {
         switch model.source {
-        case .file:
-            throw Unavailable(description: "the local inference engine has not landed yet (issue 5); use model.url with an OpenAI-compatible server, or --dry-run")
+        case let .file(path):
+            let settings = model.settings
+            let loaded = try ModelLoader.load(path: path, threads: settings.threads > 0 ? settings.threads : nil)
+            return LocalEngine(
+                languageModel: loaded.model, tokenizer: loaded.tokenizer.tokenizer, chatTemplate: loaded.tokenizer.chatTemplate,
+                identity: loaded.identity,
+                settings: LocalEngine.Settings(
+                    contextLength: settings.context, parallel: settings.parallel,
+                    memoryBudget: settings.memory.map { Int($0.bytes) }
+                )
+            )
         case let .server(url, name, apiKeyVariable, timeoutSeconds):
             let configuration = try RemoteConfiguration(
                 url: url, name: name, apiKeyEnv: apiKeyVariable, timeout: Double(timeoutSeconds),

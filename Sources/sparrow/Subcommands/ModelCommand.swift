@@ -1,10 +1,10 @@
 import ArgumentParser
 
 /// `sparrow model …`: commands that look at one GGUF model file.
-struct ModelCommand: ParsableCommand {
+struct ModelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
         abstract: "Inspect a GGUF model file.",
-        subcommands: [ModelInfo.self, ModelTokenize.self]
+        subcommands: [ModelInfo.self, ModelTokenize.self, ModelGenerate.self, ModelLogits.self]
     )
 }

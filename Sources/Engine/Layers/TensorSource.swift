@@ -1,0 +1,83 @@
+import GGUF
+import Kernels
+
+/// Reads an architecture's tensors out of a mapped GGUF file by llama.cpp's names, checking each one's shape
+/// against what the hyper-parameters say before any kernel touches it. Matrices stay in the mapping (zero copy);
+/// only the small 1-D vectors (norm weights) are dequantized to f32.
+struct TensorSource: @unchecked Sendable {
+    let file: GGUFFile
+    let path: String
+
+    /// `[ne0, ne1, …]` as llama.cpp prints shapes.
+    private static func shapeText(_ dims: [Int]) -> String { "[" + dims.map(String.init).joined(separator: ", ") + "]" }
+
+    private func view(_ name: String, shape: [Int]) throws(EngineError) -> GGUFTensorView {
+        guard let info = file.tensorInfo(named: name) else {
+            throw .tensor(name: name, reason: "expected \(Self.shapeText(shape)), found no such tensor in \(path)")
+        }
+        guard info.dimensions == shape else {
+            throw .tensor(name: name, reason: "expected \(Self.shapeText(shape)), found \(Self.shapeText(info.dimensions))")
+        }
+        do {
+            return try file.view(of: info)
+        } catch {
+            throw .tensor(name: name, reason: "\(error)")
+        }
+    }
+
+    private func type(of view: GGUFTensorView) throws(EngineError) -> GGMLType {
+        guard let type = view.info.type.ggmlType, GGMLTypeSupport.isSupported(type) else {
+            throw .tensor(name: view.info.name, reason: "type \(view.info.type.name) has no kernels in Sparrow "
+                          + "(expected one of \(GGMLTypeSupport.supported.map(\.name).joined(separator: ", ")))")
+        }
+        return type
+    }
+
+    /// Whether the file holds tensor `name`.
+    func has(_ name: String) -> Bool { file.tensorInfo(named: name) != nil }
+
+    /// A 2-D weight `{columns, rows}` (ggml order: ne0 = inputs, ne1 = outputs).
+    func matrix(_ name: String, columns: Int, rows: Int) throws(EngineError) -> WeightMatrix {
+        let view = try view(name, shape: [columns, rows])
+        let type = try type(of: view)
+        guard let base = view.bytes.baseAddress else { throw .tensor(name: name, reason: "expected data, found none") }
+        do {
+            return try WeightMatrix(name: name, type: type, rows: rows, columns: columns, base: base,
+                                    byteCount: view.bytes.count)
+        } catch {
+            throw .tensor(name: name, reason: error.description)
+        }
+    }
+
+    /// A 3-D expert tensor `{columns, rows, experts}`: one matrix per expert, each a contiguous slab of the mapping.
+    func experts(_ name: String, columns: Int, rows: Int, count: Int) throws(EngineError) -> [WeightMatrix] {
+        let view = try view(name, shape: [columns, rows, count])
+        let type = try type(of: view)
+        guard let base = view.bytes.baseAddress, count > 0 else {
+            throw .tensor(name: name, reason: "expected data for \(count) experts, found none")
+        }
+        let slab = view.bytes.count / count
+        var matrices: [WeightMatrix] = []
+        matrices.reserveCapacity(count)
+        for expert in 0..<count {
+            do {
+                matrices.append(try WeightMatrix(name: "\(name)[\(expert)]", type: type, rows: rows, columns: columns,
+                                                 base: base + expert * slab, byteCount: slab))
+            } catch {
+                throw .tensor(name: name, reason: error.description)
+            }
+        }
+        return matrices
+    }
+
+    /// A 1-D vector of `count` values, dequantized to f32 (norm weights).
+    func vector(_ name: String, count: Int) throws(EngineError) -> [Float] {
+        let view = try view(name, shape: [count])
+        let type = try type(of: view)
+        do {
+            return try Dequantizer.dequantize(type, bytes: view.bytes, count: count, tensor: name)
+        } catch {
+            throw .tensor(name: name, reason: error.description)
+        }
+    }
+}

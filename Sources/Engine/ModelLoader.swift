@@ -1,0 +1,84 @@
+import Foundation
+import GGUF
+public import Kernels
+
+/// A model ready to serve: its forward pass, its tokenizer and a stable identity for journal keys.
+public struct LoadedModel: Sendable {
+    /// The forward pass (a `TransformerModel` for llama, qwen3 and qwen3moe).
+    public let model: any LanguageModel
+    /// The tokenizer and chat template built from the same file.
+    public let tokenizer: GGUFTokenizer
+    /// `sha256:<hex of the header, metadata and tensor records>:<file size>`: equal for equal files, cheap to compute
+    /// for a multi-GB file (the tensor data is not hashed; its layout and size are).
+    public let identity: String
+    /// The file's size in bytes.
+    public let fileSize: Int
+}
+
+/// Loads a GGUF model: maps the file, reads the `<arch>.*` hyper-parameters, checks every tensor's shape against
+/// them and builds the architecture's forward pass over the mapped weights (no copies).
+public enum ModelLoader {
+    /// The architectures Sparrow implements, by `general.architecture`.
+    public static let supportedArchitectures = [Llama.architecture, Qwen3.architecture, Qwen3MoE.architecture]
+
+    /// Loads the model at `path`; `threads` matrix threads (default: every core), or a pool shared with others.
+    public static func load(path: String, threads: Int? = nil) throws(EngineError) -> LoadedModel {
+        let pool: ThreadPool
+        do {
+            pool = try ThreadPool(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        } catch {
+            throw .model(path: path, reason: error.description)
+        }
+        return try load(path: path, pool: pool)
+    }
+
+    /// Loads the model at `path`, running its matrix products on `pool` (nil: on the calling thread).
+    public static func load(path: String, pool: ThreadPool?) throws(EngineError) -> LoadedModel {
+        let file: GGUFFile
+        do {
+            file = try GGUFFile(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw .model(path: path, reason: "\(error)")
+        }
+        let model = try makeModel(file, path: path, pool: pool)
+        let tokenizer = try GGUFTokenizer(metadata: file.metadata, path: path)
+        return LoadedModel(model: model, tokenizer: tokenizer, identity: try identity(path: path, file: file),
+                           fileSize: file.fileSize)
+    }
+
+    /// The forward pass of a parsed file.
+    static func makeModel(_ file: GGUFFile, path: String, pool: ThreadPool?) throws(EngineError) -> TransformerModel {
+        let architecture: String
+        do {
+            architecture = try file.metadata.string("general.architecture")
+        } catch {
+            throw .model(path: path, reason: "\(error)")
+        }
+        guard supportedArchitectures.contains(architecture) else {
+            throw .architectureNotImplemented(architecture, supported: supportedArchitectures, path: path)
+        }
+        let hyper = try HyperParameters(metadata: file.metadata, architecture: architecture, path: path)
+        let source = TensorSource(file: file, path: path)
+        let name = file.metadata["general.name"]?.stringValue ?? URL(fileURLWithPath: path).lastPathComponent
+        switch architecture {
+        case Llama.architecture: return try Llama.load(source, hyper, name: name, pool: pool)
+        case Qwen3.architecture: return try Qwen3.load(source, hyper, name: name, pool: pool)
+        default: return try Qwen3MoE.load(source, hyper, name: name, pool: pool)
+        }
+    }
+
+    /// SHA-256 of the bytes before the tensor data (header, metadata, tensor records), plus the file size.
+    static func identity(path: String, file: GGUFFile) throws(EngineError) -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw .model(path: path, reason: "cannot open the file to compute its identity")
+        }
+        defer { try? handle.close() }
+        let header: Data
+        do {
+            header = try handle.read(upToCount: file.dataOffset) ?? Data()
+        } catch {
+            throw .model(path: path, reason: "cannot read the header: \(error)")
+        }
+        return "sha256:\(HeaderSHA256.hexDigest(header)):\(file.fileSize)"
+    }
+}

@@ -1,0 +1,24 @@
+/// One attempt of a patch task, as journaled: what the model proposed, what was refused, and what `verify` said.
+public struct PatchAttempt: Sendable, Hashable, Codable {
+    /// 1-based.
+    public var number: Int
+    /// Files the attempt changed.
+    public var changed: [String]
+    /// Edits refused (hostile or unusable), with reasons.
+    public var refused: [EditRefusal]
+    /// `ok`, `no usable edit`, `unusable answer: …`, `verify failed`, `sandbox error: …`.
+    public var outcome: String
+    /// How `verify` ended (`exit 1`, `timed out after 900 s (process group killed)`), nil when it did not run.
+    public var verify: String?
+    /// The end of `verify`'s output (what went back to the model).
+    public var output: String?
+
+    public init(number: Int, changed: [String] = [], refused: [EditRefusal] = [], outcome: String, verify: String? = nil, output: String? = nil) {
+        self.number = number
+        self.changed = changed
+        self.refused = refused
+        self.outcome = outcome
+        self.verify = verify
+        self.output = output
+    }
+}

@@ -1,0 +1,34 @@
+/// Resource limits for one sandboxed command (DESIGN.md §7). Each is applied as a hard limit with `prlimit`
+/// inside the sandbox, except the wall clock, which Sparrow enforces by killing the process group.
+public struct SandboxLimits: Sendable, Hashable, Codable {
+    /// Most processes and threads (RLIMIT_NPROC, counted in the sandbox's own user namespace).
+    public var processes: Int
+    /// Largest file a process may write, in bytes (RLIMIT_FSIZE).
+    public var fileSizeBytes: Int
+    /// Address space per process, in bytes (RLIMIT_AS).
+    public var memoryBytes: Int
+    /// CPU seconds per process (RLIMIT_CPU).
+    public var cpuSeconds: Int
+    /// Wall-clock seconds for the whole command; then its process group is killed.
+    public var wallSeconds: Double
+    /// Size of the writable tmpfs mounted on `/tmp`, in bytes.
+    public var tmpfsBytes: Int
+    /// Most bytes of output kept (the start and the end are kept; the middle is elided).
+    public var outputBytes: Int
+
+    public init(
+        processes: Int = 512, fileSizeBytes: Int = 1 << 30, memoryBytes: Int = 8 << 30, cpuSeconds: Int = 900,
+        wallSeconds: Double = 900, tmpfsBytes: Int = 512 << 20, outputBytes: Int = 64 << 10
+    ) {
+        self.processes = processes
+        self.fileSizeBytes = fileSizeBytes
+        self.memoryBytes = memoryBytes
+        self.cpuSeconds = cpuSeconds
+        self.wallSeconds = wallSeconds
+        self.tmpfsBytes = tmpfsBytes
+        self.outputBytes = outputBytes
+    }
+
+    /// The defaults used for `setup`, `verify` and `run` commands.
+    public static let standard = SandboxLimits()
+}

@@ -1,0 +1,84 @@
+import Foundation
+import GGUF
+import Testing
+@testable import Engine
+
+/// Model data problems are errors naming what was expected and where, never crashes.
+@Suite("Model loading")
+struct ModelLoaderTests {
+    /// The fixture `name` rewritten with `edit` applied to its tensors (name, dimensions) and metadata.
+    static func rewritten(_ name: String, architecture: String? = nil,
+                          edit: (String, [Int]) -> (String, [Int])?) throws -> GGUFFile
+    {
+        let source = try GGUFFile(contentsOf: URL(fileURLWithPath: try ModelFixture.named(name).modelPath))
+        var writer = try GGUFWriter()
+        for entry in source.metadata.entries {
+            if entry.key == "general.architecture", let architecture {
+                try writer.set(entry.key, .string(architecture))
+            } else {
+                try writer.set(entry.key, entry.value)
+            }
+        }
+        for info in source.tensors {
+            guard let (newName, dims) = edit(info.name, info.dimensions) else { continue }
+            let view = try source.view(of: info)
+            var data = Data(view.bytes)
+            let needed = dims.reduce(1, *) / info.type.blockSize * info.type.bytesPerBlock
+            if data.count != needed { data = Data(count: needed) }
+            try writer.addTensor(name: newName, dimensions: dims, type: info.type, data: data)
+        }
+        return try GGUFFile(bytes: writer.serialized())
+    }
+
+    @Test("a wrong shape names the tensor, the expected and the found shape")
+    func wrongShape() throws {
+        let file = try Self.rewritten("qwen3moe-a") { name, dims in
+            name == "blk.0.attn_q.weight" ? (name, [dims[0], dims[1] / 2]) : (name, dims)
+        }
+        #expect(throws: EngineError.tensor(name: "blk.0.attn_q.weight", reason: "expected [64, 64], found [64, 32]")) {
+            _ = try ModelLoader.makeModel(file, path: "test.gguf", pool: nil)
+        }
+        let message = EngineError.tensor(name: "blk.0.attn_q.weight", reason: "expected [64, 64], found [64, 32]").description
+        #expect(message == "tensor blk.0.attn_q.weight: expected [64, 64], found [64, 32]")
+    }
+
+    @Test("a missing tensor is named")
+    func missingTensor() throws {
+        let file = try Self.rewritten("qwen3moe-a") { name, dims in name == "blk.1.ffn_down_exps.weight" ? nil : (name, dims) }
+        do {
+            _ = try ModelLoader.makeModel(file, path: "test.gguf", pool: nil)
+            Issue.record("expected an error for the missing tensor")
+        } catch {
+            #expect(error.description.hasPrefix("tensor blk.1.ffn_down_exps.weight: expected [16, 64, 6], found no such tensor"))
+        }
+    }
+
+    @Test("an unknown architecture names itself and lists the supported ones")
+    func unknownArchitecture() throws {
+        let file = try Self.rewritten("llama", architecture: "mamba") { ($0, $1) }
+        do {
+            _ = try ModelLoader.makeModel(file, path: "x.gguf", pool: nil)
+            Issue.record("expected an error for architecture mamba")
+        } catch {
+            #expect(error.description == "x.gguf: architecture 'mamba' is not supported (expected one of: llama, qwen3, qwen3moe)")
+        }
+    }
+
+    @Test("identity: stable for one file, different for another")
+    func identity() throws {
+        let a = try loadFixtureModel(try ModelFixture.named("llama").modelPath)
+        let b = try loadFixtureModel(try ModelFixture.named("llama").modelPath)
+        let c = try loadFixtureModel(try ModelFixture.named("qwen3").modelPath)
+        #expect(a.identity == b.identity)
+        #expect(a.identity != c.identity)
+        #expect(a.identity.hasPrefix("sha256:") && a.identity.hasSuffix(":\(a.fileSize)"))
+    }
+
+    @Test("a state refuses tokens past its capacity")
+    func capacity() throws {
+        let model = try loadFixtureModel(try ModelFixture.named("llama").modelPath).model
+        let state = try model.makeState(capacity: 2)
+        #expect(throws: EngineError.self) { _ = try model.forward([ForwardItem(state: state, tokens: [1, 2, 3])], allPositions: false) }
+        #expect(state.length == 0)
+    }
+}
