@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 export SPARROW_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/sparrow
 
-.PHONY: setup build release test demo integration clean image bench-kernels bench-git bench-tokenizer fixtures-kernels
+.PHONY: setup build release test demo integration clean image bench-kernels bench-git bench-tokenizer bench-constraints fixtures-kernels fixtures-engine
 
 setup:
 	Scripts/setup
@@ -36,6 +36,13 @@ bench-git: setup
 
 bench-tokenizer: setup
 	Benchmarks/tokenizer/run
+
+bench-constraints: setup
+	Scripts/fixtures/qwen-vocab
+	swift test -c release -Xswiftc -enable-testing --filter 'EngineTests.(MaskCostBenchmarkTests|ConstrainedSamplingPropertyTests)'
+
+fixtures-engine:
+	Scripts/reference-tools --torch && eval "$$(Scripts/reference-tools --print-env)" && nice "$$SPARROW_REF_PYTHON" Scripts/make-fixtures.py Tests/EngineTests/Fixtures
 
 fixtures-kernels:
 	Scripts/reference-tools

@@ -109,12 +109,6 @@ public struct ReviewRecord: Sendable, Hashable, Codable {
     }
 }
 
-extension TokenUsage {
-    enum CodingKeys: String, CodingKey {
-        case promptTokens = "prompt_tokens", cachedPromptTokens = "cached_prompt_tokens", completionTokens = "completion_tokens"
-    }
-}
-
 /// A file a task emits (a kept test), with its path relative to the repository root.
 public struct EmittedFile: Sendable, Hashable, Codable {
     public var path: String

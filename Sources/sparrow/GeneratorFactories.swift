@@ -18,7 +18,8 @@ enum GeneratorFactories {
                 settings: LocalEngine.Settings(
                     contextLength: settings.context, parallel: settings.parallel,
                     memoryBudget: settings.memory.map { Int($0.bytes) }
-                )
+                ),
+                constraintCompiler: ConstraintCompilers.jsonSchema(for: loaded.tokenizer.tokenizer)
             )
         case let .server(url, name, apiKeyVariable, timeoutSeconds):
             let configuration = try RemoteConfiguration(
