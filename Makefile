@@ -24,6 +24,8 @@ demo: release
 	Scripts/demo
 
 integration: setup
+	Scripts/reference-tools
+	Scripts/integration/tokenizer-llama-vectors
 	Scripts/fuzz/run-gguf-fuzz 10000
 	Scripts/integration/remote-llama-server
 	Benchmarks/git/run --configuration release
