@@ -9,11 +9,13 @@ enum ProcessGroupRunner {
         executable: String, arguments: [String], environment: [String: String], directory: URL,
         wallSeconds: Double, outputBytes: Int
     ) async throws(SandboxFailure) -> CommandResult {
-        let spawned = spawnLock.withLock { () -> Result<(pid_t, Int32), SandboxFailure> in
-            do throws(SandboxFailure) {
-                return .success(try spawn(executable: executable, arguments: arguments, environment: environment, directory: directory))
-            } catch {
-                return .failure(error)
+        let spawned = SpawnerThread.shared.perform { () -> Result<(pid_t, Int32), SandboxFailure> in
+            spawnLock.withLock {
+                do throws(SandboxFailure) {
+                    return .success(try spawn(executable: executable, arguments: arguments, environment: environment, directory: directory))
+                } catch {
+                    return .failure(error)
+                }
             }
         }
         let (pid, readEnd) = try spawned.get()
@@ -115,6 +117,49 @@ enum ProcessGroupRunner {
         return (pid, readEnd)
     }
 
+}
+
+/// Starts every child from one thread that lives as long as the process. bubblewrap's `--die-with-parent` uses
+/// PR_SET_PDEATHSIG, which fires when the *thread* that started the child exits — and Swift's cooperative threads
+/// come and go: a `verify` started from one was killed (SIGKILL, exit 137) when that thread retired.
+private final class SpawnerThread: @unchecked Sendable {
+    static let shared = SpawnerThread()
+    private let condition = NSCondition()
+    private var jobs: [@Sendable () -> Void] = []
+
+    private init() {
+        let thread = Thread { [condition = self.condition] in
+            while true {
+                condition.lock()
+                while SpawnerThread.shared.jobs.isEmpty { condition.wait() }
+                let job = SpawnerThread.shared.jobs.removeFirst()
+                condition.unlock()
+                job()
+            }
+        }
+        thread.name = "sparrow-spawner"
+        thread.start()
+    }
+
+    /// Runs `body` on the spawner thread and waits for its result (spawning is quick).
+    func perform<T: Sendable>(_ body: @escaping @Sendable () -> T) -> T {
+        let done = DispatchSemaphore(value: 0)
+        let box = ResultBox<T>()
+        condition.lock()
+        jobs.append {
+            box.value = body()
+            done.signal()
+        }
+        condition.signal()
+        condition.unlock()
+        done.wait()
+        return box.take(orElse: body)
+    }
+
+    private final class ResultBox<T>: @unchecked Sendable {
+        var value: T?
+        func take(orElse fallback: () -> T) -> T { value ?? fallback() }
+    }
 }
 
 /// Serialises pipe creation and spawning across runners (see `run`).
