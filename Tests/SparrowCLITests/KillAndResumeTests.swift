@@ -43,6 +43,22 @@ import Testing
         }
     }
 
+    /// Starts `sparrow run` in the background (output discarded) and waits, at most 60 s, until its journal holds
+    /// `tasks` lines or it ends.
+    static func startRun(spec: String, model url: String, out: URL, untilJournaled tasks: Int) throws -> Process {
+        let process = Process()
+        process.executableURL = SparrowBinary.url
+        process.arguments = ["run", spec, "--model", url, "--out", out.path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        while journalIDs(out.appendingPathComponent("results.jsonl")).count < tasks, process.isRunning, Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        return process
+    }
+
     @Test func killedRunResumesToTheSameFiles() throws {
         let server = try Self.stub(delay: 0.4)
         defer { server.stop() }
@@ -59,16 +75,7 @@ import Testing
 
         // Start again and kill -9 once about half the tasks are journaled.
         let out = folder.url.appendingPathComponent("killed")
-        let process = Process()
-        process.executableURL = SparrowBinary.url
-        process.arguments = ["run", spec, "--model", url, "--out", out.path]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(60)
-        while Self.journalIDs(out.appendingPathComponent("results.jsonl")).count < 4, process.isRunning, Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.02)
-        }
+        let process = try Self.startRun(spec: spec, model: url, out: out, untilJournaled: 4)
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         let before = Self.journalIDs(out.appendingPathComponent("results.jsonl"))
@@ -97,16 +104,7 @@ import Testing
         let spec = try folder.write(specText, to: "jobs.yaml").path
         let url = server.baseURL.appendingPathComponent("v1").absoluteString
         let out = folder.url.appendingPathComponent("out")
-        let process = Process()
-        process.executableURL = SparrowBinary.url
-        process.arguments = ["run", spec, "--model", url, "--out", out.path]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(60)
-        while Self.journalIDs(out.appendingPathComponent("results.jsonl")).isEmpty, process.isRunning, Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.02)
-        }
+        let process = try Self.startRun(spec: spec, model: url, out: out, untilJournaled: 1)
         process.interrupt()
         let stopDeadline = Date().addingTimeInterval(30)
         while process.isRunning, Date() < stopDeadline { Thread.sleep(forTimeInterval: 0.05) }
