@@ -30,10 +30,11 @@ let package = Package(
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-ffp-contract=off"])]),
 
         // MARK: Leaves: no other Sparrow module
+        .target(name: "Hashing", swiftSettings: strictSettings),
         .target(name: "Generation", swiftSettings: strictSettings),
         .target(name: "GGUF", swiftSettings: strictSettings),
         .target(name: "Tokenizers", swiftSettings: strictSettings),
-        .target(name: "Annotations", swiftSettings: strictSettings),
+        .target(name: "Annotations", dependencies: ["Hashing"], swiftSettings: strictSettings),
 
         // MARK: Inner layers
         .target(name: "Jobs", dependencies: ["CYAML"], swiftSettings: strictSettings),
@@ -41,13 +42,13 @@ let package = Package(
         .target(name: "Kernels", dependencies: ["GGUF", "CKernels", "COpenBLAS"], swiftSettings: strictSettings),
         .target(
             name: "Engine",
-            dependencies: ["Generation", "GGUF", "Tokenizers", "Kernels"],
+            dependencies: ["Generation", "GGUF", "Tokenizers", "Kernels", "Hashing"],
             swiftSettings: strictSettings
         ),
         .target(name: "Remote", dependencies: ["Generation"], swiftSettings: strictSettings),
         .target(
             name: "Runner",
-            dependencies: ["Jobs", "Generation", "Engine", "Remote", "Git", "Annotations", "GGUF"],
+            dependencies: ["Jobs", "Generation", "Engine", "Remote", "Git", "Annotations", "GGUF", "Hashing"],
             swiftSettings: strictSettings
         ),
 
@@ -67,7 +68,7 @@ let package = Package(
         .testTarget(name: "GenerationTests", dependencies: ["Generation"], swiftSettings: strictSettings),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strictSettings),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "Engine", "GGUF", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strictSettings),
-        .testTarget(name: "AnnotationsTests", dependencies: ["Annotations", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strictSettings),
+        .testTarget(name: "AnnotationsTests", dependencies: ["Annotations", "Hashing", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strictSettings),
         .testTarget(name: "GitTests", dependencies: ["Git", "TestSupport"], exclude: ["README.md"], swiftSettings: strictSettings),
         .testTarget(name: "RunnerTests", dependencies: ["Runner", "Git", "Jobs", "Annotations", "Generation", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strictSettings),

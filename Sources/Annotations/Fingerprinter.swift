@@ -1,3 +1,4 @@
+import Hashing
 /// Gives every finding a fingerprint that survives unrelated edits, so a rerun updates findings instead of
 /// duplicating them.
 ///

@@ -1,3 +1,4 @@
+import Hashing
 import Foundation
 import GGUF
 public import Kernels
@@ -79,6 +80,6 @@ public enum ModelLoader {
         } catch {
             throw .model(path: path, reason: "cannot read the header: \(error)")
         }
-        return "sha256:\(HeaderSHA256.hexDigest(header)):\(file.fileSize)"
+        return "sha256:\(SHA256.hexDigest(header)):\(file.fileSize)"
     }
 }

@@ -1,5 +1,6 @@
+import Hashing
 import Annotations
-public import Foundation
+import Foundation
 public import Generation
 import Git
 import Jobs

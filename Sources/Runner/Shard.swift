@@ -1,3 +1,4 @@
+import Hashing
 import Annotations
 
 /// Which part of the queue this process runs: tasks whose SHA-256(id) mod `count` equals `index` (DESIGN.md §8).

@@ -1,3 +1,4 @@
+import Hashing
 import Annotations
 import Foundation
 import Jobs

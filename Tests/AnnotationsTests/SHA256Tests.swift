@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Annotations
+import Hashing
 
 /// Digests from Python's hashlib (Scripts/fixtures/annotations_sha256_vectors.py → Fixtures/sha256-vectors.json).
 @Suite struct SHA256Tests {

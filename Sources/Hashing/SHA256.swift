@@ -1,7 +1,8 @@
-// SHA-256 as FIPS 180-4 §6.2 defines it, written here because the module is a leaf (no swift-crypto) and needs
-// only hex digests of short texts. Checked against Python's hashlib (Tests/AnnotationsTests/Fixtures).
+// SHA-256 as FIPS 180-4 §6.2 defines it, in a module of its own below everything that needs it (finding
+// fingerprints, journal keys, shard selection, the model identity), so no module depends on swift-crypto for a few
+// hex digests. Checked against Python's hashlib (Tests/AnnotationsTests/Fixtures).
 
-/// SHA-256 of a byte sequence (also used by the runner for journal keys and shard selection).
+/// SHA-256 of a byte sequence.
 public enum SHA256 {
     private static let roundConstants: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
