@@ -5,7 +5,7 @@ public import Kernels
 
 /// A model ready to serve: its forward pass, its tokenizer and a stable identity for journal keys.
 public struct LoadedModel: Sendable {
-    /// The forward pass (a `TransformerModel` for llama, qwen3 and qwen3moe).
+    /// The forward pass (a `TransformerModel` for llama, qwen3 and qwen3moe; a `Qwen3NextModel` for qwen3next).
     public let model: any LanguageModel
     /// The tokenizer and chat template built from the same file.
     public let tokenizer: GGUFTokenizer
@@ -20,7 +20,8 @@ public struct LoadedModel: Sendable {
 /// them and builds the architecture's forward pass over the mapped weights (no copies).
 public enum ModelLoader {
     /// The architectures Sparrow implements, by `general.architecture`.
-    public static let supportedArchitectures = [Llama.architecture, Qwen3.architecture, Qwen3MoE.architecture]
+    public static let supportedArchitectures = [Llama.architecture, Qwen3.architecture, Qwen3MoE.architecture,
+                                                Qwen3Next.architecture]
 
     /// Loads the model at `path`; `threads` matrix threads (default: every core), or a pool shared with others.
     public static func load(path: String, threads: Int? = nil) throws(EngineError) -> LoadedModel {
@@ -48,7 +49,7 @@ public enum ModelLoader {
     }
 
     /// The forward pass of a parsed file.
-    static func makeModel(_ file: GGUFFile, path: String, pool: ThreadPool?) throws(EngineError) -> TransformerModel {
+    static func makeModel(_ file: GGUFFile, path: String, pool: ThreadPool?) throws(EngineError) -> any LanguageModel {
         let architecture: String
         do {
             architecture = try file.metadata.string("general.architecture")
@@ -64,6 +65,7 @@ public enum ModelLoader {
         switch architecture {
         case Llama.architecture: return try Llama.load(source, hyper, name: name, pool: pool)
         case Qwen3.architecture: return try Qwen3.load(source, hyper, name: name, pool: pool)
+        case Qwen3Next.architecture: return try Qwen3Next.load(source, hyper, name: name, pool: pool)
         default: return try Qwen3MoE.load(source, hyper, name: name, pool: pool)
         }
     }

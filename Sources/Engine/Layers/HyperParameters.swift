@@ -47,10 +47,12 @@ struct HyperParameters: Sendable {
         embeddingLength = try required("embedding_length")
         layerCount = try required("block_count")
         headCount = try required("attention.head_count")
-        // A per-layer array of KV head counts (Ollama writes one) is accepted when all layers agree.
+        // A per-layer array of KV head counts (Ollama writes one) is accepted when all layers agree; a 0 marks a
+        // layer without attention (qwen3next's linear-attention layers) and is skipped.
         if let array = metadata["\(a).attention.head_count_kv"]?.arrayValue {
-            let values = (0..<array.count).compactMap { array.element($0)?.integerValue }
-            guard let first = values.first, values.count == array.count, values.allSatisfy({ $0 == first }) else {
+            let all = (0..<array.count).compactMap { array.element($0)?.integerValue }
+            let values = all.filter { $0 != 0 }
+            guard let first = values.first, all.count == array.count, values.allSatisfy({ $0 == first }) else {
                 throw .model(path: path, reason: "\(a).attention.head_count_kv: expected one KV head count for every layer")
             }
             kvHeadCount = first

@@ -1,0 +1,83 @@
+import Foundation
+import Kernels
+
+/// The gated full-attention mixer of qwen3next (transformers' `Qwen3NextAttention`, llama.cpp
+/// `build_layer_attn` in `src/models/qwen3next.cpp`; REFERENCE.md §3.3): `attn_q` yields, per head, the query
+/// (first d values) and a gate (next d); q and k get per-head RMSNorm, then RoPE on the first `rope.dimensions` of
+/// each head (NEOX pairs); causal GQA over the sequence's KV cache; the result is multiplied by sigmoid(gate) before
+/// the output projection.
+struct GatedAttention: Sendable {
+    /// `attn_q` `{n_embd, heads·2·d}` (query and gate interleaved per head).
+    let queryGate: Linear
+    /// `attn_k`, `attn_v` `{n_embd, kvHeads·d}`.
+    let key: Linear, value: Linear
+    /// `attn_output` `{heads·d, n_embd}`.
+    let output: Linear
+    /// `attn_q_norm`, `attn_k_norm` `{d}` (stored with HF's +1 already added by the converter).
+    let queryNorm: RMSNorm, keyNorm: RMSNorm
+    let heads: Int
+    let kvHeads: Int
+    let headDimension: Int
+    /// Partial rotary: `dimensions` ≤ headDimension.
+    let rope: RoPE
+
+    /// Runs the batch's rows (`positions[row]`, `caches[row]` = that row's sequence cache) through the layer's
+    /// attention at attention-layer ordinal `layer`. Writes K and V into the caches before attending, so each row
+    /// sees the rows of its own sequence that precede it. Returns rows × n_embd.
+    func callAsFunction(_ x: ActivationRows, positions: [Int], caches: [KVCacheState], layer: Int,
+                        pool: ThreadPool?) throws(EngineError) -> [Float]
+    {
+        let rows = x.rows, d = headDimension
+        let qWidth = heads * d, kvWidth = kvHeads * d
+        let qg = try queryGate(x, pool: pool)
+        var k = try key(x, pool: pool)
+        let v = try value(x, pool: pool)
+        var q = [Float](repeating: 0, count: rows * qWidth)
+        var gate = [Float](repeating: 0, count: rows * qWidth)
+        for row in 0..<rows {
+            for h in 0..<heads {
+                let src = row * 2 * qWidth + h * 2 * d, dst = row * qWidth + h * d
+                for i in 0..<d {
+                    q[dst + i] = qg[src + i]
+                    gate[dst + i] = qg[src + d + i]
+                }
+            }
+        }
+        queryNorm.apply(&q)
+        keyNorm.apply(&k)
+        q.withUnsafeMutableBufferPointer { qb in
+            k.withUnsafeMutableBufferPointer { kb in
+                guard let qp = qb.baseAddress, let kp = kb.baseAddress else { return }
+                for row in 0..<rows {
+                    let angles = rope.angles(position: positions[row])
+                    rope.apply(qp + row * qWidth, heads: heads, headDimension: d, cos: angles.cos, sin: angles.sin)
+                    rope.apply(kp + row * kvWidth, heads: kvHeads, headDimension: d, cos: angles.cos, sin: angles.sin)
+                }
+            }
+        }
+        for row in 0..<rows {
+            let kDest = caches[row].key(layer: layer, position: positions[row])
+            let vDest = caches[row].value(layer: layer, position: positions[row])
+            for i in 0..<kvWidth {
+                kDest[i] = k[row * kvWidth + i]
+                vDest[i] = v[row * kvWidth + i]
+            }
+        }
+        let attention = GroupedQueryAttention(heads: heads, kvHeads: kvHeads, headDimension: d)
+        var attended = [Float](repeating: 0, count: rows * qWidth)
+        var scores = [Float](repeating: 0, count: (positions.max() ?? 0) + 1)
+        q.withUnsafeBufferPointer { qb in
+            attended.withUnsafeMutableBufferPointer { ab in
+                scores.withUnsafeMutableBufferPointer { sb in
+                    guard let qp = qb.baseAddress, let ap = ab.baseAddress, let sp = sb.baseAddress else { return }
+                    for row in 0..<rows {
+                        attention.attend(query: qp + row * qWidth, position: positions[row], layer: layer,
+                                         cache: caches[row], output: ap + row * qWidth, scores: sp)
+                    }
+                }
+            }
+        }
+        for i in attended.indices { attended[i] *= 1 / (1 + expf(-gate[i])) }
+        return try output(ActivationRows(attended, rows: rows), pool: pool)
+    }
+}
