@@ -104,3 +104,70 @@ struct Qwen3NextStateTests {
         #expect(held == model.properties.fixedStateBytes)
     }
 }
+
+/// The two forms of the delta rule at Qwen3-Coder-Next's head sizes (dk = dv = 128), with decays from mild to
+/// vanishing (g down to −60, where e^Γ underflows inside a chunk): the chunked form gives the recurrent form's outputs
+/// and final state.
+@Suite("qwen3next delta rule forms")
+struct DeltaRuleFormTests {
+    /// A fixed pseudo-random sequence in [−1, 1) (SplitMix64), so the test needs no data file.
+    struct Numbers {
+        var state: UInt64
+        mutating func next() -> Float {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            z ^= z >> 31
+            return Float(z >> 40) / Float(1 << 23) - 1
+        }
+    }
+
+    @Test("chunked equals recurrent at real head sizes", arguments: [0.1, 3.0, 60.0] as [Float])
+    func forms(decayScale: Float) {
+        let heads = 2, dk = 128, dv = 128, tokens = 64
+        let rule = DeltaRule(heads: heads, keyDimension: dk, valueDimension: dv)
+        var numbers = Numbers(state: UInt64(decayScale * 1000))
+        var inputs = DeltaRule.Inputs(tokens: tokens, heads: heads, keyDimension: dk, valueDimension: dv)
+        for t in 0..<tokens {
+            for j in 0..<heads {
+                // Unit-length q (scaled) and k, as the layer makes them.
+                for (offset, scale) in [(inputs.q, 1 / Float(dk).squareRoot()), (inputs.k, 1)] {
+                    let base = offset + (t * heads + j) * dk
+                    var sum: Float = 0
+                    for i in 0..<dk {
+                        inputs.storage[base + i] = numbers.next()
+                        sum += inputs.storage[base + i] * inputs.storage[base + i]
+                    }
+                    for i in 0..<dk { inputs.storage[base + i] *= scale / sum.squareRoot() }
+                }
+                for i in 0..<dv { inputs.storage[inputs.v + (t * heads + j) * dv + i] = numbers.next() }
+                inputs.storage[inputs.beta + t * heads + j] = 0.5 + 0.5 * numbers.next()
+                inputs.storage[inputs.g + t * heads + j] = -decayScale * (1 + numbers.next()) / 2
+            }
+        }
+        // A non-zero starting state, as after an earlier chunk.
+        var start = [Float](repeating: 0, count: heads * dk * dv)
+        for i in start.indices { start[i] = 0.1 * numbers.next() }
+
+        var chunkedState = start, chunked = [Float](repeating: 0, count: tokens * heads * dv)
+        rule.run(inputs, start: 0, chunkLength: 64, state: &chunkedState, output: &chunked, outputRow: 0)
+        var stepState = start, stepped = [Float](repeating: 0, count: tokens * heads * dv)
+        for t in 0..<tokens {
+            var one = DeltaRule.Inputs(tokens: 1, heads: heads, keyDimension: dk, valueDimension: dv)
+            for (from, to, width) in [(inputs.q, one.q, dk), (inputs.k, one.k, dk), (inputs.v, one.v, dv),
+                                      (inputs.beta, one.beta, 1), (inputs.g, one.g, 1)] {
+                for i in 0..<(heads * width) { one.storage[to + i] = inputs.storage[from + t * heads * width + i] }
+            }
+            rule.run(one, start: t, chunkLength: 64, state: &stepState, output: &stepped, outputRow: t)
+        }
+        let scale = stepped.map(abs).max() ?? 0
+        let outDiff = zip(chunked, stepped).map { abs($0 - $1) }.max() ?? .infinity
+        let stateScale = stepState.map(abs).max() ?? 0
+        let stateDiff = zip(chunkedState, stepState).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(scale > 0 && stateScale > 0)
+        #expect(outDiff <= 1e-4 * scale, "outputs: \(outDiff) > 1e-4 × \(scale)")
+        #expect(stateDiff <= 1e-4 * stateScale, "state: \(stateDiff) > 1e-4 × \(stateScale)")
+        print("delta rule, decay scale \(decayScale): output diff / max \(outDiff / scale), state diff / max \(stateDiff / stateScale)")
+    }
+}
