@@ -60,7 +60,7 @@ struct ModelLoaderTests {
             _ = try ModelLoader.makeModel(file, path: "x.gguf", pool: nil)
             Issue.record("expected an error for architecture mamba")
         } catch {
-            #expect(error.description == "x.gguf: architecture 'mamba' is not supported (expected one of: llama, qwen3, qwen3moe)")
+            #expect(error.description == "x.gguf: architecture 'mamba' is not supported (expected one of: llama, qwen3, qwen3moe, qwen3next)")
         }
     }
 

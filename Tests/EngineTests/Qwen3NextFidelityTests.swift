@@ -117,4 +117,31 @@ struct Qwen3NextFidelityTests {
             #expect(a.map { $0.map(\.bitPattern) } == b.map { $0.map(\.bitPattern) })
         }
     }
+
+    @Test("quantized (llama-quantize Q4_K_M) against llama.cpp: cosine ≥ 0.99 everywhere, top-1 on ≥ 95 %")
+    func quantized() throws {
+        let fixture = try ModelFixture.named("qwen3next-q-q4_k_m")
+        let loaded = try loadFixtureModel(fixture.modelPath)
+        let reference = try fixture.logits()
+        var positions = 0, agree = 0
+        var lowest = 1.0
+        for (s, tokens) in fixture.sequences.enumerated() {
+            for (p, row) in try allLogits(loaded.model, tokens).enumerated() {
+                let ref = reference[s][p]
+                var dot = 0.0, a = 0.0, b = 0.0
+                for (x, y) in zip(row, ref) {
+                    dot += Double(x) * Double(y)
+                    a += Double(x) * Double(x)
+                    b += Double(y) * Double(y)
+                }
+                let cosine = dot / (a.squareRoot() * b.squareRoot())
+                lowest = min(lowest, cosine)
+                #expect(cosine >= 0.99, "sequence \(s) position \(p): cosine \(cosine)")
+                positions += 1
+                if argmax(row) == argmax(ref) { agree += 1 }
+            }
+        }
+        #expect(Double(agree) >= 0.95 * Double(positions), "top-1 agrees on \(agree) of \(positions) positions")
+        print("qwen3next-q-q4_k_m vs llama.cpp: lowest cosine \(lowest), top-1 agreement \(agree)/\(positions)")
+    }
 }

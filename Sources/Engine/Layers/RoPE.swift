@@ -8,7 +8,8 @@ struct RoPE: Sendable {
         /// `LLAMA_ROPE_TYPE_NORM` (llama): adjacent pairs (x[2i], x[2i+1]); llama.cpp's converter permutes the
         /// q/k rows of Hugging Face checkpoints so this equals their rotate_half.
         case normal
-        /// `LLAMA_ROPE_TYPE_NEOX` (qwen3, qwen3moe): pairs (x[i], x[i + d/2]).
+        /// `LLAMA_ROPE_TYPE_NEOX` (qwen3, qwen3moe, qwen3next): pairs (x[i], x[i + d/2]) with d = `dimensions`;
+        /// qwen3next's partial rotary (d < head size) rotates only the first d of each head.
         case neox
     }
 

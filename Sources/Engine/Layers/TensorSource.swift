@@ -15,7 +15,13 @@ struct TensorSource: @unchecked Sendable {
         guard let info = file.tensorInfo(named: name) else {
             throw .tensor(name: name, reason: "expected \(Self.shapeText(shape)), found no such tensor in \(path)")
         }
-        guard info.dimensions == shape else {
+        // ggml pads shapes with 1s: {256} and {256, 1} are the same tensor (a converter drops trailing 1s).
+        func trimmed(_ dims: [Int]) -> ArraySlice<Int> {
+            var d = dims[...]
+            while d.count > 1, d.last == 1 { d = d.dropLast() }
+            return d
+        }
+        guard trimmed(info.dimensions) == trimmed(shape) else {
             throw .tensor(name: name, reason: "expected \(Self.shapeText(shape)), found \(Self.shapeText(info.dimensions))")
         }
         do {
