@@ -42,6 +42,11 @@ public final class HybridSequenceState: SequenceState, @unchecked Sendable {
         snapshots[length] = recurrent
     }
 
+    /// Forgets every snapshot (their memory is shared with the live state only until it changes).
+    public func discardSnapshots() {
+        snapshots = [:]
+    }
+
     /// The lengths `truncate(to:)` accepts besides the current one: 0 and every snapshot point not beyond it.
     public var snapshotLengths: [Int] {
         ([0] + snapshots.keys.filter { $0 <= length && $0 != 0 }).sorted()

@@ -87,6 +87,13 @@ struct Qwen3NextStateTests {
         let fresh = try model.forward([ForwardItem(state: try model.makeState(capacity: 100), tokens: tokens)],
                                       allPositions: false)[0]
         #expect(reused.map(\.bitPattern) == fresh.map(\.bitPattern))
+        // Discarded snapshots are no longer truncation points.
+        state.takeSnapshot()
+        _ = try model.forward([ForwardItem(state: state, tokens: [1, 2, 3])], allPositions: false)
+        #expect(state.snapshotLengths == [0, tokens.count])
+        state.discardSnapshots()
+        #expect(state.snapshotLengths == [0])
+        #expect(throws: EngineError.self) { try state.truncate(to: tokens.count) }
     }
 
     @Test("memory admission counts the KV cache and the recurrent state")

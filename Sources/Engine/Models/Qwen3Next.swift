@@ -274,7 +274,8 @@ public final class Qwen3NextModel: LanguageModel, @unchecked Sendable {
         var seen = Set<ObjectIdentifier>()
         for (index, item) in items.enumerated() {
             guard let state = item.state as? HybridSequenceState, state.recurrent.count == linearLayers,
-                  state.attention.layers == attentionLayers
+                  state.attention.layers == attentionLayers, state.attention.width == kvWidth,
+                  state.recurrent.allSatisfy({ $0.conv.count == convStateFloats && $0.delta.count == deltaStateFloats })
             else {
                 throw .invalidInput("forward: item \(index): expected a state made by this model's makeState")
             }
