@@ -43,8 +43,17 @@ enum Qwen3Next {
                              + "time_step_rank (\(stateSize * valueHeads))")
             }
             if let array = metadata["\(a).attention.recurrent_layers"]?.arrayValue {
-                guard case let .bool(flags) = array, flags.count >= layers else {
-                    throw .model(path: path, reason: "\(a).attention.recurrent_layers: expected \(layers) booleans")
+                // Booleans as llama.cpp writes them; 0/1 integers are accepted too.
+                let flags: [Bool] = (0..<array.count).compactMap { i in
+                    switch array.element(i) {
+                    case let .bool(flag)?: flag
+                    case let value?: value.integerValue.map { $0 != 0 }
+                    case nil: nil
+                    }
+                }
+                guard flags.count == array.count, flags.count >= layers else {
+                    throw .model(path: path, reason: "\(a).attention.recurrent_layers: expected \(layers) booleans, "
+                                 + "found \(array.count) values of type \(array.elementType)")
                 }
                 recurrent = Array(flags.prefix(layers))
             } else {
