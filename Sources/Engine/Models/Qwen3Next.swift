@@ -339,8 +339,14 @@ public final class Qwen3NextModel: LanguageModel, @unchecked Sendable {
             for i in x.indices { x[i] += mixed[i] }
             let ffnInput = ActivationRows(layer.postAttentionNorm(x), rows: rows)
             emit("attn_post_norm", l, ffnInput.values)
-            var ffnOut = try layer.experts(ffnInput, pool: pool, trace: nil)
-            let shared = try layer.shared(ffnInput, pool: pool)
+            var ffnOut = try layer.experts(ffnInput, pool: pool, trace: trace == nil ? nil : { name, _, values in
+                emit(name, l, values)
+            })
+            emit("ffn_moe_out", l, ffnOut)
+            let shared = try layer.shared(ffnInput, pool: pool, trace: trace == nil ? nil : { name, values in
+                emit(name, l, values)
+            })
+            emit("ffn_shexp_gated", l, shared)
             for i in ffnOut.indices { ffnOut[i] += shared[i] }
             emit("ffn_out", l, ffnOut)
             for i in x.indices { x[i] += ffnOut[i] }
