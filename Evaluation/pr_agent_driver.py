@@ -6,6 +6,8 @@ PR-Agent's local git provider reviews the checked-out branch of REPO against TAR
 through litellm's OpenAI-compatible route at BASE_URL. The driver wraps PR-Agent's own `load_yaml` to see the
 model's answer and whether it parsed strictly (yaml.safe_load) or only after PR-Agent's fallbacks, and writes
 {"answers", "strict_parses", "parsed", "key_issues": [{relevant_file, start_line, end_line}], "tokens", "error"}.
+PR-Agent 0.2.4's local provider cannot be instantiated as shipped (see below); SPARROW_EVAL_STOCK_PR_AGENT=1 runs
+it unchanged, to show the error.
 """
 
 import asyncio
@@ -13,6 +15,7 @@ import json
 import os
 import sys
 import time
+import traceback
 
 
 def main():
@@ -61,10 +64,36 @@ def main():
             return data
 
         pr_reviewer.load_yaml = recording_load_yaml
+
+        # PR-Agent 0.2.4's LocalGitProvider leaves four abstract methods of GitProvider unimplemented, so
+        # `git_provider="local"` fails with "TypeError: Can't instantiate abstract class LocalGitProvider with
+        # abstract methods add_eyes_reaction, get_commit_messages, get_repo_settings, remove_reaction". The
+        # evaluation fills them with what a repository without PR-Agent settings or reactions gives; the review
+        # prompt, the model call and the YAML parsing stay PR-Agent's own.
+        from pr_agent import git_providers
+        from pr_agent.git_providers.local_git_provider import LocalGitProvider
+
+        class EvalLocalGitProvider(LocalGitProvider):
+            def add_eyes_reaction(self, issue_comment_id, disable_eyes=False):
+                return None
+
+            def remove_reaction(self, issue_comment_id, reaction_id):
+                return True
+
+            def get_commit_messages(self):
+                return ""
+
+            def get_repo_settings(self):
+                return ""
+
+        git_providers._GIT_PROVIDERS["local"] = EvalLocalGitProvider
+        if os.environ.get("SPARROW_EVAL_STOCK_PR_AGENT") == "1":
+            git_providers._GIT_PROVIDERS["local"] = LocalGitProvider
         reviewer = pr_reviewer.PRReviewer(target)
         asyncio.run(reviewer.run())
     except BaseException as error:  # noqa: BLE001 - every failure is part of the measurement
         record["error"] = f"{type(error).__name__}: {error}"
+        record["traceback"] = traceback.format_exc()[-3000:]
     record["seconds"] = round(time.monotonic() - started, 2)
     with open(out_path, "w") as out:
         json.dump(record, out, indent=1)
