@@ -2,9 +2,12 @@
 llama.cpp's llama-server on loopback. Each run becomes a neutral record for score.py (see its docstring).
 
 Aider: per patch task a fresh copy of the task's commit (a git repository so its changes can be diffed; Aider
-itself runs with --no-git), `aider --message INSTRUCTION --yes-always --no-git FILE` with the same test command
-Sparrow's verify uses (--test-cmd, --auto-test); an answer counts as parsed when Aider applied its edits without
-reporting an edit block that did not match or did not follow the edit format. The patch is `git diff` afterwards.
+itself runs with --no-git), `aider --message INSTRUCTION --yes-always --no-git --edit-format diff FILE` with the
+same test command Sparrow's verify uses (--test-cmd, --auto-test). `diff` (search/replace blocks) is the edit format
+Aider gives strong models and the one like Sparrow's edits; for a model it does not know (a llama-server alias)
+it would fall back to `whole`, rewriting the file. Each model reply (a "Tokens:" line) is an answer; it did not
+parse when Aider reports blocks that failed to match or a reply that did not follow the edit format. The patch is
+`git diff` afterwards.
 
 PR-Agent: per review task a clone with branch `main` at the base and a checked-out branch at the head; its local
 git provider reviews the branch (pr_agent_driver.py, run with PR-Agent's venv); findings are its
@@ -27,11 +30,22 @@ from pathlib import Path
 
 
 HERE = Path(__file__).resolve().parent
-# Aider's messages when an edit could not be used (aider/coders/editblock_coder.py, udiff_coder.py, base_coder.py).
-AIDER_EDIT_FAILURES = [
-    "SearchReplaceNoExactMatch", "failed to match", "did not conform to the edit format", "malformed",
-    "Unable to find", "Only 3 reflections allowed",
-]
+# Aider's reports of a reply whose edits could not be used (aider/coders/editblock_coder.py, base_coder.py): one
+# "# N SEARCH/REPLACE block(s) failed to match!" per reply with blocks that matched nothing in the file (each block
+# then also says SearchReplaceNoExactMatch), and "The LLM did not conform to the edit format." per malformed reply.
+AIDER_FAILED_REPLY = re.compile(r"SEARCH/REPLACE blocks? failed to match!|The LLM did not conform to the edit format")
+
+
+def aider_counts(output):
+    """(model replies, replies whose edits could not be used) from Aider's console output."""
+    answers = len(re.findall(r"^Tokens: ", output, flags=re.MULTILINE))
+    failures = len(AIDER_FAILED_REPLY.findall(output))
+    return max(answers, failures), failures
+
+
+def logged_tokens(text):
+    """Prompt + generated tokens in llama-server log text (its per-request `prompt eval time` / `eval time` lines)."""
+    return sum(int(n) for n in re.findall(r"(?:prompt eval time|\beval time) =\s*[\d.]+ ms /\s*(\d+) tokens", text))
 
 
 class LlamaServer:
@@ -86,7 +100,7 @@ class LlamaServer:
         with open(self.log_path, errors="replace") as log:
             log.seek(offset)
             text = log.read()
-        return sum(int(n) for n in re.findall(r"(?:prompt eval time|\beval time) =\s*[\d.]+ ms /\s*(\d+) tokens", text))
+        return logged_tokens(text)
 
 
 def clone_at(repository, revision, into, branch="work"):
@@ -111,7 +125,7 @@ def run_aider(manifest, server, aider, limit=None, timeout=600):
                 "--openai-api-key", "sk-none", "--message", task["instruction"], "--yes-always", "--no-git",
                 "--no-auto-commits", "--no-check-update", "--no-analytics", "--no-show-model-warnings",
                 "--no-pretty", "--no-stream", "--no-fancy-input", "--no-detect-urls", "--no-suggest-shell-commands",
-                "--map-tokens", "0", "--test-cmd", manifest["test_command"], "--auto-test",
+                "--map-tokens", "0", "--edit-format", "diff", "--test-cmd", manifest["test_command"], "--auto-test",
                 "--chat-history-file", str(work / "chat.md"), "--input-history-file", str(work / "input"),
                 "--llm-history-file", str(work / "llm.txt"), task["module"],
             ]
@@ -123,8 +137,7 @@ def run_aider(manifest, server, aider, limit=None, timeout=600):
             except subprocess.TimeoutExpired as expired:
                 output = f"timed out after {timeout} s\n{expired.stdout or ''}"
             seconds = time.monotonic() - started
-            answers = max(1, len(re.findall(r"^Tokens: ", output, flags=re.MULTILINE)))
-            failures = sum(output.count(marker) for marker in AIDER_EDIT_FAILURES)
+            answers, failures = aider_counts(output)
             subprocess.run(["git", "-C", str(repo), "add", "-A", "--", ".", ":!.aider*"], check=False,
                            capture_output=True)
             patch = subprocess.run(["git", "-C", str(repo), "diff", "--cached", "--binary"], capture_output=True,

@@ -3,8 +3,8 @@ import Testing
 import TestSupport
 
 /// The evaluation scorer (Evaluation/score.py) on hand-made outputs with known rates: its Python unittest suite
-/// (Evaluation/tests/test_score.py) builds a one-module task set with Evaluation/build-set, then checks the
-/// review, patch and tests rates, Sparrow's output adapter and the table. Needs python3 and git only.
+/// (Evaluation/tests/) builds a one-module task set with Evaluation/build-set, then checks the review, patch and
+/// tests rates, Sparrow's and the peers' output adapters and the table. Needs python3 and git only.
 @Suite("Evaluation scorer")
 struct EvalScorerTests {
     static let evaluation = SparrowBinary.repositoryRoot.appendingPathComponent("Evaluation")
@@ -22,10 +22,14 @@ struct EvalScorerTests {
         #expect(result.exitCode == 0, "python3 -m unittest discover -s Evaluation/tests failed:\n\(report)")
         // unittest prints "Ran N tests" and "OK"; a suite that found no test would still exit 0.
         let ran = report.split(separator: "\n").first { $0.hasPrefix("Ran ") }.flatMap { Int($0.split(separator: " ")[1]) } ?? 0
-        let defined = try String(contentsOf: Self.evaluation.appendingPathComponent("tests/test_score.py"), encoding: .utf8)
-            .components(separatedBy: "\n").filter { $0.hasPrefix("    def test_") }.count
+        let tests = Self.evaluation.appendingPathComponent("tests")
+        var defined = 0
+        for file in try FileManager.default.contentsOfDirectory(atPath: tests.path) where file.hasPrefix("test_") && file.hasSuffix(".py") {
+            defined += try String(contentsOf: tests.appendingPathComponent(file), encoding: .utf8)
+                .components(separatedBy: "\n").filter { $0.hasPrefix("    def test_") }.count
+        }
         #expect(defined > 0)
-        #expect(ran == defined, "ran \(ran) of the \(defined) tests in Evaluation/tests/test_score.py")
+        #expect(ran == defined, "ran \(ran) of the \(defined) tests defined in Evaluation/tests/test_*.py")
         #expect(!result.timedOut)
     }
 
