@@ -241,10 +241,14 @@ def from_sparrow(out_dir):
                 "status": entry.get("status")}
         kind = entry.get("kind")
         if kind == "review":
+            # `chunks` counts the answers that parsed; an answer that did not is listed in `skipped` as
+            # "unusable answer: …" instead. `invalid` also counts single findings of a parsed answer that were
+            # refused (lines outside the chunk), so it is recorded apart, not as a parse failure.
             review = entry.get("review") or {}
-            chunks = review.get("chunks", 0)
-            invalid = review.get("invalid", 0)
-            records["review"].append({**base, "answers": chunks, "parsed": chunks - invalid,
+            parsed = review.get("chunks", 0)
+            unusable = sum(1 for s in review.get("skipped") or [] if s.get("reason", "").startswith("unusable answer"))
+            records["review"].append({**base, "answers": parsed + unusable, "parsed": parsed,
+                                      "refused_findings": review.get("invalid", 0) - unusable,
                                       "findings": sorted(regions.get(entry["id"], []))})
         elif kind == "patch":
             attempts = entry.get("attempts") or []

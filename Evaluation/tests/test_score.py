@@ -132,7 +132,8 @@ class ScorerTests(unittest.TestCase):
         (out / "patches").mkdir(parents=True, exist_ok=True)
         review = self.tasks["review"]
         journal = [
-            {"id": review["id"], "kind": "review", "status": "ok", "review": {"chunks": 2, "invalid": 1},
+            {"id": review["id"], "kind": "review", "status": "ok", "review": {"chunks": 1, "invalid": 2, "skipped": [
+                {"path": "stats.py", "reason": "unusable answer: expected an object", "lines": "1-9"}]},
              "usage": {"promptTokens": 100, "cachedPromptTokens": 0, "completionTokens": 20}, "seconds": 2.0},
             {"id": "patch-stats", "kind": "patch", "status": "ok", "usage": {"promptTokens": 5, "completionTokens": 5},
              "attempts": [{"number": 1, "outcome": "unusable answer: no edits"}, {"number": 2, "outcome": "ok"}]},
@@ -151,6 +152,7 @@ class ScorerTests(unittest.TestCase):
         records = score.from_sparrow(out)
         self.assertEqual(records["review"][0]["findings"], [[4, 4], [12, 13]])
         self.assertEqual((records["review"][0]["answers"], records["review"][0]["parsed"]), (2, 1))
+        self.assertEqual(records["review"][0]["refused_findings"], 1)
         self.assertEqual(records["review"][0]["tokens"], 120)
         self.assertEqual((records["patch"][0]["answers"], records["patch"][0]["parsed"]), (2, 1))
         self.assertTrue(records["patch"][0]["patch"].startswith("From 0"))
