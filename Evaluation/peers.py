@@ -49,10 +49,12 @@ def logged_tokens(text):
 
 
 class LlamaServer:
-    """llama-server with one GGUF on 127.0.0.1 (a free port), stopped on exit; its log is read for token counts."""
+    """llama-server with one GGUF on 127.0.0.1 (a free port), stopped on exit; its log is read for token counts.
+    `max_tokens` caps every answer (--n-predict), so a peer gets the same budget per answer as Sparrow."""
 
-    def __init__(self, binary, model, alias="eval-model", context=4096):
+    def __init__(self, binary, model, alias="eval-model", context=4096, max_tokens=None, threads=2):
         self.binary, self.model, self.alias, self.context = binary, model, alias, context
+        self.max_tokens, self.threads = max_tokens, threads
         self.process = None
         self.log_path = None
 
@@ -64,8 +66,9 @@ class LlamaServer:
         self.log = os.fdopen(handle, "w")
         self.process = subprocess.Popen(
             [self.binary, "--model", str(self.model), "--host", "127.0.0.1", "--port", str(self.port),
-             "--ctx-size", str(self.context), "--parallel", "1", "--threads", "2", "--alias", self.alias,
-             "--no-webui"], stdout=self.log, stderr=subprocess.STDOUT)
+             "--ctx-size", str(self.context), "--parallel", "1", "--threads", str(self.threads), "--alias", self.alias,
+             "--no-webui"] + (["--n-predict", str(self.max_tokens)] if self.max_tokens else []),
+            stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
