@@ -101,7 +101,7 @@ def score_review(tasks, records):
     }
 
 
-def score_patch(tasks, records, repository, test_command):
+def score_patch(tasks, records, repository):
     by_id = {r["id"]: r for r in records}
     answers = parsed = emitted = applied = passed = 0
     per_task = {}
@@ -132,7 +132,7 @@ def score_patch(tasks, records, repository, test_command):
     }
 
 
-def score_tests(tasks, records, repository, test_command):
+def score_tests(tasks, records, repository):
     """A mutant is killed when the kept tests pass on the correct module and fail with the mutant in its place."""
     by_id = {r["id"]: r for r in records}
     answers = parsed = with_kept = kept_files = mutants = killed = 0
@@ -186,9 +186,9 @@ def score_all(manifest, records_by_kind):
     if "review" in records_by_kind:
         scores["review"] = score_review(tasks["review"], records_by_kind["review"])
     if "patch" in records_by_kind:
-        scores["patch"] = score_patch(tasks["patch"], records_by_kind["patch"], repository, manifest["test_command"])
+        scores["patch"] = score_patch(tasks["patch"], records_by_kind["patch"], repository)
     if "tests" in records_by_kind:
-        scores["tests"] = score_tests(tasks["tests"], records_by_kind["tests"], repository, manifest["test_command"])
+        scores["tests"] = score_tests(tasks["tests"], records_by_kind["tests"], repository)
     return scores
 
 

@@ -77,7 +77,7 @@ class ScorerTests(unittest.TestCase):
     def patch_scores(self, patch):
         task = self.tasks["patch"]
         records = [{"id": task["id"], "answers": 1, "parsed": 1, "patch": patch}]
-        return score.score_patch([task], records, self.repo, self.manifest["test_command"])
+        return score.score_patch([task], records, self.repo)
 
     def test_the_right_patch_applies_and_passes_the_hidden_test(self):
         fix = self.git("diff", "stats-buggy", "stats-fixed")
@@ -105,7 +105,7 @@ class ScorerTests(unittest.TestCase):
     def scores_for_kept(self, kept):
         task = self.tasks["tests"]
         records = [{"id": task["id"], "answers": 1, "parsed": 1, "kept": kept}]
-        return score.score_tests([task], records, self.repo, self.manifest["test_command"])
+        return score.score_tests([task], records, self.repo)
 
     def test_a_good_kept_test_kills_every_known_mutant(self):
         hidden = Path(self.tasks["patch"]["hidden_test"]).read_text()
