@@ -5,8 +5,9 @@ Aider: per patch task a fresh copy of the task's commit (a git repository so its
 itself runs with --no-git), `aider --message INSTRUCTION --yes-always --no-git --edit-format diff FILE` with the
 same test command Sparrow's verify uses (--test-cmd, --auto-test). `diff` (search/replace blocks) is the edit format
 Aider gives strong models and the one like Sparrow's edits; for a model it does not know (a llama-server alias)
-it would fall back to `whole`, rewriting the file. Each model reply (a "Tokens:" line) is an answer; it did not
-parse when Aider reports blocks that failed to match or a reply that did not follow the edit format. The patch is
+it would fall back to `whole`, rewriting the file. Each model reply (a request in llama-server's log) is an
+answer; it did not parse when Aider reports blocks that failed to match, a reply that did not follow the edit
+format, or a reply cut off by the token budget. The patch is
 `git diff` afterwards.
 
 PR-Agent: per review task a clone with branch `main` at the base and a checked-out branch at the head; its local
@@ -33,14 +34,20 @@ HERE = Path(__file__).resolve().parent
 # Aider's reports of a reply whose edits could not be used (aider/coders/editblock_coder.py, base_coder.py): one
 # "# N SEARCH/REPLACE block(s) failed to match!" per reply with blocks that matched nothing in the file (each block
 # then also says SearchReplaceNoExactMatch), and "The LLM did not conform to the edit format." per malformed reply.
-AIDER_FAILED_REPLY = re.compile(r"SEARCH/REPLACE blocks? failed to match!|The LLM did not conform to the edit format")
+# A reply cut off by the token budget is reported as "Model … has hit a token limit!" (aider/coders/base_coder.py)
+# instead of a "Tokens:" line, and its edits are not applied: an answer that did not parse.
+AIDER_FAILED_REPLY = re.compile(r"SEARCH/REPLACE blocks? failed to match!|The LLM did not conform to the edit format"
+                                r"|has hit a token limit!")
 
 
-def aider_counts(output):
-    """(model replies, replies whose edits could not be used) from Aider's console output."""
-    answers = len(re.findall(r"^Tokens: ", output, flags=re.MULTILINE))
-    failures = len(AIDER_FAILED_REPLY.findall(output))
-    return max(answers, failures), failures
+def aider_failed_replies(output):
+    """How many of Aider's model replies could not be used, from its console output."""
+    return len(AIDER_FAILED_REPLY.findall(output))
+
+
+def logged_requests(text):
+    """Completed requests in llama-server log text (one `prompt eval time` line each)."""
+    return len(re.findall(r"prompt eval time =", text))
 
 
 def logged_tokens(text):
@@ -98,6 +105,12 @@ class LlamaServer:
         self.log.flush()
         return os.path.getsize(self.log_path)
 
+    def requests_since(self, offset):
+        """Requests the server completed after byte `offset` of its log."""
+        with open(self.log_path, errors="replace") as log:
+            log.seek(offset)
+            return logged_requests(log.read())
+
     def tokens_since(self, offset):
         """Prompt + generated tokens the server logged after byte `offset` of its log."""
         with open(self.log_path, errors="replace") as log:
@@ -112,8 +125,9 @@ def clone_at(repository, revision, into, branch="work"):
     subprocess.run(["git", "-C", str(into), "checkout", "-q", "-b", branch, revision], check=True)
 
 
-def run_aider(manifest, server, aider, limit=None, timeout=600):
-    """Patch records from Aider, one run per patch task."""
+def run_aider(manifest, server, aider, logs, limit=None, timeout=600):
+    """Patch records from Aider, one run per patch task; its whole console output goes to logs/<task id>.log."""
+    Path(logs).mkdir(parents=True, exist_ok=True)
     records = []
     tasks = [t for t in manifest["tasks"] if t["kind"] == "patch"][:limit]
     for number, task in enumerate(tasks, start=1):
@@ -140,7 +154,10 @@ def run_aider(manifest, server, aider, limit=None, timeout=600):
             except subprocess.TimeoutExpired as expired:
                 output = f"timed out after {timeout} s\n{expired.stdout or ''}"
             seconds = time.monotonic() - started
-            answers, failures = aider_counts(output)
+            (Path(logs) / f"{task['id']}.log").write_text(output)
+            # Every model reply is one request to the server; Aider's own "Tokens:" lines are not printed for all.
+            answers = server.requests_since(offset)
+            failures = aider_failed_replies(output)
             subprocess.run(["git", "-C", str(repo), "add", "-A", "--", ".", ":!.aider*"], check=False,
                            capture_output=True)
             patch = subprocess.run(["git", "-C", str(repo), "diff", "--cached", "--binary"], capture_output=True,
