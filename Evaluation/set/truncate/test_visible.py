@@ -1,0 +1,8 @@
+import unittest
+
+import truncate
+
+
+class VisibleTests(unittest.TestCase):
+    def test_shout(self):
+        self.assertEqual(truncate.shout("hi"), "HI!")
