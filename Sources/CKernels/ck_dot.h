@@ -48,6 +48,9 @@ void ck_dotn_q4_K_avx2(int64_t n, const void *w, const void *x, size_t x_stride,
 void ck_dotn_q5_K_avx2(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *out);
 void ck_dotn_q6_K_avx2(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *out);
 
+/// Whether this CPU has AVX2, FMA and F16C (what the AVX2 level needs).
+int ck_has_avx2(void);
+
 /// The kernel for a weight type at a level, or NULL.
 ck_dot_fn ck_dot_lookup(uint32_t type, int level);
 
