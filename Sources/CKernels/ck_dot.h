@@ -39,14 +39,17 @@ float ck_dot_f32_avx2(int64_t n, const void *w, const void *x);
 float ck_dot_f16_avx2(int64_t n, const void *w, const void *x);
 float ck_dot_bf16_avx2(int64_t n, const void *w, const void *x);
 
-/// One weight row · `count` (≤ CK_DOTN_MAX) activation rows `x_stride` bytes apart; out[k] must equal the
-/// single-row kernel's result for row k bit for bit (the batch-invariance promise rests on it).
-#define CK_DOTN_MAX 4
+/// One weight row · `count` (≤ CK_DOTN_MAX: a whole batch tile) activation rows `x_stride` bytes apart; out[k] must
+/// equal the single-row kernel's result for row k bit for bit (the batch-invariance promise rests on it).
+#define CK_DOTN_MAX 8
 typedef void (*ck_dotn_fn)(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *out);
 
 void ck_dotn_q4_K_avx2(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *out);
 void ck_dotn_q5_K_avx2(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *out);
 void ck_dotn_q6_K_avx2(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *out);
+
+/// Whether this CPU has AVX2, FMA and F16C (what the AVX2 level needs).
+int ck_has_avx2(void);
 
 /// The kernel for a weight type at a level, or NULL.
 ck_dot_fn ck_dot_lookup(uint32_t type, int level);

@@ -1,5 +1,5 @@
 // AVX2 row kernels for the types that dominate decode time (Q4_K, Q5_K, Q6_K, Q8_0, Q4_1), and multi-row versions
-// of the K-quants for batches (each weight block unpacked once for up to four activation rows). They are compiled with
+// of the K-quants for batches (each weight block unpacked once for up to eight activation rows). They are compiled with
 // target attributes, not target-wide flags, so the binary still runs on a CPU without AVX2; ck_dot_lookup picks
 // them only when the CPU has AVX2, FMA and F16C. Each block's integer sum is the same exact integer the scalar
 // reference computes (maddubs/madd never saturate with these ranges, noted per kernel), and it is folded into the
@@ -159,7 +159,7 @@ CK_AVX2 float ck_dot_q4_K_avx2(int64_t n, const void *vw, const void *vx) {
     return (float)sum;
 }
 
-// Q4_K against up to four activation rows: each block is unpacked once, and each row's sum takes exactly the
+// Q4_K against up to eight activation rows: each block is unpacked once, and each row's sum takes exactly the
 // steps of ck_dot_q4_K_avx2, so every output equals the single-row kernel's.
 CK_AVX2 void ck_dotn_q4_K_avx2(int64_t n, const void *vw, const void *vx, size_t x_stride, int count,
                              float *out) {
@@ -207,7 +207,7 @@ CK_AVX2 float ck_dot_q5_K_avx2(int64_t n, const void *vw, const void *vx) {
     return (float)sum;
 }
 
-// Q5_K against up to four activation rows, each output as ck_dot_q5_K_avx2 computes it.
+// Q5_K against up to eight activation rows, each output as ck_dot_q5_K_avx2 computes it.
 CK_AVX2 void ck_dotn_q5_K_avx2(int64_t n, const void *vw, const void *vx, size_t x_stride, int count,
                              float *out) {
     const blk_q5_K *w = vw;
@@ -282,7 +282,7 @@ CK_AVX2 float ck_dot_q6_K_avx2(int64_t n, const void *vw, const void *vx) {
     return (float)sum;
 }
 
-// Q6_K against up to four activation rows, each output as ck_dot_q6_K_avx2 computes it.
+// Q6_K against up to eight activation rows, each output as ck_dot_q6_K_avx2 computes it.
 CK_AVX2 void ck_dotn_q6_K_avx2(int64_t n, const void *vw, const void *vx, size_t x_stride, int count,
                              float *out) {
     const blk_q6_K *w = vw;

@@ -61,6 +61,8 @@ static int ck_cpu_has_avx2(void) {
     return cached;
 }
 
+int ck_has_avx2(void) { return ck_cpu_has_avx2(); }
+
 ck_dot_fn ck_dot_lookup(uint32_t type, int level) {
     switch (level) {
     case SPARROW_LEVEL_SCALAR: return ck_dot_scalar(type);

@@ -3,6 +3,7 @@
 // multi-row version, which keeps each row's arithmetic), whichever thread takes it and however large the batch, so
 // results do not depend on either.
 #include <stdatomic.h>
+#include <stdlib.h>
 
 #include "CKernels.h"
 #include "ck_dot.h"
@@ -23,6 +24,30 @@ typedef struct {
     _Atomic int64_t next;
 } ck_matmul_job;
 
+/// Rows r0..<r1 of one product against every activation row.
+static void ck_matmul_rows(const ck_matmul_job *job, int64_t r0, int64_t r1) {
+    // Tiles of CK_BATCH_TILE activation rows: the chunk's weight rows and the tile's activation rows both stay
+    // in L2 while every pair is computed; each output is still one call of the row kernel.
+    for (int64_t b0 = 0; b0 < job->n_batch; b0 += CK_BATCH_TILE) {
+        const int64_t b1 = b0 + CK_BATCH_TILE < job->n_batch ? b0 + CK_BATCH_TILE : job->n_batch;
+        for (int64_t r = r0; r < r1; r++) {
+            const uint8_t *wr = job->w + (size_t)r * job->w_row_bytes;
+            int64_t b = b0;
+            if (job->dotn != NULL) {
+                for (; b + 1 < b1; b += CK_DOTN_MAX) {  // two or more rows left: the multi-row kernel
+                    const int count = (int)(b1 - b < CK_DOTN_MAX ? b1 - b : CK_DOTN_MAX);
+                    float out[CK_DOTN_MAX];
+                    job->dotn(job->n_cols, wr, job->x + (size_t)b * job->x_row_bytes, job->x_row_bytes, count, out);
+                    for (int k = 0; k < count; k++) job->y[(b + k) * job->n_rows + r] = out[k];
+                }
+            }
+            for (; b < b1; b++) {
+                job->y[b * job->n_rows + r] = job->dot(job->n_cols, wr, job->x + (size_t)b * job->x_row_bytes);
+            }
+        }
+    }
+}
+
 static void ck_matmul_part(void *ctx, int ith, int nth) {
     (void)ith;
     (void)nth;
@@ -30,27 +55,7 @@ static void ck_matmul_part(void *ctx, int ith, int nth) {
     for (;;) {
         const int64_t r0 = atomic_fetch_add(&job->next, CK_ROWS_PER_CHUNK);
         if (r0 >= job->n_rows) return;
-        const int64_t r1 = r0 + CK_ROWS_PER_CHUNK < job->n_rows ? r0 + CK_ROWS_PER_CHUNK : job->n_rows;
-        // Tiles of CK_BATCH_TILE activation rows: the chunk's weight rows and the tile's activation rows both stay
-        // in L2 while every pair is computed; each output is still one call of the row kernel.
-        for (int64_t b0 = 0; b0 < job->n_batch; b0 += CK_BATCH_TILE) {
-            const int64_t b1 = b0 + CK_BATCH_TILE < job->n_batch ? b0 + CK_BATCH_TILE : job->n_batch;
-            for (int64_t r = r0; r < r1; r++) {
-                const uint8_t *wr = job->w + (size_t)r * job->w_row_bytes;
-                int64_t b = b0;
-                if (job->dotn != NULL) {
-                    for (; b + 1 < b1; b += CK_DOTN_MAX) {  // two or more rows left: the multi-row kernel
-                        const int count = (int)(b1 - b < CK_DOTN_MAX ? b1 - b : CK_DOTN_MAX);
-                        float out[CK_DOTN_MAX];
-                        job->dotn(job->n_cols, wr, job->x + (size_t)b * job->x_row_bytes, job->x_row_bytes, count, out);
-                        for (int k = 0; k < count; k++) job->y[(b + k) * job->n_rows + r] = out[k];
-                    }
-                }
-                for (; b < b1; b++) {
-                    job->y[b * job->n_rows + r] = job->dot(job->n_cols, wr, job->x + (size_t)b * job->x_row_bytes);
-                }
-            }
-        }
+        ck_matmul_rows(job, r0, r0 + CK_ROWS_PER_CHUNK < job->n_rows ? r0 + CK_ROWS_PER_CHUNK : job->n_rows);
     }
 }
 
@@ -62,4 +67,63 @@ int sparrow_matmul(sparrow_pool *pool, int level, uint32_t type, const void *w, 
                          n_batch, y, 0};
     sparrow_pool_run(pool, ck_matmul_part, &job);
     return 0;
+}
+
+// Several products in one pool job: the chunks of all of them are handed out through one counter, so a step's
+// small matrices (q, k, v; gate and up; every active expert) keep both cores busy for one wake-up instead of one
+// each. Every output is still one row-kernel call, so the results equal separate sparrow_matmul calls bit for bit.
+#define CK_MANY_STACK 64
+
+typedef struct {
+    ck_matmul_job *jobs;
+    int64_t *first_chunk;  // first_chunk[i]: the global index of product i's first chunk; [count] = total
+    int64_t count;
+    _Atomic int64_t next;
+} ck_many_job;
+
+static void ck_many_part(void *ctx, int ith, int nth) {
+    (void)ith;
+    (void)nth;
+    ck_many_job *many = ctx;
+    int64_t product = 0;
+    for (;;) {
+        const int64_t chunk = atomic_fetch_add(&many->next, 1);
+        if (chunk >= many->first_chunk[many->count]) return;
+        // Chunks are taken in increasing order, so the product index only moves forward.
+        while (chunk >= many->first_chunk[product + 1]) product++;
+        const ck_matmul_job *job = &many->jobs[product];
+        const int64_t r0 = (chunk - many->first_chunk[product]) * CK_ROWS_PER_CHUNK;
+        ck_matmul_rows(job, r0, r0 + CK_ROWS_PER_CHUNK < job->n_rows ? r0 + CK_ROWS_PER_CHUNK : job->n_rows);
+    }
+}
+
+int sparrow_matmul_many(sparrow_pool *pool, const sparrow_product *products, int64_t count) {
+    if (count <= 0) return count == 0 ? 0 : -1;
+    ck_matmul_job stack_jobs[CK_MANY_STACK];
+    int64_t stack_first[CK_MANY_STACK + 1];
+    ck_matmul_job *jobs = stack_jobs;
+    int64_t *first = stack_first;
+    if (count > CK_MANY_STACK) {  // rare (a prefill chunk touching more than 64 expert matrices); not per token
+        jobs = malloc((size_t)count * sizeof(ck_matmul_job));
+        first = malloc((size_t)(count + 1) * sizeof(int64_t));
+        if (jobs == NULL || first == NULL) { free(jobs); free(first); return -2; }
+    }
+    int status = 0;
+    first[0] = 0;
+    for (int64_t i = 0; i < count; i++) {
+        const sparrow_product *p = &products[i];
+        const ck_dot_fn dot = ck_dot_lookup(p->type, p->level);
+        if (dot == NULL || p->n_rows < 0 || p->n_cols < 0 || p->n_batch < 0) { status = -1; break; }
+        ck_matmul_job job = {dot, ck_dotn_lookup(p->type, p->level), p->w, p->w_row_bytes, p->n_rows, p->n_cols,
+                             p->x, p->x_row_bytes, p->n_batch, p->y, 0};
+        jobs[i] = job;
+        const int64_t chunks = p->n_batch > 0 ? (p->n_rows + CK_ROWS_PER_CHUNK - 1) / CK_ROWS_PER_CHUNK : 0;
+        first[i + 1] = first[i] + chunks;
+    }
+    if (status == 0) {
+        ck_many_job many = {jobs, first, count, 0};
+        sparrow_pool_run(pool, ck_many_part, &many);
+    }
+    if (jobs != stack_jobs) { free(jobs); free(first); }
+    return status;
 }

@@ -37,6 +37,55 @@ public enum MatMul {
         return output
     }
 
+    /// Several independent products in one pool job (their row chunks share one work counter, so small matrices
+    /// keep every thread busy for one wake-up). `outputs[i]` is what `multiply(products[i].weights,
+    /// products[i].activations)` returns, bit for bit.
+    public static func multiply(_ products: [(weights: WeightMatrix, activations: QuantizedActivations)],
+                                pool: ThreadPool? = nil) throws(KernelError) -> [[Float]]
+    {
+        var offsets: [Int] = [0]
+        offsets.reserveCapacity(products.count + 1)
+        var levels: [KernelLevel] = []
+        levels.reserveCapacity(products.count)
+        for (weights, activations) in products {
+            let expected = try ActivationFormat(pairingWith: weights.type, tensor: weights.name)
+            guard activations.format == expected, activations.columns == weights.columns else {
+                throw .activationMismatch(tensor: weights.name,
+                                          expected: "\(expected.name) rows of \(weights.columns)",
+                                          actual: "\(activations.format.name) rows of \(activations.columns)")
+            }
+            let level = KernelLevel.best(for: weights.type)
+            guard level.isAvailable(for: weights.type) else {
+                throw .levelUnavailable(tensor: weights.name, type: weights.type.name, level: level.rawValue)
+            }
+            levels.append(level)
+            offsets.append((offsets.last ?? 0) + activations.batch * weights.rows)
+        }
+        let total = offsets.last ?? 0
+        guard total > 0 else { return products.map { _ in [] } }
+        var status: Int32 = 0
+        let flat = [Float](unsafeUninitializedCapacity: total) { buffer, initialized in
+            guard let out = buffer.baseAddress else { return }
+            let descriptors = products.indices.map { i in
+                let (w, x) = products[i]
+                return sparrow_product(type: w.type.rawValue, level: levels[i].cValue, w: w.base,
+                                       w_row_bytes: w.rowBytes, n_rows: Int64(w.rows), n_cols: Int64(w.columns),
+                                       x: UnsafeRawPointer(x.storage.bytes), x_row_bytes: x.rowBytes,
+                                       n_batch: Int64(x.batch), y: out + offsets[i])
+            }
+            status = withExtendedLifetime(products) {
+                sparrow_matmul_many(pool?.handle, descriptors, Int64(descriptors.count))
+            }
+            initialized = total
+        }
+        guard status == 0 else {
+            let name = products.first?.weights.name ?? "?"
+            throw .levelUnavailable(tensor: name, type: products.first?.weights.type.name ?? "?",
+                                    level: levels.first?.rawValue ?? "?")
+        }
+        return products.indices.map { Array(flat[offsets[$0]..<offsets[$0 + 1]]) }
+    }
+
     /// y = W·x for one f32 activation row (quantized once here).
     public static func matVec(_ weights: WeightMatrix, _ x: [Float], level: KernelLevel? = nil,
                               pool: ThreadPool? = nil) throws(KernelError) -> [Float]

@@ -12,8 +12,8 @@ public struct QuantizedActivations: Sendable {
     public let batch: Int
     /// Bytes per quantized row.
     public let rowBytes: Int
-    /// `batch` rows of `rowBytes` bytes.
-    let storage: [UInt8]
+    /// `batch` rows of `rowBytes` bytes at a fixed address (several batches can go to one C call).
+    let storage: ActivationBuffer
 
     /// Quantizes `values` (`batch` rows of `columns` floats, row-major) to `format`. `tensor` names the weight in
     /// errors.
@@ -29,14 +29,12 @@ public struct QuantizedActivations: Sendable {
                                       expected: "rows of a multiple of \(format.blockSize) values (\(format.name))",
                                       actual: "rows of \(columns) values")
         }
-        var storage = [UInt8](repeating: 0, count: max(1, rowBytes * batch))
+        let storage = ActivationBuffer(byteCount: rowBytes * batch)
         values.withUnsafeBufferPointer { source in
-            storage.withUnsafeMutableBytes { target in
-                guard let input = source.baseAddress, let output = target.baseAddress else { return }
-                for row in 0..<batch {
-                    _ = sparrow_quantize_activation(format.rawValue, input + row * columns, output + row * rowBytes,
-                                                    Int64(columns))
-                }
+            guard let input = source.baseAddress else { return }
+            for row in 0..<batch {
+                _ = sparrow_quantize_activation(format.rawValue, input + row * columns, storage.bytes + row * rowBytes,
+                                                Int64(columns))
             }
         }
         self.format = format
@@ -54,7 +52,7 @@ public struct QuantizedActivations: Sendable {
 
     /// The raw bytes of row `row` in the C block layout (for tests against other quantizers).
     public func bytes(ofRow row: Int) -> ArraySlice<UInt8> {
-        storage[row * rowBytes..<(row + 1) * rowBytes]
+        Array(UnsafeRawBufferPointer(start: storage.bytes + row * rowBytes, count: rowBytes))[...]
     }
 
     /// The values the quantized row stands for: d·q per block (ggml's dequantize_row_q8_*), in f32.
@@ -97,6 +95,22 @@ public struct QuantizedActivations: Sendable {
 
     /// Calls `body` with the first byte of row 0 (storage always holds at least one byte).
     func withRows<R>(_ body: (UnsafeRawPointer?) -> R) -> R {
-        storage.withUnsafeBytes { raw in body(raw.baseAddress) }
+        withExtendedLifetime(storage) { body(UnsafeRawPointer(storage.bytes)) }
     }
+}
+
+/// Quantized activation bytes at a fixed address for as long as the buffer lives.
+final class ActivationBuffer: @unchecked Sendable {
+    // Written only while the owning QuantizedActivations is built; read-only afterwards.
+    let bytes: UnsafeMutableRawPointer
+    let byteCount: Int
+
+    /// At least one byte, zeroed.
+    init(byteCount: Int) {
+        self.byteCount = max(1, byteCount)
+        bytes = .allocate(byteCount: self.byteCount, alignment: 64)
+        bytes.initializeMemory(as: UInt8.self, repeating: 0, count: self.byteCount)
+    }
+
+    deinit { bytes.deallocate() }
 }

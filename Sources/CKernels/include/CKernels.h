@@ -71,7 +71,9 @@ sparrow_pool *sparrow_pool_create(int n_threads);
 void sparrow_pool_destroy(sparrow_pool *pool);
 /// Threads taking part in each job, the caller included.
 int sparrow_pool_size(const sparrow_pool *pool);
-/// Runs `fn(ctx, ith, nth)` on every thread (ith 0 is the caller) and returns when all have finished.
+/// Runs `fn(ctx, ith, nth)` on the calling thread (ith 0) and on every worker that wakes in time (ith 1..<nth, each
+/// index at most once), and returns when all of those have finished. A worker that wakes after the caller finished
+/// its part skips the job, so `fn` must share its work out dynamically (an atomic counter), never by `ith` alone.
 /// Calls from several threads are serialised; `fn` must not call back into the same pool (it would wait on itself).
 void sparrow_pool_run(sparrow_pool *pool, void (*fn)(void *ctx, int ith, int nth), void *ctx);
 
@@ -84,9 +86,47 @@ void sparrow_pool_run(sparrow_pool *pool, void (*fn)(void *ctx, int ith, int nth
 int sparrow_matmul(sparrow_pool *pool, int level, uint32_t type, const void *w, size_t w_row_bytes, int64_t n_rows,
                    int64_t n_cols, const void *x, size_t x_row_bytes, int64_t n_batch, float *y);
 
+/// One product of `sparrow_matmul_many`: the arguments of one `sparrow_matmul` call.
+typedef struct {
+    uint32_t type;
+    int32_t level;
+    const void *w;
+    size_t w_row_bytes;
+    int64_t n_rows, n_cols;
+    const void *x;
+    size_t x_row_bytes;
+    int64_t n_batch;
+    float *y;
+} sparrow_product;
+
+/// Runs `count` independent products in one pool job (their row chunks shared out through one counter); each
+/// output equals what `sparrow_matmul` gives for that product, bit for bit. Returns 0, -1 when a type has no kernel
+/// at its level or a size is negative (nothing is computed then), -2 when scratch memory is unavailable.
+int sparrow_matmul_many(sparrow_pool *pool, const sparrow_product *products, int64_t count);
+
+// MARK: - Attention
+
+/// One query row of `sparrow_attention`: `heads × head_dim` query values, the output of the same size, and the
+/// K and V vectors (`kv_heads × head_dim` floats each) of cache positions 0..<n_pos, one pointer per position (so a
+/// paged cache needs no copy).
+typedef struct {
+    const float *q;
+    float *out;
+    const float *const *k;
+    const float *const *v;
+    int64_t n_pos;
+} sparrow_attention_row;
+
+/// Causal grouped-query attention for `n_rows` query rows across the pool (query head h reads KV head
+/// h / (heads / kv_heads)); scale 1/√head_dim. `scratch` holds `sparrow_pool_size(pool)` areas of `scratch_stride`
+/// floats (at least the largest n_pos). Each row's output depends only on that row's inputs. Returns 0, or -1 on
+/// bad sizes (nothing is computed then).
+int sparrow_attention(sparrow_pool *pool, const sparrow_attention_row *rows, int64_t n_rows, int heads, int kv_heads,
+                      int head_dim, float *scratch, int64_t scratch_stride);
+
 // MARK: - Memory bandwidth
 
-/// a[i] = b[i] + s * c[i] for i in 0..<n, split in contiguous parts across the pool (STREAM's triad).
+/// a[i] = b[i] + s * c[i] for i in 0..<n, in parts of 64 Ki elements shared out across the pool (STREAM's triad).
 void sparrow_triad(sparrow_pool *pool, float *a, const float *b, const float *c, float s, int64_t n);
 
 /// CPU seconds used by this process so far (all threads), or 0 when the clock is unavailable.

@@ -1,49 +1,61 @@
-import Foundation
+import Kernels
 
-/// Causal grouped-query attention of one query row over a sequence's KV cache, as llama.cpp computes it with an
+/// Causal grouped-query attention of query rows over their sequences' KV caches, as llama.cpp computes it with an
 /// F32 cache and flash attention off: scores = K·q · 1/√d, softmax with max subtraction (sum in double), then the
-/// probability-weighted sum of V in position order. Each query head h reads KV head h / (heads / kvHeads).
-/// Everything is a fixed-order loop over this one sequence, so the result never depends on the batch.
+/// probability-weighted sum of V in position order. Each query head h reads KV head h / (heads / kvHeads). The
+/// arithmetic is `AttentionKernel`'s (one fixed order per row, split across the pool by row and head), so a row's
+/// result never depends on the batch or the thread count.
 struct GroupedQueryAttention: Sendable {
     let heads: Int
     let kvHeads: Int
     let headDimension: Int
 
-    /// Writes `heads × headDimension` values to `output` for the query row `query` at `position`, attending to
-    /// cache positions 0...position of `layer`. `scores` is scratch of at least position + 1 floats.
-    func attend(query: UnsafePointer<Float>, position: Int, layer: Int, cache: KVCacheState,
-                output: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>)
+    var kernel: AttentionKernel { AttentionKernel(heads: heads, kvHeads: kvHeads, headDimension: headDimension) }
+
+    /// Reusable buffers of one forward call: the per-position K and V pointers of every sequence and the score rows.
+    struct Scratch {
+        var keys: [UnsafePointer<Float>] = []
+        var values: [UnsafePointer<Float>] = []
+        var scores: [Float] = []
+        var rows: [AttentionKernel.Row] = []
+    }
+
+    /// Writes `heads × headDimension` values per row to `output` (row-major, like `query`): row r is the query at
+    /// `positions[r]` of `caches[items[r]]`, attending to that cache's positions 0...positions[r] of `layer`.
+    func attend(query: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, items: [Int], positions: [Int],
+                caches: [KVCacheState], layer: Int, scratch: inout Scratch, pool: ThreadPool?) throws(EngineError)
     {
-        let d = headDimension
-        let group = heads / kvHeads
-        let scale = 1 / Float(d).squareRoot()
-        let count = position + 1
-        for head in 0..<heads {
-            let q = query + head * d
-            let kvOffset = (head / group) * d
-            var maximum = -Float.infinity
-            for p in 0..<count {
-                let k = cache.key(layer: layer, position: p) + kvOffset
-                var dot: Float = 0
-                for i in 0..<d { dot += q[i] * k[i] }
-                let score = dot * scale
-                scores[p] = score
-                maximum = max(maximum, score)
+        // Pointer tables: cache c's positions 0...last[c] start at tableStart[c].
+        var last = [Int](repeating: -1, count: caches.count)
+        for (row, item) in items.enumerated() { last[item] = max(last[item], positions[row]) }
+        var tableStart = [Int](repeating: 0, count: caches.count)
+        scratch.keys.removeAll(keepingCapacity: true)
+        scratch.values.removeAll(keepingCapacity: true)
+        for (c, cache) in caches.enumerated() {
+            tableStart[c] = scratch.keys.count
+            guard last[c] >= 0 else { continue }
+            for p in 0...last[c] {
+                scratch.keys.append(UnsafePointer(cache.key(layer: layer, position: p)))
+                scratch.values.append(UnsafePointer(cache.value(layer: layer, position: p)))
             }
-            var sum: Double = 0
-            for p in 0..<count {
-                let e = expf(scores[p] - maximum)
-                scores[p] = e
-                sum += Double(e)
+        }
+        let width = heads * headDimension
+        do {
+            try scratch.keys.withUnsafeBufferPointer { k throws(KernelError) in
+                try scratch.values.withUnsafeBufferPointer { v throws(KernelError) in
+                    guard let kBase = k.baseAddress, let vBase = v.baseAddress else { return }
+                    scratch.rows.removeAll(keepingCapacity: true)
+                    for (row, item) in items.enumerated() {
+                        scratch.rows.append(AttentionKernel.Row(
+                            query: query + row * width, output: output + row * width,
+                            keys: kBase + tableStart[item], values: vBase + tableStart[item],
+                            positions: positions[row] + 1))
+                    }
+                    try kernel.attend(scratch.rows, scratch: &scratch.scores, pool: pool)
+                }
             }
-            let inverse = Float(1 / sum)
-            let out = output + head * d
-            for i in 0..<d { out[i] = 0 }
-            for p in 0..<count {
-                let weight = scores[p] * inverse
-                let v = cache.value(layer: layer, position: p) + kvOffset
-                for i in 0..<d { out[i] += weight * v[i] }
-            }
+        } catch {
+            throw .invalidInput("attention at layer \(layer): \(error.description)")
         }
     }
 }

@@ -43,4 +43,17 @@ struct Linear: @unchecked Sendable {
             throw .tensor(name: weight.name, reason: error.description)
         }
     }
+
+    /// Several projections in one pool job (q, k, v; gate and up; every active expert): `result[i]` equals
+    /// `projections[i].0(projections[i].1)` bit for bit, at the cost of one thread wake-up instead of one each.
+    static func apply(_ projections: [(Linear, ActivationRows)], pool: ThreadPool?) throws(EngineError) -> [[Float]] {
+        var products: [(weights: WeightMatrix, activations: QuantizedActivations)] = []
+        products.reserveCapacity(projections.count)
+        for (linear, x) in projections { products.append((linear.weight, try x.quantized(for: linear.weight))) }
+        do {
+            return try MatMul.multiply(products, pool: pool)
+        } catch {
+            throw .tensor(name: projections.first?.0.weight.name ?? "?", reason: error.description)
+        }
+    }
 }

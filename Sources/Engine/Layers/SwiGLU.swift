@@ -17,8 +17,9 @@ struct SwiGLU: Sendable {
     func callAsFunction(_ x: ActivationRows, pool: ThreadPool?, trace: ((String, [Float]) -> Void)? = nil)
         throws(EngineError) -> [Float]
     {
-        var g = try gate(x, pool: pool)
-        let u = try up(x, pool: pool)
+        let gateUp = try Linear.apply([(gate, x), (up, x)], pool: pool)
+        var g = gateUp[0]
+        let u = gateUp[1]
         trace?("ffn_gate", g)
         trace?("ffn_up", u)
         for i in g.indices { g[i] = silu(g[i]) * u[i] }

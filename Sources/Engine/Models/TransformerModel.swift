@@ -123,15 +123,15 @@ public final class TransformerModel: LanguageModel, @unchecked Sendable {
         let headDim = hyper.headDimension
         let qWidth = hyper.headCount * headDim
         let kvWidth = hyper.kvHeadCount * headDim
-        let maxPosition = rowPosition.max() ?? 0
-        var scores = [Float](repeating: 0, count: maxPosition + 1)
+        var attentionScratch = GroupedQueryAttention.Scratch()
 
         for (l, layer) in layers.enumerated() {
             let normed = ActivationRows(layer.attentionNorm(x), rows: rows)
             emit("attn_norm", l, normed.values)
-            var q = try layer.query(normed, pool: pool)
-            var k = try layer.key(normed, pool: pool)
-            let v = try layer.value(normed, pool: pool)
+            let qkv = try Linear.apply([(layer.query, normed), (layer.key, normed), (layer.value, normed)], pool: pool)
+            var q = qkv[0]
+            var k = qkv[1]
+            let v = qkv[2]
             if let qn = layer.queryNorm, let kn = layer.keyNorm {
                 qn.apply(&q)
                 kn.apply(&k)
@@ -160,15 +160,11 @@ public final class TransformerModel: LanguageModel, @unchecked Sendable {
                 }
             }
             var attended = [Float](repeating: 0, count: rows * qWidth)
-            q.withUnsafeBufferPointer { qb in
-                attended.withUnsafeMutableBufferPointer { ab in
-                    scores.withUnsafeMutableBufferPointer { sb in
-                        guard let qp = qb.baseAddress, let ap = ab.baseAddress, let sp = sb.baseAddress else { return }
-                        for row in 0..<rows {
-                            attention.attend(query: qp + row * qWidth, position: rowPosition[row], layer: l,
-                                             cache: states[rowItem[row]], output: ap + row * qWidth, scores: sp)
-                        }
-                    }
+            try q.withUnsafeBufferPointer { qb throws(EngineError) in
+                try attended.withUnsafeMutableBufferPointer { ab throws(EngineError) in
+                    guard let qp = qb.baseAddress, let ap = ab.baseAddress else { return }
+                    try attention.attend(query: qp, output: ap, items: rowItem, positions: rowPosition, caches: states,
+                                         layer: l, scratch: &attentionScratch, pool: pool)
                 }
             }
             emit("kqv_out", l, attended)

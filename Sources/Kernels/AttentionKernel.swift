@@ -1,0 +1,65 @@
+internal import CKernels
+
+/// Causal grouped-query attention over an F32 KV cache for many query rows at once, split across the pool by
+/// (row, head) (`attention.c`). Each row's output depends only on its own query and cache positions, in a fixed
+/// order, so it is the same whatever else is in the batch and however many threads run.
+public struct AttentionKernel: Sendable {
+    /// One query row: where its query and output are, and the cache positions it attends to.
+    public struct Row {
+        /// `heads × headDimension` values.
+        public var query: UnsafePointer<Float>
+        /// `heads × headDimension` values, written.
+        public var output: UnsafeMutablePointer<Float>
+        /// K of positions 0..<positions, one pointer each to `kvHeads × headDimension` floats.
+        public var keys: UnsafePointer<UnsafePointer<Float>>
+        /// V of positions 0..<positions, as `keys`.
+        public var values: UnsafePointer<UnsafePointer<Float>>
+        /// Cache positions attended to (the query's own position + 1).
+        public var positions: Int
+
+        public init(query: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                    keys: UnsafePointer<UnsafePointer<Float>>, values: UnsafePointer<UnsafePointer<Float>>,
+                    positions: Int)
+        {
+            self.query = query
+            self.output = output
+            self.keys = keys
+            self.values = values
+            self.positions = positions
+        }
+    }
+
+    public let heads: Int
+    public let kvHeads: Int
+    public let headDimension: Int
+
+    /// `heads` must be a multiple of `kvHeads` (checked when attending).
+    public init(heads: Int, kvHeads: Int, headDimension: Int) {
+        self.heads = heads
+        self.kvHeads = kvHeads
+        self.headDimension = headDimension
+    }
+
+    /// Computes every row. `scratch` is resized as needed (one score row per pool thread) and can be reused
+    /// across calls.
+    public func attend(_ rows: [Row], scratch: inout [Float], pool: ThreadPool?) throws(KernelError) {
+        guard !rows.isEmpty else { return }
+        let longest = rows.reduce(0) { max($0, $1.positions) }
+        let threads = pool?.threadCount ?? 1
+        if scratch.count < longest * threads { scratch = [Float](repeating: 0, count: longest * threads) }
+        let cRows = rows.map {
+            sparrow_attention_row(q: $0.query, out: $0.output, k: UnsafePointer<UnsafePointer<Float>?>(OpaquePointer($0.keys)),
+                                  v: UnsafePointer<UnsafePointer<Float>?>(OpaquePointer($0.values)),
+                                  n_pos: Int64($0.positions))
+        }
+        let status = scratch.withUnsafeMutableBufferPointer { s in
+            sparrow_attention(pool?.handle, cRows, Int64(cRows.count), Int32(heads), Int32(kvHeads),
+                              Int32(headDimension), s.baseAddress, Int64(longest))
+        }
+        guard status == 0 else {
+            throw .badShape(tensor: "attention", type: "F32", rows: rows.count, columns: heads * headDimension,
+                            reason: "expected \(heads) query heads as a multiple of \(kvHeads) KV heads of "
+                                + "\(headDimension) values and 1 or more cache positions per row")
+        }
+    }
+}

@@ -1,0 +1,201 @@
+import Foundation
+import GGUF
+import Testing
+@testable import Kernels
+
+@Suite("Several products in one pool job")
+struct MultiProductTests {
+    @Test("each product equals its own multiply call bit for bit, whatever the pool")
+    func equalsSeparateCalls() throws {
+        // Three weight types, row counts that end chunks unevenly, batches of different sizes.
+        let shapes: [(GGMLType, rows: Int, columns: Int, batch: Int)] = [
+            (.q4_K, 37, 512, 1), (.q6_K, 5, 256, 3), (.q4_1, 70, 128, 2), (.q8_0, 16, 64, 9), (.q4_K, 1, 256, 4),
+        ]
+        let weights = shapes.enumerated().map { i, s in
+            KernelTestData.randomWeights(s.0, rows: s.rows, columns: s.columns, seed: UInt64(10 + i))
+        }
+        let pools = try [nil, ThreadPool(threads: 2), ThreadPool(threads: 5)]
+        try withMatrices(weights, shapes.map { ($0.0, $0.rows, $0.columns) }) { matrices in
+            let activations = try matrices.enumerated().map { i, w in
+                let batch = shapes[i].batch
+                return try QuantizedActivations(KernelTestData.randomActivations(count: batch * w.columns,
+                                                                                 seed: UInt64(70 + i)),
+                                                batch: batch, for: w)
+            }
+            let separate = try zip(matrices, activations).map { try MatMul.multiply($0, $1, pool: nil) }
+            for pool in pools {
+                let fused = try MatMul.multiply(Array(zip(matrices, activations)).map { (weights: $0, activations: $1) },
+                                                pool: pool)
+                #expect(fused.count == separate.count)
+                for (a, b) in zip(fused, separate) {
+                    #expect(a.map(\.bitPattern) == b.map(\.bitPattern), "threads \(pool?.threadCount ?? 1)")
+                }
+            }
+        }
+    }
+
+    @Test("a product whose activations do not fit its weights is an error naming the tensor")
+    func mismatch() throws {
+        let bytes = KernelTestData.randomWeights(.q4_K, rows: 2, columns: 256, seed: 1)
+        try WeightMatrix.over(bytes, type: .q4_K, rows: 2, columns: 256, name: "blk.0.ffn_up.weight") { w in
+            let wrong = try QuantizedActivations([Float](repeating: 1, count: 256), batch: 1, format: .q8_0,
+                                                 tensor: w.name)
+            do throws(KernelError) {
+                _ = try MatMul.multiply([(weights: w, activations: wrong)])
+                Issue.record("expected an activation mismatch")
+            } catch {
+                #expect(error.description.contains("blk.0.ffn_up.weight"))
+            }
+        }
+    }
+
+    /// Calls `body` with a WeightMatrix over each byte array.
+    func withMatrices(_ bytes: [[UInt8]], _ shapes: [(GGMLType, Int, Int)], _ body: ([WeightMatrix]) throws -> Void,
+                      _ built: [WeightMatrix] = []) throws
+    {
+        guard built.count < bytes.count else { return try body(built) }
+        let (type, rows, columns) = shapes[built.count]
+        try WeightMatrix.over(bytes[built.count], type: type, rows: rows, columns: columns) { w in
+            try withMatrices(bytes, shapes, body, built + [w])
+        }
+    }
+}
+
+@Suite("Attention kernel")
+struct AttentionKernelTests {
+    /// Random query rows over one random cache: row r sits at position positions[r].
+    struct Case {
+        let heads = 6, kvHeads = 2, headDimension = 20  // not a multiple of 8: the lane tail is used
+        let positions = [0, 3, 4, 11, 11, 30]
+        var width: Int { heads * headDimension }
+        var kvWidth: Int { kvHeads * headDimension }
+        let query: [Float]
+        let keys: [Float]
+        let values: [Float]
+
+        init(seed: UInt64) {
+            query = KernelTestData.randomActivations(count: 6 * 6 * 20, seed: seed)
+            keys = KernelTestData.randomActivations(count: 31 * 2 * 20, seed: seed + 1)
+            values = KernelTestData.randomActivations(count: 31 * 2 * 20, seed: seed + 2)
+        }
+
+        /// The outputs of `rows` (indices into positions), computed together on `pool`.
+        func run(rows: [Int], pool: ThreadPool?) throws -> [[Float]] {
+            let kernel = AttentionKernel(heads: heads, kvHeads: kvHeads, headDimension: headDimension)
+            var output = [Float](repeating: .nan, count: rows.count * width)
+            var scratch: [Float] = []
+            try query.withUnsafeBufferPointer { q in
+                try keys.withUnsafeBufferPointer { k in
+                    try values.withUnsafeBufferPointer { v in
+                        try output.withUnsafeMutableBufferPointer { o in
+                            guard let qp = q.baseAddress, let kp = k.baseAddress, let vp = v.baseAddress,
+                                  let op = o.baseAddress else { return }
+                            let kTable = (0..<31).map { UnsafePointer(kp + $0 * kvWidth) }
+                            let vTable = (0..<31).map { UnsafePointer(vp + $0 * kvWidth) }
+                            try kTable.withUnsafeBufferPointer { kt in
+                                try vTable.withUnsafeBufferPointer { vt in
+                                    guard let ktp = kt.baseAddress, let vtp = vt.baseAddress else { return }
+                                    let kernelRows = rows.enumerated().map { i, r in
+                                        AttentionKernel.Row(query: qp + r * width, output: op + i * width, keys: ktp,
+                                                            values: vtp, positions: positions[r] + 1)
+                                    }
+                                    try kernel.attend(kernelRows, scratch: &scratch, pool: pool)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            return rows.indices.map { Array(output[($0 * width)..<(($0 + 1) * width)]) }
+        }
+
+        /// Softmax attention in double precision, written out plainly.
+        func reference(row: Int) -> [Double] {
+            var out = [Double](repeating: 0, count: width)
+            let group = heads / kvHeads
+            for h in 0..<heads {
+                let kv = (h / group) * headDimension
+                let count = positions[row] + 1
+                var scores = (0..<count).map { p in
+                    (0..<headDimension).reduce(0.0) { s, i in
+                        s + Double(query[row * width + h * headDimension + i]) * Double(keys[p * kvWidth + kv + i])
+                    } / Double(headDimension).squareRoot()
+                }
+                let m = scores.max() ?? 0
+                scores = scores.map { Foundation.exp($0 - m) }
+                let total = scores.reduce(0, +)
+                for p in 0..<count {
+                    for i in 0..<headDimension {
+                        out[h * headDimension + i] += scores[p] / total * Double(values[p * kvWidth + kv + i])
+                    }
+                }
+            }
+            return out
+        }
+    }
+
+    @Test("a row's output does not depend on the other rows or the thread count (bit-identical)")
+    func invariance() throws {
+        let c = Case(seed: 5)
+        let alone = try c.positions.indices.map { try c.run(rows: [$0], pool: nil)[0] }
+        for pool in try [nil, ThreadPool(threads: 2), ThreadPool(threads: 4)] {
+            for rows in [Array(c.positions.indices), [5, 0, 3], [2, 2]] {
+                let together = try c.run(rows: rows, pool: pool)
+                for (i, r) in rows.enumerated() {
+                    #expect(together[i].map(\.bitPattern) == alone[r].map(\.bitPattern),
+                            "row \(r) with \(rows), threads \(pool?.threadCount ?? 1)")
+                }
+            }
+        }
+    }
+
+    @Test("outputs match softmax attention computed in double precision")
+    func matchesReference() throws {
+        let c = Case(seed: 9)
+        let got = try c.run(rows: Array(c.positions.indices), pool: ThreadPool(threads: 2))
+        for r in c.positions.indices {
+            let expected = c.reference(row: r)
+            let worst = zip(got[r], expected).map { abs(Double($0) - $1) }.max() ?? .infinity
+            #expect(worst < 1e-5, "row \(r): max abs difference \(worst)")
+        }
+    }
+
+    @Test("a row with no cache position is refused")
+    func emptyRow() throws {
+        let kernel = AttentionKernel(heads: 2, kvHeads: 1, headDimension: 8)
+        var q = [Float](repeating: 1, count: 16), out = [Float](repeating: 0, count: 16)
+        var scratch: [Float] = []
+        let key = [Float](repeating: 0, count: 8)
+        try key.withUnsafeBufferPointer { k in
+            guard let kp = k.baseAddress else { return }
+            let table = [kp]
+            try table.withUnsafeBufferPointer { t in
+                guard let tp = t.baseAddress else { return }
+                try q.withUnsafeMutableBufferPointer { qb in
+                    try out.withUnsafeMutableBufferPointer { ob in
+                        guard let qp = qb.baseAddress, let op = ob.baseAddress else { return }
+                        let row = AttentionKernel.Row(query: qp, output: op, keys: tp, values: tp, positions: 0)
+                        #expect(throws: KernelError.self) { try kernel.attend([row], scratch: &scratch, pool: nil) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+@Suite("Thread pool under contention")
+struct PoolContentionTests {
+    @Test("more threads than cores: every job is complete even when workers wake late")
+    func oversubscribed() throws {
+        let pool = try ThreadPool(threads: 9)
+        let rows = 300, columns = 256
+        let bytes = KernelTestData.randomWeights(.q8_0, rows: rows, columns: columns, seed: 4)
+        try WeightMatrix.over(bytes, type: .q8_0, rows: rows, columns: columns) { w in
+            let x = KernelTestData.randomActivations(count: columns, seed: 6)
+            let expected = try MatMul.matVec(w, x, pool: nil).map(\.bitPattern)
+            for _ in 0..<100 {
+                #expect(try MatMul.matVec(w, x, pool: pool).map(\.bitPattern) == expected)
+            }
+        }
+    }
+}
