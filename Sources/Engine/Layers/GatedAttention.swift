@@ -64,17 +64,25 @@ struct GatedAttention: Sendable {
             }
         }
         let attention = GroupedQueryAttention(heads: heads, kvHeads: kvHeads, headDimension: d)
+        // One entry per distinct sequence; rows point at theirs.
+        var distinct: [KVCacheState] = []
+        var items: [Int] = []
+        items.reserveCapacity(rows)
+        for cache in caches {
+            if let index = distinct.firstIndex(where: { $0 === cache }) {
+                items.append(index)
+            } else {
+                items.append(distinct.count)
+                distinct.append(cache)
+            }
+        }
         var attended = [Float](repeating: 0, count: rows * qWidth)
-        var scores = [Float](repeating: 0, count: (positions.max() ?? 0) + 1)
-        q.withUnsafeBufferPointer { qb in
-            attended.withUnsafeMutableBufferPointer { ab in
-                scores.withUnsafeMutableBufferPointer { sb in
-                    guard let qp = qb.baseAddress, let ap = ab.baseAddress, let sp = sb.baseAddress else { return }
-                    for row in 0..<rows {
-                        attention.attend(query: qp + row * qWidth, position: positions[row], layer: layer,
-                                         cache: caches[row], output: ap + row * qWidth, scores: sp)
-                    }
-                }
+        var scratch = GroupedQueryAttention.Scratch()
+        try q.withUnsafeBufferPointer { qb throws(EngineError) in
+            try attended.withUnsafeMutableBufferPointer { ab throws(EngineError) in
+                guard let qp = qb.baseAddress, let ap = ab.baseAddress else { return }
+                try attention.attend(query: qp, output: ap, items: items, positions: positions, caches: distinct,
+                                     layer: layer, scratch: &scratch, pool: pool)
             }
         }
         for i in attended.indices { attended[i] *= 1 / (1 + expf(-gate[i])) }
