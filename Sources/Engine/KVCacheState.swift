@@ -1,28 +1,138 @@
-/// One sequence's KV cache for every attention layer: per layer, K and V for `capacity` positions of
-/// `kvHeads × headDimension` f32 values (`// (layer, position, kvHeads * headDimension)`). The buffers are
-/// allocated once, untouched until written, so a large capacity costs address space, not resident memory.
-public final class KVCacheState: SequenceState, @unchecked Sendable {
-    // Mutated only inside the model's forward call, which the serving layer never runs concurrently for one
-    // state (a state belongs to one request at a time; LanguageModel's contract).
+/// One sequence's KV cache for every attention layer, in pages of `pageSize` positions: a page holds, per layer,
+/// K and V of its positions (`// (layer, pageSize, kvHeads * headDimension)` floats each). Pages are allocated when
+/// first written, so a large capacity costs nothing until used.
+///
+/// Pages are shareable (the prefix cache, `PrefixSharingState`): a full page of a prompt is never written again
+/// (the model only appends at `length`), so other sequences with the same first tokens may adopt it as is. A
+/// shared page is copied before this state could write into it again (after `truncate` into it): copy on write.
+public final class KVCacheState: PrefixSharingState, @unchecked Sendable {
+    // Mutated only inside the model's forward call and by the serving layer between calls, never concurrently
+    // for one state (a state belongs to one request at a time; LanguageModel's contract).
     public private(set) var length: Int = 0
     public let capacity: Int
     let layers: Int
     /// Floats per position in one layer's K (and V): kvHeads × headDimension.
     let width: Int
-    private let keys: UnsafeMutablePointer<Float>
-    private let values: UnsafeMutablePointer<Float>
+    /// Positions per page.
+    public let pageSize: Int
+    private var pages: [KVPage?]
+    // The pages' base pointers, so the per-position lookup neither retains nor unwraps a class reference.
+    private let keyBases: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
+    private let valueBases: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
 
-    init(layers: Int, width: Int, capacity: Int) throws(EngineError) {
-        let (perLayer, o1) = capacity.multipliedReportingOverflow(by: width)
-        let (total, o2) = perLayer.multipliedReportingOverflow(by: layers)
-        guard capacity > 0, !o1, !o2 else {
+    /// Positions per page unless a model asks otherwise: large enough that the page table stays small, small enough
+    /// that a shared prefix loses at most 31 tokens to rounding.
+    public static let defaultPageSize = 32
+
+    init(layers: Int, width: Int, capacity: Int, pageSize: Int = KVCacheState.defaultPageSize) throws(EngineError) {
+        let (pageFloats, o1) = (layers * width).multipliedReportingOverflow(by: pageSize)
+        guard capacity > 0, pageSize > 0, layers > 0, width > 0, !o1,
+              !capacity.multipliedReportingOverflow(by: width).overflow,
+              !(capacity * width).multipliedReportingOverflow(by: layers).overflow, pageFloats > 0
+        else {
             throw .invalidInput("KV cache: expected a positive capacity whose size fits in memory, found \(capacity) tokens")
         }
         self.capacity = capacity
         self.layers = layers
         self.width = width
-        keys = .allocate(capacity: total)
-        values = .allocate(capacity: total)
+        self.pageSize = pageSize
+        let pageCount = (capacity + pageSize - 1) / pageSize
+        pages = Array(repeating: nil, count: pageCount)
+        keyBases = .allocate(capacity: pageCount)
+        keyBases.initialize(repeating: nil, count: pageCount)
+        valueBases = .allocate(capacity: pageCount)
+        valueBases.initialize(repeating: nil, count: pageCount)
+    }
+
+    deinit {
+        keyBases.deallocate()
+        valueBases.deallocate()
+    }
+
+    public func truncate(to length: Int) throws(EngineError) {
+        guard length >= 0, length <= self.length else {
+            throw .invalidInput("truncate: expected a length in 0...\(self.length), found \(length)")
+        }
+        // The page that will receive the next token must be this state's own.
+        let page = length / pageSize
+        if length % pageSize != 0, page < pages.count, let shared = pages[page], !isKnownUniquelyReferenced(&pages[page]) {
+            install(shared.copy(), at: page)
+        }
+        self.length = length
+    }
+
+    /// K of `layer` at `position` (width floats).
+    func key(layer: Int, position: Int) -> UnsafeMutablePointer<Float> {
+        let page = position / pageSize
+        let base = keyBases[page] ?? allocate(page).keys
+        return base + (layer * pageSize + position - page * pageSize) * width
+    }
+
+    /// V of `layer` at `position` (width floats).
+    func value(layer: Int, position: Int) -> UnsafeMutablePointer<Float> {
+        let page = position / pageSize
+        let base = valueBases[page] ?? allocate(page).values
+        return base + (layer * pageSize + position - page * pageSize) * width
+    }
+
+    /// Records that `count` more tokens were written at every layer.
+    func advance(by count: Int) { length += count }
+
+    // MARK: PrefixSharingState
+
+    public var blockSize: Int { pageSize }
+
+    public func sharedBlock(_ index: Int) -> (any SharedPrefixBlock)? {
+        guard index >= 0, (index + 1) * pageSize <= length else { return nil }
+        return pages[index]
+    }
+
+    public func adopt(_ blocks: [any SharedPrefixBlock], length adopted: Int) throws(EngineError) {
+        guard length == 0 else {
+            throw .invalidInput("prefix cache: expected an empty state to adopt a prefix, found \(length) tokens")
+        }
+        guard adopted > (blocks.count - 1) * pageSize, adopted <= blocks.count * pageSize, adopted < capacity else {
+            throw .invalidInput("prefix cache: expected \(adopted) tokens to end in the last of \(blocks.count) pages of "
+                                + "\(pageSize) and leave room in a capacity of \(capacity)")
+        }
+        var pagesToInstall: [KVPage] = []
+        for (index, block) in blocks.enumerated() {
+            guard let page = block as? KVPage, page.floats == layers * width * pageSize else {
+                throw .invalidInput("prefix cache: block \(index) was not made by a KV cache of this model")
+            }
+            pagesToInstall.append(page)
+        }
+        for (index, page) in pagesToInstall.enumerated() { install(page, at: index) }
+        // The next token goes into the last page when it is used in part: copy on write.
+        if adopted % pageSize != 0, let last = pagesToInstall.last { install(last.copy(), at: pagesToInstall.count - 1) }
+        length = adopted
+    }
+
+    private func allocate(_ page: Int) -> KVPage {
+        let fresh = KVPage(floats: layers * width * pageSize)
+        install(fresh, at: page)
+        return fresh
+    }
+
+    private func install(_ page: KVPage, at index: Int) {
+        pages[index] = page
+        keyBases[index] = page.keys
+        valueBases[index] = page.values
+    }
+}
+
+/// One page of a KV cache: K and V of `pageSize` positions for every layer. Immutable once full and shared.
+final class KVPage: SharedPrefixBlock, @unchecked Sendable {
+    // Written only by the one state that owns it while it is not full; read-only once shared.
+    let keys: UnsafeMutablePointer<Float>
+    let values: UnsafeMutablePointer<Float>
+    /// Floats in `keys` (and in `values`).
+    let floats: Int
+
+    init(floats: Int) {
+        self.floats = floats
+        keys = .allocate(capacity: floats)
+        values = .allocate(capacity: floats)
     }
 
     deinit {
@@ -30,23 +140,16 @@ public final class KVCacheState: SequenceState, @unchecked Sendable {
         values.deallocate()
     }
 
-    public func truncate(to length: Int) throws(EngineError) {
-        guard length >= 0, length <= self.length else {
-            throw .invalidInput("truncate: expected a length in 0...\(self.length), found \(length)")
-        }
-        self.length = length
-    }
+    var byteCount: Int { 2 * floats * MemoryLayout<Float>.size }
 
-    /// K of `layer` at `position` (width floats).
-    func key(layer: Int, position: Int) -> UnsafeMutablePointer<Float> {
-        keys + (layer * capacity + position) * width
-    }
+    /// KV pages can resume a sequence anywhere (attention has no hidden state besides the cache).
+    var isResumePoint: Bool { true }
+    var canResumeInside: Bool { true }
 
-    /// V of `layer` at `position` (width floats).
-    func value(layer: Int, position: Int) -> UnsafeMutablePointer<Float> {
-        values + (layer * capacity + position) * width
+    func copy() -> KVPage {
+        let twin = KVPage(floats: floats)
+        twin.keys.update(from: keys, count: floats)
+        twin.values.update(from: values, count: floats)
+        return twin
     }
-
-    /// Records that `count` more tokens were written at every layer.
-    func advance(by count: Int) { length += count }
 }

@@ -12,11 +12,20 @@ struct RunInfo: Encodable {
         var seconds: Double
         var requests: Int
         var promptTokens: Int
+        /// Prompt tokens taken from the engine's prefix cache instead of computed.
+        var cachedPromptTokens: Int
         var completionTokens: Int
 
         enum CodingKeys: String, CodingKey {
-            case id, status, seconds, requests, promptTokens = "prompt_tokens", completionTokens = "completion_tokens"
+            case id, status, seconds, requests, promptTokens = "prompt_tokens", cachedPromptTokens = "cached_prompt_tokens"
+            case completionTokens = "completion_tokens"
         }
+    }
+
+    /// Prompt tokens of the whole run: computed by the model, and served from the prefix cache.
+    struct PromptTokens: Encodable {
+        var computed: Int
+        var cached: Int
     }
 
     var sparrowVersion = SparrowVersion.current
@@ -32,10 +41,12 @@ struct RunInfo: Encodable {
     var model: String
     var modelIdentity: String
     var tasks: [TaskTiming]
+    var promptTokens: PromptTokens
 
     enum CodingKeys: String, CodingKey {
         case sparrowVersion = "sparrow_version", started, finished, seconds, host, processors, cpuFeatures = "cpu_features"
         case operatingSystem = "operating_system", arguments, shard, model, modelIdentity = "model_identity", tasks
+        case promptTokens = "prompt_tokens"
     }
 
     init(started: Date, finished: Date, arguments: [String], shard: String, model: String, modelIdentity: String, entries: [JournalEntry]) {
@@ -52,8 +63,11 @@ struct RunInfo: Encodable {
         self.modelIdentity = modelIdentity
         tasks = entries.map {
             TaskTiming(id: $0.id, status: $0.status.rawValue, seconds: $0.seconds, requests: $0.requests,
-                       promptTokens: $0.usage.promptTokens, completionTokens: $0.usage.completionTokens)
+                       promptTokens: $0.usage.promptTokens, cachedPromptTokens: $0.usage.cachedPromptTokens,
+                       completionTokens: $0.usage.completionTokens)
         }
+        let cached = entries.reduce(0) { $0 + $1.usage.cachedPromptTokens }
+        promptTokens = PromptTokens(computed: entries.reduce(0) { $0 + $1.usage.promptTokens } - cached, cached: cached)
     }
 
     func write(to directory: URL) throws(RunnerError) {

@@ -16,6 +16,8 @@ final class BatchScheduler: @unchecked Sendable {
         var maxSequences = 16
         /// Bytes of sequence state (KV caches) the scheduler may hold at once.
         var memoryBudget = Int.max
+        /// Bytes of computed prompt blocks kept for later requests with the same first tokens (0: no prefix cache).
+        var prefixCacheBytes = 0
     }
 
     /// One request being served.
@@ -26,6 +28,10 @@ final class BatchScheduler: @unchecked Sendable {
         let finish: @Sendable (Result<GenerationResponse, GenerationError>) -> Void
         var state: (any SequenceState)?
         var prefilled = 0
+        /// Prompt tokens taken from the prefix cache instead of computed.
+        var cachedTokens = 0
+        /// Whether its prefill has begun (the prefix cache was consulted).
+        var started = false
         var nextInput: TokenID?
         var generated: [TokenID] = []
         var sampler: Sampler
@@ -67,11 +73,14 @@ final class BatchScheduler: @unchecked Sendable {
     private var active: [Job] = []
     private var usedBytes = 0
     private var started = false
+    /// Owned by the scheduler thread.
+    private let prefixCache: PrefixCache
 
     init(model: any LanguageModel, tokenizer: Tokenizer, limits: Limits) {
         self.model = model
         self.tokenizer = tokenizer
         self.limits = limits
+        prefixCache = PrefixCache(byteLimit: max(0, limits.prefixCacheBytes))
     }
 
     func submit(_ job: Job) {
@@ -132,6 +141,9 @@ final class BatchScheduler: @unchecked Sendable {
         var steps: [Step] = []
         var tokensInStep = 0
         var failed: [(Job, GenerationError)] = []
+        // Jobs whose prompts are being computed this step or later: a new job that shares more blocks with one of
+        // them than the cache holds waits for it instead of computing the same tokens again.
+        var leaders = batch.filter { $0.started && $0.nextInput == nil && $0.prefilled < $0.prompt.count }
         for job in batch {
             if job.state == nil {
                 do {
@@ -140,6 +152,10 @@ final class BatchScheduler: @unchecked Sendable {
                     failed.append((job, .backend(requestID: job.request.id, reason: "\(error)")))
                     continue
                 }
+            }
+            if !job.started {
+                guard let state = job.state, begin(job, state: state, leaders: leaders) else { continue }
+                leaders.append(job)
             }
             if let input = job.nextInput {
                 steps.append(Step(job: job, tokens: [input], completesPrefill: false))
@@ -167,11 +183,48 @@ final class BatchScheduler: @unchecked Sendable {
             let job = step.job
             if job.nextInput == nil {
                 job.prefilled += step.tokens.count
+                if prefixCache.byteLimit > 0, let state = job.state as? any PrefixSharingState {
+                    prefixCache.insert(job.prompt, state: state, blocks: job.prefilled / state.blockSize)
+                }
                 guard step.completesPrefill else { continue }
             }
             job.nextInput = nil
             sampleAndCheck(job, logits: logits[index])
         }
+    }
+
+    /// Starts `job`'s prefill from the longest cached prefix of its prompt (always leaving its last token to
+    /// compute: its logits give the first answer token); false when an earlier job is computing more of the same
+    /// prefix than the cache holds yet, so this one should wait for it.
+    private func begin(_ job: Job, state: any SequenceState, leaders: [Job]) -> Bool {
+        guard prefixCache.byteLimit > 0, let sharing = state as? any PrefixSharingState, sharing.length == 0 else {
+            job.started = true
+            return true
+        }
+        let size = sharing.blockSize
+        let reusable = job.prompt.count - 1
+        let cached = prefixCache.lookup(job.prompt, blockSize: size, maxTokens: reusable)
+        var pending = 0
+        for leader in leaders where leader !== job {
+            // What the leader will leave in the cache: its prompt's whole blocks.
+            let limit = min(leader.prompt.count / size * size, reusable)
+            var common = 0
+            while common < limit && leader.prompt[common] == job.prompt[common] { common += 1 }
+            pending = max(pending, common)
+        }
+        if pending > cached.tokens { return false }
+        job.started = true
+        guard cached.tokens > 0 else { return true }
+        do {
+            try sharing.adopt(cached.blocks, length: cached.tokens)
+            job.prefilled = cached.tokens
+            job.cachedTokens = cached.tokens
+        } catch {
+            // A block that does not fit this state: compute the prompt instead (the cache is only an optimisation).
+            job.prefilled = 0
+            job.cachedTokens = 0
+        }
+        return true
     }
 
     /// Chooses the next token of `job` and ends it when it is done.
@@ -224,7 +277,7 @@ final class BatchScheduler: @unchecked Sendable {
 
     private func finishText(_ job: Job, reason: FinishReason, flush: Bool = true) {
         if flush { job.text += job.decoder.finish() }
-        let usage = TokenUsage(promptTokens: job.prompt.count, cachedPromptTokens: 0, completionTokens: job.generated.count)
+        let usage = TokenUsage(promptTokens: job.prompt.count, cachedPromptTokens: job.cachedTokens, completionTokens: job.generated.count)
         complete(job, .success(GenerationResponse(requestID: job.request.id, text: job.text, finishReason: reason, usage: usage)))
     }
 

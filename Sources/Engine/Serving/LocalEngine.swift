@@ -22,12 +22,18 @@ public final class LocalEngine: TextGenerating, @unchecked Sendable {
         public var memoryBudget: Int?
         /// Prompt tokens per sequence per forward step (chunk boundaries at its multiples).
         public var prefillChunk: Int
+        /// Bytes of computed prompt blocks kept for requests that start with the same tokens (the prefix cache);
+        /// nil: a quarter of the memory budget; 0: no prefix cache. Outputs are bit-identical either way.
+        public var prefixCacheBytes: Int?
 
-        public init(contextLength: Int? = nil, parallel: Int = 4, memoryBudget: Int? = nil, prefillChunk: Int = 256) {
+        public init(contextLength: Int? = nil, parallel: Int = 4, memoryBudget: Int? = nil, prefillChunk: Int = 256,
+                    prefixCacheBytes: Int? = nil)
+        {
             self.contextLength = contextLength
             self.parallel = parallel
             self.memoryBudget = memoryBudget
             self.prefillChunk = prefillChunk
+            self.prefixCacheBytes = prefixCacheBytes
         }
     }
 
@@ -48,6 +54,7 @@ public final class LocalEngine: TextGenerating, @unchecked Sendable {
         limits.prefillChunk = max(16, settings.prefillChunk)
         limits.maxBatchTokens = max(limits.prefillChunk, 2 * limits.prefillChunk)
         limits.memoryBudget = settings.memoryBudget ?? Int(Double(ProcessInfo.processInfo.physicalMemory) * 0.75)
+        limits.prefixCacheBytes = settings.prefixCacheBytes ?? limits.memoryBudget / 4
         scheduler = BatchScheduler(model: languageModel, tokenizer: tokenizer, limits: limits)
     }
 

@@ -1,37 +1,87 @@
 import ArgumentParser
+import Engine
 import Foundation
 import Kernels
 
-/// `sparrow bench --kernels [--json]`: kernel GB/s beside a STREAM-like triad (DESIGN.md §5).
+/// `sparrow bench MODEL.gguf [--prompt-tokens N] [--gen-tokens N] [--parallel P] [--threads T] [--repeat R] [--json]`:
+/// prefill, single-stream and aggregate decode tokens/s, weight bytes per generated token, load time and peak
+/// memory; `sparrow bench --kernels [--json]`: kernel GB/s beside a STREAM-like triad (DESIGN.md §4, §9).
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure speed. --kernels: mat-vec GB/s of Q4_K, Q6_K, Q8_0 and Q4_1 beside the memory bandwidth."
+        abstract: "Measure speed: a model's prefill and decode tokens/s, or (--kernels) mat-vec GB/s beside the memory bandwidth."
     )
+
+    @Argument(help: "The GGUF model file to benchmark (omit with --kernels).")
+    var model: String?
 
     @Flag(help: "Benchmark the quantized mat-vec kernels (2048 × 8192 weights, 1 and 2 threads, median of 5).")
     var kernels = false
 
-    @Flag(help: "Print the report as JSON.")
+    @Flag(help: "Print the report as one JSON document.")
     var json = false
 
-    @Option(help: "MiB each measurement streams through (copies of the matrix; larger than the last-level cache).")
-    var workingSetMb = 1024
+    @Option(help: "Prompt tokens of the prefill measurement.")
+    var promptTokens = 512
 
-    @Option(help: "Timed runs per measurement (the median is reported).")
+    @Option(help: "Tokens generated per decode measurement, from an empty cache.")
+    var genTokens = 128
+
+    @Option(help: "Sequences decoded together in the aggregate measurement (1: skip it).")
+    var parallel = 8
+
+    @Option(help: "Matrix threads, the calling thread included (0: one per core).")
+    var threads = 0
+
+    @Option(name: [.customLong("repeat"), .customLong("repeats")],
+            help: "Timed repetitions of each measurement (median and spread reported).")
     var repeats = 5
 
+    @Option(help: "--kernels: MiB each measurement streams through (copies of the matrix; larger than the last-level cache).")
+    var workingSetMb = 1024
+
     func validate() throws {
-        guard kernels else {
-            throw ValidationError(
-                "only `sparrow bench --kernels` is available yet; model benchmarks come with the engine")
+        guard kernels != (model != nil) else {
+            throw ValidationError("expected either a model file (sparrow bench MODEL.gguf) or --kernels, not "
+                                  + (kernels ? "both" : "neither"))
         }
-        guard workingSetMb >= 1, repeats >= 1 else {
-            throw ValidationError("expected --working-set-mb ≥ 1 and --repeats ≥ 1")
+        guard repeats >= 1 else { throw ValidationError("expected --repeat ≥ 1, found \(repeats)") }
+        if kernels {
+            guard workingSetMb >= 1 else { throw ValidationError("expected --working-set-mb ≥ 1, found \(workingSetMb)") }
+            return
         }
+        guard promptTokens >= 1 else { throw ValidationError("expected --prompt-tokens ≥ 1, found \(promptTokens)") }
+        guard genTokens >= 1 else { throw ValidationError("expected --gen-tokens ≥ 1, found \(genTokens)") }
+        guard parallel >= 1 else { throw ValidationError("expected --parallel ≥ 1, found \(parallel)") }
+        guard threads >= 0 else { throw ValidationError("expected --threads ≥ 0 (0: one per core), found \(threads)") }
     }
 
     func run() throws {
+        guard let model else { return try runKernels() }
+        var configuration = ModelBenchmarkConfiguration()
+        configuration.promptTokens = promptTokens
+        configuration.generatedTokens = genTokens
+        configuration.parallel = parallel
+        configuration.threads = threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount
+        configuration.repeats = repeats
+        let report: ModelBenchmarkReport
+        do {
+            report = try ModelBenchmark.run(path: model, configuration) { StandardError.write("sparrow bench: \($0)") }
+        } catch {
+            // A file Sparrow cannot load (bad, or an architecture not implemented yet) is bad input: exit 2.
+            StandardError.write("sparrow: \(error)")
+            throw ExitCode(2)
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            print(BenchTable.text(report))
+        }
+    }
+
+    private func runKernels() throws {
         var configuration = KernelBenchmarkConfiguration()
         configuration.workingSetBytes = workingSetMb << 20
         configuration.repeats = repeats

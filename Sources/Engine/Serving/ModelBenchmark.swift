@@ -1,0 +1,206 @@
+public import Foundation
+import GGUF
+import Kernels
+import Tokenizers
+
+/// What `sparrow bench MODEL.gguf` measures (DESIGN.md §9).
+public struct ModelBenchmarkConfiguration: Sendable, Hashable {
+    /// Prompt tokens of the prefill measurement (llama-bench `-p`).
+    public var promptTokens = 512
+    /// Tokens generated per decode measurement (llama-bench `-n`), starting from an empty cache.
+    public var generatedTokens = 128
+    /// Sequences decoded together in the aggregate measurement (1: none).
+    public var parallel = 8
+    /// Matrix threads, the calling thread included.
+    public var threads = 2
+    /// Timed repetitions of each measurement (after one untimed warm-up).
+    public var repeats = 5
+    /// Prompt tokens per forward call during prefill (llama-bench's micro-batch is 512).
+    public var prefillChunk = 512
+
+    public init() {}
+}
+
+/// A rate measured over several repetitions.
+public struct RateMeasurement: Codable, Sendable, Hashable {
+    /// Tokens per second of each timed repetition, in order.
+    public var runs: [Double]
+    public var median: Double
+    public var minimum: Double
+    public var maximum: Double
+    /// Sample standard deviation (what llama-bench prints after ±).
+    public var standardDeviation: Double
+
+    public init(runs: [Double]) {
+        self.runs = runs
+        let sorted = runs.sorted()
+        let n = sorted.count
+        median = n == 0 ? 0 : (n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2)
+        minimum = sorted.first ?? 0
+        maximum = sorted.last ?? 0
+        let mean = n == 0 ? 0 : runs.reduce(0, +) / Double(n)
+        let variance = n < 2 ? 0 : runs.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n - 1)
+        standardDeviation = variance.squareRoot()
+    }
+}
+
+/// The result of `ModelBenchmark.run`, one JSON document with `--json`.
+public struct ModelBenchmarkReport: Codable, Sendable {
+    public var model: String
+    public var architecture: String
+    public var name: String
+    public var fileBytes: Int
+    public var threads: Int
+    public var promptTokens: Int
+    public var generatedTokens: Int
+    public var parallel: Int
+    public var repeats: Int
+    /// Wall seconds of `ModelLoader.load` (mapping, tensor checks, tokenizer); pages are faulted in later.
+    public var loadSeconds: Double
+    /// Prompt tokens per second, one sequence, from an empty cache.
+    public var prefill: RateMeasurement
+    /// Generated tokens per second, one sequence.
+    public var decode: RateMeasurement
+    /// Generated tokens per second summed over `parallel` sequences decoded together; nil when parallel is 1.
+    public var aggregateDecode: RateMeasurement?
+    /// Weight bytes read per generated token, single stream (dense tensors + the experts actually routed to).
+    public var weightBytesPerToken: Double
+    /// The same with `parallel` sequences per step (shared tensors and shared experts read once per step).
+    public var aggregateWeightBytesPerToken: Double?
+    /// `traced`: experts counted from the router's choices of each step; `upper-bound`: the model does not report
+    /// routing, so every token is assumed to use its own experts.
+    public var routing: String
+    /// Peak resident memory of the process (VmHWM of /proc/self/status), bytes; nil where unavailable.
+    public var peakResidentBytes: Int?
+}
+
+/// Runs the model benchmark on the engine's public API: `ModelLoader` and `LanguageModel.forward`.
+public enum ModelBenchmark {
+    /// Loads `path` and measures prefill, single-stream decode and aggregate decode; `progress` gets one line per
+    /// phase (for stderr).
+    public static func run(path: String, _ configuration: ModelBenchmarkConfiguration,
+                           progress: (String) -> Void = { _ in }) throws(EngineError) -> ModelBenchmarkReport
+    {
+        let c = configuration
+        guard c.promptTokens >= 1, c.generatedTokens >= 1, c.parallel >= 1, c.threads >= 1, c.repeats >= 1,
+              c.prefillChunk >= 1
+        else {
+            throw .invalidInput("bench: expected positive prompt tokens, generated tokens, parallel, threads, "
+                                + "repeats and prefill chunk")
+        }
+        let started = ContinuousClock.now
+        let loaded = try ModelLoader.load(path: path, threads: c.threads)
+        let loadSeconds = seconds(ContinuousClock.now - started)
+        let file: GGUFFile
+        do {
+            file = try GGUFFile(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw .model(path: path, reason: "\(error)")
+        }
+        let traffic = WeightTraffic(file: file)
+        let model = loaded.model
+        let properties = model.properties
+        let vocabulary = min(properties.vocabularySize, loaded.tokenizer.tokenizer.vocabularySize)
+        let prompt = syntheticTokens(count: c.promptTokens, vocabulary: vocabulary, seed: 1)
+        let firsts = syntheticTokens(count: c.parallel, vocabulary: vocabulary, seed: 2)
+
+        // Warm-up, untimed: faults the weights in and counts the experts each decode step routes to.
+        progress("warm-up (counting routed experts)")
+        let counter = RoutingCounter(expertsPerToken: traffic.expertsPerToken)
+        let traced = model as? TransformerModel
+        let observe: ((any LanguageModel, [ForwardItem]) throws(EngineError) -> [[Float]]) = { model, items throws(EngineError) in
+            if let traced { return try traced.forward(items, allPositions: false, trace: counter.hook) }
+            return try model.forward(items, allPositions: false)
+        }
+        _ = try prefill(model, prompt, chunk: c.prefillChunk)
+        counter.reset()
+        _ = try decode(model, firsts: [firsts[0]], steps: c.generatedTokens, forward: observe)
+        let single = counter.stepBytes(traffic, traced: traced != nil, tokensPerStep: 1)
+        var aggregateBytes: Double?
+        if c.parallel > 1 {
+            counter.reset()
+            _ = try decode(model, firsts: firsts, steps: c.generatedTokens, forward: observe)
+            aggregateBytes = counter.stepBytes(traffic, traced: traced != nil, tokensPerStep: c.parallel)
+                / Double(c.parallel)
+        }
+
+        var prefillRuns: [Double] = []
+        var decodeRuns: [Double] = []
+        var aggregateRuns: [Double] = []
+        let plain: (any LanguageModel, [ForwardItem]) throws(EngineError) -> [[Float]] = { model, items throws(EngineError) in
+            try model.forward(items, allPositions: false)
+        }
+        for repetition in 1...c.repeats {
+            progress("repetition \(repetition)/\(c.repeats)")
+            prefillRuns.append(Double(c.promptTokens) / (try prefill(model, prompt, chunk: c.prefillChunk)))
+            decodeRuns.append(Double(c.generatedTokens)
+                              / (try decode(model, firsts: [firsts[0]], steps: c.generatedTokens, forward: plain)))
+            if c.parallel > 1 {
+                let time = try decode(model, firsts: firsts, steps: c.generatedTokens, forward: plain)
+                aggregateRuns.append(Double(c.generatedTokens * c.parallel) / time)
+            }
+        }
+        return ModelBenchmarkReport(
+            model: path, architecture: properties.architecture, name: properties.name, fileBytes: loaded.fileSize,
+            threads: c.threads, promptTokens: c.promptTokens, generatedTokens: c.generatedTokens,
+            parallel: c.parallel, repeats: c.repeats, loadSeconds: loadSeconds,
+            prefill: RateMeasurement(runs: prefillRuns), decode: RateMeasurement(runs: decodeRuns),
+            aggregateDecode: c.parallel > 1 ? RateMeasurement(runs: aggregateRuns) : nil,
+            weightBytesPerToken: single, aggregateWeightBytesPerToken: aggregateBytes,
+            routing: traced != nil || traffic.expertCount == 0 ? "traced" : "upper-bound",
+            peakResidentBytes: ResidentMemory.peakBytes()
+        )
+    }
+
+    /// Seconds to prefill `prompt` into a fresh state, `chunk` tokens per forward call.
+    static func prefill(_ model: any LanguageModel, _ prompt: [TokenID], chunk: Int) throws(EngineError) -> Double {
+        let state = try model.makeState(capacity: prompt.count)
+        let started = ContinuousClock.now
+        var start = 0
+        while start < prompt.count {
+            let end = min(prompt.count, start + chunk)
+            _ = try model.forward([ForwardItem(state: state, tokens: Array(prompt[start..<end]))], allPositions: false)
+            start = end
+        }
+        return seconds(ContinuousClock.now - started)
+    }
+
+    /// Seconds for `steps` greedy decode steps of `firsts.count` sequences together, each starting from an empty
+    /// cache with its token of `firsts`.
+    static func decode(
+        _ model: any LanguageModel, firsts: [TokenID], steps: Int,
+        forward: (any LanguageModel, [ForwardItem]) throws(EngineError) -> [[Float]]
+    ) throws(EngineError) -> Double {
+        var states: [any SequenceState] = []
+        for _ in firsts { states.append(try model.makeState(capacity: steps)) }
+        var inputs = firsts
+        let started = ContinuousClock.now
+        for _ in 0..<steps {
+            let items = zip(states, inputs).map { ForwardItem(state: $0, tokens: [$1]) }
+            let logits = try forward(model, items)
+            for index in inputs.indices { inputs[index] = argmax(logits[index]) }
+        }
+        return seconds(ContinuousClock.now - started)
+    }
+
+    /// Deterministic pseudo-random token ids below `vocabulary` (a 64-bit LCG), so every run reads the same input.
+    static func syntheticTokens(count: Int, vocabulary: Int, seed: UInt64) -> [TokenID] {
+        var state = seed &* 0x9E37_79B9_7F4A_7C15 &+ 1
+        let bound = UInt64(max(vocabulary, 1))
+        return (0..<count).map { _ in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return TokenID(truncatingIfNeeded: (state >> 33) % bound)
+        }
+    }
+
+    static func argmax(_ values: [Float]) -> TokenID {
+        var best = 0
+        for index in values.indices where values[index] > values[best] { best = index }
+        return TokenID(truncatingIfNeeded: best)
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        let (whole, attoseconds) = duration.components
+        return Double(whole) + Double(attoseconds) * 1e-18
+    }
+}

@@ -1,0 +1,122 @@
+import Tokenizers
+
+/// Full blocks of prompts already computed, for requests that start with the same tokens (DESIGN.md §6, "a prefix
+/// cache keyed by token prefix"). A block is keyed by its own tokens and the block before it (a chain from the
+/// first token), so a hit means every token before it matched too. Bounded by bytes; the least recently used
+/// block goes first. Blocks still used by running sequences stay alive through them; the cache only forgets them.
+///
+/// Not thread-safe: the scheduler's thread owns it.
+final class PrefixCache {
+    private struct Key: Hashable {
+        /// The previous block's entry id; 0 for the first block.
+        let parent: UInt64
+        let tokens: [TokenID]
+    }
+
+    private final class Entry {
+        let id: UInt64
+        let block: any SharedPrefixBlock
+        var lastUse: UInt64
+        init(id: UInt64, block: any SharedPrefixBlock, lastUse: UInt64) {
+            self.id = id
+            self.block = block
+            self.lastUse = lastUse
+        }
+    }
+
+    /// Bytes of blocks the cache may hold.
+    let byteLimit: Int
+    private var entries: [Key: Entry] = [:]
+    /// Keys of the blocks that follow each entry (by parent id), for matching part of a block.
+    private var children: [UInt64: Set<Key>] = [:]
+    private(set) var bytes = 0
+    private var clock: UInt64 = 0
+    private var nextID: UInt64 = 1
+
+    init(byteLimit: Int) { self.byteLimit = byteLimit }
+
+    /// Blocks held.
+    var count: Int { entries.count }
+
+    /// A cached prefix: its blocks and how many of their tokens match (the last block may match only in part).
+    struct Match {
+        var blocks: [any SharedPrefixBlock] = []
+        var tokens = 0
+    }
+
+    /// The longest cached prefix of `tokens`, at most `maxTokens` long: whole blocks, then the longest partial
+    /// match inside one more block when blocks allow resuming inside them; it always ends where a sequence can
+    /// resume.
+    func lookup(_ tokens: [TokenID], blockSize: Int, maxTokens: Int) -> Match {
+        clock += 1
+        let limit = max(0, min(maxTokens, tokens.count))
+        var found: [Entry] = []
+        var parent: UInt64 = 0
+        for index in 0..<(limit / blockSize) {
+            let key = Key(parent: parent, tokens: Array(tokens[(index * blockSize)..<((index + 1) * blockSize)]))
+            guard let entry = entries[key] else { break }
+            found.append(entry)
+            parent = entry.id
+        }
+        while let last = found.last, !last.block.isResumePoint { found.removeLast() }
+        var match = Match(blocks: found.map(\.block), tokens: found.count * blockSize)
+        // Part of the next block: the child sharing the most leading tokens.
+        let start = match.tokens
+        if start < limit, let keys = children[found.last?.id ?? 0] {
+            var best: (Entry, Int)?
+            for key in keys {
+                guard let entry = entries[key], entry.block.canResumeInside else { continue }
+                var common = 0
+                while common < key.tokens.count, start + common < limit, key.tokens[common] == tokens[start + common] {
+                    common += 1
+                }
+                if common > (best?.1 ?? 0) { best = (entry, common) }
+            }
+            if let (entry, common) = best {
+                found.append(entry)
+                match.blocks.append(entry.block)
+                match.tokens += common
+            }
+        }
+        for entry in found { entry.lastUse = clock }
+        return match
+    }
+
+    /// Adds the full blocks `0..<blocks` of `state`, whose first tokens are `tokens`; blocks already cached are
+    /// only marked used.
+    func insert(_ tokens: [TokenID], state: any PrefixSharingState, blocks: Int) {
+        guard byteLimit > 0 else { return }
+        clock += 1
+        let size = state.blockSize
+        var parent: UInt64 = 0
+        for index in 0..<max(0, min(blocks, tokens.count / size)) {
+            let key = Key(parent: parent, tokens: Array(tokens[(index * size)..<((index + 1) * size)]))
+            if let entry = entries[key] {
+                entry.lastUse = clock
+                parent = entry.id
+                continue
+            }
+            guard let block = state.sharedBlock(index) else { break }
+            let entry = Entry(id: nextID, block: block, lastUse: clock)
+            nextID += 1
+            entries[key] = entry
+            children[parent, default: []].insert(key)
+            bytes += block.byteCount
+            parent = entry.id
+        }
+        evict()
+    }
+
+    /// Drops least recently used blocks until the bytes fit the limit.
+    private func evict() {
+        guard bytes > byteLimit else { return }
+        let order = entries.sorted { $0.value.lastUse < $1.value.lastUse || ($0.value.lastUse == $1.value.lastUse && $0.value.id > $1.value.id) }
+        for (key, entry) in order {
+            guard bytes > byteLimit else { break }
+            entries[key] = nil
+            children[key.parent]?.remove(key)
+            if children[key.parent]?.isEmpty == true { children[key.parent] = nil }
+            bytes -= entry.block.byteCount
+        }
+    }
+}

@@ -1,0 +1,35 @@
+/// A sequence state whose first tokens can be shared with other sequences of the same model: the prefix cache
+/// (`PrefixCache`) keeps its full blocks and hands them to later sequences whose prompts start with the same
+/// tokens, which then compute only the rest.
+///
+/// Contract for conformers:
+/// - A block covers tokens `index·blockSize ..< (index+1)·blockSize` and holds exactly the bytes the model computed
+///   for them; once returned by `sharedBlock`, it is never written again by anyone (copy on write): that is what
+///   keeps batch invariance with the cache on — an adopted prefix is bit-identical to a computed one.
+/// - Blocks from a state of one model are adopted only by fresh states of the same model (`adopt` checks shapes).
+/// - States with hidden state beside their pages (recurrent linear-attention layers, qwen3next) opt in by storing a
+///   snapshot of that state in the blocks where they took one (at prefill chunk boundaries) and saying so with
+///   `isResumePoint`; the cache then adopts only prefixes ending on such a block.
+public protocol PrefixSharingState: SequenceState {
+    /// Tokens per block; prefixes are shared in whole blocks.
+    var blockSize: Int { get }
+    /// Block `index`, or nil when the state does not hold all of its tokens yet.
+    func sharedBlock(_ index: Int) -> (any SharedPrefixBlock)?
+    /// Makes the first `length` tokens of `blocks` (made by states of the same model, in order) the first tokens of
+    /// this empty state; `length` is in `(blocks.count − 1)·blockSize + 1 ... blocks.count·blockSize` (the last
+    /// block may be used in part: the state then copies it before writing into it). Throws when the state is not
+    /// empty or a block does not fit.
+    func adopt(_ blocks: [any SharedPrefixBlock], length: Int) throws(EngineError)
+}
+
+/// One immutable block of a shared prefix.
+public protocol SharedPrefixBlock: AnyObject, Sendable {
+    /// Memory it holds (for the cache's bound).
+    var byteCount: Int { get }
+    /// Whether a sequence can continue from the end of this block (always for KV pages; for recurrent states,
+    /// only where the block carries a state snapshot).
+    var isResumePoint: Bool { get }
+    /// Whether a sequence can continue from inside this block (KV pages: yes; recurrent state: no, it has no
+    /// snapshot there).
+    var canResumeInside: Bool { get }
+}

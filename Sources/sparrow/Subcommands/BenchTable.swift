@@ -1,0 +1,28 @@
+import Engine
+import Foundation
+
+/// The human-readable form of a model benchmark report.
+enum BenchTable {
+    static func text(_ r: ModelBenchmarkReport) -> String {
+        func rate(_ m: RateMeasurement) -> String {
+            String(format: "%8.2f tokens/s  (min %.2f, max %.2f, sd %.2f)", m.median, m.minimum, m.maximum,
+                   m.standardDeviation)
+        }
+        func gb(_ bytes: Double) -> String { String(format: "%.3f GB", bytes / 1e9) }
+        var lines = [
+            "\(r.model): \(r.architecture) (\(r.name)), \(gb(Double(r.fileBytes))) file",
+            "threads \(r.threads); median of \(r.repeats) repetitions; load \(String(format: "%.2f", r.loadSeconds)) s",
+            "prefill \(r.promptTokens) tokens:       " + rate(r.prefill),
+            "decode \(r.generatedTokens) tokens, 1 seq:   " + rate(r.decode),
+        ]
+        if let aggregate = r.aggregateDecode {
+            lines.append("decode \(r.generatedTokens) tokens, \(r.parallel) seqs:  " + rate(aggregate)
+                         + String(format: "  = %.2f × single", aggregate.median / max(r.decode.median, 1e-12)))
+        }
+        var traffic = "weight bytes per generated token: \(gb(r.weightBytesPerToken)) (1 seq)"
+        if let aggregate = r.aggregateWeightBytesPerToken { traffic += ", \(gb(aggregate)) (\(r.parallel) seqs)" }
+        lines.append(traffic + " [routing \(r.routing)]")
+        if let peak = r.peakResidentBytes { lines.append("peak resident memory: \(gb(Double(peak)))") }
+        return lines.joined(separator: "\n")
+    }
+}

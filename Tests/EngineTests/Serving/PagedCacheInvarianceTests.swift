@@ -1,0 +1,77 @@
+import Foundation
+import Generation
+import Testing
+import Tokenizers
+@testable import Engine
+
+/// Batch invariance with the prefix cache (DESIGN.md §6): a sequence that adopts another's KV pages gets logits
+/// bit-identical to computing everything itself, and the page it shares is never changed under the other one.
+@Suite struct PagedCacheInvarianceTests {
+    static func tokens(_ count: Int, seed: Int) -> [TokenID] {
+        (0..<count).map { TokenID(3 + (($0 * 37 + seed * 11) % 180)) }
+    }
+
+    @Test("adopted pages (whole and in part) give the same logits bits as computing them",
+          arguments: ["qwen3moe-a", "llama", "qwen3moe-q-q4_k_m"])
+    func adoptedPrefixIsBitIdentical(name: String) throws {
+        let model = try loadFixtureModel(try ModelFixture.named(name).modelPath).model
+        let shared = Self.tokens(75, seed: 1)          // 2 whole pages of 32 and 11 tokens of the third
+        let first = shared + Self.tokens(30, seed: 2)  // fills the third page with its own tokens
+        let second = shared + Self.tokens(9, seed: 3)
+
+        let leader = try #require(try model.makeState(capacity: 160) as? KVCacheState)
+        _ = try model.forward([ForwardItem(state: leader, tokens: first)], allPositions: false)
+        let leaderLogitsBefore = try model.forward([ForwardItem(state: leader, tokens: [5])], allPositions: false)[0]
+        try leader.truncate(to: first.count)
+
+        let follower = try #require(try model.makeState(capacity: 160) as? KVCacheState)
+        let blocks = (0..<3).compactMap { leader.sharedBlock($0) }
+        #expect(blocks.count == 3)
+        try follower.adopt(blocks, length: shared.count)
+        #expect(follower.length == shared.count)
+        let reused = try model.forward([ForwardItem(state: follower, tokens: Array(second[shared.count...]))],
+                                       allPositions: true)[0]
+
+        let fresh = try model.makeState(capacity: 160)
+        let computed = try model.forward([ForwardItem(state: fresh, tokens: second)], allPositions: true)[0]
+        let vocabulary = model.properties.vocabularySize
+        let tail = Array(computed[((shared.count) * vocabulary)...])
+        #expect(reused.map(\.bitPattern) == tail.map(\.bitPattern))
+
+        // The follower wrote into its copy of the third page, not into the leader's.
+        let leaderLogitsAfter = try model.forward([ForwardItem(state: leader, tokens: [5])], allPositions: false)[0]
+        #expect(leaderLogitsAfter.map(\.bitPattern) == leaderLogitsBefore.map(\.bitPattern))
+    }
+
+    @Test func truncatingIntoASharedPageCopiesIt() throws {
+        let model = try loadFixtureModel(try ModelFixture.named("qwen3").modelPath).model
+        let prompt = Self.tokens(64, seed: 4)
+        let a = try #require(try model.makeState(capacity: 128) as? KVCacheState)
+        _ = try model.forward([ForwardItem(state: a, tokens: prompt)], allPositions: false)
+        let b = try #require(try model.makeState(capacity: 128) as? KVCacheState)
+        try b.adopt([a.sharedBlock(0), a.sharedBlock(1)].compactMap { $0 }, length: 64)
+        let continuation = try model.forward([ForwardItem(state: a, tokens: [7])], allPositions: false)[0]
+        try a.truncate(to: 64)
+        // b rewinds into the second page and writes other tokens there.
+        try b.truncate(to: 40)
+        _ = try model.forward([ForwardItem(state: b, tokens: Self.tokens(24, seed: 5))], allPositions: false)
+        let again = try model.forward([ForwardItem(state: a, tokens: [7])], allPositions: false)[0]
+        #expect(again.map(\.bitPattern) == continuation.map(\.bitPattern))
+    }
+
+    @Test func adoptRefusesForeignOrMisplacedBlocks() throws {
+        let small = try KVCacheState(layers: 1, width: 2, capacity: 64)
+        let other = try KVCacheState(layers: 2, width: 2, capacity: 64)
+        for position in 0..<32 {
+            other.key(layer: 0, position: position)[0] = 0
+            other.value(layer: 0, position: position)[0] = 0
+        }
+        other.advance(by: 32)
+        let block = try #require(other.sharedBlock(0))
+        #expect(throws: EngineError.self) { try small.adopt([block], length: 32) }
+        let same = try KVCacheState(layers: 2, width: 2, capacity: 64)
+        #expect(throws: EngineError.self) { try same.adopt([block], length: 33) }
+        #expect(throws: EngineError.self) { try same.adopt([block], length: 0) }
+        #expect(other.sharedBlock(1) == nil, "a page the state has not filled is not shareable")
+    }
+}

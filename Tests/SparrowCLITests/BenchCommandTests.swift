@@ -1,0 +1,92 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `sparrow bench MODEL.gguf` as a user calls it: argument checks, exit codes and the --json document, on the tiny
+/// engine fixtures (no timing thresholds: the numbers only have to be there and be consistent).
+@Suite struct BenchCommandTests {
+    static func fixture(_ name: String) -> String {
+        SparrowBinary.repositoryRoot.appendingPathComponent("Tests/EngineTests/Fixtures/\(name)").path
+    }
+
+    @Test(arguments: [
+        ([], "neither"),
+        (["--kernels", "m.gguf"], "both"),
+        (["m.gguf", "--prompt-tokens", "0"], "--prompt-tokens ≥ 1"),
+        (["m.gguf", "--gen-tokens", "0"], "--gen-tokens ≥ 1"),
+        (["m.gguf", "--parallel", "0"], "--parallel ≥ 1"),
+        (["m.gguf", "--threads=-1"], "--threads ≥ 0"),
+        (["m.gguf", "--repeat", "0"], "--repeat ≥ 1"),
+    ])
+    func badArgumentsAreRefusedBeforeAnythingRuns(arguments: [String], message: String) throws {
+        let result = try SparrowBinary.run(["bench"] + arguments)
+        #expect(result.exitCode == 64)
+        #expect(result.standardOutput.isEmpty)
+        #expect(result.standardError.contains(message))
+    }
+
+    @Test func aMissingModelFileIsExitTwo() throws {
+        let result = try SparrowBinary.run(["bench", "/nonexistent/model.gguf", "--repeat", "1"])
+        #expect(result.exitCode == 2)
+        #expect(result.standardError.contains("/nonexistent/model.gguf"))
+        #expect(result.standardOutput.isEmpty)
+    }
+
+    @Test(arguments: ["qwen3moe-q-q4_k_m.gguf", "llama.gguf"])
+    func jsonReportHasEveryMeasurement(model: String) throws {
+        let result = try SparrowBinary.run([
+            "bench", Self.fixture(model), "--prompt-tokens", "12", "--gen-tokens", "5", "--parallel", "3",
+            "--threads", "2", "--repeat", "3", "--json",
+        ])
+        #expect(result.exitCode == 0, "\(result.standardError)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any])
+        #expect(object["promptTokens"] as? Int == 12)
+        #expect(object["generatedTokens"] as? Int == 5)
+        #expect(object["parallel"] as? Int == 3)
+        #expect(object["threads"] as? Int == 2)
+        #expect(object["repeats"] as? Int == 3)
+        #expect(object["routing"] as? String == "traced")
+        for key in ["prefill", "decode", "aggregateDecode"] {
+            let measurement = try #require(object[key] as? [String: Any], "\(key)")
+            let runs = try #require(measurement["runs"] as? [Double])
+            #expect(runs.count == 3)
+            #expect(runs.allSatisfy { $0 > 0 && $0.isFinite })
+            let median = try #require(measurement["median"] as? Double)
+            #expect(median == runs.sorted()[1])
+            #expect(measurement["minimum"] as? Double == runs.min())
+            #expect(measurement["maximum"] as? Double == runs.max())
+        }
+        let single = try #require(object["weightBytesPerToken"] as? Double)
+        let aggregate = try #require(object["aggregateWeightBytesPerToken"] as? Double)
+        let fileBytes = try #require(object["fileBytes"] as? Int)
+        #expect(single > 0 && single < Double(fileBytes))
+        // Three sequences share every dense tensor of a step: fewer bytes per token, never more.
+        #expect(aggregate > 0 && aggregate < single)
+        #expect((object["peakResidentBytes"] as? Int ?? 0) > 0)
+        #expect((object["loadSeconds"] as? Double ?? -1) >= 0)
+    }
+
+    @Test func parallelOneSkipsTheAggregateMeasurement() throws {
+        let result = try SparrowBinary.run([
+            "bench", Self.fixture("qwen3.gguf"), "--prompt-tokens", "4", "--gen-tokens", "2", "--parallel", "1",
+            "--repeat", "1", "--json",
+        ])
+        #expect(result.exitCode == 0, "\(result.standardError)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any])
+        #expect(object["aggregateDecode"] == nil)
+        #expect(object["aggregateWeightBytesPerToken"] == nil)
+        #expect(object["decode"] is [String: Any])
+    }
+
+    @Test func textReportNamesEachMeasurement() throws {
+        let result = try SparrowBinary.run([
+            "bench", Self.fixture("qwen3moe-a.gguf"), "--prompt-tokens", "8", "--gen-tokens", "3", "--parallel", "2",
+            "--repeat", "1",
+        ])
+        #expect(result.exitCode == 0, "\(result.standardError)")
+        for label in ["prefill 8 tokens", "decode 3 tokens, 1 seq", "decode 3 tokens, 2 seqs", "weight bytes per generated token",
+                      "peak resident memory"] {
+            #expect(result.standardOutput.contains(label), "\(label)")
+        }
+    }
+}
