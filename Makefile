@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 export SPARROW_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/sparrow
 
-.PHONY: setup build release test demo integration clean image bench-kernels bench-git bench-tokenizer bench-constraints fixtures-kernels fixtures-engine
+.PHONY: setup build release test demo integration clean image bench-kernels bench-git bench-tokenizer bench-constraints bench bench-models fixtures-kernels fixtures-engine eval check-qwen3next-shapes
 
 setup:
 	Scripts/setup
@@ -29,6 +29,8 @@ integration: setup
 	Scripts/fuzz/run-gguf-fuzz 10000
 	Scripts/integration/remote-llama-server
 	Benchmarks/git/run --configuration release
+	$(MAKE) check-qwen3next-shapes
+	$(MAKE) eval
 
 bench-kernels: release
 	.build/release/sparrow bench --kernels
@@ -44,7 +46,27 @@ bench-constraints: setup
 	swift test -c release -Xswiftc -enable-testing --filter 'EngineTests.(MaskCostBenchmarkTests|ConstrainedSamplingPropertyTests)'
 
 fixtures-engine:
-	Scripts/reference-tools --torch && eval "$$(Scripts/reference-tools --print-env)" && nice "$$SPARROW_REF_PYTHON" Scripts/make-fixtures.py Tests/EngineTests/Fixtures
+	Scripts/reference-tools --torch && eval "$$(Scripts/reference-tools --print-env)" && nice "$$SPARROW_REF_PYTHON" Scripts/make-fixtures.py Tests/EngineTests/Fixtures && nice "$$SPARROW_REF_PYTHON" Scripts/fixtures/qwen3next-fixtures.py Tests/EngineTests/Fixtures
+
+# Sparrow vs llama.cpp and transformers on a random qwen3next with Qwen3-Coder-Next's per-layer shapes.
+check-qwen3next-shapes: release
+	Scripts/reference-tools --torch && eval "$$(Scripts/reference-tools --print-env)" && nice "$$SPARROW_REF_PYTHON" Scripts/fixtures/qwen3next-shapes-check.py
+
+# The evaluation set through Sparrow, Aider and PR-Agent on the same models (Evaluation/README.md).
+eval: release
+	Evaluation/setup-peers
+	Scripts/reference-tools
+	Evaluation/make-moe-model
+	nice Evaluation/run
+
+# Sparrow beside llama-bench on the random-weight bench models and SmolLM2: one table (Benchmarks/README.md).
+bench: setup
+	Benchmarks/run
+
+bench-models: setup
+	Scripts/reference-tools
+	Scripts/bench-models/make-random-gguf qwen3moe
+	Scripts/bench-models/make-random-gguf qwen3next
 
 fixtures-kernels:
 	Scripts/reference-tools

@@ -14,3 +14,10 @@ public struct TraceEvent: Sendable {
 
 /// Receives every named intermediate result of a forward call, in computation order.
 public typealias TraceHook = @Sendable (TraceEvent) -> Void
+
+/// A model whose forward pass can report its named intermediate results (every architecture in `Engine/Models/`).
+public protocol TraceableLanguageModel: LanguageModel {
+    /// `forward`, reporting every named intermediate result to `trace` (rows are the tokens of all items, in
+    /// order).
+    func forward(_ items: [ForwardItem], allPositions: Bool, trace: TraceHook?) throws(EngineError) -> [[Float]]
+}

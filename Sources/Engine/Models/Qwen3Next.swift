@@ -216,7 +216,7 @@ enum Qwen3Next {
 /// Batch invariance: projections go through `Linear` (each output row one kernel call, whatever the batch); the
 /// delta rule, the conv, attention and the norms are loops over one sequence in a fixed order; the delta rule's form
 /// depends only on the item's own call (one token: recurrent; more: chunked, chunks aligned to absolute positions).
-public final class Qwen3NextModel: LanguageModel, @unchecked Sendable {
+public final class Qwen3NextModel: TraceableLanguageModel, @unchecked Sendable {
     // Immutable after init; the thread pool serialises its own jobs.
 
     /// What mixes tokens in a layer, with its ordinal among the layers of its kind (the index of its state).

@@ -30,7 +30,7 @@ struct DecoderLayer: Sendable {
 /// Batch invariance: the projections run all tokens of the call through MatMul (each output row is one kernel
 /// call, independent of the batch); norms, RoPE, attention and the MoE weighted sum are per-row loops in a fixed
 /// order. So a sequence's logits do not depend on the other items, the batch size or the thread count.
-public final class TransformerModel: LanguageModel, @unchecked Sendable {
+public final class TransformerModel: TraceableLanguageModel, @unchecked Sendable {
     // Immutable after init; the thread pool serialises its own jobs.
     public let properties: LanguageModelProperties
     let hyper: HyperParameters

@@ -107,7 +107,7 @@ public enum ModelBenchmark {
         // Warm-up, untimed: faults the weights in and counts the experts each decode step routes to.
         progress("warm-up (counting routed experts)")
         let counter = RoutingCounter(expertsPerToken: traffic.expertsPerToken)
-        let traced = model as? TransformerModel
+        let traced = model as? any TraceableLanguageModel
         let observe: ((any LanguageModel, [ForwardItem]) throws(EngineError) -> [[Float]]) = { model, items throws(EngineError) in
             if let traced { return try traced.forward(items, allPositions: false, trace: counter.hook) }
             return try model.forward(items, allPositions: false)

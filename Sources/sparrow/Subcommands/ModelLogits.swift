@@ -71,7 +71,7 @@ struct ModelLogits: ParsableCommand {
             let loaded = try ModelLoader.load(path: model, threads: threads)
             let state = try loaded.model.makeState(capacity: ids.count + max(benchmarkDecode ?? 0, 0))
             let items = [ForwardItem(state: state, tokens: ids)]
-            if let trace, let traceable = loaded.model as? TransformerModel {
+            if let trace, let traceable = loaded.model as? any TraceableLanguageModel {
                 let wanted = Set(trace.split(separator: ",").map(String.init))
                 rows = try traceable.forward(items, allPositions: all) { event in
                     guard wanted.contains("all") || wanted.contains(event.name) else { return }
