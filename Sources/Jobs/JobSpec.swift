@@ -140,6 +140,8 @@ public struct PatchTask: Sendable, Hashable {
     public var setup: String?
     public var verify: String?
     public var attempts: Int
+    /// Limits of each `verify` run (`sandbox_limits`, over those of `defaults`).
+    public var sandboxLimits: SandboxLimitSettings
 }
 
 /// `kind: tests`.
@@ -151,6 +153,8 @@ public struct TestsTask: Sendable, Hashable {
     public var run: String
     public var repeats: Int
     public var mustFailOnBase: Bool
+    /// Limits of each `run` (`sandbox_limits`, over those of `defaults`).
+    public var sandboxLimits: SandboxLimitSettings
 }
 
 /// The output formats `outputs.formats` may name.

@@ -42,9 +42,13 @@ extension SpecDecoder {
         }
 
         var defaults = GenerationSettings()
+        var defaultLimits = SandboxLimitSettings()
         if let node = top["defaults"], let section = mapping(node, path: "defaults", expected: "a mapping of generation settings") {
             rejectUnknownKeys(section, allowed: SpecSchema.keyNames(in: .defaults), sectionName: "defaults")
             defaults = decodeGeneration(section, base: defaults, context: model?.context)
+            if let limits = section["sandbox_limits"] {
+                defaultLimits = decodeSandboxLimits(limits, path: section.path(of: "sandbox_limits"), base: defaultLimits)
+            }
         }
 
         var sandbox = SandboxMode.bwrap
@@ -57,7 +61,7 @@ extension SpecDecoder {
 
         var tasks: [TaskSpec] = []
         if let node = top["tasks"] {
-            tasks = decodeTasks(node, defaults: defaults, context: model?.context)
+            tasks = decodeTasks(node, defaults: defaults, limits: defaultLimits, context: model?.context)
         } else {
             error("the spec: missing required key \"tasks\" (a list of review, patch or tests tasks)", at: top.location)
         }

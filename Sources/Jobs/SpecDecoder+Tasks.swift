@@ -1,6 +1,6 @@
 /// `tasks:`: the common keys, then the keys of each kind.
 extension SpecDecoder {
-    mutating func decodeTasks(_ node: YAMLNode, defaults: GenerationSettings, context: Int?) -> [TaskSpec] {
+    mutating func decodeTasks(_ node: YAMLNode, defaults: GenerationSettings, limits: SandboxLimitSettings, context: Int?) -> [TaskSpec] {
         guard case let .sequence(items) = node.content else {
             error("tasks: expected a list of tasks (each a mapping with id and kind), found \(describe(node))", at: node.location)
             return []
@@ -21,7 +21,7 @@ extension SpecDecoder {
                     firstUse[id] = idNode.location
                 }
             }
-            if let task = decodeTask(item, path: "tasks[\(index)]", defaults: defaults, context: context) {
+            if let task = decodeTask(item, path: "tasks[\(index)]", defaults: defaults, limits: limits, context: context) {
                 tasks.append(task)
             }
         }
@@ -34,7 +34,7 @@ extension SpecDecoder {
         .tests: SpecSchema.keys.filter { $0.section == .tests }.map(\.name),
     ]
 
-    private mutating func decodeTask(_ node: YAMLNode, path: String, defaults: GenerationSettings, context: Int?) -> TaskSpec? {
+    private mutating func decodeTask(_ node: YAMLNode, path: String, defaults: GenerationSettings, limits: SandboxLimitSettings, context: Int?) -> TaskSpec? {
         guard let section = mapping(node, path: path, expected: "a task (a mapping with id and kind)") else { return nil }
 
         var id: String?
@@ -75,8 +75,8 @@ extension SpecDecoder {
         let generation = decodeGeneration(section, base: defaults, context: context)
         let taskKind: TaskKind? = switch kind {
         case .review: decodeReview(section).map(TaskKind.review)
-        case .patch: decodePatch(section).map(TaskKind.patch)
-        case .tests: decodeTests(section).map(TaskKind.tests)
+        case .patch: decodePatch(section, limits: limits).map(TaskKind.patch)
+        case .tests: decodeTests(section, limits: limits).map(TaskKind.tests)
         }
         guard let id, let taskKind else { return nil }
         return TaskSpec(id: id, location: idLocation, kind: taskKind, generation: generation)
@@ -101,8 +101,10 @@ extension SpecDecoder {
         return task
     }
 
-    private mutating func decodePatch(_ section: Mapping) -> PatchTask? {
-        var task = PatchTask(at: Located("HEAD", at: section.location), instruction: "", files: [], setup: nil, verify: nil, attempts: 3)
+    private mutating func decodePatch(_ section: Mapping, limits: SandboxLimitSettings) -> PatchTask? {
+        var task = PatchTask(
+            at: Located("HEAD", at: section.location), instruction: "", files: [], setup: nil, verify: nil, attempts: 3, sandboxLimits: limits
+        )
         if let node = section["at"], let at = revision(node, path: section.path(of: "at")) { task.at = at }
         var instruction: String?
         if let node = section["instruction"] {
@@ -121,15 +123,18 @@ extension SpecDecoder {
         if let node = section["attempts"], let value = integer(node, path: section.path(of: "attempts"), in: 1...10) {
             task.attempts = value
         }
+        if let node = section["sandbox_limits"] {
+            task.sandboxLimits = decodeSandboxLimits(node, path: section.path(of: "sandbox_limits"), base: limits)
+        }
         guard let instruction else { return nil }
         task.instruction = instruction
         return task
     }
 
-    private mutating func decodeTests(_ section: Mapping) -> TestsTask? {
+    private mutating func decodeTests(_ section: Mapping, limits: SandboxLimitSettings) -> TestsTask? {
         var task = TestsTask(
             base: Located(.revision("HEAD~1"), at: section.location), head: Located("HEAD", at: section.location),
-            testDirectory: nil, setup: nil, run: "", repeats: 3, mustFailOnBase: false
+            testDirectory: nil, setup: nil, run: "", repeats: 3, mustFailOnBase: false, sandboxLimits: limits
         )
         if let node = section["base"], let base = revisionSpec(node, path: section.path(of: "base")) { task.base = base }
         if let node = section["head"], let head = revision(node, path: section.path(of: "head")) { task.head = head }
@@ -144,6 +149,9 @@ extension SpecDecoder {
         }
         if let node = section["must_fail_on_base"], let value = boolean(node, path: section.path(of: "must_fail_on_base")) {
             task.mustFailOnBase = value
+        }
+        if let node = section["sandbox_limits"] {
+            task.sandboxLimits = decodeSandboxLimits(node, path: section.path(of: "sandbox_limits"), base: limits)
         }
         guard let run else { return nil }
         task.run = run

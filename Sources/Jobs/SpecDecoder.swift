@@ -95,9 +95,11 @@ struct SpecDecoder {
     /// Records every key of `mapping` that `section` does not have, with a suggestion.
     mutating func rejectUnknownKeys(_ mapping: Mapping, allowed: [String], sectionName: String, otherKinds: [TaskKindName: [String]] = [:]) {
         for entry in mapping.entries where !allowed.contains(entry.key) {
-            if let owner = otherKinds.first(where: { $0.value.contains(entry.key) })?.key {
+            // Every kind that has the key, in a fixed order (a dictionary's order changes from run to run).
+            let owners = TaskKindName.allCases.filter { otherKinds[$0]?.contains(entry.key) == true }.map(\.rawValue)
+            if !owners.isEmpty {
                 error(
-                    "\(ScalarValue.quote(entry.key)) is not a key of \(sectionName); it belongs to \(owner.rawValue) tasks",
+                    "\(ScalarValue.quote(entry.key)) is not a key of \(sectionName); it belongs to \(owners.joined(separator: " and ")) tasks",
                     at: entry.keyLocation
                 )
             } else if let suggestion = Suggestions.closest(to: entry.key, in: allowed) {

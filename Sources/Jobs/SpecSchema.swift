@@ -11,6 +11,8 @@ public enum SpecSchema {
         case patch = "tasks[] (patch)"
         case tests = "tasks[] (tests)"
         case outputs = "outputs"
+        /// `sandbox_limits` in `defaults` and in patch and tests tasks.
+        case sandboxLimits = "sandbox_limits"
 
         /// The key-path prefix used in messages and in the table (`model.`, `tasks[].`).
         var prefix: String {
@@ -20,6 +22,7 @@ public enum SpecSchema {
             case .defaults: "defaults."
             case .task, .review, .patch, .tests: "tasks[]."
             case .outputs: "outputs."
+            case .sandboxLimits: "defaults.sandbox_limits."
             }
         }
 
@@ -80,6 +83,14 @@ public enum SpecSchema {
         Key(section: .model, name: "parallel", type: "integer", defaultValue: "4", allowed: "1 – 256", example: "8"),
         Key(section: .model, name: "memory", type: "byte size", defaultValue: "¾ of RAM", allowed: "at least 64MiB, as `20GiB`, `512MiB`, `1.5GB` or bytes", example: "20GiB"),
     ] + generationKeys + [
+        Key(section: .defaults, name: "sandbox_limits", type: "mapping", defaultValue: "{}", allowed: "limits of each sandboxed command (`verify`, `run`): the keys `defaults.sandbox_limits.*` below", example: "{processes: 256, wall_clock: 10m}"),
+        Key(section: .sandboxLimits, name: "processes", type: "integer", defaultValue: "512", allowed: "1 – 65536 processes and threads (RLIMIT_NPROC)", example: "256"),
+        Key(section: .sandboxLimits, name: "file_size", type: "byte size", defaultValue: "1GiB", allowed: "1MiB – 16TiB per written file (RLIMIT_FSIZE)", example: "256MiB"),
+        Key(section: .sandboxLimits, name: "memory", type: "byte size", defaultValue: "8GiB", allowed: "64MiB – 16TiB of address space per process (RLIMIT_AS)", example: "4GiB"),
+        Key(section: .sandboxLimits, name: "cpu_time", type: "duration", defaultValue: "15m", allowed: "1s – 24h of CPU per process (RLIMIT_CPU)", example: "5m"),
+        Key(section: .sandboxLimits, name: "wall_clock", type: "duration", defaultValue: "15m", allowed: "1s – 24h per command; then its process group is killed", example: "10m"),
+        Key(section: .sandboxLimits, name: "tmpfs", type: "byte size", defaultValue: "512MiB", allowed: "1MiB – 1TiB, the writable `/tmp`", example: "1GiB"),
+        Key(section: .sandboxLimits, name: "output", type: "byte size", defaultValue: "64KiB", allowed: "1KiB – 64MiB of output kept (start and end)", example: "256KiB"),
         Key(section: .task, name: "id", type: "string", defaultValue: "required", allowed: "unique; letters, digits, `.`, `_`, `-`; at most 128", example: "pr-review"),
         Key(section: .task, name: "kind", type: "string", defaultValue: "required", allowed: "`review`, `patch`, `tests`", example: "review"),
         Key(section: .task, name: "max_tokens … timeout", type: "—", defaultValue: "from `defaults`", allowed: "any key of `defaults.*`, for this task only", example: ""),
@@ -97,6 +108,7 @@ public enum SpecSchema {
         Key(section: .patch, name: "setup", type: "command", defaultValue: "—", allowed: "a shell command line, run once with network", example: "swift build"),
         Key(section: .patch, name: "verify", type: "command", defaultValue: "—", allowed: "a shell command line, run in the sandbox", example: "swift test"),
         Key(section: .patch, name: "attempts", type: "integer", defaultValue: "3", allowed: "1 – 10", example: "2"),
+        Key(section: .patch, name: "sandbox_limits", type: "mapping", defaultValue: "from `defaults`", allowed: "keys of `defaults.sandbox_limits.*`, for this task's `verify`", example: "{memory: 2GiB}"),
 
         Key(section: .tests, name: "base", type: "revision", defaultValue: "`HEAD~1`", allowed: "a revision, or `auto`", example: "HEAD~1"),
         Key(section: .tests, name: "head", type: "revision", defaultValue: "`HEAD`", allowed: "a revision", example: "HEAD"),
@@ -105,6 +117,7 @@ public enum SpecSchema {
         Key(section: .tests, name: "run", type: "command", defaultValue: "required", allowed: "a shell command line, run in the sandbox", example: "swift test"),
         Key(section: .tests, name: "repeats", type: "integer", defaultValue: "3", allowed: "1 – 100", example: "5"),
         Key(section: .tests, name: "must_fail_on_base", type: "boolean", defaultValue: "false", allowed: "`true`, `false`", example: "true"),
+        Key(section: .tests, name: "sandbox_limits", type: "mapping", defaultValue: "from `defaults`", allowed: "keys of `defaults.sandbox_limits.*`, for this task's `run`", example: "{wall_clock: 5m}"),
 
         Key(section: .outputs, name: "dir", type: "path", defaultValue: "`sparrow-out`", allowed: "a folder", example: "out"),
         Key(section: .outputs, name: "formats", type: "list of strings", defaultValue: "`[sarif, junit]`", allowed: "`sarif`, `github`, `gitlab`, `rdjsonl`, `checkstyle`, `junit`", example: "[sarif, gitlab]"),
@@ -129,7 +142,8 @@ public enum SpecSchema {
         for key in keys {
             var name = "`\(key.path)`"
             if let kind = key.section.taskKind { name += " (\(kind.rawValue))" }
-            if key.section == .defaults { name += " (also per task)" }
+            if key.section == .defaults, key.name != "sandbox_limits" { name += " (also per task)" }
+            if key.section == .sandboxLimits { name += " (also per patch and tests task)" }
             let defaultValue = key.isRequired ? "**required**" : key.defaultValue
             lines.append("| \(name) | \(key.type) | \(defaultValue) | \(key.allowed) |")
         }

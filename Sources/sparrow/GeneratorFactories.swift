@@ -8,6 +8,17 @@ import Runner
 /// Builds the generator a spec asks for: the local engine for `model.path`, the remote client for `model.url`.
 enum GeneratorFactories {
     @Sendable static func make(_ model: ResolvedModel) async throws -> any TextGenerating {
+        let environment = ProcessInfo.processInfo.environment
+        let generator = try await makeBackend(model, constrained: environment["SPARROW_DEBUG_NO_CONSTRAINTS"] != "1")
+        if let path = environment["SPARROW_DEBUG_ANSWERS"], !path.isEmpty {
+            return try AnswerLog(wrapping: generator, path: path)
+        }
+        return generator
+    }
+
+    /// The generator itself. `constrained: false` (`SPARROW_DEBUG_NO_CONSTRAINTS=1`, for measuring what the
+    /// constraint is worth) leaves the local engine's answers unconstrained; they are still parsed strictly.
+    private static func makeBackend(_ model: ResolvedModel, constrained: Bool) async throws -> any TextGenerating {
         switch model.source {
         case let .file(path):
             let settings = model.settings
@@ -19,7 +30,7 @@ enum GeneratorFactories {
                     contextLength: settings.context, parallel: settings.parallel,
                     memoryBudget: settings.memory.map { Int($0.bytes) }
                 ),
-                constraintCompiler: ConstraintCompilers.jsonSchema(for: loaded.tokenizer.tokenizer)
+                constraintCompiler: constrained ? ConstraintCompilers.jsonSchema(for: loaded.tokenizer.tokenizer) : nil
             )
         case let .server(url, name, apiKeyVariable, timeoutSeconds):
             let configuration = try RemoteConfiguration(

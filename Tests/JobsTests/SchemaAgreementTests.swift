@@ -39,6 +39,8 @@ import Testing
             setTop("tasks", "[{id: a, kind: tests, \(required)\(key.name): \(value)}]")
         case .outputs:
             setTop("outputs", "{\(key.name): \(value)}")
+        case .sandboxLimits:
+            setTop("defaults", "{sandbox_limits: {\(key.name): \(value)}}")
         }
         return top.map { "\($0.0): \($0.1)" }.joined(separator: "\n") + "\n"
     }
@@ -76,7 +78,10 @@ import Testing
     @Test func everySectionAllowsExactlyTheTableKeys() {
         #expect(SpecSchema.keyNames(in: .model) == ["path", "url", "name", "api_key_env", "timeout", "context", "threads", "parallel", "memory"])
         #expect(SpecSchema.keyNames(in: .review).suffix(6) == ["base", "head", "paths", "exclude", "filter", "context_lines"])
-        #expect(SpecSchema.keyNames(in: .defaults) == SpecSchema.generationKeys.map(\.name))
+        #expect(SpecSchema.keyNames(in: .defaults) == SpecSchema.generationKeys.map(\.name) + ["sandbox_limits"])
+        #expect(SpecSchema.keyNames(in: .sandboxLimits) == ["processes", "file_size", "memory", "cpu_time", "wall_clock", "tmpfs", "output"])
+        #expect(SpecSchema.keyNames(in: .patch).last == "sandbox_limits" && SpecSchema.keyNames(in: .tests).last == "sandbox_limits")
+        #expect(!SpecSchema.keyNames(in: .review).contains("sandbox_limits"))
     }
 
     @Test func readmeShowsTheGeneratedKeyTable() throws {

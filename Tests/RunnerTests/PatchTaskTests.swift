@@ -51,6 +51,10 @@ import Testing
         let attempts = try #require(entry.attempts)
         #expect(attempts.map(\.outcome) == ["verify failed", "ok"])
         #expect(attempts[0].verify == "exit 1")
+        // No sandbox_limits in the spec: verify ran under the standard limits, journaled with the attempt.
+        #expect(attempts.allSatisfy { $0.sandboxLimits == .standard })
+        #expect(SandboxLimits(SandboxLimitSettings()) == .standard)
+        #expect(String(decoding: journal, as: UTF8.self).contains("\"sandbox_limits\":{"))
         #expect(attempts[0].output?.contains("add(2, 3) gave 6") == true)
         #expect(attempts[1].changed == ["calc.py"])
         #expect(generator.requests.count == 2)

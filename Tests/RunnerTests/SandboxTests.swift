@@ -7,8 +7,8 @@ import Jobs
 import TestSupport
 import Testing
 
-/// Model-written code that misbehaves, run as `verify` of a patch task under bubblewrap with small limits: each
-/// case must be contained and end as a failed attempt. Every command has a wall clock (the watchdog).
+/// Model-written code that misbehaves, run as `verify` of a patch task under bubblewrap with small limits (set by
+/// the task's `sandbox_limits`): each case must be contained and end as a failed attempt. Every command has a wall clock (the watchdog).
 @Suite(.serialized) struct SandboxTests {
     static let limits = SandboxLimits(
         processes: 64, fileSizeBytes: 10 << 20, memoryBytes: 1 << 30, cpuSeconds: 5, wallSeconds: 20, tmpfsBytes: 16 << 20
@@ -22,7 +22,14 @@ import Testing
         try fixture.repository.commit([.file("evil.sh", "exit 0\n")] + extraFiles, message: "base")
         let specPath = try fixture.spec("""
             tasks:
-              - {id: evil, kind: patch, at: main, instruction: "Improve evil.sh.", files: [evil.sh], verify: "sh evil.sh", attempts: 1}
+              - id: evil
+                kind: patch
+                at: main
+                instruction: "Improve evil.sh."
+                files: [evil.sh]
+                verify: "sh evil.sh"
+                attempts: 1
+                sandbox_limits: {processes: 64, file_size: 10MiB, memory: 1GiB, cpu_time: 5s, wall_clock: 20s, tmpfs: 16MiB}
 
             """)
         let loaded = try SpecLoader.load(path: specPath)
@@ -40,7 +47,12 @@ import Testing
             generator: ScriptedGenerator { _ in PatchTaskTests.edit([("evil.sh", "exit 0\n", script)]) }, gate: RequestGate(permits: 1),
             sandbox: sandbox, contextLength: 4096
         )
-        return try await runner.run()
+        let outcome = try await runner.run()
+        // The spec's sandbox_limits are what verify ran under, and the journal says so.
+        for attempt in outcome.attempts where attempt.verify != nil {
+            #expect(attempt.sandboxLimits == limits)
+        }
+        return outcome
     }
 
     static func verify(_ outcome: PatchTaskRunner.Outcome) -> (summary: String, output: String) {

@@ -46,7 +46,7 @@ public enum ConstraintCompilers {
 }
 
 /// A `ConstraintSession` behind the engine's `TokenConstraintSession` protocol: `prepare` computes the step's mask
-/// once (for the budget the scheduler gives), `allows` reads one bit of it.
+/// once (for the budget the scheduler gives); `allowedMask` hands it to the sampler, `allows` reads one bit of it.
 ///
 /// `@unchecked Sendable`: the session is a mutable reference, but the batch scheduler owns each request's
 /// constraint and calls it from one task at a time, never concurrently.
@@ -66,6 +66,8 @@ public struct JSONSchemaTokenConstraint: TokenConstraintSession, @unchecked Send
     public func allows(_ token: TokenID) -> Bool {
         mask?.contains(token) ?? session.allows(token)
     }
+
+    public func allowedMask() -> TokenMask? { mask }
 
     public mutating func advance(_ token: TokenID) throws(GenerationError) {
         mask = nil

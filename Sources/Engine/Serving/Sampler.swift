@@ -15,26 +15,46 @@ public struct Sampler: Sendable {
     }
 
     /// The next token. `allowed`, when given, is checked per id (a constraint's mask); disallowed ids are never
-    /// chosen. Returns nil when nothing is allowed.
+    /// chosen. Returns nil when nothing is allowed. Prefer `next(_:mask:)`: it reads the mask a word at a time.
     public mutating func next(_ logits: [Float], allowed: ((TokenID) -> Bool)? = nil) -> TokenID? {
+        guard let allowed else { return choose(logits, from: AllIDs(count: logits.count)) }
+        return choose(logits, from: FilteredIDs(count: logits.count, allowed: allowed))
+    }
+
+    /// The next token among the ids set in `mask` (every id when nil), read 64 ids per word: an empty word costs
+    /// one comparison, a full one visits its ids in order. Chooses exactly what `next(_:allowed:)` chooses with
+    /// `mask.contains` as the predicate (same ids in the same order, same random draws). Ids at or past the mask's
+    /// vocabulary size (padding rows of the output matrix) are never allowed.
+    public mutating func next(_ logits: [Float], mask: TokenMask?) -> TokenID? {
+        guard let mask else { return choose(logits, from: AllIDs(count: logits.count)) }
+        return choose(logits, from: MaskIDs(count: min(logits.count, mask.vocabularySize), words: mask.words))
+    }
+
+    /// The sampling rule over the candidate ids `ids` yields (in increasing order).
+    private mutating func choose<IDs: CandidateIDs>(_ logits: [Float], from ids: IDs) -> TokenID? {
         if parameters.temperature <= 0 {
             var best = -1
             var bestValue = -Float.infinity
-            for index in logits.indices {
-                let value = logits[index]
-                if value.isNaN || (best >= 0 && value <= bestValue) { continue }
-                if let allowed, !allowed(TokenID(index)) { continue }
-                best = index
-                bestValue = value
+            logits.withUnsafeBufferPointer { values in
+                ids.forEach { index in
+                    let value = values[index]
+                    if value.isNaN || (best >= 0 && value <= bestValue) { return }
+                    best = index
+                    bestValue = value
+                }
             }
             return best < 0 ? nil : TokenID(best)
         }
         // Candidates, most likely first (ties by id), after the mask.
         var candidates: [(id: Int, logit: Double)] = []
-        candidates.reserveCapacity(logits.count)
-        for index in logits.indices where !logits[index].isNaN && logits[index] > -.infinity {
-            if let allowed, !allowed(TokenID(index)) { continue }
-            candidates.append((index, Double(logits[index]) / parameters.temperature))
+        candidates.reserveCapacity(ids.capacityHint)
+        let temperature = parameters.temperature
+        logits.withUnsafeBufferPointer { values in
+            ids.forEach { index in
+                let value = values[index]
+                if value.isNaN || value == -.infinity { return }
+                candidates.append((index, Double(value) / temperature))
+            }
         }
         guard !candidates.isEmpty else { return nil }
         candidates.sort { $0.logit != $1.logit ? $0.logit > $1.logit : $0.id < $1.id }
@@ -67,6 +87,55 @@ public struct Sampler: Sendable {
             if target < cumulative { return TokenID(candidates[index].id) }
         }
         return TokenID(candidates[probabilities.count - 1].id)
+    }
+}
+
+/// The ids a sampler may choose, visited in increasing order.
+private protocol CandidateIDs {
+    /// How many ids there may be (to size buffers).
+    var capacityHint: Int { get }
+    func forEach(_ body: (Int) -> Void)
+}
+
+/// Every id below `count`.
+private struct AllIDs: CandidateIDs {
+    let count: Int
+    var capacityHint: Int { count }
+
+    func forEach(_ body: (Int) -> Void) {
+        for index in 0..<count { body(index) }
+    }
+}
+
+/// The ids below `count` that `allowed` accepts, asked one by one.
+private struct FilteredIDs: CandidateIDs {
+    let count: Int
+    let allowed: (TokenID) -> Bool
+    var capacityHint: Int { count }
+
+    func forEach(_ body: (Int) -> Void) {
+        for index in 0..<count where allowed(TokenID(index)) { body(index) }
+    }
+}
+
+/// The ids below `count` whose bits are set in a mask's words (bit `id % 64` of word `id / 64`).
+private struct MaskIDs: CandidateIDs {
+    let count: Int
+    let words: [UInt64]
+    var capacityHint: Int { min(count, 4_096) }
+
+    func forEach(_ body: (Int) -> Void) {
+        let wordCount = min(words.count, (count + 63) / 64)
+        words.withUnsafeBufferPointer { words in
+            for wordIndex in 0..<wordCount {
+                var bits = words[wordIndex]
+                if wordIndex == wordCount - 1, count % 64 != 0 { bits &= (1 << UInt64(count % 64)) - 1 }
+                while bits != 0 {
+                    body(wordIndex << 6 | bits.trailingZeroBitCount)
+                    bits &= bits - 1
+                }
+            }
+        }
     }
 }
 

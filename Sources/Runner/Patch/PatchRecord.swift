@@ -12,13 +12,24 @@ public struct PatchAttempt: Sendable, Hashable, Codable {
     public var verify: String?
     /// The end of `verify`'s output (what went back to the model).
     public var output: String?
+    /// The limits `verify` ran under (the task's `sandbox_limits`), nil when it did not run.
+    public var sandboxLimits: SandboxLimits?
 
-    public init(number: Int, changed: [String] = [], refused: [EditRefusal] = [], outcome: String, verify: String? = nil, output: String? = nil) {
+    public init(
+        number: Int, changed: [String] = [], refused: [EditRefusal] = [], outcome: String, verify: String? = nil, output: String? = nil,
+        sandboxLimits: SandboxLimits? = nil
+    ) {
         self.number = number
         self.changed = changed
         self.refused = refused
         self.outcome = outcome
         self.verify = verify
         self.output = output
+        self.sandboxLimits = sandboxLimits
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case number, changed, refused, outcome, verify, output
+        case sandboxLimits = "sandbox_limits"
     }
 }

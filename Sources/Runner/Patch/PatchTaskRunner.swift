@@ -128,8 +128,10 @@ struct PatchTaskRunner {
             if let verify = patch.verify {
                 guard let sandbox else { return Outcome(status: .error, detail: "no sandbox for verify") }
                 let result: CommandResult
+                let limits = SandboxLimits(patch.sandboxLimits)
+                attempt.sandboxLimits = limits
                 do {
-                    result = try await sandbox.run(verify, in: checkout.directory)
+                    result = try await sandbox.run(verify, in: checkout.directory, limits: limits)
                 } catch {
                     attempt.outcome = "sandbox error: \(error)"
                     outcome.attempts.append(attempt)

@@ -1,3 +1,5 @@
+import Jobs
+
 /// Resource limits for one sandboxed command (DESIGN.md §7). Each is applied as a hard limit with `prlimit`
 /// inside the sandbox, except the wall clock, which Sparrow enforces by killing the process group.
 public struct SandboxLimits: Sendable, Hashable, Codable {
@@ -31,4 +33,23 @@ public struct SandboxLimits: Sendable, Hashable, Codable {
 
     /// The defaults used for `setup`, `verify` and `run` commands.
     public static let standard = SandboxLimits()
+
+    /// The limits a spec's `sandbox_limits` asks for.
+    init(_ settings: SandboxLimitSettings) {
+        self.init(
+            processes: settings.processes, fileSizeBytes: Int(settings.fileSize.bytes), memoryBytes: Int(settings.memory.bytes),
+            cpuSeconds: settings.cpuTime.seconds, wallSeconds: Double(settings.wallClock.seconds),
+            tmpfsBytes: Int(settings.tmpfs.bytes), outputBytes: Int(settings.output.bytes)
+        )
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case processes
+        case fileSizeBytes = "file_size_bytes"
+        case memoryBytes = "memory_bytes"
+        case cpuSeconds = "cpu_seconds"
+        case wallSeconds = "wall_seconds"
+        case tmpfsBytes = "tmpfs_bytes"
+        case outputBytes = "output_bytes"
+    }
 }

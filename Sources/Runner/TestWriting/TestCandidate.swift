@@ -11,18 +11,25 @@ public struct TestCandidate: Sendable, Hashable, Codable {
     public var runs: Int
     /// The end of the output of the run that decided (a failing run, or the one that caught something).
     public var output: String?
+    /// The limits its runs had (the task's `sandbox_limits`), nil when it never ran.
+    public var sandboxLimits: SandboxLimits?
 
     enum CodingKeys: String, CodingKey {
         case path, kept, reason, runs, output
         case passedRuns = "passed_runs"
+        case sandboxLimits = "sandbox_limits"
     }
 
-    public init(path: String, kept: Bool, reason: String, passedRuns: Int = 0, runs: Int = 0, output: String? = nil) {
+    public init(
+        path: String, kept: Bool, reason: String, passedRuns: Int = 0, runs: Int = 0, output: String? = nil,
+        sandboxLimits: SandboxLimits? = nil
+    ) {
         self.path = path
         self.kept = kept
         self.reason = reason
         self.passedRuns = passedRuns
         self.runs = runs
         self.output = output
+        self.sandboxLimits = sandboxLimits
     }
 }

@@ -112,7 +112,8 @@ struct TestsTaskRunner {
 
             var failure: CommandResult?
             for _ in 0..<repeats {
-                let result = try await sandbox.run(tests.run, in: checkout.directory)
+                let result = try await runTests(in: checkout.directory)
+                record.sandboxLimits = SandboxLimits(tests.sandboxLimits)
                 record.runs += 1
                 if result.succeeded { record.passedRuns += 1 } else if failure == nil { failure = result }
             }
@@ -152,6 +153,11 @@ struct TestsTaskRunner {
         return outcome
     }
 
+    /// Runs `run` in the sandbox under the task's `sandbox_limits`.
+    private func runTests(in directory: URL) async throws(SandboxFailure) -> CommandResult {
+        try await sandbox.run(tests.run, in: directory, limits: SandboxLimits(tests.sandboxLimits))
+    }
+
     /// What the existing tests catch without any candidate.
     struct Baseline {
         /// The existing tests already fail on base, so failing there proves nothing about a candidate.
@@ -163,7 +169,7 @@ struct TestsTaskRunner {
     private func measureBaseline(changed: [Changed], mutants: [Mutants.Mutant], editGuard: EditGuard, directory: URL) async throws -> Baseline {
         // Without candidates the command may fail even on head (no tests yet, a glob that matches nothing): then
         // the existing tests catch nothing, and every mutant counts.
-        guard try await sandbox.run(tests.run, in: directory).succeeded else {
+        guard try await runTests(in: directory).succeeded else {
             return Baseline(failsOnBase: false, survivors: mutants)
         }
         let onBase = try await runOnBase(changed: changed, editGuard: editGuard, directory: directory)
@@ -186,7 +192,7 @@ struct TestsTaskRunner {
             }
         }
         defer { for file in changed { _ = editGuard.write(file.headText, to: file.path) } }
-        return try await sandbox.run(tests.run, in: directory)
+        return try await runTests(in: directory)
     }
 
     /// Runs the tests with `mutant` in place, then restores head.
@@ -196,7 +202,7 @@ struct TestsTaskRunner {
         }
         _ = editGuard.write(mutant.text, to: mutant.path)
         defer { _ = editGuard.write(original, to: mutant.path) }
-        return try await sandbox.run(tests.run, in: directory)
+        return try await runTests(in: directory)
     }
 
     /// Decides whether a candidate that passes on head catches something the existing tests do not: base first,

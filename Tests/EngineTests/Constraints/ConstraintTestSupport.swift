@@ -3,6 +3,7 @@ import Foundation
 import GGUF
 import Generation
 import Testing
+import TestSupport
 import Tokenizers
 
 /// SplitMix64: a small seeded generator, so every property test replays exactly.
@@ -175,4 +176,21 @@ func generateConstrained(
         tokens += 1
     }
     return (bytes, tokens, false)
+}
+
+/// Runs Scripts/fixtures/constraints_validate.py (Python's `jsonschema`, Draft 2020-12, from the setup venv) over
+/// `{"schema": …, "answer": …}` lines; records an issue for any answer it rejects. A missing venv fails the test.
+func validateWithPythonJSONSchema(_ pairs: [String]) throws {
+    let python = ConstraintFixtures.venvPython
+    guard FileManager.default.isExecutableFile(atPath: python.path) else {
+        Issue.record("no Python venv at \(python.path): run Scripts/setup (it installs check-jsonschema, which brings jsonschema)")
+        return
+    }
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("sparrow-constraints-\(UUID().uuidString).jsonl")
+    defer { try? FileManager.default.removeItem(at: file) }
+    try Data((pairs.joined(separator: "\n") + "\n").utf8).write(to: file)
+    let script = ConstraintFixtures.scripts.appendingPathComponent("constraints_validate.py")
+    let result = try runProcess(python, arguments: [script.path, file.path], watchdogSeconds: 300)
+    #expect(result.exitCode == 0, "jsonschema rejected answers:\n\(result.standardOutput.prefix(4000))\(result.standardError.prefix(2000))")
+    #expect(result.standardOutput.contains("\(pairs.count)/\(pairs.count) valid"), "\(result.standardOutput.suffix(500))")
 }
