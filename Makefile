@@ -29,6 +29,10 @@ integration: setup
 	Scripts/fuzz/run-gguf-fuzz 10000
 	Scripts/integration/remote-llama-server
 	Benchmarks/git/run --configuration release
+	swift build -c release
+	Scripts/fetch-models
+	Scripts/integration/smollm2-constraints
+	Scripts/integration/smollm2-patch
 	$(MAKE) check-qwen3next-shapes
 	$(MAKE) eval
 
@@ -42,6 +46,7 @@ bench-tokenizer: setup
 	Benchmarks/tokenizer/run
 
 bench-constraints: setup
+	Scripts/fetch-models
 	Scripts/fixtures/qwen-vocab
 	swift test -c release -Xswiftc -enable-testing --filter 'EngineTests.(MaskCostBenchmarkTests|ConstrainedSamplingPropertyTests)'
 

@@ -27,15 +27,26 @@ enum TaskKey {
             fields["setup"] = patch.setup ?? ""
             fields["verify"] = patch.verify ?? ""
             fields["attempts"] = String(patch.attempts)
+            fields["sandbox_limits"] = describe(patch.sandboxLimits)
         case let .tests(tests):
             fields["test_dir"] = tests.testDirectory ?? ""
             fields["setup"] = tests.setup ?? ""
             fields["run"] = tests.run
             fields["repeats"] = String(tests.repeats)
             fields["must_fail_on_base"] = String(tests.mustFailOnBase)
+            fields["sandbox_limits"] = describe(tests.sandboxLimits)
         }
         let canonical = fields.keys.sorted().map { "\($0)=\(fields[$0] ?? "")" }.joined(separator: "\n")
         return SHA256.hexDigest(Array(canonical.utf8))
+    }
+
+    /// Limits change what a verification can do, so a task run under other limits is run again on `--resume`.
+    private static func describe(_ limits: SandboxLimitSettings) -> String {
+        [
+            "processes=\(limits.processes)", "file_size=\(limits.fileSize.bytes)", "memory=\(limits.memory.bytes)",
+            "cpu_time=\(limits.cpuTime.seconds)", "wall_clock=\(limits.wallClock.seconds)",
+            "tmpfs=\(limits.tmpfs.bytes)", "output=\(limits.output.bytes)",
+        ].joined(separator: ";")
     }
 
     private static func describe(_ settings: GenerationSettings) -> String {

@@ -238,9 +238,7 @@ final class BatchScheduler: @unchecked Sendable {
             constraint.prepare(remainingTokens: remaining)
             job.constraint = constraint
         }
-        let constraint = job.constraint
-        let allowed: ((TokenID) -> Bool)? = constraint.map { session in { session.allows($0) } }
-        guard let token = job.sampler.next(logits, allowed: allowed) else {
+        guard let token = job.sampler.next(logits, constraint: job.constraint) else {
             complete(job, .failure(.constraintViolated(requestID: job.request.id, reason: "no token can continue the answer")))
             return
         }
