@@ -260,7 +260,11 @@ import Testing
         // daemon still ran, not how fast.
         let seconds = "600.\(Int.random(in: 100...999))"
         let sandbox = try await CommandSandbox.make(mode: .none, limits: SandboxLimits(wallSeconds: 300), environment: ProcessInfo.processInfo.environment)
-        let result = try await sandbox.runSetup("setsid sleep \(seconds) & echo started", in: folder.url)
+        // The shell waits until the daemon has left the group (it writes its pid after setsid): otherwise, on a
+        // loaded machine, the shell could exit first and the group kill would catch the daemon before setsid.
+        let result = try await sandbox.runSetup(
+            "setsid sh -c 'echo $$ > daemon.pid; exec sleep \(seconds)' & while [ ! -s daemon.pid ]; do sleep 0.05; done; echo started",
+            in: folder.url)
         #expect(result.succeeded)
         #expect(result.output.contains("started"))
         let escaped = ProcessGroupTests.survivors("sleep \(seconds)")
