@@ -22,46 +22,78 @@ public func runProcess(
     currentDirectory: URL? = nil,
     watchdogSeconds: Double = 30
 ) throws -> ProcessResult {
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    if let environment { process.environment = environment }
-    if let currentDirectory { process.currentDirectoryURL = currentDirectory }
     let outFile = FileManager.default.temporaryDirectory.appendingPathComponent("sparrow-out-\(UUID().uuidString)")
     let errFile = FileManager.default.temporaryDirectory.appendingPathComponent("sparrow-err-\(UUID().uuidString)")
-    _ = FileManager.default.createFile(atPath: outFile.path, contents: nil)
-    _ = FileManager.default.createFile(atPath: errFile.path, contents: nil)
     defer {
         try? FileManager.default.removeItem(at: outFile)
         try? FileManager.default.removeItem(at: errFile)
     }
-    let out = try FileHandle(forWritingTo: outFile)
-    let err = try FileHandle(forWritingTo: errFile)
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
+    // posix_spawn + wait4 rather than Foundation's Process: wait4 gives this child's own peak memory, where
+    // getrusage(RUSAGE_CHILDREN) reports the largest of every child the test process ever waited for.
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, outFile.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_addopen(&actions, 2, errFile.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    if let closeFrom = processRunnerCloseFrom { _ = closeFrom(&actions, 3) }
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var noSignals = sigset_t()
+    sigemptyset(&noSignals)
+    var allSignals = sigset_t()
+    sigfillset(&allSignals)
+    posix_spawnattr_setsigmask(&attributes, &noSignals)
+    posix_spawnattr_setsigdefault(&attributes, &allSignals)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+    // A working directory goes through a tiny shell (glibc's addchdir_np is not visible to Swift).
+    let launch: [String] = if let currentDirectory {
+        ["/bin/sh", "-c", "cd -- \"$1\" || exit 127; shift; exec \"$@\"", "sparrow-test-launch", currentDirectory.path,
+         executable.path] + arguments
+    } else {
+        [executable.path] + arguments
+    }
+    let argv = launch.map { strdup($0) } + [nil]
+    let variables = environment ?? ProcessInfo.processInfo.environment
+    let envp = variables.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer {
+        argv.forEach { free($0) }
+        envp.forEach { free($0) }
+    }
     let start = Date()
-    try process.run()
+    var pid: pid_t = 0
+    let code = posix_spawn(&pid, launch[0], &actions, &attributes, argv, envp)
+    guard code == 0 else {
+        throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey:
+            "cannot start \(executable.path): \(String(cString: strerror(code)))"])
+    }
     let deadline = start.addingTimeInterval(watchdogSeconds)
     var timedOut = false
-    while process.isRunning {
-        if Date() > deadline {
+    var status: Int32 = 0
+    var usage = rusage()
+    while true {
+        let waited = wait4(pid, &status, WNOHANG, &usage)
+        if waited == pid { break }
+        if waited == -1, errno != EINTR {
+            throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey:
+                "waiting for \(executable.path): \(String(cString: strerror(errno)))"])
+        }
+        if !timedOut, Date() > deadline {
             timedOut = true
-            process.terminate()
+            kill(pid, SIGTERM)
             Thread.sleep(forTimeInterval: 0.5)
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            break
+            kill(pid, SIGKILL)
         }
         Thread.sleep(forTimeInterval: 0.01)
     }
-    process.waitUntilExit()
     let seconds = Date().timeIntervalSince(start)
-    try out.close()
-    try err.close()
-    var usage = rusage()
-    getrusage(RUSAGE_CHILDREN.rawValue, &usage)
+    // Exited: the exit code; killed by a signal: the signal's number (as Foundation's Process reports it).
+    let signal = status & 0x7f
+    let exitCode = signal == 0 ? (status >> 8) & 0xff : signal
     return ProcessResult(
-        exitCode: process.terminationStatus,
+        exitCode: exitCode,
         standardOutput: (try? String(contentsOf: outFile, encoding: .utf8)) ?? "",
         standardError: (try? String(contentsOf: errFile, encoding: .utf8)) ?? "",
         timedOut: timedOut,
@@ -69,3 +101,10 @@ public func runProcess(
         maxResidentKiB: Int(usage.ru_maxrss)
     )
 }
+
+/// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), looked up at run time (declared only under
+/// `_GNU_SOURCE`): the child inherits no descriptor of the test process, whose other tests hold pipes.
+private let processRunnerCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32)? = {
+    guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+    return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32).self)
+}()
