@@ -21,6 +21,8 @@ public final class HTTPStub: @unchecked Sendable {
     private let handler: @Sendable (HTTPStubRequest) -> [HTTPStubAction]
     private let lock = NSLock()
     private var stopped = false
+    /// Set (under `lock`) when the accept loop has closed the listener; `stop()` then leaves it alone.
+    private var listenerClosed = false
     private var recorded: [HTTPStubRequest] = []
     private var inFlight = 0
     private var maxInFlight = 0
@@ -67,10 +69,11 @@ public final class HTTPStub: @unchecked Sendable {
     /// Stops accepting connections. Connections already open finish their scripts (each bounded in time).
     public func stop() {
         lock.lock()
-        let wasStopped = stopped
+        defer { lock.unlock() }
         stopped = true
-        lock.unlock()
-        if !wasStopped { close(listener) }
+        // Only wakes the accept loop; the loop closes the descriptor itself. Closing it here let the number be reused
+        // by the next test's stub while this loop still polled it — which then answered that stub's requests.
+        if !listenerClosed { shutdown(listener, Int32(SHUT_RDWR)) }
     }
 
     /// The requests received so far, in arrival order.
@@ -101,8 +104,14 @@ public final class HTTPStub: @unchecked Sendable {
     }
 
     private func acceptLoop() {
+        defer {
+            lock.lock()
+            listenerClosed = true
+            close(listener)
+            lock.unlock()
+        }
         var accepted = 0
-        // Bounded: at most `connectionLimit` connections, and it ends when `stop()` closes the listener.
+        // Bounded: at most `connectionLimit` connections, and it ends when `stop()` shuts the listener down.
         while accepted < Self.connectionLimit, !isStopped {
             var poller = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
             let ready = poll(&poller, 1, 100)

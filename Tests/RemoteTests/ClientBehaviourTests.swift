@@ -24,7 +24,10 @@ struct ClientBehaviourTests {
             return Wire.stream(["echo:", prompt])
         }
         defer { stub.stop() }
-        let client = try RemoteClient.forTesting(stub, parallel: parallel)
+        // Generous time limits: this test is about concurrency, and in the full suite on 2 cores a starved
+        // cooperative pool can delay the first requests past the default 5 s, which then retries and sends more.
+        let client = try RemoteClient.forTesting(stub, parallel: parallel,
+                                                 limits: TimeLimits(connect: 60, read: 60, total: 120))
         let ids = (0..<12).map { "task-\($0)" }
         let answers = try await withThrowingTaskGroup(of: (String, GenerationResponse).self) { group in
             for id in ids { group.addTask { (id, try await client.generate(chatRequest(id, "prompt of \(id)"))) } }
