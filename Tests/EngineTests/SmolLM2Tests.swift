@@ -64,15 +64,26 @@ struct SmolLM2Tests {
 
     @Test("resident memory after load and a forward pass ≤ 1.1 × file size + the cache budget")
     func memoryAfterLoad() throws {
-        let before = try Self.residentBytes()
-        let loaded = try Self.load()
-        let capacity = 512
-        let state = try loaded.model.makeState(capacity: capacity)
-        _ = try loaded.model.forward([ForwardItem(state: state, tokens: Array(1...64))], allPositions: false)
-        let grown = try Self.residentBytes() - before
-        let budget = capacity * loaded.model.properties.cacheBytesPerToken
-        let limit = Int(1.1 * Double(loaded.fileSize)) + budget
-        print("SmolLM2: resident growth \(grown) bytes; file \(loaded.fileSize), cache budget \(budget), limit \(limit)")
-        #expect(grown <= limit)
+        // Resident memory is per process, and other suites run in this process at the same time, so one
+        // measurement can include their allocations. The smallest growth of three load → forward → release rounds
+        // is this model's own: large buffers are mapped and unmapped whole, so a model that really used more (say,
+        // every weight dequantized to f32) grows by that much in every round.
+        var smallest = Int.max
+        var limit = 0
+        for _ in 0..<3 {
+            let before = try Self.residentBytes()
+            let grown: Int = try {
+                let loaded = try Self.load()
+                let capacity = 512
+                let state = try loaded.model.makeState(capacity: capacity)
+                _ = try loaded.model.forward([ForwardItem(state: state, tokens: Array(1...64))], allPositions: false)
+                let budget = capacity * loaded.model.properties.cacheBytesPerToken
+                limit = Int(1.1 * Double(loaded.fileSize)) + budget
+                return try Self.residentBytes() - before
+            }()
+            smallest = min(smallest, grown)
+        }
+        print("SmolLM2: resident growth \(smallest) bytes (smallest of 3 rounds); limit \(limit)")
+        #expect(smallest <= limit)
     }
 }
