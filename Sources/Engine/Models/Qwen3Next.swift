@@ -354,31 +354,8 @@ public final class Qwen3NextModel: TraceableLanguageModel, @unchecked Sendable {
         }
         for (index, item) in items.enumerated() { states[index].attention.advance(by: item.tokens.count) }
 
-        let n = embedding.columns
-        var wanted: [Int] = []
-        for (index, span) in spans.enumerated() {
-            if allPositions {
-                wanted.append(contentsOf: span)
-            } else if !items[index].tokens.isEmpty {
-                wanted.append(span.upperBound - 1)
-            }
-        }
-        var selected: [Float] = []
-        selected.reserveCapacity(wanted.count * n)
-        for row in wanted { selected.append(contentsOf: x[(row * n)..<((row + 1) * n)]) }
-        let finalNormed = outputNorm(selected)
-        trace?(TraceEvent(name: "result_norm", layer: nil, rows: wanted.count, columns: n, values: finalNormed))
-        let logits = try output(ActivationRows(finalNormed, rows: wanted.count), pool: pool)
-        let vocab = output.outputs
-        trace?(TraceEvent(name: "result_output", layer: nil, rows: wanted.count, columns: vocab, values: logits))
-
-        var results: [[Float]] = []
-        var cursor = 0
-        for item in items {
-            let count = allPositions ? item.tokens.count : (item.tokens.isEmpty ? 0 : 1)
-            results.append(Array(logits[(cursor * vocab)..<((cursor + count) * vocab)]))
-            cursor += count
-        }
-        return results
+        return try OutputHead.logits(x, width: embedding.columns, tokenCounts: items.map(\.tokens.count),
+                                     allPositions: allPositions, norm: outputNorm, output: output, pool: pool,
+                                     trace: trace)
     }
 }

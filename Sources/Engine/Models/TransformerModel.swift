@@ -187,33 +187,7 @@ public final class TransformerModel: TraceableLanguageModel, @unchecked Sendable
         }
         for (index, item) in items.enumerated() { states[index].advance(by: item.tokens.count) }
 
-        // Only the rows whose logits are wanted go through the output matrix.
-        var wanted: [Int] = []
-        var start = 0
-        for item in items {
-            if allPositions {
-                wanted.append(contentsOf: start..<(start + item.tokens.count))
-            } else if !item.tokens.isEmpty {
-                wanted.append(start + item.tokens.count - 1)
-            }
-            start += item.tokens.count
-        }
-        var selected: [Float] = []
-        selected.reserveCapacity(wanted.count * n)
-        for row in wanted { selected.append(contentsOf: x[(row * n)..<((row + 1) * n)]) }
-        let finalNormed = outputNorm(selected)
-        trace?(TraceEvent(name: "result_norm", layer: nil, rows: wanted.count, columns: n, values: finalNormed))
-        let logits = try output(ActivationRows(finalNormed, rows: wanted.count), pool: pool)
-        let vocab = output.outputs
-        trace?(TraceEvent(name: "result_output", layer: nil, rows: wanted.count, columns: vocab, values: logits))
-
-        var results: [[Float]] = []
-        var cursor = 0
-        for item in items {
-            let count = allPositions ? item.tokens.count : (item.tokens.isEmpty ? 0 : 1)
-            results.append(Array(logits[(cursor * vocab)..<((cursor + count) * vocab)]))
-            cursor += count
-        }
-        return results
+        return try OutputHead.logits(x, width: n, tokenCounts: items.map(\.tokens.count), allPositions: allPositions,
+                                     norm: outputNorm, output: output, pool: pool, trace: trace)
     }
 }
