@@ -75,6 +75,30 @@ import Testing
         #expect(applied.exitCode == 0, "git apply --check: \(applied.standardError)")
     }
 
+    @Test func editsThatChangeNothingAreJournaledWithTheirReasonAndNoChangedFile() async throws {
+        let fixture = try RunnerFixture()
+        defer { fixture.remove() }
+        try fixture.repository.commit([.file("calc.py", Self.buggy), .file("check.py", Self.check)], message: "base")
+        let spec = try fixture.spec("""
+            tasks:
+              - {id: fix-add, kind: patch, at: main, instruction: "Make add return the sum.", files: [calc.py], verify: "python3 check.py", attempts: 2}
+
+            """)
+        // First an edit whose replacement equals its search, then an answer with no edit at all.
+        let unchanged = Self.edit([("calc.py", "a - b", "a - b")])
+        let generator = ScriptedGenerator { request in request.id.hasSuffix("attempt-1") ? unchanged : #"{"edits": []}"# }
+        let environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
+        _ = try await fixture.run(fixture.options(spec, environment: environment), generator: generator)
+        let journal = try #require(fixture.output("out", "results.jsonl"))
+        let entry = try JSONDecoder().decode(JournalEntry.self, from: journal.split(separator: UInt8(ascii: "\n"))[0])
+        #expect(entry.status == .failed)
+        #expect(entry.attempts?.map(\.outcome) == ["no usable edit", "no usable edit"])
+        #expect(entry.attempts?.map(\.changed) == [[], []], "an edit that left the file as it was changed nothing")
+        #expect(entry.attempts?.first?.problem?.contains("changed nothing") == true)
+        #expect(entry.attempts?.last?.problem == "the answer held no edit")
+        #expect(ScriptedGenerator.chunk(of: generator.requests[1]).contains("changed nothing"), "the reason goes back to the model")
+    }
+
     @Test func theWholeFileRewriteIsOfferedOnlyAfterAnAttemptWithoutAUsableEdit() async throws {
         let fixture = try RunnerFixture()
         defer { fixture.remove() }

@@ -6,7 +6,9 @@ public import Generation
 /// - `type: object` with `properties` (members are written in this order), `required`, `additionalProperties`
 ///   (`false`, `true` or absent: answers never contain unlisted members);
 /// - `type: string` with `minLength`, `maxLength` (Unicode scalars), `pattern` (see `PatternAutomaton`), and
-///   Sparrow's `x-sparrow-substring-of` (the decoded string must be a substring of the given text; `minLength` 0 or 1);
+///   Sparrow's `x-sparrow-substring-of` (the decoded string must be a substring of the given text; `minLength` 0 or 1)
+///   and `x-sparrow-unique-substring-of` (a non-empty substring that occurs exactly once in the text, so an edit's
+///   search text names one place; no `maxLength`);
 /// - `enum` / `const` of strings, booleans or `null`;
 /// - `type: integer` with `minimum`, `maximum`, `exclusiveMinimum`, `exclusiveMaximum` (default bounds ±(2^53−1));
 /// - `type: boolean`, `type: null`;
@@ -17,6 +19,9 @@ public import Generation
 extension ConstraintProgram {
     /// The name of Sparrow's string keyword that limits a string to substrings of a text (after JSON unescaping).
     public static let substringKeyword = "x-sparrow-substring-of"
+    /// The name of Sparrow's string keyword that limits a string to non-empty substrings occurring exactly once in a
+    /// text (after JSON unescaping).
+    public static let uniqueSubstringKeyword = "x-sparrow-unique-substring-of"
 
     /// Compiles `schema`.
     public convenience init(schema: JSONValue) throws(SchemaConstraintError) {
@@ -91,7 +96,10 @@ struct ProgramBuilder {
             return try compileArray(keywords, pointer: pointer, depth: depth)
         case "string":
             try Self.allow(
-                keywords, ["type", "minLength", "maxLength", "pattern", ConstraintProgram.substringKeyword], pointer: pointer
+                keywords,
+                ["type", "minLength", "maxLength", "pattern", ConstraintProgram.substringKeyword,
+                 ConstraintProgram.uniqueSubstringKeyword],
+                pointer: pointer
             )
             return try compileString(keywords, pointer: pointer)
         case "integer":
@@ -263,7 +271,25 @@ struct ProgramBuilder {
             pattern = automaton
             contentCost = automaton.distanceBytes[0]
         }
-        if let value = keywords[ConstraintProgram.substringKeyword] {
+        if keywords[ConstraintProgram.substringKeyword] != nil, keywords[ConstraintProgram.uniqueSubstringKeyword] != nil {
+            throw .unsupported(pointer: pointer, reason: "\(ConstraintProgram.substringKeyword) and "
+                               + "\(ConstraintProgram.uniqueSubstringKeyword) together (use one)")
+        }
+        if let value = keywords[ConstraintProgram.uniqueSubstringKeyword] {
+            let keyword = ConstraintProgram.uniqueSubstringKeyword
+            guard case let .string(text) = value else {
+                throw .unsupported(pointer: pointer + "/" + keyword, reason: "expected the text as a string")
+            }
+            guard pattern == nil, minLength <= 1, maxLength == Int.max else {
+                throw .unsupported(pointer: pointer, reason: "\(keyword) allows minLength 0 or 1, no maxLength and no pattern")
+            }
+            let automaton = SuffixAutomaton(text: Array(text.utf8), unique: true)
+            guard automaton.uniqueStartCost != Int32.max else {
+                throw .unsatisfiable(pointer: pointer, reason: "the text has no substring that occurs once and a JSON string can spell")
+            }
+            contentCost = Int(automaton.uniqueStartCost)
+            substring = automaton
+        } else if let value = keywords[ConstraintProgram.substringKeyword] {
             guard case let .string(text) = value else {
                 throw .unsupported(pointer: pointer + "/" + ConstraintProgram.substringKeyword, reason: "expected the text as a string")
             }

@@ -1,5 +1,7 @@
 /// Strings: JSON escapes, UTF-8 validity (no overlong forms, no surrogates), length in scalars, and the decoded
-/// content run through the pattern DFA or the suffix automaton of the `x-sparrow-substring-of` text.
+/// content run through the pattern DFA or the suffix automaton of the `x-sparrow-substring-of` text (or of the
+/// `x-sparrow-unique-substring-of` text: then a string closes only where it occurs once, and never walks into a
+/// state from which no spellable extension occurs once).
 extension ByteMatcher {
     func stepString(_ frame: inout StringFrame, _ byte: UInt8) -> StepResult {
         let node = program.strings[Int(frame.node)]
@@ -22,7 +24,7 @@ extension ByteMatcher {
             let bits = frame.scalar << 6 | UInt32(byte & 0x3F)
             if let substring = program.substring(of: node) {
                 let next = substring.next(frame.automaton, byte)
-                guard next >= 0 else { return .rejected }
+                guard next >= 0, !substring.requiresUnique || substring.extensionCost(next) != Int32.max else { return .rejected }
                 frame.automaton = next
             }
             frame.pending -= 1
@@ -45,6 +47,9 @@ extension ByteMatcher {
         case UInt8(ascii: "\""):
             guard Int(frame.count) >= node.minLength else { return .rejected }
             if let pattern = program.pattern(of: node), !pattern.accepting[Int(frame.automaton)] { return .rejected }
+            if let substring = program.substring(of: node), substring.requiresUnique, !substring.occursOnce(frame.automaton) {
+                return .rejected
+            }
             return .closed
         case UInt8(ascii: "\\"):
             for letter in JSONStringEncoding.escapeLetters {
@@ -70,7 +75,7 @@ extension ByteMatcher {
     private func accept(byte: UInt8, scalar: UInt32, _ frame: inout StringFrame, _ node: StringNode) -> Bool {
         if let substring = program.substring(of: node) {
             let next = substring.next(frame.automaton, byte)
-            guard next >= 0 else { return false }
+            guard next >= 0, !substring.requiresUnique || substring.extensionCost(next) != Int32.max else { return false }
             frame.automaton = next
         }
         return acceptScalar(scalar, &frame, node)
@@ -110,7 +115,7 @@ extension ByteMatcher {
         var automaton = frame.automaton
         if let substring = program.substring(of: node) {
             automaton = substring.next(frame.automaton, byte)
-            guard automaton >= 0 else { return false }
+            guard automaton >= 0, !substring.requiresUnique || substring.extensionCost(automaton) != Int32.max else { return false }
         }
         if let pattern = program.pattern(of: node) {
             let shift = 6 * UInt32(pending - 1)
@@ -132,6 +137,9 @@ extension ByteMatcher {
         let node = program.strings[Int(frame.node)]
         let count = Int(frame.count)
         let room = node.maxLength == Int.max ? Int.max : node.maxLength - count - 1
+        if let substring = program.substring(of: node), substring.requiresUnique {
+            return uniqueSubstringCost(frame, substring)
+        }
         switch frame.phase {
         case .start:
             if let pattern = program.pattern(of: node) { return 2 + pattern.distanceBytes[0] }
@@ -162,6 +170,26 @@ extension ByteMatcher {
             if let pattern = program.pattern(of: node) { return pattern.distanceBytes[Int(frame.automaton)] + 1 }
             if let substring = program.substring(of: node), count < node.minLength { return (substring.cheapestFirstCharBytes ?? 1) + 1 }
             return max(0, node.minLength - count) + 1
+        }
+    }
+
+    /// `stringCost` for a unique-substring string: the canonical extension's bytes (continuation bytes of a
+    /// pending character included) and the closing quote. Never below the cheapest way to close.
+    private func uniqueSubstringCost(_ frame: StringFrame, _ substring: SuffixAutomaton) -> Int {
+        switch frame.phase {
+        case .start:
+            return 2 + Int(substring.uniqueStartCost)
+        case .escape:
+            var best = Int.max
+            for letter in JSONStringEncoding.escapeLetters {
+                guard let value = JSONStringEncoding.unescaped(letter) else { continue }
+                let next = substring.next(frame.automaton, value)
+                if next >= 0, substring.extensionCost(next) != Int32.max { best = min(best, Int(substring.extensionCost(next))) }
+            }
+            return best == Int.max ? Int(Int32.max) : 2 + best  // (entering the escape checked that a letter fits)
+        case .content:
+            let extensionCost = frame.automaton == 0 ? substring.uniqueStartCost : substring.extensionCost(frame.automaton)
+            return Int(extensionCost) + 1
         }
     }
 }

@@ -8,7 +8,8 @@ public import Generation
 /// ```
 ///
 /// Each edit is an object whose only key is the file's path, so the constraint compiler's `oneOf` (the first key
-/// picks the branch) can tie `search` to that file's text with `x-sparrow-substring-of`. `rewrites` (the
+/// picks the branch) can tie `search` to that file's text with `x-sparrow-unique-substring-of` (a substring that
+/// occurs exactly once, so every edit names one place). `rewrites` (the
 /// whole-file fallback) is offered only when asked for, and only for files of at most `rewriteLimit` bytes.
 public enum EditSchema {
     /// Files up to this size may be rewritten whole.
@@ -17,8 +18,8 @@ public enum EditSchema {
     public static let maxEdits = 16
     /// Longest replacement or rewrite the schema allows, in characters.
     public static let maxReplacement = 16_384
-    /// The string keyword of the constraint compiler (Engine's `ConstraintProgram.substringKeyword`).
-    public static let substringKeyword = "x-sparrow-substring-of"
+    /// The string keyword of the constraint compiler (Engine's `ConstraintProgram.uniqueSubstringKeyword`).
+    public static let substringKeyword = "x-sparrow-unique-substring-of"
 
     /// The schema for `files` (path and current text, in the order shown to the model); with `rewrites`, small
     /// files may also be rewritten whole.

@@ -2,7 +2,7 @@
 public struct PatchAttempt: Sendable, Hashable, Codable {
     /// 1-based.
     public var number: Int
-    /// Files the attempt changed.
+    /// Files whose text the attempt changed (edits that applied but left a file as it was do not count).
     public var changed: [String]
     /// Edits refused (hostile or unusable), with reasons.
     public var refused: [EditRefusal]
@@ -14,6 +14,9 @@ public struct PatchAttempt: Sendable, Hashable, Codable {
     public var output: String?
     /// The limits `verify` ran under (the task's `sandbox_limits`), nil when it did not run.
     public var sandboxLimits: SandboxLimits?
+    /// Why an attempt had no usable edit when no edit was refused (e.g. every replacement equalled its search
+    /// text), as told to the model; nil otherwise.
+    public var problem: String?
 
     public init(
         number: Int, changed: [String] = [], refused: [EditRefusal] = [], outcome: String, verify: String? = nil, output: String? = nil,
@@ -29,7 +32,7 @@ public struct PatchAttempt: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case number, changed, refused, outcome, verify, output
+        case number, changed, refused, outcome, verify, output, problem
         case sandboxLimits = "sandbox_limits"
     }
 }

@@ -117,12 +117,16 @@ struct PatchTaskRunner {
             var attempt = PatchAttempt(number: number, changed: applied.changed, refused: applied.refused, outcome: "")
             let changedFiles = applied.changed.compactMap { path in editGuard.read(path).text.map { (path: path, text: $0) } }
                 .filter { originals[$0.path] != $0.text }
+            attempt.changed = changedFiles.map(\.path)
             if changedFiles.isEmpty {
                 offerRewrites = true
                 attempt.outcome = "no usable edit"
-                outcome.attempts.append(attempt)
                 let reasons = applied.refused.map { "\($0.path): \($0.reason)" }.joined(separator: "\n")
-                previous = (String(response.text.prefix(2000)), reasons.isEmpty ? "the edits changed nothing" : reasons)
+                if reasons.isEmpty {
+                    attempt.problem = answer.items.isEmpty ? "the answer held no edit" : "the edits changed nothing (each replacement equals its search text)"
+                }
+                outcome.attempts.append(attempt)
+                previous = (String(response.text.prefix(2000)), attempt.problem ?? reasons)
                 continue
             }
             if let verify = patch.verify {

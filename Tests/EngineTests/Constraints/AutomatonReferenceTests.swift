@@ -84,6 +84,56 @@ import Testing
         }
     }
 
+    @Test func uniqueModeKnowsWhichSubstringsOccurOnceAndHowToGetThere() {
+        var generator = SeededGenerator(seed: 7)
+        var closable = 0
+        for round in 0..<40 {
+            // Few letters so that most short strings repeat; every tenth text has a two-byte character.
+            var text = (0..<Int.random(in: 1...50, using: &generator)).map { _ in UInt8.random(in: 97...99, using: &generator) }
+            if round % 10 == 0 { text.insert(contentsOf: Array("é".utf8), at: text.count / 2) }
+            let automaton = SuffixAutomaton(text: text, unique: true)
+            for _ in 0..<300 {
+                let start = Int.random(in: 0..<text.count, using: &generator)
+                let probe = Array(text[start..<min(text.count, start + Int.random(in: 1...8, using: &generator))])
+                var state: Int32 = 0
+                for byte in probe where state >= 0 { state = automaton.next(state, byte) }
+                #expect(state > 0, "\(probe) is a substring of \(text)")
+                guard state > 0 else { continue }
+                let count = IndependentValidator.occurrences(text, probe)
+                #expect(automaton.occursOnce(state) == (count == 1), "\(probe) occurs \(count) times in \(text)")
+                if automaton.occursOnce(state) { closable += 1 }
+                // Following the text after the probe's first occurrence for `extensionCost` bytes (all one JSON byte
+                // here) reaches a string that occurs once and ends on a character boundary.
+                let cost = Int(automaton.extensionCost(state))
+                #expect(cost < text.count, "finite extension for \(probe) in \(text)")
+                guard cost < text.count else { continue }
+                let first = (0...(text.count - probe.count)).first { text[$0..<($0 + probe.count)].elementsEqual(probe) } ?? 0
+                let extended = Array(text[first..<(first + probe.count + cost)])
+                #expect(IndependentValidator.occurrences(text, extended) == 1, "\(extended) in \(text)")
+                #expect(String(validating: extended, as: UTF8.self) != nil || probe.contains { $0 >= 0x80 })
+                if cost > 0 { #expect(IndependentValidator.occurrences(text, Array(extended.dropLast())) > 1 || extended.last.map { $0 & 0xC0 == 0x80 } == true) }
+            }
+        }
+        #expect(closable > 100, "too few unique probes: the test would prove little")
+    }
+
+    @Test func uniqueSubstringConstraintClosesOnlyWhereTheStringOccursOnce() throws {
+        let file = "x = 1\nx = 1\ny = \"x = 1\"\n"
+        let schema = schemaObject(("type", .string("string")), ("x-sparrow-unique-substring-of", .string(file)))
+        #expect(try !ByteVocabulary.run(schema, #""x = 1""#).complete)  // three times in the file
+        #expect(try ByteVocabulary.run(schema, #""x = 1""#).accepted == 6)  // the closing quote is refused
+        #expect(try ByteVocabulary.run(schema, #""1\ny""#).complete)  // once (the newline spelled as an escape)
+        #expect(try ByteVocabulary.run(schema, #""y = \"x = 1\"""#).complete)
+        #expect(try ByteVocabulary.run(schema, #""""#).accepted == 1)  // the empty string occurs everywhere
+        // A maxLength would let the canonical extension run past it: refused at compile time, with the pointer.
+        let bounded = schemaObject(("type", .string("string")), ("x-sparrow-unique-substring-of", .string(file)), ("maxLength", .number(3)))
+        #expect(throws: SchemaConstraintError.self) { try ConstraintProgram(schema: bounded) }
+        // A text whose every substring repeats cannot be satisfied.
+        #expect(throws: SchemaConstraintError.self) {
+            try ConstraintProgram(schema: schemaObject(("type", .string("string")), ("x-sparrow-unique-substring-of", .string(""))))
+        }
+    }
+
     @Test func substringConstraintWorksOnDecodedContent() throws {
         let file = "if a < b {\n\treturn \"x\\y\"\n}\n"
         let schema = schemaObject(("type", .string("string")), ("x-sparrow-substring-of", .string(file)), ("minLength", .number(1)))

@@ -93,7 +93,7 @@ struct RandomSchemas {
 
     mutating func string() -> JSONValue {
         var members: [JSONValue.Member] = [.init("type", .string("string"))]
-        switch int(0...5) {
+        switch int(0...6) {
         case 0:
             break
         case 1:
@@ -109,6 +109,9 @@ struct RandomSchemas {
             if chance(0.3) { members.append(.init("maxLength", .number(Double(int(1...40))))) }
         case 4:
             members.append(.init("minLength", .number(Double(int(0...5)))))
+        case 5:
+            members.append(.init("x-sparrow-unique-substring-of", .string(pick(Self.texts))))
+            if chance(0.5) { members.append(.init("minLength", .number(1))) }
         default:
             return literals()
         }

@@ -73,6 +73,10 @@ enum IndependentValidator {
             if case let .string(source)? = schema["x-sparrow-substring-of"], !contains(Array(source.utf8), Array(text.utf8)) {
                 return "\(path): \(text.debugDescription) is not a substring of the text"
             }
+            if case let .string(source)? = schema["x-sparrow-unique-substring-of"] {
+                let found = occurrences(Array(source.utf8), Array(text.utf8))
+                if text.isEmpty || found != 1 { return "\(path): \(text.debugDescription) occurs \(found) times in the text (expected once)" }
+            }
             return nil
         case let ("array", .array(items)):
             if case let .number(minimum)? = schema["minItems"], Double(items.count) < minimum { return "\(path): fewer than minItems" }
@@ -109,6 +113,12 @@ enum IndependentValidator {
         case let (.integer(a), .number(b)): Double(a) == b
         default: false
         }
+    }
+
+    /// Occurrences of `needle` in `haystack`, overlapping ones included (naive search).
+    static func occurrences(_ haystack: [UInt8], _ needle: [UInt8]) -> Int {
+        guard !needle.isEmpty, needle.count <= haystack.count else { return needle.isEmpty ? haystack.count + 1 : 0 }
+        return (0...(haystack.count - needle.count)).filter { haystack[$0..<($0 + needle.count)].elementsEqual(needle) }.count
     }
 
     static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
