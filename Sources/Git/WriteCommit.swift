@@ -1,9 +1,10 @@
 internal import CLibGit2
 
 extension Repository {
-    /// Writes a commit of `tree` with `parents` and creates the reference `reference` (e.g.
+    /// Writes a commit of `tree` with `parents` and, when `reference` is given, creates that reference (e.g.
     /// `refs/sparrow/fix-1234`) pointing at it. Only objects and that one new reference are written: the work
-    /// tree, index, HEAD and every existing reference stay as they are.
+    /// tree, index, HEAD and every existing reference stay as they are. Without a reference the commit is an
+    /// unreferenced object (git's garbage collection prunes it in time): what a caller that only formats it needs.
     ///
     /// - Parameters:
     ///   - committer: defaults to `author`.
@@ -12,10 +13,10 @@ extension Repository {
     ///   name, `.notFound` for an unknown tree or parent.
     public func createCommit(
         tree: ObjectID, parents: [ObjectID], message: String, author: Signature, committer: Signature? = nil,
-        reference: String
+        reference: String?
     ) throws -> ObjectID {
         try withHandle { repo in
-            let operation = "commit tree \(tree.abbreviated()) as '\(reference)' in \(displayPath)"
+            let operation = "commit tree \(tree.abbreviated())" + (reference.map { " as '\($0)'" } ?? "") + " in \(displayPath)"
             let treeObject = try lookupTree(repo, tree, operation)
             defer { git_tree_free(treeObject) }
             var parentCommits: [OpaquePointer?] = []
@@ -32,12 +33,12 @@ extension Repository {
             defer { git_signature_free(committerSignature) }
 
             // Refuse an existing or malformed name before writing anything.
-            var valid: Int32 = 0
-            try LibGit2.check(git_reference_name_is_valid(&valid, reference), operation)
+            var valid: Int32 = 1
+            if let reference { try LibGit2.check(git_reference_name_is_valid(&valid, reference), operation) }
             guard valid == 1 else {
                 throw GitError(
                     kind: .invalidSpec, operation: operation,
-                    message: "'\(reference)' is not a valid reference name (expected e.g. refs/sparrow/NAME)"
+                    message: "'\(reference ?? "")' is not a valid reference name (expected e.g. refs/sparrow/NAME)"
                 )
             }
             var commitID = git_oid()
@@ -48,6 +49,7 @@ extension Repository {
                 )
             }
             try LibGit2.check(code, operation)
+            guard let reference else { return ObjectID(commitID) }
             var created: OpaquePointer?
             let referenceCode = git_reference_create(&created, repo, reference, &commitID, 0, "sparrow: \(message)")
             if referenceCode == GIT_EEXISTS.rawValue {

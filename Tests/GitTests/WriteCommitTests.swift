@@ -48,5 +48,12 @@ struct WriteCommitTests {
         }
         #expect(invalid.kind == .invalidSpec && invalid.description.contains("refs/a..b"), "\(invalid)")
         #expect(try git.revParse("refs/sparrow/revert") == id.hex, "a refused commit leaves the ref alone")
+
+        // Without a reference: the commit exists as an object, and no reference was added.
+        let refsBefore = try git.gitText(["for-each-ref", "--format=%(refname) %(objectname)"])
+        let loose = try repository.createCommit(tree: tree, parents: [id], message: "Loose\n", author: author, reference: nil)
+        #expect(try git.gitText(["cat-file", "-t", loose.hex]) == "commit")
+        #expect(try git.revParse(loose.hex + "^") == id.hex)
+        #expect(try git.gitText(["for-each-ref", "--format=%(refname) %(objectname)"]) == refsBefore)
     }
 }

@@ -42,7 +42,10 @@ import Testing
                 : Self.edit([("calc.py", "return a - b", "return a + b")])
         }
         let environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
+        let referencesBefore = try fixture.repository.gitText(["for-each-ref", "--format=%(refname) %(objectname)"])
         let result = try await fixture.run(fixture.options(spec, environment: environment), generator: generator)
+        #expect(try fixture.repository.gitText(["for-each-ref", "--format=%(refname) %(objectname)"]) == referencesBefore,
+                "the patch's commit leaves no reference in the user's repository")
         #expect(result.exitCode == 0)
 
         let journal = try #require(fixture.output("out", "results.jsonl"))

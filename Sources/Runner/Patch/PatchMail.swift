@@ -3,8 +3,9 @@ import Git
 
 /// Turns files changed on top of a commit into a `git format-patch` mail that applies cleanly to that commit.
 /// The files are written into a fresh checkout of the commit (so build products and stray files of the verified
-/// worktree never reach the patch), the tree and a commit are written under `refs/sparrow/…` (the user's work
-/// tree, index and HEAD are not touched), and the commit is formatted. The commit's dates are the base commit's,
+/// worktree never reach the patch), the tree and an unreferenced commit are written as objects (the user's work
+/// tree, index, HEAD and references are not touched; git's garbage collection prunes them in time), and the
+/// commit is formatted. The commit's dates are the base commit's,
 /// so the same files give the same mail.
 enum PatchMail {
     /// The mail, or nil when the files equal the base's.
@@ -26,16 +27,8 @@ enum PatchMail {
             name: "Sparrow", email: "sparrow@localhost", date: baseCommit.committer.date,
             timeZoneOffsetMinutes: baseCommit.committer.timeZoneOffsetMinutes
         )
-        let safeID = String(taskID.unicodeScalars.map { scalar -> Character in
-            CharacterSet.alphanumerics.contains(scalar) || scalar == "-" || scalar == "_" ? Character(scalar) : "_"
-        })
-        let reference = "refs/sparrow/\(safeID.isEmpty ? "task" : safeID)/\(tree.hex)"
-        do {
-            _ = try repository.createCommit(tree: tree, parents: [base], message: message, author: signature, reference: reference)
-        } catch let error as GitError where error.kind == .alreadyExists {
-            // The same files on the same base: the reference already names this commit.
-        }
-        let mail = try repository.formatPatch(reference)
+        let commit = try repository.createCommit(tree: tree, parents: [base], message: message, author: signature, reference: nil)
+        let mail = try repository.formatPatch(commit.hex)
         return String(decoding: mail, as: UTF8.self)
     }
 }
