@@ -134,7 +134,7 @@ class ScorerTests(unittest.TestCase):
         journal = [
             {"id": review["id"], "kind": "review", "status": "ok", "review": {"chunks": 1, "invalid": 2, "skipped": [
                 {"path": "stats.py", "reason": "unusable answer: expected an object", "lines": "1-9"}]},
-             "usage": {"promptTokens": 100, "cachedPromptTokens": 0, "completionTokens": 20}, "seconds": 2.0},
+             "usage": {"prompt_tokens": 100, "cached_prompt_tokens": 0, "completion_tokens": 20}, "seconds": 2.0},
             {"id": "patch-stats", "kind": "patch", "status": "ok", "usage": {"promptTokens": 5, "completionTokens": 5},
              "attempts": [{"number": 1, "outcome": "unusable answer: no edits"}, {"number": 2, "outcome": "ok"}]},
             {"id": "tests-stats", "kind": "tests", "status": "ok", "requests": 1, "detail": "",

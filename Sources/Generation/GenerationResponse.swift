@@ -21,6 +21,32 @@ public struct TokenUsage: Sendable, Hashable, Codable {
         self.completionTokens = completionTokens
     }
 
+    // Journal keys are snake_case like every other journal key (and like OpenAI's `usage`); journals written before
+    // this change used the Swift names, which are still read.
+    enum CodingKeys: String, CodingKey {
+        case promptTokens = "prompt_tokens"
+        case cachedPromptTokens = "cached_prompt_tokens"
+        case completionTokens = "completion_tokens"
+    }
+
+    private enum LegacyKeys: String, CodingKey {
+        case promptTokens, cachedPromptTokens, completionTokens
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        if container.contains(.promptTokens) || container.contains(.completionTokens) {
+            promptTokens = try container.decodeIfPresent(Int.self, forKey: .promptTokens) ?? 0
+            cachedPromptTokens = try container.decodeIfPresent(Int.self, forKey: .cachedPromptTokens) ?? 0
+            completionTokens = try container.decodeIfPresent(Int.self, forKey: .completionTokens) ?? 0
+        } else {
+            let legacy = try decoder.container(keyedBy: LegacyKeys.self)
+            promptTokens = try legacy.decodeIfPresent(Int.self, forKey: .promptTokens) ?? 0
+            cachedPromptTokens = try legacy.decodeIfPresent(Int.self, forKey: .cachedPromptTokens) ?? 0
+            completionTokens = try legacy.decodeIfPresent(Int.self, forKey: .completionTokens) ?? 0
+        }
+    }
+
     /// Adds another request's counts.
     public static func + (lhs: TokenUsage, rhs: TokenUsage) -> TokenUsage {
         TokenUsage(

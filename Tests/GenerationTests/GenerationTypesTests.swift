@@ -1,3 +1,4 @@
+import Foundation
 import Generation
 import Testing
 
@@ -6,6 +7,17 @@ import Testing
         let sum = TokenUsage(promptTokens: 10, cachedPromptTokens: 4, completionTokens: 3)
             + TokenUsage(promptTokens: 5, cachedPromptTokens: 1, completionTokens: 7)
         #expect(sum == TokenUsage(promptTokens: 15, cachedPromptTokens: 5, completionTokens: 10))
+    }
+
+    @Test func usageIsJournaledWithSnakeCaseKeysAndOldJournalsStillRead() throws {
+        let usage = TokenUsage(promptTokens: 12, cachedPromptTokens: 4, completionTokens: 3)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let text = String(decoding: try encoder.encode(usage), as: UTF8.self)
+        #expect(text == #"{"cached_prompt_tokens":4,"completion_tokens":3,"prompt_tokens":12}"#)
+        #expect(try JSONDecoder().decode(TokenUsage.self, from: Data(text.utf8)) == usage)
+        let legacy = #"{"promptTokens":12,"cachedPromptTokens":4,"completionTokens":3}"#
+        #expect(try JSONDecoder().decode(TokenUsage.self, from: Data(legacy.utf8)) == usage)
     }
 
     @Test func objectSubscriptFindsMembersInOrder() {
