@@ -18,17 +18,20 @@ public struct SandboxLimits: Sendable, Hashable, Codable {
     /// Most bytes of output kept (the start and the end are kept; the middle is elided).
     public var outputBytes: Int
 
+    /// A limit left out takes the spec's default (`SandboxLimitSettings`, the one place the standard limits are
+    /// written).
     public init(
-        processes: Int = 512, fileSizeBytes: Int = 1 << 30, memoryBytes: Int = 8 << 30, cpuSeconds: Int = 900,
-        wallSeconds: Double = 900, tmpfsBytes: Int = 512 << 20, outputBytes: Int = 64 << 10
+        processes: Int? = nil, fileSizeBytes: Int? = nil, memoryBytes: Int? = nil, cpuSeconds: Int? = nil,
+        wallSeconds: Double? = nil, tmpfsBytes: Int? = nil, outputBytes: Int? = nil
     ) {
-        self.processes = processes
-        self.fileSizeBytes = fileSizeBytes
-        self.memoryBytes = memoryBytes
-        self.cpuSeconds = cpuSeconds
-        self.wallSeconds = wallSeconds
-        self.tmpfsBytes = tmpfsBytes
-        self.outputBytes = outputBytes
+        let spec = SandboxLimitSettings()
+        self.processes = processes ?? spec.processes
+        self.fileSizeBytes = fileSizeBytes ?? Int(spec.fileSize.bytes)
+        self.memoryBytes = memoryBytes ?? Int(spec.memory.bytes)
+        self.cpuSeconds = cpuSeconds ?? spec.cpuTime.seconds
+        self.wallSeconds = wallSeconds ?? Double(spec.wallClock.seconds)
+        self.tmpfsBytes = tmpfsBytes ?? Int(spec.tmpfs.bytes)
+        self.outputBytes = outputBytes ?? Int(spec.output.bytes)
     }
 
     /// The defaults used for `setup`, `verify` and `run` commands.
