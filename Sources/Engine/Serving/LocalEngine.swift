@@ -18,7 +18,8 @@ public final class LocalEngine: TextGenerating, @unchecked Sendable {
         public var contextLength: Int?
         /// Sequences decoded together.
         public var parallel: Int
-        /// Bytes of sequence caches held at once; nil: three quarters of physical memory.
+        /// Bytes of sequence caches and prefix cache held at once; nil: three quarters of physical memory. A request
+        /// waits until its cache fits beside the running ones; the prefix cache gives way (evicts) first.
         public var memoryBudget: Int?
         /// Prompt tokens per sequence per forward step (chunk boundaries at its multiples).
         public var prefillChunk: Int
@@ -36,6 +37,9 @@ public final class LocalEngine: TextGenerating, @unchecked Sendable {
             self.prefixCacheBytes = prefixCacheBytes
         }
     }
+
+    /// What the scheduler holds against the memory budget now, and its peaks (for tests and reports).
+    var memoryReport: BatchScheduler.MemoryReport { scheduler.memoryReport }
 
     public init(
         languageModel: any LanguageModel, tokenizer: Tokenizer, chatTemplate: ChatTemplate?, identity: String,

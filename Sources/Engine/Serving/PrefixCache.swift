@@ -15,7 +15,7 @@ final class PrefixCache {
 
     private final class Entry {
         let id: UInt64
-        let block: any SharedPrefixBlock
+        var block: any SharedPrefixBlock
         var lastUse: UInt64
         init(id: UInt64, block: any SharedPrefixBlock, lastUse: UInt64) {
             self.id = id
@@ -83,7 +83,8 @@ final class PrefixCache {
     }
 
     /// Adds the full blocks `0..<blocks` of `state`, whose first tokens are `tokens`; blocks already cached are
-    /// only marked used.
+    /// only marked used (or replaced by the state's block when only the state's is a resume point: a recurrent
+    /// state's snapshot makes the same tokens resumable).
     func insert(_ tokens: [TokenID], state: any PrefixSharingState, blocks: Int) {
         guard byteLimit > 0 else { return }
         clock += 1
@@ -94,6 +95,10 @@ final class PrefixCache {
             if let entry = entries[key] {
                 entry.lastUse = clock
                 parent = entry.id
+                if !entry.block.isResumePoint, let block = state.sharedBlock(index), block.isResumePoint {
+                    bytes += block.byteCount - entry.block.byteCount
+                    entry.block = block
+                }
                 continue
             }
             guard let block = state.sharedBlock(index) else { break }
@@ -107,8 +112,15 @@ final class PrefixCache {
         evict()
     }
 
-    /// Drops least recently used blocks until the bytes fit the limit.
-    private func evict() {
+    /// Drops least recently used blocks until the bytes fit `limit` as well as the cache's own limit: the
+    /// scheduler's memory admission makes the cache give way to sequences this way.
+    func shrink(toFit limit: Int) {
+        evict(to: min(byteLimit, max(0, limit)))
+    }
+
+    /// Drops least recently used blocks until the bytes fit `limit`.
+    private func evict(to limit: Int? = nil) {
+        let byteLimit = limit ?? self.byteLimit
         guard bytes > byteLimit else { return }
         let order = entries.sorted { $0.value.lastUse < $1.value.lastUse || ($0.value.lastUse == $1.value.lastUse && $0.value.id > $1.value.id) }
         for (key, entry) in order {
