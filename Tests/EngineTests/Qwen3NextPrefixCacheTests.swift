@@ -17,6 +17,11 @@ struct Qwen3NextPrefixCacheTests {
         }
     }
 
+    /// Bit equality of two logit arrays (a Bool, so a failure does not print thousands of floats).
+    static func sameBits(_ a: [Float], _ b: [Float]) -> Bool {
+        a.map(\.bitPattern) == b.map(\.bitPattern)
+    }
+
     static func hybrid(_ model: any LanguageModel, capacity: Int) throws -> HybridSequenceState {
         try #require(try model.makeState(capacity: capacity) as? HybridSequenceState)
     }
@@ -76,15 +81,15 @@ struct Qwen3NextPrefixCacheTests {
         for chunk in [0..<64, 64..<128, 128..<second.count] {
             computed = try model.forward([ForwardItem(state: fresh, tokens: Array(second[chunk]))], allPositions: true)[0]
         }
-        #expect(reused.map(\.bitPattern) == computed.map(\.bitPattern))
+        #expect(Self.sameBits(reused, computed), "logits bits differ")
         // Decoding on: still the same bits.
         let a = try model.forward([ForwardItem(state: follower, tokens: [11])], allPositions: false)[0]
         let b = try model.forward([ForwardItem(state: fresh, tokens: [11])], allPositions: false)[0]
-        #expect(a.map(\.bitPattern) == b.map(\.bitPattern))
+        #expect(Self.sameBits(a, b), "logits bits differ")
 
         // The leader's pages and snapshot were not written by the follower.
         let leaderAgain = try model.forward([ForwardItem(state: leader, tokens: [9])], allPositions: false)[0]
-        #expect(leaderAgain.map(\.bitPattern) == leaderNext.map(\.bitPattern))
+        #expect(Self.sameBits(leaderAgain, leaderNext), "logits bits differ")
     }
 
     @Test("after adoption, truncate goes to 0, to an adopted snapshot point or to the current length, and nowhere else")
@@ -108,7 +113,7 @@ struct Qwen3NextPrefixCacheTests {
         // Back to the adopted end: the same continuation, bit for bit.
         try follower.truncate(to: 128)
         let again = try model.forward([ForwardItem(state: follower, tokens: tail)], allPositions: true)[0]
-        #expect(again.map(\.bitPattern) == afterPrefix.map(\.bitPattern))
+        #expect(Self.sameBits(again, afterPrefix), "logits bits differ")
         // Back to the first snapshot: recomputing 64..<128 gives the leader's own logits there.
         try follower.truncate(to: 64)
         let rerun = try model.forward([ForwardItem(state: follower, tokens: Array(prompt[64..<128]))], allPositions: false)[0]
@@ -117,14 +122,14 @@ struct Qwen3NextPrefixCacheTests {
         for chunk in [0..<64, 64..<128] {
             expected = try model.forward([ForwardItem(state: reference, tokens: Array(prompt[chunk]))], allPositions: false)[0]
         }
-        #expect(rerun.map(\.bitPattern) == expected.map(\.bitPattern))
+        #expect(Self.sameBits(rerun, expected), "logits bits differ")
         // And to 0: a fresh start.
         try follower.truncate(to: 0)
         #expect(follower.length == 0 && follower.snapshotLengths == [0])
         let start = try model.forward([ForwardItem(state: follower, tokens: Array(prompt[0..<64]))], allPositions: false)[0]
         let cold = try model.forward([ForwardItem(state: try model.makeState(capacity: 200), tokens: Array(prompt[0..<64]))],
                                      allPositions: false)[0]
-        #expect(start.map(\.bitPattern) == cold.map(\.bitPattern))
+        #expect(Self.sameBits(start, cold), "logits bits differ")
     }
 
     @Test("adopt refuses blocks that do not end on a snapshot, foreign blocks and non-empty states")
