@@ -51,6 +51,30 @@ struct Qwen3NextPrefixServingTests {
         #expect(on.computedTokens < off.computedTokens)
     }
 
+    @Test("a prefill chunk that is not a multiple of the page: resume points where both end (every 160 tokens for 80 and 32)")
+    func unalignedChunk() async throws {
+        let loaded = try loadFixtureModel(try ModelFixture.named("qwen3next-b").modelPath)
+        let prompts = Self.prompts(prefix: 350, count: 3)
+        var limits = Self.limits(cacheBytes: 64 << 20)
+        limits.prefillChunk = 80
+        limits.maxBatchTokens = 160
+        let on = RecordingModel(loaded.model), off = RecordingModel(loaded.model)
+        let tokenizer = loaded.tokenizer.tokenizer
+        let cached = try await schedule(on, tokenizer: tokenizer, prompts: prompts, maxTokens: 3, limits: limits)
+        limits.prefixCacheBytes = 0
+        let plain = try await schedule(off, tokenizer: tokenizer, prompts: prompts, maxTokens: 3, limits: limits)
+        #expect(cached.map(\.text) == plain.map(\.text))
+        #expect(cached.map(\.usage.cachedPromptTokens).sorted() == [0, 320, 320])
+        var pool: [RecordingModel.Item: Int] = [:]
+        for item in off.items { pool[item, default: 0] += 1 }
+        let unmatched = on.items.filter { item in
+            guard let count = pool[item], count > 0 else { return true }
+            pool[item] = count - 1
+            return false
+        }
+        #expect(unmatched.isEmpty, "\(unmatched.count) of \(on.items.count) forward items have no bit-identical twin")
+    }
+
     @Test("16 requests sharing a 2,000-token prefix compute at most 2,000 + Σ suffixes + 15 × (2,000 mod 256)")
     func acceptance() async throws {
         let loaded = try loadFixtureModel(try ModelFixture.named("qwen3next-a").modelPath)
