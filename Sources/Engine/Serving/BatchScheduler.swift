@@ -167,7 +167,10 @@ final class BatchScheduler: @unchecked Sendable {
             while let next = waiting.first, active.count < limits.maxSequences {
                 let needed = usedBytes + next.reservedBytes
                 guard active.isEmpty || needed <= limits.memoryBudget else { break }
-                prefixCache.shrink(toFit: limits.memoryBudget - needed)
+                if prefixCache.bytes > limits.memoryBudget - needed {
+                    prefixCache.touch(next.prompt)  // what it will adopt goes last
+                    prefixCache.shrink(toFit: limits.memoryBudget - needed)
+                }
                 waiting.removeFirst()
                 usedBytes = needed
                 active.append(next)

@@ -30,6 +30,8 @@ final class PrefixCache {
     /// Keys of the blocks that follow each entry (by parent id), for matching part of a block.
     private var children: [UInt64: Set<Key>] = [:]
     private(set) var bytes = 0
+    /// Tokens per block of the blocks inserted so far (one model per cache, so one size); nil while empty.
+    private(set) var blockSize: Int?
     private var clock: UInt64 = 0
     private var nextID: UInt64 = 1
 
@@ -89,6 +91,7 @@ final class PrefixCache {
         guard byteLimit > 0 else { return }
         clock += 1
         let size = state.blockSize
+        blockSize = size
         var parent: UInt64 = 0
         for index in 0..<max(0, min(blocks, tokens.count / size)) {
             let key = Key(parent: parent, tokens: Array(tokens[(index * size)..<((index + 1) * size)]))
@@ -110,6 +113,13 @@ final class PrefixCache {
             parent = entry.id
         }
         evict()
+    }
+
+    /// Marks the cached prefix of `tokens` as just used, so that an eviction spares it (a request about to adopt it
+    /// was just admitted).
+    func touch(_ tokens: [TokenID]) {
+        guard let blockSize else { return }
+        _ = lookup(tokens, blockSize: blockSize, maxTokens: tokens.count - 1)
     }
 
     /// Drops least recently used blocks until the bytes fit `limit` as well as the cache's own limit: the

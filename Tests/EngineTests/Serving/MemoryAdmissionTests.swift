@@ -73,3 +73,25 @@ import Tokenizers
         #expect(report.peakBytes <= budget)
     }
 }
+
+extension MemoryAdmissionTests {
+    @Test("when the cache gives way to a request, it keeps the prefix that request will adopt")
+    func evictionSparesTheAdmittedPrefix() async throws {
+        let tokenizer = try MockVocabulary.tokenizer()
+        let model = ScriptedPagedModel(vocabularySize: tokenizer.vocabularySize)
+        let budget = 1 << 17
+        let settings = LocalEngine.Settings(contextLength: 8192, parallel: 4, memoryBudget: budget, prefillChunk: 256,
+                                            prefixCacheBytes: budget)
+        let engine = LocalEngine(languageModel: model, tokenizer: tokenizer, chatTemplate: nil, identity: "scripted",
+                                 settings: settings)
+        let shared = Self.text(2000, seed: 6)
+        _ = try await engine.generate(GenerationRequest(id: "p", prompt: .text(shared), maxTokens: 2))
+        _ = try await engine.generate(GenerationRequest(id: "q", prompt: .text(Self.text(2000, seed: 7)), maxTokens: 2))
+        // 62 pages of each prompt, the first prompt's the least recently used.
+        #expect(engine.memoryReport.prefixCacheBytes == 2 * 62 * 512)
+        // (2,000 + 2,900 + 2) × 16 bytes leave the cache room for 102 pages, not 124: the other prompt's go.
+        let again = try await engine.generate(GenerationRequest(id: "p2", prompt: .text(shared + Self.text(2900, seed: 8)), maxTokens: 2))
+        #expect(again.usage.cachedPromptTokens == 62 * 32, "every whole page of the shared prompt")
+        #expect(engine.memoryReport.peakBytes <= budget)
+    }
+}
