@@ -123,8 +123,8 @@ final class BatchScheduler: @unchecked Sendable {
         memory.peakSequences = max(memory.peakSequences, active.count)
     }
 
-    /// Tokens between the points a prefix can be resumed from, for a state of `blockSize`: every block end for
-    /// states that are pages alone; for states with hidden state (`needsSnapshots`), only block ends where a prefill
+    /// Tokens between the points a prefix of `state` can be resumed from: every block end for states that are
+    /// pages alone; for states with hidden state (`needsSnapshots`), only block ends where a prefill
     /// chunk ends — the snapshot points — so that resuming there repeats an uncached run's forward calls exactly.
     private func resumeInterval(_ state: any PrefixSharingState) -> Int {
         let block = state.blockSize, chunk = limits.prefillChunk

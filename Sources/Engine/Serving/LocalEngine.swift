@@ -21,7 +21,9 @@ public final class LocalEngine: TextGenerating, @unchecked Sendable {
         /// Bytes of sequence caches and prefix cache held at once; nil: three quarters of physical memory. A request
         /// waits until its cache fits beside the running ones; the prefix cache gives way (evicts) first.
         public var memoryBudget: Int?
-        /// Prompt tokens per sequence per forward step (chunk boundaries at its multiples).
+        /// Prompt tokens per sequence per forward step (chunk boundaries at its multiples). A model with recurrent
+        /// state (qwen3next) resumes a cached prefix only where a chunk boundary is also a 32-token page end: every
+        /// 256 tokens with the default, every lcm(prefillChunk, 32) otherwise.
         public var prefillChunk: Int
         /// Bytes of computed prompt blocks kept for requests that start with the same tokens (the prefix cache);
         /// nil: a quarter of the memory budget; 0: no prefix cache. Outputs are bit-identical either way.
