@@ -4,7 +4,16 @@
 /// A recurrent state cannot be rewound, so `truncate(to:)` only goes back to a length where a snapshot was kept
 /// (`takeSnapshot()`, meant for chunk boundaries, DESIGN.md §6) or to 0. Taking a snapshot is cheap: Swift arrays
 /// are copy-on-write, so it shares the buffers until the next token writes them.
-public final class HybridSequenceState: SequenceState, @unchecked Sendable {
+///
+/// Prefix sharing (`PrefixSharingState`): a block is one KV page (`KVCacheState.defaultPageSize`, 32 tokens) plus,
+/// when a snapshot was taken exactly at the page's end, that snapshot (conv and delta-rule state of every linear
+/// layer). Only such blocks are resume points. The scheduler takes snapshots where its prefill chunks end on a page
+/// end (its `prefillChunk`, 256 by default, is a multiple of the page): a sequence that adopts a prefix ending
+/// there runs from it exactly the forward calls an uncached run makes (calls end at absolute multiples of the
+/// chunk), so its bits are the same. The chunked delta rule's 64-token chunks divide 256, so those calls also split
+/// into the same delta-rule chunks as one long call would. A snapshot costs `snapshotBytes` (≈ 75 MB for
+/// Qwen3-Coder-Next's 36 linear layers), so there is one per prefill chunk of a prompt, not one per page.
+public final class HybridSequenceState: PrefixSharingState, @unchecked Sendable {
     // Mutated only inside the model's forward call, which the serving layer never runs concurrently for one
     // state (a state belongs to one request at a time; LanguageModel's contract).
 
@@ -35,6 +44,11 @@ public final class HybridSequenceState: SequenceState, @unchecked Sendable {
                              delta: [Float](repeating: 0, count: deltaFloats))
         recurrent = [Recurrent](repeating: zero, count: linearLayers)
         empty = recurrent
+    }
+
+    /// Bytes of one snapshot of the recurrent state (every linear layer's conv and delta-rule state).
+    public var snapshotBytes: Int {
+        empty.reduce(0) { $0 + ($1.conv.count + $1.delta.count) * MemoryLayout<Float>.size }
     }
 
     /// Keeps the current recurrent state so that `truncate(to: length)` can come back to this point.
@@ -70,4 +84,72 @@ public final class HybridSequenceState: SequenceState, @unchecked Sendable {
         try attention.truncate(to: length)
         snapshots = snapshots.filter { $0.key <= length }
     }
+
+    // MARK: PrefixSharingState
+
+    public var blockSize: Int { attention.pageSize }
+
+    /// True when the model has linear-attention layers (their state is not in the pages).
+    public var needsSnapshots: Bool { !empty.isEmpty }
+
+    public func sharedBlock(_ index: Int) -> (any SharedPrefixBlock)? {
+        guard let page = attention.page(index) else { return nil }
+        let snapshot = snapshots[(index + 1) * blockSize]
+        return HybridBlock(page: page, snapshot: snapshot, isResumePoint: snapshot != nil || !needsSnapshots)
+    }
+
+    /// Installs the blocks' KV pages and the last block's recurrent snapshot; `length` must be the end of the last
+    /// block, which must be a resume point. Every snapshot the blocks carry becomes a point `truncate(to:)` accepts.
+    public func adopt(_ blocks: [any SharedPrefixBlock], length adopted: Int) throws(EngineError) {
+        guard length == 0 else {
+            throw .invalidInput("prefix cache: expected an empty state to adopt a prefix, found \(length) tokens")
+        }
+        var hybrid: [HybridBlock] = []
+        for (index, block) in blocks.enumerated() {
+            guard let block = block as? HybridBlock,
+                  block.snapshot.map({ fits($0) }) ?? true
+            else {
+                throw .invalidInput("prefix cache: block \(index) was not made by a hybrid state of this model")
+            }
+            hybrid.append(block)
+        }
+        guard let last = hybrid.last, last.isResumePoint, adopted == hybrid.count * blockSize else {
+            throw .invalidInput("prefix cache: expected \(adopted) tokens to end exactly at the end of the last of "
+                                + "\(blocks.count) blocks of \(blockSize), on a recurrent-state snapshot")
+        }
+        try attention.adopt(hybrid.map(\.page), length: adopted)
+        recurrent = last.snapshot ?? empty
+        snapshots = [:]
+        for (index, block) in hybrid.enumerated() {
+            if let snapshot = block.snapshot { snapshots[(index + 1) * blockSize] = snapshot }
+        }
+    }
+
+    /// Whether `snapshot` has this state's shape (layer count, conv and delta sizes).
+    private func fits(_ snapshot: [Recurrent]) -> Bool {
+        snapshot.count == empty.count
+            && zip(snapshot, empty).allSatisfy { $0.conv.count == $1.conv.count && $0.delta.count == $1.delta.count }
+    }
+}
+
+/// One block of a hybrid state's prompt: a KV page and, where the state took one at the page's end, the snapshot
+/// of its recurrent state. Immutable (the snapshot's arrays are values; the page is never written once full).
+final class HybridBlock: SharedPrefixBlock, @unchecked Sendable {
+    // Immutable after init; KVPage is written only by its owning state while not full.
+    let page: KVPage
+    let snapshot: [HybridSequenceState.Recurrent]?
+    let isResumePoint: Bool
+
+    init(page: KVPage, snapshot: [HybridSequenceState.Recurrent]?, isResumePoint: Bool) {
+        self.page = page
+        self.snapshot = snapshot
+        self.isResumePoint = isResumePoint
+    }
+
+    var byteCount: Int {
+        page.byteCount + (snapshot ?? []).reduce(0) { $0 + ($1.conv.count + $1.delta.count) * MemoryLayout<Float>.size }
+    }
+
+    /// The recurrent state exists only at the block's end.
+    var canResumeInside: Bool { false }
 }

@@ -82,7 +82,10 @@ public final class KVCacheState: PrefixSharingState, @unchecked Sendable {
 
     public var blockSize: Int { pageSize }
 
-    public func sharedBlock(_ index: Int) -> (any SharedPrefixBlock)? {
+    public func sharedBlock(_ index: Int) -> (any SharedPrefixBlock)? { page(index) }
+
+    /// Page `index` once it is full (`length` beyond its end), else nil.
+    func page(_ index: Int) -> KVPage? {
         guard index >= 0, (index + 1) * pageSize <= length else { return nil }
         return pages[index]
     }

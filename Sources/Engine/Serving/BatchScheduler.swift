@@ -14,10 +14,19 @@ final class BatchScheduler: @unchecked Sendable {
         var maxBatchTokens = 512
         /// Sequences decoded together.
         var maxSequences = 16
-        /// Bytes of sequence state (KV caches) the scheduler may hold at once.
+        /// Bytes of sequence state (KV caches) and prefix cache the scheduler may hold at once.
         var memoryBudget = Int.max
-        /// Bytes of computed prompt blocks kept for later requests with the same first tokens (0: no prefix cache).
+        /// Bytes of computed prompt blocks kept for later requests with the same first tokens (0: no prefix cache);
+        /// the cache also keeps within what the running sequences leave of `memoryBudget`.
         var prefixCacheBytes = 0
+    }
+
+    /// What the scheduler holds against its memory budget (for tests and reports).
+    struct MemoryReport: Sendable, Equatable {
+        /// Bytes reserved by the running sequences, and held by the prefix cache, now.
+        var sequenceBytes = 0, prefixCacheBytes = 0
+        /// The largest sum of the two seen so far, and the most sequences that ran at once.
+        var peakBytes = 0, peakSequences = 0
     }
 
     /// One request being served.
@@ -73,6 +82,8 @@ final class BatchScheduler: @unchecked Sendable {
     private var active: [Job] = []
     private var usedBytes = 0
     private var started = false
+    /// Guarded by `condition`, like `usedBytes`.
+    private var memory = MemoryReport()
     /// Owned by the scheduler thread.
     private let prefixCache: PrefixCache
 
@@ -95,6 +106,32 @@ final class BatchScheduler: @unchecked Sendable {
         }
         condition.signal()
         condition.unlock()
+    }
+
+    /// The memory held now and its peaks.
+    var memoryReport: MemoryReport {
+        condition.lock()
+        defer { condition.unlock() }
+        return memory
+    }
+
+    /// Records the current memory and its peaks; called with `condition` held, on the scheduler thread.
+    private func noteMemory() {
+        memory.sequenceBytes = usedBytes
+        memory.prefixCacheBytes = prefixCache.bytes
+        memory.peakBytes = max(memory.peakBytes, usedBytes + prefixCache.bytes)
+        memory.peakSequences = max(memory.peakSequences, active.count)
+    }
+
+    /// Tokens between the points a prefix of `state` can be resumed from: every block end for states that are
+    /// pages alone; for states with hidden state (`needsSnapshots`), only block ends where a prefill
+    /// chunk ends — the snapshot points — so that resuming there repeats an uncached run's forward calls exactly.
+    private func resumeInterval(_ state: any PrefixSharingState) -> Int {
+        let block = state.blockSize, chunk = limits.prefillChunk
+        guard state.needsSnapshots else { return block }
+        var (a, b) = (block, chunk)
+        while b != 0 { (a, b) = (b, a % b) }
+        return block / a * chunk
     }
 
     func cancel(_ job: Job) {
@@ -122,12 +159,22 @@ final class BatchScheduler: @unchecked Sendable {
                 usedBytes -= job.reservedBytes
                 return true
             }
-            // Admission in arrival order, within the memory budget (one sequence always runs).
-            while let next = waiting.first, active.count < limits.maxSequences,
-                  active.isEmpty || usedBytes + next.reservedBytes <= limits.memoryBudget {
+            noteMemory()
+            // Admission in arrival order, within the memory budget, which the prefix cache shares: a request is
+            // admitted when its state fits beside the running ones, the cache giving way (evicting) to make room
+            // before a request waits (one sequence always runs). The cache's blocks that running sequences adopted
+            // are counted twice (in their reservations too): conservative.
+            while let next = waiting.first, active.count < limits.maxSequences {
+                let needed = usedBytes + next.reservedBytes
+                guard active.isEmpty || needed <= limits.memoryBudget else { break }
+                if prefixCache.bytes > limits.memoryBudget - needed {
+                    prefixCache.touch(next.prompt)  // what it will adopt goes last
+                    prefixCache.shrink(toFit: limits.memoryBudget - needed)
+                }
                 waiting.removeFirst()
-                usedBytes += next.reservedBytes
+                usedBytes = needed
                 active.append(next)
+                noteMemory()
             }
             let batch = active
             condition.unlock()
@@ -179,18 +226,42 @@ final class BatchScheduler: @unchecked Sendable {
             for step in steps { complete(step.job, .failure(.backend(requestID: step.job.request.id, reason: "\(error)"))) }
             return
         }
+        var inserted = false
         for (index, step) in steps.enumerated() {
             let job = step.job
             if job.nextInput == nil {
                 job.prefilled += step.tokens.count
                 if prefixCache.byteLimit > 0, let state = job.state as? any PrefixSharingState {
-                    prefixCache.insert(job.prompt, state: state, blocks: job.prefilled / state.blockSize)
+                    share(job, state: state)
+                    inserted = true
                 }
                 guard step.completesPrefill else { continue }
             }
             job.nextInput = nil
             sampleAndCheck(job, logits: logits[index])
         }
+        if inserted {
+            // The cache keeps within what the running sequences leave of the budget.
+            condition.lock()
+            prefixCache.shrink(toFit: limits.memoryBudget - usedBytes)
+            noteMemory()
+            condition.unlock()
+        }
+    }
+
+    /// Offers the prompt blocks `job` has computed to the prefix cache. A state with hidden state snapshots it here
+    /// when its prefill has just reached a resume point, and offers only blocks up to its last resume point (later
+    /// ones could never be resumed from); the snapshots then live on in the cache's blocks only, where they are
+    /// counted and evicted, not in the sequence.
+    private func share(_ job: Job, state: any PrefixSharingState) {
+        var shareable = job.prefilled
+        if state.needsSnapshots {
+            let interval = resumeInterval(state)
+            shareable -= shareable % interval
+            if job.prefilled % interval == 0 { state.takeSnapshot() }
+        }
+        prefixCache.insert(job.prompt, state: state, blocks: shareable / state.blockSize)
+        state.discardSnapshots()
     }
 
     /// Starts `job`'s prefill from the longest cached prefix of its prompt (always leaving its last token to
@@ -201,16 +272,17 @@ final class BatchScheduler: @unchecked Sendable {
             job.started = true
             return true
         }
-        let size = sharing.blockSize
+        let size = sharing.blockSize, interval = resumeInterval(sharing)
         let reusable = job.prompt.count - 1
         let cached = prefixCache.lookup(job.prompt, blockSize: size, maxTokens: reusable)
         var pending = 0
         for leader in leaders where leader !== job {
-            // What the leader will leave in the cache: its prompt's whole blocks.
-            let limit = min(leader.prompt.count / size * size, reusable)
+            // What the leader will leave in the cache: its prompt's whole blocks, up to its last resume point;
+            // pages can be resumed inside a block, recurrent state only at a resume point.
+            let limit = min(leader.prompt.count / interval * interval, reusable)
             var common = 0
             while common < limit && leader.prompt[common] == job.prompt[common] { common += 1 }
-            pending = max(pending, common)
+            pending = max(pending, sharing.needsSnapshots ? common / interval * interval : common)
         }
         if pending > cached.tokens { return false }
         job.started = true
@@ -284,6 +356,7 @@ final class BatchScheduler: @unchecked Sendable {
         if let index = active.firstIndex(where: { $0 === job }) {
             active.remove(at: index)
             usedBytes -= job.reservedBytes
+            noteMemory()
         }
         job.state = nil
         condition.unlock()

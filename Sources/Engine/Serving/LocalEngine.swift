@@ -18,9 +18,12 @@ public final class LocalEngine: TextGenerating, @unchecked Sendable {
         public var contextLength: Int?
         /// Sequences decoded together.
         public var parallel: Int
-        /// Bytes of sequence caches held at once; nil: three quarters of physical memory.
+        /// Bytes of sequence caches and prefix cache held at once; nil: three quarters of physical memory. A request
+        /// waits until its cache fits beside the running ones; the prefix cache gives way (evicts) first.
         public var memoryBudget: Int?
-        /// Prompt tokens per sequence per forward step (chunk boundaries at its multiples).
+        /// Prompt tokens per sequence per forward step (chunk boundaries at its multiples). A model with recurrent
+        /// state (qwen3next) resumes a cached prefix only where a chunk boundary is also a 32-token page end: every
+        /// 256 tokens with the default, every lcm(prefillChunk, 32) otherwise.
         public var prefillChunk: Int
         /// Bytes of computed prompt blocks kept for requests that start with the same tokens (the prefix cache);
         /// nil: a quarter of the memory budget; 0: no prefix cache. Outputs are bit-identical either way.
@@ -36,6 +39,9 @@ public final class LocalEngine: TextGenerating, @unchecked Sendable {
             self.prefixCacheBytes = prefixCacheBytes
         }
     }
+
+    /// What the scheduler holds against the memory budget now, and its peaks (for tests and reports).
+    var memoryReport: BatchScheduler.MemoryReport { scheduler.memoryReport }
 
     public init(
         languageModel: any LanguageModel, tokenizer: Tokenizer, chatTemplate: ChatTemplate?, identity: String,

@@ -15,7 +15,7 @@ final class PrefixCache {
 
     private final class Entry {
         let id: UInt64
-        let block: any SharedPrefixBlock
+        var block: any SharedPrefixBlock
         var lastUse: UInt64
         init(id: UInt64, block: any SharedPrefixBlock, lastUse: UInt64) {
             self.id = id
@@ -30,6 +30,8 @@ final class PrefixCache {
     /// Keys of the blocks that follow each entry (by parent id), for matching part of a block.
     private var children: [UInt64: Set<Key>] = [:]
     private(set) var bytes = 0
+    /// Tokens per block of the blocks inserted so far (one model per cache, so one size); nil while empty.
+    private(set) var blockSize: Int?
     private var clock: UInt64 = 0
     private var nextID: UInt64 = 1
 
@@ -83,17 +85,23 @@ final class PrefixCache {
     }
 
     /// Adds the full blocks `0..<blocks` of `state`, whose first tokens are `tokens`; blocks already cached are
-    /// only marked used.
+    /// only marked used (or replaced by the state's block when only the state's is a resume point: a recurrent
+    /// state's snapshot makes the same tokens resumable).
     func insert(_ tokens: [TokenID], state: any PrefixSharingState, blocks: Int) {
         guard byteLimit > 0 else { return }
         clock += 1
         let size = state.blockSize
+        blockSize = size
         var parent: UInt64 = 0
         for index in 0..<max(0, min(blocks, tokens.count / size)) {
             let key = Key(parent: parent, tokens: Array(tokens[(index * size)..<((index + 1) * size)]))
             if let entry = entries[key] {
                 entry.lastUse = clock
                 parent = entry.id
+                if !entry.block.isResumePoint, let block = state.sharedBlock(index), block.isResumePoint {
+                    bytes += block.byteCount - entry.block.byteCount
+                    entry.block = block
+                }
                 continue
             }
             guard let block = state.sharedBlock(index) else { break }
@@ -107,8 +115,22 @@ final class PrefixCache {
         evict()
     }
 
-    /// Drops least recently used blocks until the bytes fit the limit.
-    private func evict() {
+    /// Marks the cached prefix of `tokens` as just used, so that an eviction spares it (a request about to adopt it
+    /// was just admitted).
+    func touch(_ tokens: [TokenID]) {
+        guard let blockSize else { return }
+        _ = lookup(tokens, blockSize: blockSize, maxTokens: tokens.count - 1)
+    }
+
+    /// Drops least recently used blocks until the bytes fit `limit` as well as the cache's own limit: the
+    /// scheduler's memory admission makes the cache give way to sequences this way.
+    func shrink(toFit limit: Int) {
+        evict(to: min(byteLimit, max(0, limit)))
+    }
+
+    /// Drops least recently used blocks until the bytes fit `limit`.
+    private func evict(to limit: Int? = nil) {
+        let byteLimit = limit ?? self.byteLimit
         guard bytes > byteLimit else { return }
         let order = entries.sorted { $0.value.lastUse < $1.value.lastUse || ($0.value.lastUse == $1.value.lastUse && $0.value.id > $1.value.id) }
         for (key, entry) in order {

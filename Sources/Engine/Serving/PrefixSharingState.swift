@@ -9,17 +9,34 @@
 /// - Blocks from a state of one model are adopted only by fresh states of the same model (`adopt` checks shapes).
 /// - States with hidden state beside their pages (recurrent linear-attention layers, qwen3next) opt in by storing a
 ///   snapshot of that state in the blocks where they took one (at prefill chunk boundaries) and saying so with
-///   `isResumePoint`; the cache then adopts only prefixes ending on such a block.
+///   `isResumePoint`; the cache then adopts only prefixes ending on such a block. They say `needsSnapshots`, and
+///   the scheduler calls `takeSnapshot()` where its prefill chunks end on a block end: resuming there, a sequence
+///   runs exactly the forward calls an uncached run makes from that point, so it computes the same bits.
 public protocol PrefixSharingState: SequenceState {
     /// Tokens per block; prefixes are shared in whole blocks.
     var blockSize: Int { get }
+    /// Whether a prefix can be resumed only where `takeSnapshot()` was called (recurrent state); false for states
+    /// that are their pages alone (the default).
+    var needsSnapshots: Bool { get }
+    /// Keeps the hidden state at the current length, so that the block ending here becomes a resume point. Called
+    /// only at prefill chunk boundaries that are block ends. Default: nothing (pages need no snapshot).
+    func takeSnapshot()
+    /// Forgets the kept snapshots; blocks already handed out keep theirs (the prefix cache counts those bytes).
+    /// Default: nothing.
+    func discardSnapshots()
     /// Block `index`, or nil when the state does not hold all of its tokens yet.
     func sharedBlock(_ index: Int) -> (any SharedPrefixBlock)?
     /// Makes the first `length` tokens of `blocks` (made by states of the same model, in order) the first tokens of
     /// this empty state; `length` is in `(blocks.count − 1)·blockSize + 1 ... blocks.count·blockSize` (the last
-    /// block may be used in part: the state then copies it before writing into it). Throws when the state is not
-    /// empty or a block does not fit.
+    /// block may be used in part when it `canResumeInside`: the state then copies it before writing into it).
+    /// Throws when the state is not empty or a block does not fit.
     func adopt(_ blocks: [any SharedPrefixBlock], length: Int) throws(EngineError)
+}
+
+extension PrefixSharingState {
+    public var needsSnapshots: Bool { false }
+    public func takeSnapshot() {}
+    public func discardSnapshots() {}
 }
 
 /// One immutable block of a shared prefix.
