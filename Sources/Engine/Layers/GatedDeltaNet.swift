@@ -25,8 +25,9 @@ struct GatedDeltaNet: Sendable {
     let input: InputProjection
     /// `ssm_ba` `{n_embd, 2·valueHeads}`: per key head g, [b_g (r) | a_g (r)].
     let betaAlpha: Linear
-    /// `ssm_conv1d` `{kernel, convChannels}`: `// (convChannels, kernel)`, oldest tap first.
-    let convWeight: [Float]
+    /// `ssm_conv1d` `{kernel, convChannels}` transposed to `// (kernel, convChannels)`, oldest tap first, so the conv
+    /// runs along the channels (contiguous in both the weights and the inputs).
+    let convTaps: [Float]
     /// `ssm_dt.bias` `{valueHeads}`.
     let dtBias: [Float]
     /// `ssm_a` `{valueHeads}` = −exp(A_log).
@@ -42,6 +43,29 @@ struct GatedDeltaNet: Sendable {
     let keyDimension: Int
     let valueDimension: Int
     let kernel: Int
+
+    /// `convWeight` is the file's `ssm_conv1d` `// (convChannels, kernel)`, oldest tap first.
+    init(input: InputProjection, betaAlpha: Linear, convWeight: [Float], dtBias: [Float], a: [Float], norm: RMSNorm,
+         output: Linear, keyHeads: Int, valueHeads: Int, keyDimension: Int, valueDimension: Int, kernel: Int)
+    {
+        self.input = input
+        self.betaAlpha = betaAlpha
+        let channels = convWeight.count / max(kernel, 1)
+        var taps = [Float](repeating: 0, count: convWeight.count)
+        for ch in 0..<channels {
+            for i in 0..<kernel { taps[i * channels + ch] = convWeight[ch * kernel + i] }
+        }
+        convTaps = taps
+        self.dtBias = dtBias
+        self.a = a
+        self.norm = norm
+        self.output = output
+        self.keyHeads = keyHeads
+        self.valueHeads = valueHeads
+        self.keyDimension = keyDimension
+        self.valueDimension = valueDimension
+        self.kernel = kernel
+    }
 
     /// Prefill chunk length of the WY form; chunks are aligned to absolute positions.
     static let chunkLength = 64
@@ -90,8 +114,9 @@ struct GatedDeltaNet: Sendable {
     func callAsFunction(_ x: ActivationRows, spans: [Range<Int>], starts: [Int], states: [HybridSequenceState],
                         ordinal: Int, pool: ThreadPool?) throws(EngineError) -> [Float]
     {
-        let (projected, z) = try project(x, pool: pool)
-        var u = projected
+        var u: [Float]
+        let z: [Float]
+        (u, z) = try project(x, pool: pool)
         let ba = try betaAlpha(x, pool: pool)
         var core = [Float](repeating: 0, count: x.rows * valueWidth)
         let rule = DeltaRule(heads: valueHeads, keyDimension: keyDimension, valueDimension: valueDimension)
@@ -151,15 +176,19 @@ struct GatedDeltaNet: Sendable {
         saved.update(from: previous, count: history * c)
         (saved + history * c).update(from: rows, count: count * c)
         if history > 0 { previous.update(from: saved + count * c, count: history * c) }
-        convWeight.withUnsafeBufferPointer { weight in
-            guard let w = weight.baseAddress else { return }
+        // One running sum per channel, taps in order (the same additions as a per-channel loop), then SiLU.
+        let sums = UnsafeMutablePointer<Float>.allocate(capacity: c)
+        defer { sums.deallocate() }
+        convTaps.withUnsafeBufferPointer { taps in
+            guard let w = taps.baseAddress else { return }
             for t in 0..<count {
-                let out = rows + t * c
-                for ch in 0..<c {
-                    var sum: Float = 0
-                    for i in 0..<kernel { sum += w[ch * kernel + i] * saved[(t + i) * c + ch] }
-                    out[ch] = silu(sum)
+                sums.update(repeating: 0, count: c)
+                for i in 0..<kernel {
+                    let tap = w + i * c, input = saved + (t + i) * c
+                    for ch in 0..<c { sums[ch] += tap[ch] * input[ch] }
                 }
+                let out = rows + t * c
+                for ch in 0..<c { out[ch] = silu(sums[ch]) }
             }
         }
     }
