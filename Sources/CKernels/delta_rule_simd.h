@@ -43,40 +43,62 @@ static inline DR_TARGET void DR_NAME(dr_tile)(int64_t rows, int64_t k0, int64_t 
     }
 }
 
-/// One row, columns [col0, col1) in single vectors then single floats (the ragged right edge).
-static inline DR_TARGET void DR_NAME(dr_edge)(int64_t k0, int64_t k1, const float *a, int64_t acs, const float *b,
-                                               int64_t ldb, float *c, int64_t col0, int64_t col1, int load) {
-    int64_t col = col0;
-    for (; col + DR_W <= col1; col += DR_W) {
-        DR_V acc = load ? DR_LOAD(c + col) : DR_ZERO();
-        for (int64_t k = k0; k < k1; k++) acc = DR_FMA(DR_SET1(a[k * acs]), DR_LOAD(b + k * ldb + col), acc);
-        DR_STORE(c + col, acc);
+/// Like `dr_tile` with one vector per row: `rows` rows (1…DR_ROWS) of C at columns [col, col + DR_W).
+static inline DR_TARGET void DR_NAME(dr_tile1)(int64_t rows, int64_t k0, int64_t k1, const float *a, int64_t ars,
+                                                int64_t acs, const float *b, int64_t ldb, float *c, int64_t ldc,
+                                                int load) {
+    DR_V acc[DR_ROWS];
+    for (int64_t r = 0; r < DR_ROWS; r++) acc[r] = (load && r < rows) ? DR_LOAD(c + r * ldc) : DR_ZERO();
+    for (int64_t k = k0; k < k1; k++) {
+        const DR_V bv = DR_LOAD(b + k * ldb);
+        for (int64_t r = 0; r < rows; r++) acc[r] = DR_FMA(DR_SET1(a[r * ars + k * acs]), bv, acc[r]);
     }
-    for (; col < col1; col++) {
+    for (int64_t r = 0; r < rows; r++) DR_STORE(c + r * ldc, acc[r]);
+}
+
+/// One row, columns [col0, col1) one float at a time (the ragged right edge).
+static inline void DR_NAME(dr_edge)(int64_t k0, int64_t k1, const float *a, int64_t acs, const float *b,
+                                    int64_t ldb, float *c, int64_t col0, int64_t col1, int load) {
+    for (int64_t col = col0; col < col1; col++) {
         float acc = load ? c[col] : 0.0f;
         for (int64_t k = k0; k < k1; k++) acc = fmaf(a[k * acs], b[k * ldb + col], acc);
         c[col] = acc;
     }
 }
 
-/// The level's `dr_gemm` (see delta_rule.c for the contract).
+/// The level's `dr_gemm` (see delta_rule.c for the contract). A product whose rows need only their first columns
+/// (`cols` ≥ 0) still runs whole tiles up to the tile edge past the last column needed: extra columns are harmless
+/// (the caller ignores them) and cheaper than narrow tiles.
 static DR_TARGET void DR_NAME(dr_gemm)(const dr_gemm_args *g) {
     const int64_t span = DR_COLS * DR_W;
     for (int64_t i0 = 0; i0 < g->m; i0 += DR_ROWS) {
         const int64_t rows = g->m - i0 < DR_ROWS ? g->m - i0 : DR_ROWS;
         const int64_t kfirst = dr_kend(g, i0);
-        const int64_t n = dr_ncols(g, i0 + rows - 1);
+        int64_t n = dr_ncols(g, i0 + rows - 1);
+        if (g->cols >= 0) {
+            const int64_t rounded = (n + DR_W - 1) / DR_W * DR_W;
+            n = rounded < g->n ? rounded : g->n;
+        }
         const float *a = g->a + i0 * g->ars;
         float *c = g->c + i0 * g->ldc;
         int64_t col = 0;
-        for (; col + span <= n; col += span) {
-            DR_NAME(dr_tile)(rows, 0, kfirst, a, g->ars, g->acs, g->b + col, g->ldb, c + col, g->ldc, g->load);
+        for (; col + DR_W <= n; col += (col + span <= n ? span : DR_W)) {
+            const int whole = col + span <= n;
+            if (whole) {
+                DR_NAME(dr_tile)(rows, 0, kfirst, a, g->ars, g->acs, g->b + col, g->ldb, c + col, g->ldc, g->load);
+            } else {
+                DR_NAME(dr_tile1)(rows, 0, kfirst, a, g->ars, g->acs, g->b + col, g->ldb, c + col, g->ldc, g->load);
+            }
             // Later rows of a triangular product continue their own chains past the first row's end.
             for (int64_t r = 1; r < rows; r++) {
                 const int64_t kend = dr_kend(g, i0 + r);
-                if (kend > kfirst) {
+                if (kend <= kfirst) continue;
+                if (whole) {
                     DR_NAME(dr_tile)(1, kfirst, kend, a + r * g->ars, g->ars, g->acs, g->b + col, g->ldb,
                                      c + r * g->ldc + col, g->ldc, 1);
+                } else {
+                    DR_NAME(dr_tile1)(1, kfirst, kend, a + r * g->ars, g->ars, g->acs, g->b + col, g->ldb,
+                                      c + r * g->ldc + col, g->ldc, 1);
                 }
             }
         }

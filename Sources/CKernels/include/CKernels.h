@@ -135,7 +135,8 @@ double sparrow_process_cpu_seconds(void);
 // MARK: - Gated delta rule (qwen3next linear attention; delta_rule.c)
 
 /// Levels of the delta-rule kernels. Every level gives the scalar reference's bits (each output a chain of fused
-/// multiply-adds in a fixed order), so the level changes speed only.
+/// multiply-adds in a fixed order), so the level changes speed only. The kernels run with flush-to-zero and
+/// denormals-are-zero set (and the caller's mode restored on return).
 enum {
     SPARROW_DELTA_RULE_SCALAR = 0,
     SPARROW_DELTA_RULE_AVX2 = 1,
