@@ -77,13 +77,21 @@ struct GatedDeltaNet: Sendable {
     var convStateFloats: Int { (kernel - 1) * convChannels }
     var deltaStateFloats: Int { valueHeads * keyDimension * valueDimension }
 
-    /// Per token of the batch: u = [q | k | v] (convChannels) and z (valueWidth).
-    private func project(_ x: ActivationRows, pool: ThreadPool?) throws(EngineError) -> (u: [Float], z: [Float]) {
+    /// Per token of the batch: u = [q | k | v] (convChannels), z (valueWidth) and ba (2 · valueHeads), the
+    /// projections in one pool job (each equal to its own call bit for bit, `Linear.apply`).
+    private func project(_ x: ActivationRows, pool: ThreadPool?) throws(EngineError)
+        -> (u: [Float], z: [Float], ba: [Float])
+    {
         switch input {
         case let .split(qkv, gate):
-            return (try qkv(x, pool: pool), try gate(x, pool: pool))
+            var outputs = try Linear.apply([(qkv, x), (gate, x), (betaAlpha, x)], pool: pool)
+            guard outputs.count == 3 else { throw .invalidInput("GatedDeltaNet: expected 3 projections") }
+            let ba = outputs.removeLast(), z = outputs.removeLast()
+            return (outputs.removeLast(), z, ba)
         case let .fused(linear):
-            let fused = try linear(x, pool: pool)
+            var outputs = try Linear.apply([(linear, x), (betaAlpha, x)], pool: pool)
+            guard outputs.count == 2 else { throw .invalidInput("GatedDeltaNet: expected 2 projections") }
+            let ba = outputs.removeLast(), fused = outputs.removeLast()
             let r = valueHeads / keyHeads
             let dk = keyDimension, groupV = r * valueDimension
             let group = 2 * dk + 2 * groupV
@@ -104,7 +112,7 @@ struct GatedDeltaNet: Sendable {
                     }
                 }
             }
-            return (u, z)
+            return (u, z, ba)
         }
     }
 
@@ -115,9 +123,8 @@ struct GatedDeltaNet: Sendable {
                         ordinal: Int, pool: ThreadPool?) throws(EngineError) -> [Float]
     {
         var u: [Float]
-        let z: [Float]
-        (u, z) = try project(x, pool: pool)
-        let ba = try betaAlpha(x, pool: pool)
+        let z: [Float], ba: [Float]
+        (u, z, ba) = try project(x, pool: pool)
         var core = [Float](repeating: 0, count: x.rows * valueWidth)
         let rule = DeltaRule(heads: valueHeads, keyDimension: keyDimension, valueDimension: valueDimension)
         // The whole batch's delta-rule inputs in one buffer, row r for input row r.
