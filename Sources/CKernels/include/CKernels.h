@@ -132,4 +132,36 @@ void sparrow_triad(sparrow_pool *pool, float *a, const float *b, const float *c,
 /// CPU seconds used by this process so far (all threads), or 0 when the clock is unavailable.
 double sparrow_process_cpu_seconds(void);
 
+// MARK: - Gated delta rule (qwen3next linear attention; delta_rule.c)
+
+/// Levels of the delta-rule kernels. Every level gives the scalar reference's bits (each output a chain of fused
+/// multiply-adds in a fixed order), so the level changes speed only. The kernels run with flush-to-zero and
+/// denormals-are-zero set (and the caller's mode restored on return).
+enum {
+    SPARROW_DELTA_RULE_SCALAR = 0,
+    SPARROW_DELTA_RULE_AVX2 = 1,
+    SPARROW_DELTA_RULE_AVX512 = 2,
+};
+
+/// The fastest delta-rule level this CPU runs.
+int sparrow_delta_rule_best_level(void);
+
+/// One token of one value head, the recurrent form: with d = e^g, m = Σ_i (d S_i)·k_i, δ = β (v − m),
+/// S_i ← k_i δ + d S_i, out = Σ_i S_i·q_i. `state` is `(dk, dv)` row-major; q, k `(dk)`, v and out `(dv)`.
+/// Returns 0, or -1 on a bad level or size (nothing is computed then).
+int sparrow_delta_rule_step(int level, int64_t dk, int64_t dv, const float *q, const float *k, const float *v,
+                            float beta, float g, float *state, float *out);
+
+/// Floats of scratch `sparrow_delta_rule_chunk` needs for a chunk of `n` tokens (0 for bad sizes).
+size_t sparrow_delta_rule_chunk_scratch(int64_t n, int64_t dk, int64_t dv);
+
+/// One chunk of `n` tokens of one value head, the WY form (REFERENCE.md §3.4): token i reads q and k at
+/// `i · qk_stride` (dk floats each), v at `i · v_stride` (dv floats), β and g at `i · bg_stride`; writes its dv
+/// outputs at `out + i · out_stride` and updates `state` `(dk, dv)`. `scratch` holds
+/// `sparrow_delta_rule_chunk_scratch(n, dk, dv)` floats. Returns 0, or -1 on a bad level or size.
+int sparrow_delta_rule_chunk(int level, int64_t n, int64_t dk, int64_t dv, const float *q, const float *k,
+                             int64_t qk_stride, const float *v, int64_t v_stride, const float *beta,
+                             const float *g, int64_t bg_stride, float *state, float *out, int64_t out_stride,
+                             float *scratch);
+
 #endif

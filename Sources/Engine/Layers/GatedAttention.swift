@@ -29,9 +29,12 @@ struct GatedAttention: Sendable {
     {
         let rows = x.rows, d = headDimension
         let qWidth = heads * d, kvWidth = kvHeads * d
-        let qg = try queryGate(x, pool: pool)
-        var k = try key(x, pool: pool)
-        let v = try value(x, pool: pool)
+        // The three projections in one pool job (each equal to its own call bit for bit, `Linear.apply`).
+        var projected = try Linear.apply([(queryGate, x), (key, x), (value, x)], pool: pool)
+        guard projected.count == 3 else { throw .invalidInput("GatedAttention: expected 3 projections") }
+        let v = projected.removeLast()
+        var k = projected.removeLast()
+        let qg = projected.removeLast()
         var q = [Float](repeating: 0, count: rows * qWidth)
         var gate = [Float](repeating: 0, count: rows * qWidth)
         for row in 0..<rows {

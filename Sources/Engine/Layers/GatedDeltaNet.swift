@@ -25,8 +25,9 @@ struct GatedDeltaNet: Sendable {
     let input: InputProjection
     /// `ssm_ba` `{n_embd, 2·valueHeads}`: per key head g, [b_g (r) | a_g (r)].
     let betaAlpha: Linear
-    /// `ssm_conv1d` `{kernel, convChannels}`: `// (convChannels, kernel)`, oldest tap first.
-    let convWeight: [Float]
+    /// `ssm_conv1d` `{kernel, convChannels}` transposed to `// (kernel, convChannels)`, oldest tap first, so the conv
+    /// runs along the channels (contiguous in both the weights and the inputs).
+    let convTaps: [Float]
     /// `ssm_dt.bias` `{valueHeads}`.
     let dtBias: [Float]
     /// `ssm_a` `{valueHeads}` = −exp(A_log).
@@ -43,6 +44,29 @@ struct GatedDeltaNet: Sendable {
     let valueDimension: Int
     let kernel: Int
 
+    /// `convWeight` is the file's `ssm_conv1d` `// (convChannels, kernel)`, oldest tap first.
+    init(input: InputProjection, betaAlpha: Linear, convWeight: [Float], dtBias: [Float], a: [Float], norm: RMSNorm,
+         output: Linear, keyHeads: Int, valueHeads: Int, keyDimension: Int, valueDimension: Int, kernel: Int)
+    {
+        self.input = input
+        self.betaAlpha = betaAlpha
+        let channels = convWeight.count / max(kernel, 1)
+        var taps = [Float](repeating: 0, count: convWeight.count)
+        for ch in 0..<channels {
+            for i in 0..<kernel { taps[i * channels + ch] = convWeight[ch * kernel + i] }
+        }
+        convTaps = taps
+        self.dtBias = dtBias
+        self.a = a
+        self.norm = norm
+        self.output = output
+        self.keyHeads = keyHeads
+        self.valueHeads = valueHeads
+        self.keyDimension = keyDimension
+        self.valueDimension = valueDimension
+        self.kernel = kernel
+    }
+
     /// Prefill chunk length of the WY form; chunks are aligned to absolute positions.
     static let chunkLength = 64
 
@@ -53,13 +77,21 @@ struct GatedDeltaNet: Sendable {
     var convStateFloats: Int { (kernel - 1) * convChannels }
     var deltaStateFloats: Int { valueHeads * keyDimension * valueDimension }
 
-    /// Per token of the batch: u = [q | k | v] (convChannels) and z (valueWidth).
-    private func project(_ x: ActivationRows, pool: ThreadPool?) throws(EngineError) -> (u: [Float], z: [Float]) {
+    /// Per token of the batch: u = [q | k | v] (convChannels), z (valueWidth) and ba (2 · valueHeads), the
+    /// projections in one pool job (each equal to its own call bit for bit, `Linear.apply`).
+    private func project(_ x: ActivationRows, pool: ThreadPool?) throws(EngineError)
+        -> (u: [Float], z: [Float], ba: [Float])
+    {
         switch input {
         case let .split(qkv, gate):
-            return (try qkv(x, pool: pool), try gate(x, pool: pool))
+            var outputs = try Linear.apply([(qkv, x), (gate, x), (betaAlpha, x)], pool: pool)
+            guard outputs.count == 3 else { throw .invalidInput("GatedDeltaNet: expected 3 projections") }
+            let ba = outputs.removeLast(), z = outputs.removeLast()
+            return (outputs.removeLast(), z, ba)
         case let .fused(linear):
-            let fused = try linear(x, pool: pool)
+            var outputs = try Linear.apply([(linear, x), (betaAlpha, x)], pool: pool)
+            guard outputs.count == 2 else { throw .invalidInput("GatedDeltaNet: expected 2 projections") }
+            let ba = outputs.removeLast(), fused = outputs.removeLast()
             let r = valueHeads / keyHeads
             let dk = keyDimension, groupV = r * valueDimension
             let group = 2 * dk + 2 * groupV
@@ -80,7 +112,7 @@ struct GatedDeltaNet: Sendable {
                     }
                 }
             }
-            return (u, z)
+            return (u, z, ba)
         }
     }
 
@@ -90,15 +122,29 @@ struct GatedDeltaNet: Sendable {
     func callAsFunction(_ x: ActivationRows, spans: [Range<Int>], starts: [Int], states: [HybridSequenceState],
                         ordinal: Int, pool: ThreadPool?) throws(EngineError) -> [Float]
     {
-        let (u, z) = try project(x, pool: pool)
-        let ba = try betaAlpha(x, pool: pool)
+        var u: [Float]
+        let z: [Float], ba: [Float]
+        (u, z, ba) = try project(x, pool: pool)
         var core = [Float](repeating: 0, count: x.rows * valueWidth)
         let rule = DeltaRule(heads: valueHeads, keyDimension: keyDimension, valueDimension: valueDimension)
-        for (item, span) in spans.enumerated() where !span.isEmpty {
-            let conv = convolve(u, span: span, state: &states[item].recurrent[ordinal].conv)
-            let inputs = prepare(conv, ba: ba, span: span)
-            rule.run(inputs, start: starts[item], chunkLength: Self.chunkLength,
-                     state: &states[item].recurrent[ordinal].delta, output: &core, outputRow: span.lowerBound)
+        // The whole batch's delta-rule inputs in one buffer, row r for input row r.
+        var inputs = DeltaRule.Inputs(tokens: x.rows, heads: valueHeads, keyDimension: keyDimension,
+                                      valueDimension: valueDimension)
+        u.withUnsafeMutableBufferPointer { u in
+            guard let u = u.baseAddress else { return }
+            for (item, span) in spans.enumerated() where !span.isEmpty {
+                states[item].recurrent[ordinal].conv.withUnsafeMutableBufferPointer { state in
+                    convolve(u, span: span, state: state)
+                }
+                prepare(u, ba: ba, span: span, into: &inputs)
+            }
+        }
+        var items: [DeltaRule.Item] = []
+        core.withUnsafeMutableBufferPointer { core in
+            guard let output = core.baseAddress else { return }
+            withDeltaStates(states, spans: spans, starts: starts, from: 0, ordinal: ordinal, items: &items) { items in
+                rule.run(inputs, items: items, chunkLength: Self.chunkLength, output: output)
+            }
         }
         // Gated RMSNorm per value head: RMSNorm(o) ⊙ w ⊙ silu(z).
         norm.apply(&core)
@@ -106,57 +152,87 @@ struct GatedDeltaNet: Sendable {
         return try output(ActivationRows(core, rows: x.rows), pool: pool)
     }
 
-    /// The causal depthwise conv + SiLU over one item's rows of u, continuing from (and updating) its conv state.
-    /// Returns `// (tokens, convChannels)`.
-    private func convolve(_ u: [Float], span: Range<Int>, state: inout [Float]) -> [Float] {
-        let c = convChannels, history = kernel - 1, count = span.count
-        // The previous inputs then this call's: `// (history + count, convChannels)`.
-        var window = state
-        window.append(contentsOf: u[(span.lowerBound * c)..<(span.upperBound * c)])
-        var out = [Float](repeating: 0, count: count * c)
-        for t in 0..<count {
-            for ch in 0..<c {
-                var sum: Float = 0
-                for i in 0..<kernel { sum += convWeight[ch * kernel + i] * window[(t + i) * c + ch] }
-                out[t * c + ch] = silu(sum)
-            }
+    /// Calls `body` with one delta-rule item per non-empty span, its state pointer held open for the call (one
+    /// nested access per item; the states are distinct objects, `forward` checks it).
+    private func withDeltaStates(_ states: [HybridSequenceState], spans: [Range<Int>], starts: [Int], from index: Int,
+                                 ordinal: Int, items: inout [DeltaRule.Item], _ body: ([DeltaRule.Item]) -> Void)
+    {
+        guard index < spans.count else { return body(items) }
+        guard !spans[index].isEmpty else {
+            return withDeltaStates(states, spans: spans, starts: starts, from: index + 1, ordinal: ordinal, items: &items,
+                                   body)
         }
-        if history > 0 { state = Array(window[(count * c)..<((count + history) * c)]) }
-        return out
+        states[index].recurrent[ordinal].delta.withUnsafeMutableBufferPointer { state in
+            guard let state = state.baseAddress else { return }
+            items.append(DeltaRule.Item(rows: spans[index], start: starts[index], state: state))
+            withDeltaStates(states, spans: spans, starts: starts, from: index + 1, ordinal: ordinal, items: &items,
+                                   body)
+        }
     }
 
-    /// Splits one item's conv output into the delta rule's inputs: per value head q, k (L2-normalised as
-    /// transformers' `l2norm`, q scaled by 1/√dk, key head j / r serving value head j), v, β = sigmoid(b) and
+    /// The causal depthwise conv + SiLU over one item's rows of u, in place, continuing from (and updating) its
+    /// conv state `// (kernel − 1, convChannels)`: row t's channel ch becomes silu(Σ_i w[ch, i] · in_{t−K+1+i}[ch]).
+    private func convolve(_ u: UnsafeMutablePointer<Float>, span: Range<Int>, state: UnsafeMutableBufferPointer<Float>) {
+        let c = convChannels, history = kernel - 1, count = span.count
+        guard let previous = state.baseAddress else { return }
+        // Inputs in time order: the history rows, then this call's (overwritten with outputs as we go, so the
+        // last `history` inputs are saved first for the next call).
+        let rows = u + span.lowerBound * c
+        let saved = UnsafeMutablePointer<Float>.allocate(capacity: max(history + count, 1) * c)
+        defer { saved.deallocate() }
+        saved.update(from: previous, count: history * c)
+        (saved + history * c).update(from: rows, count: count * c)
+        if history > 0 { previous.update(from: saved + count * c, count: history * c) }
+        // One running sum per channel, taps in order (the same additions as a per-channel loop), then SiLU.
+        let sums = UnsafeMutablePointer<Float>.allocate(capacity: c)
+        defer { sums.deallocate() }
+        convTaps.withUnsafeBufferPointer { taps in
+            guard let w = taps.baseAddress else { return }
+            for t in 0..<count {
+                sums.update(repeating: 0, count: c)
+                for i in 0..<kernel {
+                    let tap = w + i * c, input = saved + (t + i) * c
+                    for ch in 0..<c { sums[ch] += tap[ch] * input[ch] }
+                }
+                let out = rows + t * c
+                for ch in 0..<c { out[ch] = silu(sums[ch]) }
+            }
+        }
+    }
+
+    /// Writes one item's rows of the delta rule's inputs from its conv output: per value head q, k (L2-normalised
+    /// as transformers' `l2norm`, q scaled by 1/√dk, key head j / r serving value head j), v, β = sigmoid(b) and
     /// g = ssm_a · softplus(a + dt_bias).
-    private func prepare(_ conv: [Float], ba: [Float], span: Range<Int>) -> DeltaRule.Inputs {
-        let count = span.count, c = convChannels, dk = keyDimension, dv = valueDimension
-        let hv = valueHeads, r = valueHeads / keyHeads
+    private func prepare(_ conv: UnsafeMutablePointer<Float>, ba: [Float], span: Range<Int>,
+                         into inputs: inout DeltaRule.Inputs)
+    {
+        let c = convChannels, dk = keyDimension, dv = valueDimension
+        let hv = valueHeads, r = valueHeads / keyHeads, kw = keyWidth
         let scale = 1 / Float(dk).squareRoot()
-        var inputs = DeltaRule.Inputs(tokens: count, heads: hv, keyDimension: dk, valueDimension: dv)
         let (qo, ko, vo, bo, go) = (inputs.q, inputs.k, inputs.v, inputs.beta, inputs.g)
         inputs.storage.withUnsafeMutableBufferPointer { buffer in
             guard let out = buffer.baseAddress else { return }
-            for t in 0..<count {
-                let row = t * c
+            for t in span {
+                let row = conv + t * c
                 for kh in 0..<keyHeads {
                     // transformers' l2norm: x · rsqrt(Σx² + 1e-6).
+                    let qh = row + kh * dk, kk = row + kw + kh * dk
                     var qs: Float = 0, ks: Float = 0
                     for i in 0..<dk {
-                        let qi = conv[row + kh * dk + i], ki = conv[row + keyWidth + kh * dk + i]
-                        qs += qi * qi
-                        ks += ki * ki
+                        qs += qh[i] * qh[i]
+                        ks += kk[i] * kk[i]
                     }
                     let qn = 1 / (qs + 1e-6).squareRoot(), kn = 1 / (ks + 1e-6).squareRoot()
                     for j in (kh * r)..<((kh + 1) * r) {
                         let dst = (t * hv + j) * dk
                         for i in 0..<dk {
-                            out[qo + dst + i] = conv[row + kh * dk + i] * qn * scale
-                            out[ko + dst + i] = conv[row + keyWidth + kh * dk + i] * kn
+                            out[qo + dst + i] = qh[i] * qn * scale
+                            out[ko + dst + i] = kk[i] * kn
                         }
                     }
                 }
-                for i in 0..<(hv * dv) { out[vo + t * hv * dv + i] = conv[row + 2 * keyWidth + i] }
-                let baRow = (span.lowerBound + t) * 2 * hv
+                (out + vo + t * hv * dv).update(from: row + 2 * kw, count: hv * dv)
+                let baRow = t * 2 * hv
                 for j in 0..<hv {
                     let group = j / r, lane = j % r
                     let b = ba[baRow + group * 2 * r + lane]
@@ -166,7 +242,6 @@ struct GatedDeltaNet: Sendable {
                 }
             }
         }
-        return inputs
     }
 
     /// softplus as torch computes it: x itself above 20.

@@ -28,10 +28,30 @@ struct RMSNorm: Sendable {
         }
     }
 
-    /// A normalised copy of `values`.
+    /// A normalised copy of `values`, written straight from the input (the same arithmetic as `apply`).
     func callAsFunction(_ values: [Float]) -> [Float] {
-        var copy = values
-        apply(&copy)
-        return copy
+        let n = weight.count
+        guard n > 0, values.count % n == 0 else {
+            var copy = values
+            apply(&copy)
+            return copy
+        }
+        return [Float](unsafeUninitializedCapacity: values.count) { out, initialized in
+            values.withUnsafeBufferPointer { input in
+                weight.withUnsafeBufferPointer { w in
+                    guard let x = input.baseAddress, let y = out.baseAddress, let w = w.baseAddress else { return }
+                    var start = 0
+                    while start < input.count {
+                        var sum: Double = 0
+                        for i in 0..<n { sum += Double(x[start + i] * x[start + i]) }
+                        let mean = Float(sum / Double(n))
+                        let scale = 1 / (mean + epsilon).squareRoot()
+                        for i in 0..<n { y[start + i] = (x[start + i] * scale) * w[i] }
+                        start += n
+                    }
+                }
+            }
+            initialized = values.count
+        }
     }
 }
