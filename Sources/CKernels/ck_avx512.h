@@ -24,6 +24,13 @@ static inline CK_AVX512 double ck512_half(const void *p) {
     return (double)_mm_cvtss_f32(_mm_cvtph_ps(v));
 }
 
+/// acc + Σ pairs of a·b (int16 × int16 → int32, vpdpwssd), as one instruction: written with the intrinsic, clang
+/// splits a chain of them into vpmaddwd + vpaddd (one more uop each on the two 512-bit ports).
+static inline CK_AVX512 __m512i ck512_dpwssd(__m512i acc, __m512i a, __m512i b) {
+    __asm__("vpdpwssd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b));
+    return acc;
+}
+
 /// Sums the int32 lanes of eight vectors (one per activation row) in two groups: `first` gets, for row k in lane k,
 /// the sum of 128-bit lanes 0 and 1 of v[k]; `second` the sum of lanes 2 and 3. One transpose-and-add ladder for all
 /// eight rows instead of eight horizontal sums; integer adds are exact in any order.
@@ -44,27 +51,30 @@ static inline CK_AVX512 void ck512_ladder(const __m512i v[8], __m256i *first, __
     *second = _mm512_extracti64x4_epi64(t, 1);
 }
 
-/// The f32 at byte offset k·stride from `base` for rows k < count (0 elsewhere), as doubles.
-static inline CK_AVX512 __m512d ck512_gather_f32(const void *base, __m256i offsets, __mmask8 rows) {
-    return _mm512_cvtps_pd(_mm256_mmask_i32gather_ps(_mm256_setzero_ps(), rows, offsets, base, 1));
+/// The f32 at byte offset k·stride from `base` for k < count (0 elsewhere), as doubles. Plain loads, not a gather:
+/// with the Gather Data Sampling mitigation a gather costs tens of cycles (measured: gathering the activation scales
+/// took 12 % of the Q4_K multi-row kernel's samples).
+static inline __attribute__((always_inline)) CK_AVX512 __m512d ck512_rows_f32(const void *base, size_t stride,
+                                                                               int count) {
+    const uint8_t *p = base;
+    float v[8];
+    for (int k = 0; k < 8; k++) {
+        v[k] = 0.0f;
+        if (k < count) memcpy(&v[k], p + (size_t)k * stride, 4);
+    }
+    return _mm512_cvtps_pd(_mm256_setr_ps(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]));
 }
 
-/// The f16 at byte offset k·stride from `base` for rows k < count (0 elsewhere), as doubles. Reads 4 bytes per row
-/// (the half and the 2 bytes after it, which are inside the same block).
-static inline CK_AVX512 __m512d ck512_gather_f16(const void *base, __m256i offsets, __mmask8 rows) {
-    const __m256i words = _mm256_mmask_i32gather_epi32(_mm256_setzero_si256(), rows, offsets, base, 1);
-    return _mm512_cvtps_pd(_mm256_cvtph_ps(_mm256_cvtepi32_epi16(words)));
+/// The f16 at byte offset k·stride from `base` for k < count (0 elsewhere), as doubles (exact).
+static inline __attribute__((always_inline)) CK_AVX512 __m512d ck512_rows_f16(const void *base, size_t stride,
+                                                                               int count) {
+    const uint8_t *p = base;
+    uint16_t h[8];
+    for (int k = 0; k < 8; k++) h[k] = k < count ? ck_u16(p + (size_t)k * stride) : 0;
+    const __m128i v = _mm_setr_epi16((short)h[0], (short)h[1], (short)h[2], (short)h[3], (short)h[4], (short)h[5],
+                                     (short)h[6], (short)h[7]);
+    return _mm512_cvtps_pd(_mm256_cvtph_ps(v));
 }
-
-/// Byte offsets k·stride for rows 0..7, or 0 when 8·stride does not fit an int32 (callers then take the per-row
-/// path, see ck512_rows_fit).
-static inline CK_AVX512 __m256i ck512_row_offsets(size_t stride) {
-    const __m256i k = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    return _mm256_mullo_epi32(k, _mm256_set1_epi32((int)stride));
-}
-
-/// Whether row offsets of a multi-row kernel fit the 32-bit gather indices.
-static inline int ck512_rows_fit(size_t stride) { return stride <= (size_t)INT32_MAX / CK_DOTN_MAX; }
 
 /// Stores the first `count` lanes of eight row sums, each rounded once to float (as `(float)sum` in the reference).
 static inline CK_AVX512 void ck512_store_rows(__m512d sum, int count, float *out) {

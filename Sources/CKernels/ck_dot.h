@@ -49,11 +49,6 @@ void ck_dotn_q4_K_avx2(int64_t n, const void *w, const void *x, size_t x_stride,
 void ck_dotn_q5_K_avx2(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *out);
 void ck_dotn_q6_K_avx2(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *out);
 
-float ck_dot_q4_K_avx512(int64_t n, const void *w, const void *x);
-float ck_dot_q5_K_avx512(int64_t n, const void *w, const void *x);
-float ck_dot_q6_K_avx512(int64_t n, const void *w, const void *x);
-float ck_dot_q8_0_avx512(int64_t n, const void *w, const void *x);
-float ck_dot_q4_1_avx512(int64_t n, const void *w, const void *x);
 void ck_dotn_q4_K_avx512(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *out);
 void ck_dotn_q5_K_avx512(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *out);
 void ck_dotn_q6_K_avx512(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *out);

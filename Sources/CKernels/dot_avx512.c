@@ -1,11 +1,14 @@
-// AVX-512 VNNI row kernels for the K-quants (Q4_K, Q5_K, Q6_K), single-row and multi-row. A weight block is unpacked
-// once into four 64-value vectors; each activation row then takes, per vector, one maddubs (unsigned quant × int8
+// AVX-512 VNNI multi-row kernels for the K-quants (Q4_K, Q5_K, Q6_K): one weight row against up to eight activation
+// rows (prefill and batched decode). A weight block is unpacked once into four 64-value vectors; each activation row
+// then takes, per vector, one maddubs (unsigned quant × int8
 // activation, pairs into int16) and one vpdpwssd (int16 pairs × the sub-block scales as int16, accumulated into int32).
 // Every intermediate range is bounded in a comment; none saturates or wraps, so each block's sum is the exact integer
 // the scalar reference computes. The multi-row kernels reduce their eight rows' int32 lanes with one transpose ladder
 // and compute the eight rows' block terms side by side in double lanes with exactly the operations of ck_term and
 // ck_term_min (no FMA: the target has -ffp-contract=off), adding them to each row's sum in block order; so every
-// output equals the scalar reference bit for bit. ck_dot_lookup picks these only when the CPU and the OS allow them.
+// output equals the scalar reference bit for bit. ck_dotn_lookup picks these only when the CPU and the OS allow them. (Single-row AVX-512
+// versions were slower than the AVX2 ones on the memory-bound mat-vec — Q4_K 4.2 vs 7.3 GB/s, `sparrow bench
+// --kernels` — so the AVX-512 level keeps AVX2's single-row kernels.)
 #include "ck_avx2.h"
 #include "ck_avx512.h"
 
@@ -68,7 +71,7 @@ static inline CK_AVX512 __m512i ck512_k4_acc(const ck512_k4 *u, const int8_t *y)
     __m512i acc = _mm512_setzero_si512();
     for (int c = 0; c < 4; c++) {
         const __m512i p = _mm512_maddubs_epi16(u->q[c], _mm512_loadu_si512((const void *)(y + 64 * c)));
-        acc = _mm512_dpwssd_epi32(acc, p, u->sc[c]);
+        acc = ck512_dpwssd(acc, p, u->sc[c]);
     }
     return acc;
 }
@@ -80,16 +83,6 @@ static inline CK_AVX512 __m512i ck512_k4_row(const ck512_k4 *u, const blk_q8_K *
     const __m256i acc8 = _mm256_add_epi32(_mm512_castsi512_si256(acc), _mm512_extracti64x4_epi64(acc, 1));
     const __m256i macc = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)x->bsums), u->mins);
     return _mm512_inserti64x4(_mm512_castsi256_si512(acc8), macc, 1);
-}
-
-/// sumi and summ of one row's block (the two halves of ck512_k4_row) and its term, as the reference folds it.
-static inline CK_AVX512 double ck512_k4_term(const void *dm, __m512i row, float dx) {
-    const __m256i h = _mm256_hadd_epi32(_mm512_castsi512_si256(row), _mm512_extracti64x4_epi64(row, 1));
-    __m128i q = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
-    q = _mm_hadd_epi32(q, q);  // [sumi, summ, sumi, summ]
-    const __m128d d = ck_h2f_pair(dm);
-    return ck_term_min(_mm_cvtsd_f64(d), _mm_cvtsd_f64(_mm_unpackhi_pd(d, d)), dx, _mm_cvtsi128_si32(q),
-                       _mm_extract_epi32(q, 1));
 }
 
 /// Eight rows' Q4_K/Q5_K block terms added to their sums: d·dx·sumi − dmin·dx·summ per double lane, as ck_term_min.
@@ -105,41 +98,11 @@ static inline CK_AVX512 __m512d ck512_k4_fold(__m512d sum, const void *dm, const
 
 #define CK512_ROW(vx, stride, k, i) ((const blk_q8_K *)((const uint8_t *)(vx) + (size_t)(k) * (stride)) + (i))
 
-// Q4_K · Q8_K.
-CK_AVX512 float ck_dot_q4_K_avx512(int64_t n, const void *vw, const void *vx) {
-    const blk_q4_K *w = vw;
-    const blk_q8_K *x = vx;
-    double sum = 0.0;
-    for (int64_t i = 0; i < n / QK_K; i++) {
-        ck512_prefetch(&w[i], (int)sizeof(blk_q4_K));
-        ck512_k4 u;
-        ck512_q4_K_unpack(&w[i], &u);
-        sum += ck512_k4_term(&w[i].d, ck512_k4_row(&u, &x[i]), x[i].d);
-    }
-    return (float)sum;
-}
-
-// Q5_K · Q8_K.
-CK_AVX512 float ck_dot_q5_K_avx512(int64_t n, const void *vw, const void *vx) {
-    const blk_q5_K *w = vw;
-    const blk_q8_K *x = vx;
-    double sum = 0.0;
-    for (int64_t i = 0; i < n / QK_K; i++) {
-        ck512_prefetch(&w[i], (int)sizeof(blk_q5_K));
-        ck512_k4 u;
-        ck512_q5_K_unpack(&w[i], &u);
-        sum += ck512_k4_term(&w[i].d, ck512_k4_row(&u, &x[i]), x[i].d);
-    }
-    return (float)sum;
-}
-
 // One Q4_K/Q5_K weight row against `count` activation rows; `count` is a constant 8 in the common call, so the row
 // loop unrolls and the eight row vectors stay in registers.
 static inline __attribute__((always_inline)) CK_AVX512 void
 ck512_k4_rows(int64_t n, const uint8_t *wbase, size_t wblock, int q5, const void *vx, size_t x_stride, int count,
               float *out) {
-    const __m256i offsets = ck512_row_offsets(x_stride);
-    const __mmask8 live = (__mmask8)((1u << count) - 1u);
     __m512d sum = _mm512_setzero_pd();
     for (int64_t i = 0; i < n / QK_K; i++) {
         const uint8_t *wb = wbase + (size_t)i * wblock;
@@ -150,30 +113,26 @@ ck512_k4_rows(int64_t n, const uint8_t *wbase, size_t wblock, int q5, const void
         for (int k = 0; k < 8; k++) {
             rows[k] = k < count ? ck512_k4_row(&u, CK512_ROW(vx, x_stride, k, i)) : _mm512_setzero_si512();
         }
-        const __m512d dx = ck512_gather_f32(&CK512_ROW(vx, 0, 0, i)->d, offsets, live);
+        const __m512d dx = ck512_rows_f32(&CK512_ROW(vx, 0, 0, i)->d, x_stride, count);
         sum = ck512_k4_fold(sum, wb, rows, dx);  // d and dmin are the block's first four bytes in both types
     }
     ck512_store_rows(sum, count, out);
 }
 
-// Q4_K against up to eight activation rows; each output equals ck_dot_q4_K_avx512 (and the reference) bit for bit.
+// Q4_K against up to eight activation rows; each output equals the scalar reference (and ck_dot_q4_K_avx2) bit for bit.
 CK_AVX512 void ck_dotn_q4_K_avx512(int64_t n, const void *vw, const void *vx, size_t x_stride, int count,
                                    float *out) {
-    if (!ck512_rows_fit(x_stride)) {
-        for (int k = 0; k < count; k++) out[k] = ck_dot_q4_K_avx512(n, vw, (const uint8_t *)vx + k * x_stride);
-    } else if (count == CK_DOTN_MAX) {
+    if (count == CK_DOTN_MAX) {
         ck512_k4_rows(n, vw, sizeof(blk_q4_K), 0, vx, x_stride, CK_DOTN_MAX, out);
     } else {
         ck512_k4_rows(n, vw, sizeof(blk_q4_K), 0, vx, x_stride, count, out);
     }
 }
 
-// Q5_K against up to eight activation rows, each output as ck_dot_q5_K_avx512 computes it.
+// Q5_K against up to eight activation rows, each output as the scalar reference computes it.
 CK_AVX512 void ck_dotn_q5_K_avx512(int64_t n, const void *vw, const void *vx, size_t x_stride, int count,
                                    float *out) {
-    if (!ck512_rows_fit(x_stride)) {
-        for (int k = 0; k < count; k++) out[k] = ck_dot_q5_K_avx512(n, vw, (const uint8_t *)vx + k * x_stride);
-    } else if (count == CK_DOTN_MAX) {
+    if (count == CK_DOTN_MAX) {
         ck512_k4_rows(n, vw, sizeof(blk_q5_K), 1, vx, x_stride, CK_DOTN_MAX, out);
     } else {
         ck512_k4_rows(n, vw, sizeof(blk_q5_K), 1, vx, x_stride, count, out);
@@ -220,30 +179,14 @@ static inline CK_AVX512 __m512i ck512_q6_K_row(const ck512_q6_K *u, const blk_q8
     __m512i acc = _mm512_setzero_si512();
     for (int p = 0; p < 4; p++) {
         const __m512i prod = _mm512_maddubs_epi16(u->q[p], _mm512_loadu_si512((const void *)(x->qs + 64 * p)));
-        acc = _mm512_dpwssd_epi32(acc, prod, u->sc[p]);
+        acc = ck512_dpwssd(acc, prod, u->sc[p]);
     }
     const __m256i offset = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)x->bsums), u->sc16);
     return _mm512_sub_epi32(acc, _mm512_zextsi256_si512(_mm256_slli_epi32(offset, 5)));
 }
 
-// Q6_K · Q8_K.
-CK_AVX512 float ck_dot_q6_K_avx512(int64_t n, const void *vw, const void *vx) {
-    const blk_q6_K *w = vw;
-    const blk_q8_K *x = vx;
-    double sum = 0.0;
-    for (int64_t i = 0; i < n / QK_K; i++) {
-        ck512_prefetch(&w[i], (int)sizeof(blk_q6_K));
-        ck512_q6_K u;
-        ck512_q6_K_unpack(&w[i], &u);
-        sum += ck_term(ck_h2f(&w[i].d), x[i].d, _mm512_reduce_add_epi32(ck512_q6_K_row(&u, &x[i])));
-    }
-    return (float)sum;
-}
-
 static inline __attribute__((always_inline)) CK_AVX512 void
 ck512_q6_K_rows(int64_t n, const blk_q6_K *w, const void *vx, size_t x_stride, int count, float *out) {
-    const __m256i offsets = ck512_row_offsets(x_stride);
-    const __mmask8 live = (__mmask8)((1u << count) - 1u);
     __m512d sum = _mm512_setzero_pd();
     for (int64_t i = 0; i < n / QK_K; i++) {
         ck512_prefetch(&w[i], (int)sizeof(blk_q6_K));
@@ -256,19 +199,17 @@ ck512_q6_K_rows(int64_t n, const blk_q6_K *w, const void *vx, size_t x_stride, i
         __m256i first, second;
         ck512_ladder(rows, &first, &second);
         const __m512d sumi = _mm512_cvtepi32_pd(_mm256_add_epi32(first, second));
-        const __m512d dx = ck512_gather_f32(&CK512_ROW(vx, 0, 0, i)->d, offsets, live);
+        const __m512d dx = ck512_rows_f32(&CK512_ROW(vx, 0, 0, i)->d, x_stride, count);
         const __m512d dw = _mm512_set1_pd((double)ck_h2f(&w[i].d));
         sum = _mm512_add_pd(sum, _mm512_mul_pd(_mm512_mul_pd(dw, dx), sumi));  // ck_term per lane
     }
     ck512_store_rows(sum, count, out);
 }
 
-// Q6_K against up to eight activation rows, each output as ck_dot_q6_K_avx512 computes it.
+// Q6_K against up to eight activation rows, each output as the scalar reference computes it.
 CK_AVX512 void ck_dotn_q6_K_avx512(int64_t n, const void *vw, const void *vx, size_t x_stride, int count,
                                    float *out) {
-    if (!ck512_rows_fit(x_stride)) {
-        for (int k = 0; k < count; k++) out[k] = ck_dot_q6_K_avx512(n, vw, (const uint8_t *)vx + k * x_stride);
-    } else if (count == CK_DOTN_MAX) {
+    if (count == CK_DOTN_MAX) {
         ck512_q6_K_rows(n, vw, vx, x_stride, CK_DOTN_MAX, out);
     } else {
         ck512_q6_K_rows(n, vw, vx, x_stride, count, out);
@@ -277,9 +218,6 @@ CK_AVX512 void ck_dotn_q6_K_avx512(int64_t n, const void *vw, const void *vx, si
 
 #else
 // Not an x86 CPU: the table never selects these; they exist so the target links.
-float ck_dot_q4_K_avx512(int64_t n, const void *w, const void *x) { return ck_dot_q4_K_ref(n, w, x); }
-float ck_dot_q5_K_avx512(int64_t n, const void *w, const void *x) { return ck_dot_q5_K_ref(n, w, x); }
-float ck_dot_q6_K_avx512(int64_t n, const void *w, const void *x) { return ck_dot_q6_K_ref(n, w, x); }
 void ck_dotn_q4_K_avx512(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *out) {
     for (int k = 0; k < count; k++) out[k] = ck_dot_q4_K_ref(n, w, (const uint8_t *)x + (size_t)k * x_stride);
 }

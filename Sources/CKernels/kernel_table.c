@@ -1,5 +1,7 @@
-// The one table from weight type to its row kernels: the scalar reference, AVX2, and AVX-512 (which falls back to the
-// AVX2 kernel for the types it has none of, so the level covers every type on a CPU that has it).
+// The one table from weight type to its row kernels: the scalar reference, AVX2, and AVX-512. The AVX-512 level has
+// multi-row kernels of its own (the compute-bound batches) and runs AVX2's single-row kernels (the memory-bound
+// mat-vec, where AVX-512 versions measured slower) and AVX2's multi-row kernels for the other types, so it covers every
+// type on a CPU that has it.
 #include "CKernels.h"
 #include "ck_dot.h"
 
@@ -62,17 +64,6 @@ static ck_dotn_fn ck_dotn_avx2(uint32_t type) {
     }
 }
 
-static ck_dot_fn ck_dot_avx512(uint32_t type) {
-    switch (type) {
-    case T_Q4_K: return ck_dot_q4_K_avx512;
-    case T_Q5_K: return ck_dot_q5_K_avx512;
-    case T_Q6_K: return ck_dot_q6_K_avx512;
-    case T_Q8_0: return ck_dot_q8_0_avx512;
-    case T_Q4_1: return ck_dot_q4_1_avx512;
-    default: return NULL;
-    }
-}
-
 static ck_dotn_fn ck_dotn_avx512(uint32_t type) {
     switch (type) {
     case T_Q4_K: return ck_dotn_q4_K_avx512;
@@ -106,11 +97,7 @@ ck_dot_fn ck_dot_lookup(uint32_t type, int level) {
     switch (level) {
     case SPARROW_LEVEL_SCALAR: return ck_dot_scalar(type);
     case SPARROW_LEVEL_AVX2: return ck_cpu_has_avx2() ? ck_dot_avx2(type) : NULL;
-    case SPARROW_LEVEL_AVX512: {
-        if (!ck_cpu_has_avx512()) return NULL;
-        const ck_dot_fn own = ck_dot_avx512(type);
-        return own != NULL ? own : ck_dot_avx2(type);
-    }
+    case SPARROW_LEVEL_AVX512: return ck_cpu_has_avx512() ? ck_dot_avx2(type) : NULL;
     default: return NULL;
     }
 }
@@ -120,9 +107,8 @@ ck_dotn_fn ck_dotn_lookup(uint32_t type, int level) {
     case SPARROW_LEVEL_AVX2: return ck_cpu_has_avx2() ? ck_dotn_avx2(type) : NULL;
     case SPARROW_LEVEL_AVX512: {
         if (!ck_cpu_has_avx512()) return NULL;
-        // Only the level's own row kernel pairs with its own multi-row kernel; a fallback type uses AVX2's.
-        if (ck_dot_avx512(type) != NULL) return ck_dotn_avx512(type);
-        return ck_dotn_avx2(type);
+        const ck_dotn_fn own = ck_dotn_avx512(type);
+        return own != NULL ? own : ck_dotn_avx2(type);
     }
     default: return NULL;
     }
@@ -132,7 +118,7 @@ int sparrow_has_kernel(uint32_t type, int level) { return ck_dot_lookup(type, le
 
 int sparrow_has_own_kernel(uint32_t type, int level) {
     switch (level) {
-    case SPARROW_LEVEL_AVX512: return ck_cpu_has_avx512() && ck_dot_avx512(type) != NULL;
+    case SPARROW_LEVEL_AVX512: return ck_cpu_has_avx512() && ck_dotn_avx512(type) != NULL;
     default: return sparrow_has_kernel(type, level);
     }
 }

@@ -3,8 +3,10 @@ internal import CKernels
 internal import Foundation
 
 /// Which implementation of a row kernel runs: the scalar reference, the AVX2/FMA/F16C one, or the AVX-512 VNNI one,
-/// chosen at run time. The AVX-512 level runs its own kernel for the types it has one for (`hasOwnKernel(for:)`) and
-/// the AVX2 kernel for every other type, so on a CPU that has it, it is available wherever AVX2 is.
+/// chosen at run time. The AVX-512 level adds multi-row kernels (a weight row against up to 8 activation rows, the
+/// batches of prefill and parallel decode) for the types `hasOwnKernel(for:)` names and runs the AVX2 kernels
+/// everywhere else (single rows are memory-bound, and AVX2's were the faster there), so on a CPU that has it, it is
+/// available wherever AVX2 is.
 public enum KernelLevel: String, Sendable, CaseIterable, Codable {
     case scalar
     case avx2
@@ -24,8 +26,8 @@ public enum KernelLevel: String, Sendable, CaseIterable, Codable {
         GGMLTypeSupport.isSupported(type) && sparrow_has_kernel(type.rawValue, cValue) != 0
     }
 
-    /// Whether this level runs a kernel written for it for `type` on this CPU (false for the AVX-512 level's AVX2
-    /// fallbacks).
+    /// Whether this level runs a kernel written for it for `type` on this CPU (for the AVX-512 level: its own
+    /// multi-row kernel, not AVX2's).
     public func hasOwnKernel(for type: GGMLType) -> Bool {
         GGMLTypeSupport.isSupported(type) && sparrow_has_own_kernel(type.rawValue, cValue) != 0
     }

@@ -54,9 +54,8 @@ struct DotProductTests {
         #expect(Self.simdLevels.contains(.avx2))
         let (bytes, rows, columns) = try Self.weights(type)
         let random = KernelTestData.randomWeights(type, rows: 8, columns: 2048, seed: 5)
-        // A row length whose block count is not a multiple of 4 (kernels that take 4 blocks per step), of 2 or 16
-        // (AVX-512 kernels that take a block pair, or 16 blocks, per step) or, for float rows, not a multiple of 16
-        // (a tail after the 16 lanes).
+        // A row length whose block count is not a multiple of 4 (kernels that take 4 blocks per step) or, for float
+        // rows, not a multiple of 16 (a tail after the 16 lanes).
         let oddColumns = switch type.blockSize {
         case 1: 869
         case 32: 27 * 32

@@ -36,8 +36,8 @@ enum {
 };
 
 /// Kernel levels: the scalar reference, AVX2/FMA/F16C code, or AVX-512 (F/BW/VL/DQ + VNNI) code, selected at run
-/// time. The AVX-512 level runs its own kernel where one is written and the AVX2 kernel for every other type, so it
-/// covers every type AVX2 does (on a CPU that has both).
+/// time. The AVX-512 level has multi-row kernels of its own and runs the AVX2 kernels everywhere else, so it covers
+/// every type AVX2 does (on a CPU that has both).
 enum {
     SPARROW_LEVEL_SCALAR = 0,
     SPARROW_LEVEL_AVX2 = 1,
@@ -70,7 +70,8 @@ int sparrow_has_kernel(uint32_t type, int level);
 /// `sparrow_activation_type(type)` format. Returns 0, or -1 when there is no kernel at that level.
 int sparrow_vec_dot(uint32_t type, int level, int64_t n, const void *w, const void *x, float *result);
 
-/// Whether `level` has a kernel of its own for `type` (for the AVX-512 level: not the AVX2 fallback) on this CPU.
+/// Whether `level` has a kernel of its own for `type` on this CPU (for the AVX-512 level: a multi-row kernel, not
+/// AVX2's).
 int sparrow_has_own_kernel(uint32_t type, int level);
 
 /// One weight row against `count` (1...8) activation rows `x_stride` bytes apart, as a mat-mul tile computes it (the
