@@ -110,7 +110,7 @@ ck512_k4_rows(int64_t n, const uint8_t *wbase, size_t wblock, int q5, const void
         ck512_k4 u;
         if (q5) ck512_q5_K_unpack((const blk_q5_K *)wb, &u); else ck512_q4_K_unpack((const blk_q4_K *)wb, &u);
         __m512i rows[8];
-        for (int k = 0; k < 8; k++) {
+        _Pragma("clang loop unroll(full)") for (int k = 0; k < 8; k++) {
             rows[k] = k < count ? ck512_k4_row(&u, CK512_ROW(vx, x_stride, k, i)) : _mm512_setzero_si512();
         }
         const __m512d dx = ck512_rows_f32(&CK512_ROW(vx, 0, 0, i)->d, x_stride, count);
@@ -193,7 +193,7 @@ ck512_q6_K_rows(int64_t n, const blk_q6_K *w, const void *vx, size_t x_stride, i
         ck512_q6_K u;
         ck512_q6_K_unpack(&w[i], &u);
         __m512i rows[8];
-        for (int k = 0; k < 8; k++) {
+        _Pragma("clang loop unroll(full)") for (int k = 0; k < 8; k++) {
             rows[k] = k < count ? ck512_q6_K_row(&u, CK512_ROW(vx, x_stride, k, i)) : _mm512_setzero_si512();
         }
         __m256i first, second;

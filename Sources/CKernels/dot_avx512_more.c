@@ -55,7 +55,7 @@ ck512_q8_0_rows(int64_t n, const blk_q8_0 *w, const void *vx, size_t x_stride, i
         const int pair = i + 1 < nb;
         const ck512_q8_pair wp = ck512_q8_0_weights(&w[i], pair ? &w[i + 1] : NULL);
         __m512i rows[8];
-        for (int k = 0; k < 8; k++) {
+        _Pragma("clang loop unroll(full)") for (int k = 0; k < 8; k++) {
             const blk_q8_0 *x = (const blk_q8_0 *)((const uint8_t *)vx + (size_t)k * x_stride) + i;
             rows[k] = k < count ? ck512_q8_0_acc(wp, x, pair ? x + 1 : NULL) : _mm512_setzero_si512();
         }
@@ -107,7 +107,7 @@ ck512_q4_1_rows(int64_t n, const blk_q4_1 *w, const void *vx, size_t x_stride, i
         const int pair = i + 1 < nb;
         const __m512i q = ck512_nibble_pair(w[i].qs, pair ? w[i + 1].qs : NULL);
         __m512i rows[8];
-        for (int k = 0; k < 8; k++) {
+        _Pragma("clang loop unroll(full)") for (int k = 0; k < 8; k++) {
             const blk_q8_1s *x = (const blk_q8_1s *)((const uint8_t *)vx + (size_t)k * x_stride) + i;
             rows[k] = k < count ? ck512_q4_1_acc(q, x, pair ? x + 1 : NULL) : _mm512_setzero_si512();
         }
