@@ -1,14 +1,13 @@
 // AVX-512 VNNI multi-row kernels for the K-quants (Q4_K, Q5_K, Q6_K): one weight row against up to eight activation
 // rows (prefill and batched decode). A weight block is unpacked once into four 64-value vectors; each activation row
-// then takes, per vector, one maddubs (unsigned quant × int8
-// activation, pairs into int16) and one vpdpwssd (int16 pairs × the sub-block scales as int16, accumulated into int32).
-// Every intermediate range is bounded in a comment; none saturates or wraps, so each block's sum is the exact integer
-// the scalar reference computes. The multi-row kernels reduce their eight rows' int32 lanes with one transpose ladder
-// and compute the eight rows' block terms side by side in double lanes with exactly the operations of ck_term and
-// ck_term_min (no FMA: the target has -ffp-contract=off), adding them to each row's sum in block order; so every
-// output equals the scalar reference bit for bit. ck_dotn_lookup picks these only when the CPU and the OS allow them. (Single-row AVX-512
-// versions were slower than the AVX2 ones on the memory-bound mat-vec — Q4_K 4.2 vs 7.3 GB/s, `sparrow bench
-// --kernels` — so the AVX-512 level keeps AVX2's single-row kernels.)
+// then takes, per vector, one maddubs (unsigned quant × int8 activation, pairs into int16) and one vpdpwssd (int16
+// pairs × the sub-block scales as int16, accumulated into int32). Every intermediate range is bounded in a comment;
+// none saturates or wraps, so each block's sum is the exact integer the scalar reference computes. The eight rows'
+// int32 lanes are reduced with one transpose ladder and their block terms computed side by side in double lanes with
+// exactly the operations of ck_term and ck_term_min (no FMA: the target has -ffp-contract=off), added to each row's
+// sum in block order; so every output equals the scalar reference bit for bit. ck_dotn_lookup picks these only when
+// the CPU and the OS allow them. (Single-row AVX-512 versions were slower than the AVX2 ones on the memory-bound
+// mat-vec — Q4_K 4.2 vs 7.3 GB/s in `sparrow bench --kernels` — so the AVX-512 level keeps AVX2's single-row kernels.)
 #include "ck_avx2.h"
 #include "ck_avx512.h"
 
