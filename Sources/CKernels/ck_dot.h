@@ -1,4 +1,5 @@
-// Row kernels: scalar references (dot_scalar.c) and AVX2 versions (dot_avx2.c), and the table that picks one.
+// Row kernels: scalar references (dot_scalar.c), AVX2 versions (dot_avx2*.c), AVX-512 versions (dot_avx512*.c), and
+// the table that picks one.
 #ifndef SPARROW_CK_DOT_H
 #define SPARROW_CK_DOT_H
 
@@ -47,6 +48,12 @@ typedef void (*ck_dotn_fn)(int64_t n, const void *w, const void *x, size_t x_str
 void ck_dotn_q4_K_avx2(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *out);
 void ck_dotn_q5_K_avx2(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *out);
 void ck_dotn_q6_K_avx2(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *out);
+
+void ck_dotn_q4_K_avx512(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *out);
+void ck_dotn_q5_K_avx512(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *out);
+void ck_dotn_q6_K_avx512(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *out);
+void ck_dotn_q8_0_avx512(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *out);
+void ck_dotn_q4_1_avx512(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *out);
 
 /// Whether this CPU has AVX2, FMA and F16C (what the AVX2 level needs).
 int ck_has_avx2(void);

@@ -131,6 +131,19 @@ static inline void ck_scale_min_k4(int j, const uint8_t *q, uint8_t *d, uint8_t 
     }
 }
 
+/// The 8 scales (bytes 0..7) and 8 mins (bytes 8..15) of a Q4_K/Q5_K block, as get_scale_min_k4 gives them.
+static inline void ck_k4_scales(const uint8_t *packed, uint8_t out[16]) {
+    uint32_t u[4];
+    memcpy(u, packed, 12);
+    const uint32_t m6 = 0x3f3f3f3f, m4 = 0x0f0f0f0f, m2 = 0x03030303;
+    u[3] = ((u[2] >> 4) & m4) | (((u[1] >> 6) & m2) << 4);
+    const uint32_t mins_lo = u[1] & m6;
+    u[1] = (u[2] & m4) | (((u[0] >> 6) & m2) << 4);
+    u[2] = mins_lo;
+    u[0] &= m6;
+    memcpy(out, u, 16);
+}
+
 /// Q3_K's sixteen 6-bit scales, biased by 32 (the layout gguf-py's Q3_K.dequantize_blocks documents).
 static inline void ck_q3k_scales(const uint8_t *s, int8_t out[16]) {
     for (int i = 0; i < 16; i++) {

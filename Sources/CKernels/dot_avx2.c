@@ -83,19 +83,6 @@ CK_AVX2 float ck_dot_q4_1_avx2(int64_t n, const void *vw, const void *vx) {
     return (float)sum;
 }
 
-/// The 8 scales (bytes 0..7) and 8 mins (bytes 8..15) of a Q4_K/Q5_K block, as get_scale_min_k4 gives them.
-static inline void ck_k4_scales(const uint8_t *packed, uint8_t out[16]) {
-    uint32_t u[4];
-    memcpy(u, packed, 12);
-    const uint32_t m6 = 0x3f3f3f3f, m4 = 0x0f0f0f0f, m2 = 0x03030303;
-    u[3] = ((u[2] >> 4) & m4) | (((u[1] >> 6) & m2) << 4);
-    const uint32_t mins_lo = u[1] & m6;
-    u[1] = (u[2] & m4) | (((u[0] >> 6) & m2) << 4);
-    u[2] = mins_lo;
-    u[0] &= m6;
-    memcpy(out, u, 16);
-}
-
 /// A Q4_K/Q5_K block's scales as int16 in both 128-bit lanes ([s0..s7 | s0..s7], for ck_scale16) and its mins
 /// each repeated twice (m0 m0 m1 m1 … m7 m7 as int16, to madd with the sixteen 16-value activation sums).
 static inline CK_AVX2 void ck_k4_vectors(const uint8_t *packed, __m256i *scales, __m256i *mins) {

@@ -1,4 +1,7 @@
-// The one table from weight type to its row kernels (scalar reference and, where written, AVX2).
+// The one table from weight type to its row kernels: the scalar reference, AVX2, and AVX-512. The AVX-512 level has
+// multi-row kernels of its own (the compute-bound batches) and runs AVX2's single-row kernels (the memory-bound
+// mat-vec, where AVX-512 versions measured slower) and AVX2's multi-row kernels for the other types, so it covers every
+// type on a CPU that has it.
 #include "CKernels.h"
 #include "ck_dot.h"
 
@@ -52,6 +55,26 @@ static ck_dot_fn ck_dot_avx2(uint32_t type) {
     }
 }
 
+static ck_dotn_fn ck_dotn_avx2(uint32_t type) {
+    switch (type) {
+    case T_Q4_K: return ck_dotn_q4_K_avx2;
+    case T_Q5_K: return ck_dotn_q5_K_avx2;
+    case T_Q6_K: return ck_dotn_q6_K_avx2;
+    default: return NULL;
+    }
+}
+
+static ck_dotn_fn ck_dotn_avx512(uint32_t type) {
+    switch (type) {
+    case T_Q4_K: return ck_dotn_q4_K_avx512;
+    case T_Q5_K: return ck_dotn_q5_K_avx512;
+    case T_Q6_K: return ck_dotn_q6_K_avx512;
+    case T_Q8_0: return ck_dotn_q8_0_avx512;
+    case T_Q4_1: return ck_dotn_q4_1_avx512;
+    default: return NULL;
+    }
+}
+
 static int ck_cpu_has_avx2(void) {
     static int cached = -1;
     if (cached < 0) {
@@ -61,31 +84,61 @@ static int ck_cpu_has_avx2(void) {
     return cached;
 }
 
+// The AVX-512 kernels also use F16C and fall back to AVX2 kernels, so the level needs both feature sets.
+static int ck_cpu_has_avx512(void) {
+    static int cached = -1;
+    if (cached < 0) cached = ck_cpu_has_avx2() && sparrow_detect_cpu_features().avx512;
+    return cached;
+}
+
 int ck_has_avx2(void) { return ck_cpu_has_avx2(); }
 
 ck_dot_fn ck_dot_lookup(uint32_t type, int level) {
     switch (level) {
     case SPARROW_LEVEL_SCALAR: return ck_dot_scalar(type);
     case SPARROW_LEVEL_AVX2: return ck_cpu_has_avx2() ? ck_dot_avx2(type) : NULL;
+    case SPARROW_LEVEL_AVX512: return ck_cpu_has_avx512() ? ck_dot_avx2(type) : NULL;
     default: return NULL;
     }
 }
 
 ck_dotn_fn ck_dotn_lookup(uint32_t type, int level) {
-    if (level != SPARROW_LEVEL_AVX2 || !ck_cpu_has_avx2()) return NULL;
-    switch (type) {
-    case T_Q4_K: return ck_dotn_q4_K_avx2;
-    case T_Q5_K: return ck_dotn_q5_K_avx2;
-    case T_Q6_K: return ck_dotn_q6_K_avx2;
+    switch (level) {
+    case SPARROW_LEVEL_AVX2: return ck_cpu_has_avx2() ? ck_dotn_avx2(type) : NULL;
+    case SPARROW_LEVEL_AVX512: {
+        if (!ck_cpu_has_avx512()) return NULL;
+        const ck_dotn_fn own = ck_dotn_avx512(type);
+        return own != NULL ? own : ck_dotn_avx2(type);
+    }
     default: return NULL;
     }
 }
 
 int sparrow_has_kernel(uint32_t type, int level) { return ck_dot_lookup(type, level) != NULL; }
 
+int sparrow_has_own_kernel(uint32_t type, int level) {
+    switch (level) {
+    case SPARROW_LEVEL_AVX512: return ck_cpu_has_avx512() && ck_dotn_avx512(type) != NULL;
+    default: return sparrow_has_kernel(type, level);
+    }
+}
+
 int sparrow_vec_dot(uint32_t type, int level, int64_t n, const void *w, const void *x, float *result) {
     const ck_dot_fn fn = ck_dot_lookup(type, level);
     if (fn == NULL || n < 0) return -1;
     *result = fn(n, w, x);
+    return 0;
+}
+
+int sparrow_vec_dotn(uint32_t type, int level, int64_t n, const void *w, const void *x, size_t x_stride, int count,
+                     float *out) {
+    const ck_dot_fn fn = ck_dot_lookup(type, level);
+    if (fn == NULL || n < 0 || count < 1 || count > CK_DOTN_MAX) return -1;
+    const ck_dotn_fn many = ck_dotn_lookup(type, level);
+    if (many != NULL) {
+        many(n, w, x, x_stride, count, out);
+    } else {
+        for (int k = 0; k < count; k++) out[k] = fn(n, w, (const uint8_t *)x + (size_t)k * x_stride);
+    }
     return 0;
 }

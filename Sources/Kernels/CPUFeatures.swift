@@ -8,17 +8,28 @@ public struct CPUFeatures: Sendable, Hashable, Codable {
     public var fma: Bool
     /// Half-precision conversion instructions.
     public var f16c: Bool
+    /// AVX-512 F, BW, VL, DQ and VNNI with the zmm state enabled by the OS (the AVX-512 kernel level). Optional so
+    /// records written before it existed still decode (nil there).
+    public var avx512: Bool?
 
     /// The features of the machine this process runs on.
     public static let current: CPUFeatures = {
         let detected = sparrow_detect_cpu_features()
-        return CPUFeatures(avx2: detected.avx2 != 0, fma: detected.fma != 0, f16c: detected.f16c != 0)
+        return CPUFeatures(avx2: detected.avx2 != 0, fma: detected.fma != 0, f16c: detected.f16c != 0,
+                           avx512: detected.avx512 != 0)
     }()
 
     /// A feature set (tests and run records).
-    public init(avx2: Bool, fma: Bool, f16c: Bool) {
+    public init(avx2: Bool, fma: Bool, f16c: Bool, avx512: Bool? = nil) {
         self.avx2 = avx2
         self.fma = fma
         self.f16c = f16c
+        self.avx512 = avx512
+    }
+
+    /// Whether the AVX-512 level may run, from raw CPUID and XGETBV words (CPUID.1:ECX, CPUID.7.0:EBX, CPUID.7.0:ECX,
+    /// XCR0): the instructions must be there and the OS must save the opmask and zmm state.
+    static func avx512Usable(cpuid1ECX: UInt32, cpuid7EBX: UInt32, cpuid7ECX: UInt32, xcr0: UInt64) -> Bool {
+        sparrow_avx512_usable(cpuid1ECX, cpuid7EBX, cpuid7ECX, xcr0) != 0
     }
 }

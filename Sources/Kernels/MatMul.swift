@@ -93,6 +93,33 @@ public enum MatMul {
         try multiply(weights, QuantizedActivations(x, for: weights), level: level, pool: pool)
     }
 
+    /// Row `row` of `weights` against activation rows `batchRows` (1 to 8 of them) in one call, as a mat-mul tile
+    /// computes them (the level's multi-row kernel where it has one). Each result equals `dot` on that row bit for bit.
+    static func dotTile(_ weights: WeightMatrix, row: Int, _ activations: QuantizedActivations, batchRows: Range<Int>,
+                        level: KernelLevel) throws(KernelError) -> [Float]
+    {
+        let expected = try ActivationFormat(pairingWith: weights.type, tensor: weights.name)
+        guard activations.format == expected, activations.columns == weights.columns, row >= 0, row < weights.rows,
+              batchRows.lowerBound >= 0, batchRows.upperBound <= activations.batch, (1...8).contains(batchRows.count)
+        else {
+            throw .activationMismatch(tensor: weights.name,
+                                      expected: "\(expected.name) rows of \(weights.columns), 1 to 8 rows in range",
+                                      actual: "\(activations.format.name) rows of \(activations.columns)")
+        }
+        var out = [Float](repeating: 0, count: batchRows.count)
+        let status = activations.withRows { x in
+            out.withUnsafeMutableBufferPointer { buffer in
+                sparrow_vec_dotn(weights.type.rawValue, level.cValue, Int64(weights.columns), weights.rowPointer(row),
+                                 x.map { $0 + batchRows.lowerBound * activations.rowBytes }, activations.rowBytes,
+                                 Int32(batchRows.count), buffer.baseAddress)
+            }
+        }
+        guard status == 0 else {
+            throw .levelUnavailable(tensor: weights.name, type: weights.type.name, level: level.rawValue)
+        }
+        return out
+    }
+
     /// One row kernel call: row `row` of `weights` · activation row `batchRow` (what every output of `multiply` is).
     public static func dot(_ weights: WeightMatrix, row: Int, _ activations: QuantizedActivations, batchRow: Int = 0,
                            level: KernelLevel) throws(KernelError) -> Float

@@ -45,9 +45,13 @@ struct DotProductTests {
         }
     }
 
-    @Test("AVX2 equals the scalar reference bit for bit", .enabled(if: hasAVX2), arguments: simdTypes)
+    /// The SIMD levels this CPU runs (AVX2; AVX-512 on CPUs and OSes that allow it).
+    static let simdLevels = KernelLevel.allCases.filter { $0 != .scalar && $0.isAvailable(for: .q4_K) }
+
+    @Test("every SIMD level (AVX2, AVX-512) equals the scalar reference bit for bit", .enabled(if: hasAVX2),
+          arguments: simdTypes)
     func simdMatchesReference(type: GGMLType) throws {
-        #expect(KernelLevel.avx2.isAvailable(for: type))
+        #expect(Self.simdLevels.contains(.avx2))
         let (bytes, rows, columns) = try Self.weights(type)
         let random = KernelTestData.randomWeights(type, rows: 8, columns: 2048, seed: 5)
         // A row length whose block count is not a multiple of 4 (kernels that take 4 blocks per step) or, for float
@@ -58,17 +62,20 @@ struct DotProductTests {
         default: 3 * 256
         }
         let odd = KernelTestData.randomWeights(type, rows: 3, columns: oddColumns, seed: 6)
-        for (data, r, c) in [(bytes, rows, columns), (random, 8, 2048), (odd, 3, oddColumns)] {
-            try WeightMatrix.over(data, type: type, rows: r, columns: c) { w in
-                for seed in 1...4 {
-                    var x = KernelTestData.randomActivations(count: c, seed: UInt64(100 + seed))
-                    if seed == 4 { for i in 0..<min(256, c) { x[i] = 0 } }  // an all-zero activation block
-                    let q = try QuantizedActivations(x, for: w)
-                    for row in 0..<r {
-                        let reference = try MatMul.dot(w, row: row, q, level: .scalar)
-                        let simd = try MatMul.dot(w, row: row, q, level: .avx2)
-                        #expect(simd.bitPattern == reference.bitPattern,
-                                "\(type.name) row \(row): \(simd) vs \(reference)")
+        for level in Self.simdLevels {
+            #expect(level.isAvailable(for: type))
+            for (data, r, c) in [(bytes, rows, columns), (random, 8, 2048), (odd, 3, oddColumns)] {
+                try WeightMatrix.over(data, type: type, rows: r, columns: c) { w in
+                    for seed in 1...4 {
+                        var x = KernelTestData.randomActivations(count: c, seed: UInt64(100 + seed))
+                        if seed == 4 { for i in 0..<min(256, c) { x[i] = 0 } }  // an all-zero activation block
+                        let q = try QuantizedActivations(x, for: w)
+                        for row in 0..<r {
+                            let reference = try MatMul.dot(w, row: row, q, level: .scalar)
+                            let simd = try MatMul.dot(w, row: row, q, level: level)
+                            #expect(simd.bitPattern == reference.bitPattern,
+                                    "\(type.name) \(level) row \(row): \(simd) vs \(reference)")
+                        }
                     }
                 }
             }

@@ -9,10 +9,17 @@ typedef struct {
     int avx2;
     int fma;
     int f16c;
+    /// AVX-512 F, BW, VL, DQ and VNNI, with the zmm/opmask state enabled by the OS (XCR0 bits 1, 2, 5, 6, 7).
+    int avx512;
 } sparrow_cpu_features;
 
 /// Reads the CPU features of the machine this process runs on.
 sparrow_cpu_features sparrow_detect_cpu_features(void);
+
+/// Whether the AVX-512 level may run, from raw CPUID and XGETBV words: CPUID.1:ECX (OSXSAVE is bit 27), CPUID.7.0:EBX
+/// (F 16, DQ 17, BW 30, VL 31), CPUID.7.0:ECX (VNNI 11) and XCR0 (SSE, AVX, opmask, ZMM_Hi256 and Hi16_ZMM state:
+/// bits 1, 2, 5, 6, 7). Pure, so tests can pass the words of a CPU or OS without it.
+int sparrow_avx512_usable(uint32_t cpuid1_ecx, uint32_t cpuid7_ebx, uint32_t cpuid7_ecx, uint64_t xcr0);
 
 /// 1 when this C target was compiled with optimisation (a release build); benchmarks report it.
 int sparrow_ckernels_optimized(void);
@@ -28,10 +35,13 @@ enum {
     SPARROW_ACT_Q8_K = 15,
 };
 
-/// Kernel levels: the scalar reference, or AVX2/FMA/F16C code selected at run time.
+/// Kernel levels: the scalar reference, AVX2/FMA/F16C code, or AVX-512 (F/BW/VL/DQ + VNNI) code, selected at run
+/// time. The AVX-512 level has multi-row kernels of its own and runs the AVX2 kernels everywhere else, so it covers
+/// every type AVX2 does (on a CPU that has both).
 enum {
     SPARROW_LEVEL_SCALAR = 0,
     SPARROW_LEVEL_AVX2 = 1,
+    SPARROW_LEVEL_AVX512 = 2,
 };
 
 // MARK: - Dequantization (scalar reference, equal to gguf-py bit for bit)
@@ -59,6 +69,16 @@ int sparrow_has_kernel(uint32_t type, int level);
 /// One row: the dot product of `n` weights of `type` with an activation row already in
 /// `sparrow_activation_type(type)` format. Returns 0, or -1 when there is no kernel at that level.
 int sparrow_vec_dot(uint32_t type, int level, int64_t n, const void *w, const void *x, float *result);
+
+/// Whether `level` has a kernel of its own for `type` on this CPU (for the AVX-512 level: a multi-row kernel, not
+/// AVX2's).
+int sparrow_has_own_kernel(uint32_t type, int level);
+
+/// One weight row against `count` (1...8) activation rows `x_stride` bytes apart, as a mat-mul tile computes it (the
+/// multi-row kernel where the level has one, else the row kernel per row). Each out[k] equals `sparrow_vec_dot` on
+/// row k bit for bit. Returns 0, or -1 when there is no kernel at that level or `count` is out of range.
+int sparrow_vec_dotn(uint32_t type, int level, int64_t n, const void *w, const void *x, size_t x_stride, int count,
+                     float *out);
 
 // MARK: - Thread pool
 

@@ -1,0 +1,86 @@
+import GGUF
+import Testing
+@testable import Kernels
+
+/// Which level runs: only what the CPU and the OS allow, at most the `SPARROW_KERNEL_LEVEL` ceiling.
+@Suite("Kernel level selection")
+struct KernelLevelTests {
+    // CPUID.1:ECX with OSXSAVE, CPUID.7.0:EBX with AVX-512 F/DQ/BW/VL, CPUID.7.0:ECX with VNNI, XCR0 with the x87,
+    // SSE, AVX, opmask and both zmm state bits: what a Sapphire Rapids Xeon under Linux reports for these bits.
+    static let osxsave: UInt32 = 1 << 27
+    static let f_dq_bw_vl: UInt32 = 1 << 16 | 1 << 17 | 1 << 30 | 1 << 31
+    static let vnni: UInt32 = 1 << 11
+    static let xcr0: UInt64 = 0b1110_0111
+
+    @Test("AVX-512 is usable only with F, DQ, BW, VL, VNNI, OSXSAVE and the OS saving the opmask and zmm state")
+    func avx512Detection() {
+        #expect(CPUFeatures.avx512Usable(cpuid1ECX: Self.osxsave, cpuid7EBX: Self.f_dq_bw_vl, cpuid7ECX: Self.vnni,
+                                         xcr0: Self.xcr0))
+        for bit in [16, 17, 30, 31] {  // each of F, DQ, BW, VL missing
+            #expect(!CPUFeatures.avx512Usable(cpuid1ECX: Self.osxsave, cpuid7EBX: Self.f_dq_bw_vl & ~(1 << bit),
+                                              cpuid7ECX: Self.vnni, xcr0: Self.xcr0), "EBX bit \(bit)")
+        }
+        #expect(!CPUFeatures.avx512Usable(cpuid1ECX: Self.osxsave, cpuid7EBX: Self.f_dq_bw_vl, cpuid7ECX: 0,
+                                          xcr0: Self.xcr0), "no VNNI")
+        #expect(!CPUFeatures.avx512Usable(cpuid1ECX: 0, cpuid7EBX: Self.f_dq_bw_vl, cpuid7ECX: Self.vnni,
+                                          xcr0: Self.xcr0), "no OSXSAVE")
+        for bit in [1, 2, 5, 6, 7] {  // an OS that does not save one of the xmm, ymm, opmask or zmm states
+            #expect(!CPUFeatures.avx512Usable(cpuid1ECX: Self.osxsave, cpuid7EBX: Self.f_dq_bw_vl,
+                                              cpuid7ECX: Self.vnni, xcr0: Self.xcr0 & ~(1 << UInt64(bit))),
+                    "XCR0 bit \(bit)")
+        }
+    }
+
+    @Test("the best level is the highest one available, never above the ceiling")
+    func bestLevel() {
+        #expect(KernelLevel.best(for: .q4_K, ceiling: .avx512) { _ in true } == .avx512)
+        #expect(KernelLevel.best(for: .q4_K, ceiling: .avx512) { $0 != .avx512 } == .avx2)  // a CPU without AVX-512
+        #expect(KernelLevel.best(for: .q4_K, ceiling: .avx512) { _ in false } == .scalar)
+        #expect(KernelLevel.best(for: .q4_K, ceiling: .avx2) { _ in true } == .avx2)
+        #expect(KernelLevel.best(for: .q4_K, ceiling: .scalar) { _ in true } == .scalar)
+    }
+
+    @Test("SPARROW_KERNEL_LEVEL names a level; unset or unknown means the highest")
+    func ceilingFromEnvironment() {
+        #expect(KernelLevel.parseCeiling(nil) == .avx512)
+        #expect(KernelLevel.parseCeiling("") == .avx512)
+        #expect(KernelLevel.parseCeiling("avx2") == .avx2)
+        #expect(KernelLevel.parseCeiling("SCALAR") == .scalar)
+        #expect(KernelLevel.parseCeiling("avx512") == .avx512)
+        #expect(KernelLevel.parseCeiling("neon") == .avx512)
+    }
+
+    @Test("this CPU: the AVX-512 level is available exactly when detection says so, and chosen only then")
+    func thisCPU() {
+        let has = CPUFeatures.current.avx512 == true && CPUFeatures.current.avx2 && CPUFeatures.current.fma
+            && CPUFeatures.current.f16c
+        for type in DotProductTests.simdTypes {
+            #expect(KernelLevel.avx512.isAvailable(for: type) == has, "\(type.name)")
+            if !has { #expect(KernelLevel.best(for: type) != .avx512, "\(type.name)") }
+            if has && KernelLevel.ceiling == .avx512 { #expect(KernelLevel.best(for: type) == .avx512) }
+        }
+    }
+
+    @Test("the AVX-512 level has its own Q4_K, Q5_K, Q6_K, Q8_0 and Q4_1 multi-row kernels and AVX2's for the rest",
+          .enabled(if: KernelLevel.avx512.isAvailable(for: .q4_K)))
+    func ownKernels() {
+        let own: Set<GGMLType> = [.q4_K, .q5_K, .q6_K, .q8_0, .q4_1]
+        for type in DotProductTests.simdTypes {
+            #expect(KernelLevel.avx512.hasOwnKernel(for: type) == own.contains(type), "\(type.name)")
+            #expect(KernelLevel.avx512.isAvailable(for: type), "\(type.name)")
+        }
+        #expect(KernelLevel.avx2.hasOwnKernel(for: .bf16))  // the AVX2 level has no fallback: its kernels are its own
+    }
+
+    @Test("on a CPU without AVX-512, asking for the AVX-512 level is an error naming the tensor",
+          .enabled(if: !KernelLevel.avx512.isAvailable(for: .q4_K)))
+    func missingLevel() throws {
+        let bytes = KernelTestData.randomWeights(.q4_K, rows: 1, columns: 256, seed: 1)
+        try WeightMatrix.over(bytes, type: .q4_K, rows: 1, columns: 256, name: "blk.0.ffn_up.weight") { w in
+            let q = try QuantizedActivations([Float](repeating: 1, count: 256), for: w)
+            #expect(throws: KernelError.levelUnavailable(tensor: "blk.0.ffn_up.weight", type: "Q4_K", level: "avx512")) {
+                try MatMul.dot(w, row: 0, q, level: .avx512)
+            }
+        }
+    }
+}
