@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 export SPARROW_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/sparrow
 
-.PHONY: setup build release test demo integration clean image bench-kernels bench-git bench-tokenizer bench-constraints bench bench-models fixtures-kernels fixtures-engine eval check-qwen3next-shapes
+.PHONY: setup build release test demo integration clean image bench-kernels bench-levels bench-git bench-tokenizer bench-constraints bench bench-models fixtures-kernels fixtures-engine eval check-qwen3next-shapes
 
 setup:
 	Scripts/setup
@@ -38,6 +38,20 @@ integration: setup
 
 bench-kernels: release
 	.build/release/sparrow bench --kernels
+
+# The same files at the avx2 and avx512 kernel levels, back to back (needs `make bench-models`).
+bench-levels: release
+	Scripts/fetch-models
+	uptime
+	for level in avx2 avx512; do \
+	  SPARROW_KERNEL_LEVEL=$$level .build/release/sparrow bench --kernels || exit 1; \
+	  for model in $${SPARROW_CACHE:-$${XDG_CACHE_HOME:-$$HOME/.cache}/sparrow}/bench-models/qwen3moe-8l.Q4_K_M.gguf \
+	      $${SPARROW_CACHE:-$${XDG_CACHE_HOME:-$$HOME/.cache}/sparrow}/bench-models/qwen3next-8l.Q4_K_M.gguf \
+	      $${SPARROW_CACHE:-$${XDG_CACHE_HOME:-$$HOME/.cache}/sparrow}/models/SmolLM2-135M-Instruct.Q4_1.gguf; do \
+	    SPARROW_KERNEL_LEVEL=$$level .build/release/sparrow bench $$model --repeat 3 --gen-tokens 32 || exit 1; \
+	  done; \
+	done
+	uptime
 
 bench-git: setup
 	Benchmarks/git/run --configuration release
