@@ -219,7 +219,9 @@ struct FaultTests {
 
     @Test("Cancelling a call that waits for a slot: cancelled, and it never reaches the server")
     func cancelWhileWaitingForSlot() async throws {
-        let stub = try HTTPStub { _ in [.sleep(3)] + Wire.stream(["first"]) }
+        // The server holds the first request far longer than the test can take (a starved cooperative pool once
+        // delayed the cancellation past a 3 s hold, and the holder then finished normally).
+        let stub = try HTTPStub { _ in [.sleep(120)] + Wire.stream(["first"]) }
         defer { stub.stop() }
         let client = try RemoteClient.forTesting(stub, parallel: 1)
         let holder = Task { await generationError(client, chatRequest("holder")) }
@@ -234,7 +236,7 @@ struct FaultTests {
 
     @Test("Cancelling the calling task stops the request and throws cancelled")
     func cancellation() async throws {
-        let stub = try HTTPStub { _ in [.sleep(5)] + Wire.stream(["never"]) }
+        let stub = try HTTPStub { _ in [.sleep(120)] + Wire.stream(["never"]) }
         defer { stub.stop() }
         let client = try RemoteClient.forTesting(stub)
         let task = Task { await generationError(client, chatRequest("to-cancel")) }
