@@ -12,26 +12,7 @@ struct DeltaRuleLevelTests {
     static func inputs(tokens: Int, heads: Int, dk: Int, dv: Int, seed: UInt64)
         -> (DeltaRule.Inputs, [Float])
     {
-        var numbers = DeltaRuleFormTests.Numbers(state: seed)
-        var inputs = DeltaRule.Inputs(tokens: tokens, heads: heads, keyDimension: dk, valueDimension: dv)
-        for t in 0..<tokens {
-            for j in 0..<heads {
-                for (offset, scale) in [(inputs.q, 1 / Float(dk).squareRoot()), (inputs.k, 1)] {
-                    let base = offset + (t * heads + j) * dk
-                    var sum: Float = 0
-                    for i in 0..<dk {
-                        inputs.storage[base + i] = numbers.next()
-                        sum += inputs.storage[base + i] * inputs.storage[base + i]
-                    }
-                    for i in 0..<dk { inputs.storage[base + i] *= scale / sum.squareRoot() }
-                }
-                for i in 0..<dv { inputs.storage[inputs.v + (t * heads + j) * dv + i] = numbers.next() }
-                inputs.storage[inputs.beta + t * heads + j] = 0.5 + 0.5 * numbers.next()
-                inputs.storage[inputs.g + t * heads + j] = -(1 + numbers.next())
-            }
-        }
-        let state = (0..<(heads * dk * dv)).map { _ in 0.1 * numbers.next() }
-        return (inputs, state)
+        DeltaRuleFormTests.randomInputs(tokens: tokens, heads: heads, dk: dk, dv: dv, seed: seed) { -(1 + $0) }
     }
 
     /// Runs `tokens` through a fresh copy of `state` at `level`, starting at absolute position `start`.

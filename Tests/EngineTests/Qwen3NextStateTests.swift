@@ -130,15 +130,16 @@ struct DeltaRuleFormTests {
         }
     }
 
-    @Test("chunked equals recurrent at real head sizes", arguments: [0.1, 3.0, 60.0] as [Float])
-    func forms(decayScale: Float) {
-        let heads = 2, dk = 128, dv = 128, tokens = 64
-        let rule = DeltaRule(heads: heads, keyDimension: dk, valueDimension: dv)
-        var numbers = Numbers(state: UInt64(decayScale * 1000))
+    /// Random inputs for `tokens` tokens of `heads` heads — unit-length k and scaled unit-length q as the layer makes
+    /// them, β in [0.5, 1), the decay `decay(r)` of a uniform r — and a non-zero starting state (as after an earlier
+    /// chunk), all drawn from one `Numbers` stream in that order.
+    static func randomInputs(tokens: Int, heads: Int, dk: Int, dv: Int, seed: UInt64, decay: (Float) -> Float)
+        -> (DeltaRule.Inputs, [Float])
+    {
+        var numbers = Numbers(state: seed)
         var inputs = DeltaRule.Inputs(tokens: tokens, heads: heads, keyDimension: dk, valueDimension: dv)
         for t in 0..<tokens {
             for j in 0..<heads {
-                // Unit-length q (scaled) and k, as the layer makes them.
                 for (offset, scale) in [(inputs.q, 1 / Float(dk).squareRoot()), (inputs.k, 1)] {
                     let base = offset + (t * heads + j) * dk
                     var sum: Float = 0
@@ -150,12 +151,19 @@ struct DeltaRuleFormTests {
                 }
                 for i in 0..<dv { inputs.storage[inputs.v + (t * heads + j) * dv + i] = numbers.next() }
                 inputs.storage[inputs.beta + t * heads + j] = 0.5 + 0.5 * numbers.next()
-                inputs.storage[inputs.g + t * heads + j] = -decayScale * (1 + numbers.next()) / 2
+                inputs.storage[inputs.g + t * heads + j] = decay(numbers.next())
             }
         }
-        // A non-zero starting state, as after an earlier chunk.
-        var start = [Float](repeating: 0, count: heads * dk * dv)
-        for i in start.indices { start[i] = 0.1 * numbers.next() }
+        let state = (0..<(heads * dk * dv)).map { _ in 0.1 * numbers.next() }
+        return (inputs, state)
+    }
+
+    @Test("chunked equals recurrent at real head sizes", arguments: [0.1, 3.0, 60.0] as [Float])
+    func forms(decayScale: Float) {
+        let heads = 2, dk = 128, dv = 128, tokens = 64
+        let rule = DeltaRule(heads: heads, keyDimension: dk, valueDimension: dv)
+        let (inputs, start) = Self.randomInputs(tokens: tokens, heads: heads, dk: dk, dv: dv,
+                                                seed: UInt64(decayScale * 1000)) { -decayScale * (1 + $0) / 2 }
 
         var chunkedState = start, chunked = [Float](repeating: 0, count: tokens * heads * dv)
         rule.run(inputs, start: 0, chunkLength: 64, state: &chunkedState, output: &chunked, outputRow: 0)
