@@ -16,15 +16,21 @@ import Tokenizers
         })
     }
 
+    /// An engine over the scripted paged model (16 cache bytes per token) whose prefix cache may take the whole
+    /// `budget`.
+    static func engine(budget: Int, contextLength: Int) throws -> LocalEngine {
+        let tokenizer = try MockVocabulary.tokenizer()
+        let model = ScriptedPagedModel(vocabularySize: tokenizer.vocabularySize)
+        let settings = LocalEngine.Settings(contextLength: contextLength, parallel: 4, memoryBudget: budget,
+                                            prefillChunk: 256, prefixCacheBytes: budget)
+        return LocalEngine(languageModel: model, tokenizer: tokenizer, chatTemplate: nil, identity: "scripted",
+                           settings: settings)
+    }
+
     @Test("a request that fits beside the running one runs beside it: the cache evicts to make room")
     func cacheGivesWay() async throws {
-        let tokenizer = try MockVocabulary.tokenizer()
-        let model = ScriptedPagedModel(vocabularySize: tokenizer.vocabularySize)  // 16 cache bytes per token
         let budget = 1 << 17
-        let settings = LocalEngine.Settings(contextLength: 4096, parallel: 4, memoryBudget: budget, prefillChunk: 256,
-                                            prefixCacheBytes: budget)
-        let engine = LocalEngine(languageModel: model, tokenizer: tokenizer, chatTemplate: nil, identity: "scripted",
-                                 settings: settings)
+        let engine = try Self.engine(budget: budget, contextLength: 4096)
 
         // 1. A 4,000-token prompt alone leaves its 125 pages (512 bytes each) in the cache.
         _ = try await engine.generate(GenerationRequest(id: "fill", prompt: .text(Self.text(4000, seed: 1)), maxTokens: 2))
@@ -56,13 +62,8 @@ import Tokenizers
 
     @Test("a request that does not fit beside the running ones waits, even with the cache emptied")
     func tooLargeWaits() async throws {
-        let tokenizer = try MockVocabulary.tokenizer()
-        let model = ScriptedPagedModel(vocabularySize: tokenizer.vocabularySize)
         let budget = 1 << 16
-        let settings = LocalEngine.Settings(contextLength: 4096, parallel: 4, memoryBudget: budget, prefillChunk: 256,
-                                            prefixCacheBytes: budget)
-        let engine = LocalEngine(languageModel: model, tokenizer: tokenizer, chatTemplate: nil, identity: "scripted",
-                                 settings: settings)
+        let engine = try Self.engine(budget: budget, contextLength: 4096)
         // Each reserves (1,000 + 1,200) × 16 = 35,200 bytes: two do not fit in 65,536.
         async let a = engine.generate(GenerationRequest(id: "a", prompt: .text(Self.text(1000, seed: 4)), maxTokens: 1200))
         async let b = engine.generate(GenerationRequest(id: "b", prompt: .text(Self.text(1000, seed: 5)), maxTokens: 1200))
@@ -77,13 +78,8 @@ import Tokenizers
 extension MemoryAdmissionTests {
     @Test("when the cache gives way to a request, it keeps the prefix that request will adopt")
     func evictionSparesTheAdmittedPrefix() async throws {
-        let tokenizer = try MockVocabulary.tokenizer()
-        let model = ScriptedPagedModel(vocabularySize: tokenizer.vocabularySize)
         let budget = 1 << 17
-        let settings = LocalEngine.Settings(contextLength: 8192, parallel: 4, memoryBudget: budget, prefillChunk: 256,
-                                            prefixCacheBytes: budget)
-        let engine = LocalEngine(languageModel: model, tokenizer: tokenizer, chatTemplate: nil, identity: "scripted",
-                                 settings: settings)
+        let engine = try Self.engine(budget: budget, contextLength: 8192)
         let shared = Self.text(2000, seed: 6)
         _ = try await engine.generate(GenerationRequest(id: "p", prompt: .text(shared), maxTokens: 2))
         _ = try await engine.generate(GenerationRequest(id: "q", prompt: .text(Self.text(2000, seed: 7)), maxTokens: 2))
