@@ -9,27 +9,43 @@ public struct ProcessResult: Sendable {
     public var timedOut: Bool
     /// Wall-clock seconds the process ran.
     public var seconds: Double
-    /// Peak resident memory of the child in KiB (from `wait4`'s rusage), 0 when unknown.
+    /// Peak resident memory of the child in KiB: with `measureMemory`, the program's own (GNU time); otherwise
+    /// `wait4`'s rusage, which also counts the test process's own peak (see `runProcess`).
     public var maxResidentKiB: Int
 }
 
 /// Runs `executable` with `arguments`, killing it when it runs past `watchdogSeconds` (a guard against hangs, not
 /// a timing threshold). Standard input is empty.
+///
+/// `measureMemory`: the child's own peak resident memory. `wait4`'s `ru_maxrss` cannot give it: posix_spawn
+/// starts the child in the test process's address space, and Linux carries that address space's peak into the
+/// child's at exec, so a test process that once held 260 MB reports every child at 260 MB. The program then runs
+/// under GNU time (Debian `time`, installed by `Scripts/setup`), which forks it from its own small address space
+/// and reports its peak; the watchdog kills both (a process group).
 public func runProcess(
     _ executable: URL,
     arguments: [String],
     environment: [String: String]? = nil,
     currentDirectory: URL? = nil,
-    watchdogSeconds: Double = 30
+    watchdogSeconds: Double = 30,
+    measureMemory: Bool = false
 ) throws -> ProcessResult {
+    let gnuTime = "/usr/bin/time"
+    if measureMemory, !FileManager.default.isExecutableFile(atPath: gnuTime) {
+        throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey:
+            "\(gnuTime) is missing: it measures a child's peak memory (Debian package `time`; run Scripts/setup)"])
+    }
+    let memoryFile = FileManager.default.temporaryDirectory.appendingPathComponent("sparrow-rss-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: memoryFile) }
     let outFile = FileManager.default.temporaryDirectory.appendingPathComponent("sparrow-out-\(UUID().uuidString)")
     let errFile = FileManager.default.temporaryDirectory.appendingPathComponent("sparrow-err-\(UUID().uuidString)")
     defer {
         try? FileManager.default.removeItem(at: outFile)
         try? FileManager.default.removeItem(at: errFile)
     }
-    // posix_spawn + wait4 rather than Foundation's Process: wait4 gives this child's own peak memory, where
-    // getrusage(RUSAGE_CHILDREN) reports the largest of every child the test process ever waited for.
+    // posix_spawn + wait4 rather than Foundation's Process: wait4 reports this child, where getrusage
+    // (RUSAGE_CHILDREN) reports the largest of every child the test process ever waited for (its peak memory still
+    // includes the test process's own: `measureMemory` above).
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
@@ -46,15 +62,17 @@ public func runProcess(
     sigfillset(&allSignals)
     posix_spawnattr_setsigmask(&attributes, &noSignals)
     posix_spawnattr_setsigdefault(&attributes, &allSignals)
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
+        | (measureMemory ? POSIX_SPAWN_SETPGROUP : 0)))  // process group 0: its own, with pid as its id
 
     // A working directory goes through a tiny shell (glibc's addchdir_np is not visible to Swift).
-    let launch: [String] = if let currentDirectory {
+    let program: [String] = if let currentDirectory {
         ["/bin/sh", "-c", "cd -- \"$1\" || exit 127; shift; exec \"$@\"", "sparrow-test-launch", currentDirectory.path,
          executable.path] + arguments
     } else {
         [executable.path] + arguments
     }
+    let launch = measureMemory ? [gnuTime, "-q", "-f", "%M", "-o", memoryFile.path, "--"] + program : program
     let argv = launch.map { strdup($0) } + [nil]
     let variables = environment ?? ProcessInfo.processInfo.environment
     let envp = variables.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
@@ -82,13 +100,23 @@ public func runProcess(
         }
         if !timedOut, Date() > deadline {
             timedOut = true
-            kill(pid, SIGTERM)
+            let target = measureMemory ? -pid : pid
+            kill(target, SIGTERM)
             Thread.sleep(forTimeInterval: 0.5)
-            kill(pid, SIGKILL)
+            kill(target, SIGKILL)
         }
         Thread.sleep(forTimeInterval: 0.01)
     }
     let seconds = Date().timeIntervalSince(start)
+    var measuredKiB = Int(usage.ru_maxrss)
+    if measureMemory {
+        let report = (try? String(contentsOf: memoryFile, encoding: .utf8)) ?? ""
+        guard let kib = report.split(separator: "\n").last.flatMap({ Int($0) }) else {
+            throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey:
+                "\(gnuTime) wrote no peak memory for \(executable.path) (expected a number of KiB, found \(report.debugDescription))"])
+        }
+        measuredKiB = kib
+    }
     // Exited: the exit code; killed by a signal: the signal's number (as Foundation's Process reports it).
     let signal = status & 0x7f
     let exitCode = signal == 0 ? (status >> 8) & 0xff : signal
@@ -98,7 +126,7 @@ public func runProcess(
         standardError: (try? String(contentsOf: errFile, encoding: .utf8)) ?? "",
         timedOut: timedOut,
         seconds: seconds,
-        maxResidentKiB: Int(usage.ru_maxrss)
+        maxResidentKiB: measuredKiB
     )
 }
 

@@ -52,7 +52,7 @@ import Testing
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
         let file = try folder.write(Data(hostile.make()), to: "\(hostile.name).yaml")
-        let result = try SparrowBinary.run(["validate", file.path])
+        let result = try SparrowBinary.run(["validate", file.path], measureMemory: true)
         #expect(!result.timedOut, "\(hostile.name) ran past the 30 s watchdog")
         #expect(result.exitCode == 2)
         let first = result.standardError.split(separator: "\n").first.map(String.init) ?? ""

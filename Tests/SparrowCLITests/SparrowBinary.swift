@@ -14,8 +14,10 @@ enum SparrowBinary {
     }()
 
     /// Runs `sparrow` with a 30 s watchdog against hangs.
-    static func run(_ arguments: [String], in directory: URL? = nil, watchdogSeconds: Double = 30) throws -> ProcessResult {
-        try runProcess(url, arguments: arguments, currentDirectory: directory, watchdogSeconds: watchdogSeconds)
+    static func run(_ arguments: [String], in directory: URL? = nil, watchdogSeconds: Double = 30,
+                    measureMemory: Bool = false) throws -> ProcessResult {
+        try runProcess(url, arguments: arguments, currentDirectory: directory, watchdogSeconds: watchdogSeconds,
+                       measureMemory: measureMemory)
     }
 
     static let repositoryRoot = URL(fileURLWithPath: #filePath)
