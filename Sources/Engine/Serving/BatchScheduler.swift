@@ -27,6 +27,8 @@ final class BatchScheduler: @unchecked Sendable {
         var sequenceBytes = 0, prefixCacheBytes = 0
         /// The largest sum of the two seen so far, and the most sequences that ran at once.
         var peakBytes = 0, peakSequences = 0
+        /// Requests submitted and not yet admitted.
+        var waitingRequests = 0
     }
 
     /// One request being served.
@@ -97,6 +99,7 @@ final class BatchScheduler: @unchecked Sendable {
     func submit(_ job: Job) {
         condition.lock()
         waiting.append(job)
+        memory.waitingRequests = waiting.count
         if !started {
             started = true
             let thread = Thread { [weak self] in self?.loop() }
@@ -121,6 +124,7 @@ final class BatchScheduler: @unchecked Sendable {
         memory.prefixCacheBytes = prefixCache.bytes
         memory.peakBytes = max(memory.peakBytes, usedBytes + prefixCache.bytes)
         memory.peakSequences = max(memory.peakSequences, active.count)
+        memory.waitingRequests = waiting.count
     }
 
     /// Tokens between the points a prefix of `state` can be resumed from: every block end for states that are

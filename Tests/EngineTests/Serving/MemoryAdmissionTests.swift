@@ -19,18 +19,23 @@ import Tokenizers
     /// An engine over the scripted paged model (16 cache bytes per token) whose prefix cache may take the whole
     /// `budget`.
     static func engine(budget: Int, contextLength: Int) throws -> LocalEngine {
+        try engineAndModel(budget: budget, contextLength: contextLength).engine
+    }
+
+    static func engineAndModel(budget: Int, contextLength: Int) throws -> (engine: LocalEngine, model: ScriptedPagedModel) {
         let tokenizer = try MockVocabulary.tokenizer()
         let model = ScriptedPagedModel(vocabularySize: tokenizer.vocabularySize)
         let settings = LocalEngine.Settings(contextLength: contextLength, parallel: 4, memoryBudget: budget,
                                             prefillChunk: 256, prefixCacheBytes: budget)
-        return LocalEngine(languageModel: model, tokenizer: tokenizer, chatTemplate: nil, identity: "scripted",
-                           settings: settings)
+        let engine = LocalEngine(languageModel: model, tokenizer: tokenizer, chatTemplate: nil, identity: "scripted",
+                                 settings: settings)
+        return (engine, model)
     }
 
     @Test("a request that fits beside the running one runs beside it: the cache evicts to make room")
     func cacheGivesWay() async throws {
         let budget = 1 << 17
-        let engine = try Self.engine(budget: budget, contextLength: 4096)
+        let (engine, model) = try Self.engineAndModel(budget: budget, contextLength: 4096)
 
         // 1. A 4,000-token prompt alone leaves its 125 pages (512 bytes each) in the cache.
         _ = try await engine.generate(GenerationRequest(id: "fill", prompt: .text(Self.text(4000, seed: 1)), maxTokens: 2))
@@ -38,20 +43,30 @@ import Tokenizers
         #expect(filled.prefixCacheBytes == 125 * 512)
         #expect(filled.sequenceBytes == 0)
 
-        // 2. A long-running request reserves 64,000 bytes: 4,000 tokens of prompt and answer.
+        // 2. A long-running request reserves 64,000 bytes: 4,000 tokens of prompt and answer. The model holds it at
+        // position 2,000 (its 1,000th answer token) until the short request waits for admission, so the short one
+        // is admitted while the long one still has 2,000 tokens to go, whatever the machine's load.
+        let release = DispatchSemaphore(value: 0)
+        model.hold(atPosition: 2000, until: release)
         let long = Task {
             try await engine.generate(GenerationRequest(id: "long", prompt: .text(Self.text(1000, seed: 2)), maxTokens: 3000))
         }
-        while engine.memoryReport.sequenceBytes == 0 { try await Task.sleep(for: .milliseconds(1)) }
+        while !model.isHeld { try await Task.sleep(for: .milliseconds(1)) }
         let beside = engine.memoryReport
         #expect(beside.sequenceBytes == 64_000)
         #expect(beside.sequenceBytes + beside.prefixCacheBytes <= budget, "the cache gave way to the running request")
 
-        // 3. A short request needs 9,600 bytes more: it fits beside the long one only once the cache shrinks.
-        let short = try await engine.generate(GenerationRequest(id: "short", prompt: .text(Self.text(500, seed: 3)), maxTokens: 100))
+        // 3. A short request needs 9,600 bytes more: it fits beside the long one only once the cache shrinks. It
+        // ends after ~100 steps, the long one after 2,000 more.
+        let short = Task {
+            try await engine.generate(GenerationRequest(id: "short", prompt: .text(Self.text(500, seed: 3)), maxTokens: 100))
+        }
+        while engine.memoryReport.waitingRequests == 0 { try await Task.sleep(for: .milliseconds(1)) }
+        release.signal()
+        let shortResponse = try await short.value
         let during = engine.memoryReport
         let longResponse = try await long.value
-        #expect(short.usage.completionTokens == 100 && longResponse.usage.completionTokens == 3000)
+        #expect(shortResponse.usage.completionTokens == 100 && longResponse.usage.completionTokens == 3000)
         #expect(during.peakSequences == 2, "the short request ran beside the long one instead of waiting for it")
         #expect(during.sequenceBytes == 64_000, "the long request was still running when the short one ended")
         let report = engine.memoryReport

@@ -10,6 +10,10 @@ final class ScriptedPagedModel: LanguageModel, @unchecked Sendable {
     let properties: LanguageModelProperties
     private let lock = NSLock()
     private var computed = 0
+    /// When set, the first forward call that would compute position `position` of a sequence waits for `release`
+    /// (signalled by the test); `isHeld` tells when it has started waiting.
+    private var hold: (position: Int, release: DispatchSemaphore)?
+    private var held = false
 
     init(vocabularySize: Int) {
         properties = LanguageModelProperties(
@@ -17,6 +21,14 @@ final class ScriptedPagedModel: LanguageModel, @unchecked Sendable {
             cacheBytesPerToken: 16
         )
     }
+
+    /// Makes the first forward call that reaches `position` of a sequence wait until `release` is signalled.
+    func hold(atPosition position: Int, until release: DispatchSemaphore) {
+        lock.withLock { hold = (position, release) }
+    }
+
+    /// True once a forward call waits at the hold position.
+    var isHeld: Bool { lock.withLock { held } }
 
     /// Tokens run through `forward` so far.
     var computedTokens: Int { lock.withLock { computed } }
@@ -30,6 +42,13 @@ final class ScriptedPagedModel: LanguageModel, @unchecked Sendable {
         for item in items {
             guard let state = item.state as? KVCacheState else { throw .invalidInput("not a KV cache state") }
             guard state.length + item.tokens.count <= state.capacity else { throw .invalidInput("state is full") }
+            let release = lock.withLock { () -> DispatchSemaphore? in
+                guard let hold, (state.length..<(state.length + item.tokens.count)).contains(hold.position) else { return nil }
+                self.hold = nil
+                held = true
+                return hold.release
+            }
+            release?.wait()
             for (offset, token) in item.tokens.enumerated() {
                 let position = state.length + offset
                 let previous: UInt64 = position == 0 ? 1469598103934665603
