@@ -44,27 +44,32 @@ import Tokenizers
         #expect(filled.sequenceBytes == 0)
 
         // 2. A long-running request reserves 64,000 bytes: 4,000 tokens of prompt and answer. The model holds it at
-        // position 2,000 (its 1,000th answer token) until the short request waits for admission, so the short one
-        // is admitted while the long one still has 2,000 tokens to go, whatever the machine's load.
-        let release = DispatchSemaphore(value: 0)
-        model.hold(atPosition: 2000, until: release)
+        // position 2,000 (its 1,000th answer token) until the short request waits for admission, and again at
+        // position 3,500, after the short one has ended, until the test has read the memory report: no step of the
+        // test depends on how fast the machine runs either request.
+        let admitted = DispatchSemaphore(value: 0), reported = DispatchSemaphore(value: 0)
+        model.hold(atPosition: 2000, until: admitted)
+        model.hold(atPosition: 3500, until: reported)
+        defer { admitted.signal(); reported.signal() }  // never leave the engine's thread waiting
         let long = Task {
             try await engine.generate(GenerationRequest(id: "long", prompt: .text(Self.text(1000, seed: 2)), maxTokens: 3000))
         }
-        while !model.isHeld { try await Task.sleep(for: .milliseconds(1)) }
+        while model.holdsReached < 1 { try await Task.sleep(for: .milliseconds(1)) }
         let beside = engine.memoryReport
         #expect(beside.sequenceBytes == 64_000)
         #expect(beside.sequenceBytes + beside.prefixCacheBytes <= budget, "the cache gave way to the running request")
 
         // 3. A short request needs 9,600 bytes more: it fits beside the long one only once the cache shrinks. It
-        // ends after ~100 steps, the long one after 2,000 more.
+        // ends ~100 steps after its admission, when the long one is near position 2,100.
         let short = Task {
             try await engine.generate(GenerationRequest(id: "short", prompt: .text(Self.text(500, seed: 3)), maxTokens: 100))
         }
         while engine.memoryReport.waitingRequests == 0 { try await Task.sleep(for: .milliseconds(1)) }
-        release.signal()
+        admitted.signal()
         let shortResponse = try await short.value
+        while model.holdsReached < 2 { try await Task.sleep(for: .milliseconds(1)) }
         let during = engine.memoryReport
+        reported.signal()
         let longResponse = try await long.value
         #expect(shortResponse.usage.completionTokens == 100 && longResponse.usage.completionTokens == 3000)
         #expect(during.peakSequences == 2, "the short request ran beside the long one instead of waiting for it")

@@ -10,10 +10,10 @@ final class ScriptedPagedModel: LanguageModel, @unchecked Sendable {
     let properties: LanguageModelProperties
     private let lock = NSLock()
     private var computed = 0
-    /// When set, the first forward call that would compute position `position` of a sequence waits for `release`
-    /// (signalled by the test); `isHeld` tells when it has started waiting.
-    private var hold: (position: Int, release: DispatchSemaphore)?
-    private var held = false
+    /// Positions at which the first forward call that computes them waits for `release` (signalled by the test);
+    /// `holdsReached` counts the holds that have started waiting.
+    private var holds: [(position: Int, release: DispatchSemaphore)] = []
+    private var reached = 0
 
     init(vocabularySize: Int) {
         properties = LanguageModelProperties(
@@ -22,13 +22,13 @@ final class ScriptedPagedModel: LanguageModel, @unchecked Sendable {
         )
     }
 
-    /// Makes the first forward call that reaches `position` of a sequence wait until `release` is signalled.
+    /// Makes the first forward call that computes `position` of a sequence wait until `release` is signalled.
     func hold(atPosition position: Int, until release: DispatchSemaphore) {
-        lock.withLock { hold = (position, release) }
+        lock.withLock { holds.append((position, release)) }
     }
 
-    /// True once a forward call waits at the hold position.
-    var isHeld: Bool { lock.withLock { held } }
+    /// How many holds a forward call has reached (and waited at, or waits at now).
+    var holdsReached: Int { lock.withLock { reached } }
 
     /// Tokens run through `forward` so far.
     var computedTokens: Int { lock.withLock { computed } }
@@ -43,10 +43,10 @@ final class ScriptedPagedModel: LanguageModel, @unchecked Sendable {
             guard let state = item.state as? KVCacheState else { throw .invalidInput("not a KV cache state") }
             guard state.length + item.tokens.count <= state.capacity else { throw .invalidInput("state is full") }
             let release = lock.withLock { () -> DispatchSemaphore? in
-                guard let hold, (state.length..<(state.length + item.tokens.count)).contains(hold.position) else { return nil }
-                self.hold = nil
-                held = true
-                return hold.release
+                let computed = state.length..<(state.length + item.tokens.count)
+                guard let index = holds.firstIndex(where: { computed.contains($0.position) }) else { return nil }
+                reached += 1
+                return holds.remove(at: index).release
             }
             release?.wait()
             for (offset, token) in item.tokens.enumerated() {
