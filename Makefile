@@ -18,7 +18,7 @@ test: setup
 	Scripts/fetch-models
 	Scripts/fixtures/qwen-vocab
 	swift build --build-tests
-	swift test
+	Scripts/swift-test-watchdog
 
 demo: release
 	Scripts/demo

@@ -179,32 +179,29 @@ public final class GitRepository: @unchecked Sendable {
     }
 
     /// Runs `git arguments` in `directory` (stdin from `input`), returning exit status, stdout and stderr bytes.
-    public static func runGit(_ arguments: [String], in directory: URL, input: Data? = nil) throws
-        -> (status: Int32, output: Data, error: Data)
-    {
+    /// `extraEnvironment` is added to (and overrides) `environment`. A `ChildProcess`, never Foundation's `Process`
+    /// (see `ChildProcess`); the watchdog kills a git that runs past `watchdogSeconds`, which is then an error.
+    public static func runGit(
+        _ arguments: [String], in directory: URL, input: Data? = nil, extraEnvironment: [String: String] = [:],
+        watchdogSeconds: Double = 120
+    ) throws -> (status: Int32, output: Data, error: Data) {
         let scratch = try TemporaryDirectory(prefix: "sparrow-git-io")
         defer { scratch.remove() }
         let inputURL = try scratch.write(input ?? Data(), to: "in")
-        let outputURL = try scratch.write(Data(), to: "out")
-        let errorURL = try scratch.write(Data(), to: "err")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git"] + arguments
-        process.currentDirectoryURL = directory
-        process.environment = environment
-        let inputHandle = try FileHandle(forReadingFrom: inputURL)
-        let outputHandle = try FileHandle(forWritingTo: outputURL)
-        let errorHandle = try FileHandle(forWritingTo: errorURL)
-        defer {
-            try? inputHandle.close()
-            try? outputHandle.close()
-            try? errorHandle.close()
+        let outputURL = scratch.url.appendingPathComponent("out")
+        let errorURL = scratch.url.appendingPathComponent("err")
+        let git = try ChildProcess(
+            argv: ["/bin/sh", "-c", "cd -- \"$1\" || exit 127; shift; exec git \"$@\"", "sparrow-git", directory.path]
+                + arguments,
+            environment: environment.merging(extraEnvironment) { $1 },
+            standardInput: inputURL.path, standardOutput: outputURL.path, standardError: errorURL.path
+        )
+        guard git.wait(until: Date().addingTimeInterval(watchdogSeconds)) else {
+            git.signal(SIGKILL)
+            git.wait()
+            throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey:
+                "git \(arguments.joined(separator: " ")) in \(directory.path) ran past \(Int(watchdogSeconds)) s and was killed"])
         }
-        process.standardInput = inputHandle
-        process.standardOutput = outputHandle
-        process.standardError = errorHandle
-        try process.run()
-        process.waitUntilExit()
-        return (process.terminationStatus, try Data(contentsOf: outputURL), try Data(contentsOf: errorURL))
+        return (git.terminationStatus ?? -1, try Data(contentsOf: outputURL), try Data(contentsOf: errorURL))
     }
 }

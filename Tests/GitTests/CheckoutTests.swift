@@ -62,19 +62,9 @@ struct CheckoutTests {
         defer { try? FileManager.default.removeItem(at: index) }
         let common = ["--git-dir=\(git.url.path)/.git", "--work-tree=\(root.path)"]
         func withIndex(_ arguments: [String]) throws -> Data {
-            var environment = GitRepository.environment
-            environment["GIT_INDEX_FILE"] = index.path
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["git"] + common + arguments
-            process.environment = environment
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            try process.run()
-            let output = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 0, "git \(arguments)")
-            return output
+            let git = try GitRepository.runGit(common + arguments, in: root, extraEnvironment: ["GIT_INDEX_FILE": index.path])
+            #expect(git.status == 0, "git \(arguments): \(String(decoding: git.error, as: UTF8.self))")
+            return git.output
         }
         _ = try withIndex(["read-tree", sample.head])
         _ = try withIndex(["add", "-A", "."])

@@ -45,13 +45,9 @@ import Testing
 
     /// Starts `sparrow run` in the background (output discarded) and waits, at most 60 s, until its journal holds
     /// `tasks` lines or it ends.
-    static func startRun(spec: String, model url: String, out: URL, untilJournaled tasks: Int) throws -> Process {
-        let process = Process()
-        process.executableURL = SparrowBinary.url
-        process.arguments = ["run", spec, "--model", url, "--out", out.path]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+    static func startRun(spec: String, model url: String, out: URL, untilJournaled tasks: Int) throws -> ChildProcess {
+        let process = try ChildProcess(argv: [SparrowBinary.url.path, "run", spec, "--model", url, "--out", out.path],
+                                       environment: ProcessInfo.processInfo.environment)
         let deadline = Date().addingTimeInterval(60)
         while journalIDs(out.appendingPathComponent("results.jsonl")).count < tasks, process.isRunning, Date() < deadline {
             Thread.sleep(forTimeInterval: 0.02)
@@ -76,10 +72,10 @@ import Testing
         // Start again and kill -9 once about half the tasks are journaled.
         let out = folder.url.appendingPathComponent("killed")
         let process = try Self.startRun(spec: spec, model: url, out: out, untilJournaled: 4)
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        process.signal(SIGKILL)
+        process.wait()
         let before = Self.journalIDs(out.appendingPathComponent("results.jsonl"))
-        #expect(process.terminationReason == .uncaughtSignal, "the run was killed, not finished")
+        #expect(process.endedBySignal == true, "the run was killed, not finished")
         #expect(before.count >= 4 && before.count < 8, "killed after \(before.count) tasks")
 
         let resumed = try SparrowBinary.run(["run", spec, "--model", url, "--out", out.path, "--resume"], watchdogSeconds: 60)
@@ -105,11 +101,9 @@ import Testing
         let url = server.baseURL.appendingPathComponent("v1").absoluteString
         let out = folder.url.appendingPathComponent("out")
         let process = try Self.startRun(spec: spec, model: url, out: out, untilJournaled: 1)
-        process.interrupt()
-        let stopDeadline = Date().addingTimeInterval(30)
-        while process.isRunning, Date() < stopDeadline { Thread.sleep(forTimeInterval: 0.05) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        process.signal(SIGINT)
+        if !process.wait(until: Date().addingTimeInterval(30)) { process.signal(SIGKILL) }
+        process.wait()
         #expect(process.terminationStatus == 130)
         let resumed = try SparrowBinary.run(["run", spec, "--model", url, "--out", out.path, "--resume"], watchdogSeconds: 60)
         #expect(resumed.exitCode == 0)
