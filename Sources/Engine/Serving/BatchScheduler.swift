@@ -27,8 +27,8 @@ final class BatchScheduler: @unchecked Sendable {
         var sequenceBytes = 0, prefixCacheBytes = 0
         /// The largest sum of the two seen so far, and the most sequences that ran at once.
         var peakBytes = 0, peakSequences = 0
-        /// Requests submitted and not yet admitted.
-        var waitingRequests = 0
+        /// Requests submitted and not yet admitted, and requests admitted and not yet finished.
+        var waitingRequests = 0, runningRequests = 0
     }
 
     /// One request being served.
@@ -125,6 +125,7 @@ final class BatchScheduler: @unchecked Sendable {
         memory.peakBytes = max(memory.peakBytes, usedBytes + prefixCache.bytes)
         memory.peakSequences = max(memory.peakSequences, active.count)
         memory.waitingRequests = waiting.count
+        memory.runningRequests = active.count
     }
 
     /// Tokens between the points a prefix of `state` can be resumed from: every block end for states that are

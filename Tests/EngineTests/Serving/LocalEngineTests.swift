@@ -1,4 +1,4 @@
-import Engine
+@testable import Engine
 import Foundation
 import Generation
 import Testing
@@ -47,10 +47,21 @@ import Tokenizers
     @Test func concurrentRequestsAreBatchedAndEachGetsItsOwnAnswer() async throws {
         let (engine, model) = try Self.engine()
         let prompts = (0..<8).map { "prompt number \($0) " + String(repeating: "context ", count: $0 * 7) }
+        // The first forward call waits until the other seven requests wait for admission: they then run together
+        // however the machine schedules the callers.
+        let submitted = DispatchSemaphore(value: 0)
+        model.holds.add(atPosition: 0, until: submitted)
+        defer { submitted.signal() }
         let responses = try await withThrowingTaskGroup(of: (Int, GenerationResponse).self) { group in
             for (index, text) in prompts.enumerated() {
                 group.addTask { (index, try await engine.generate(Self.request("r\(index)", text))) }
             }
+            try await model.holds.waitUntilReached(1)
+            try await waitUntil("every request submitted") {
+                let report = engine.memoryReport
+                return report.waitingRequests + report.runningRequests == prompts.count
+            }
+            submitted.signal()
             var collected: [Int: GenerationResponse] = [:]
             for try await (index, response) in group { collected[index] = response }
             return collected
@@ -107,12 +118,24 @@ import Tokenizers
     }
 
     @Test func cancellingARequestEndsOnlyThatRequest() async throws {
-        let (engine, _) = try Self.engine(answerLength: 400)
+        let (engine, model) = try Self.engine(answerLength: 400)
+        // The model holds the long request at position 100 until the short one waits for admission, and at
+        // position 200 (after the short one has ended) until it is cancelled: it cannot end on its own first.
+        let admitted = DispatchSemaphore(value: 0), cancelled = DispatchSemaphore(value: 0)
+        model.holds.add(atPosition: 100, until: admitted)
+        model.holds.add(atPosition: 200, until: cancelled)
+        defer { admitted.signal(); cancelled.signal() }
         let long = Task { try await engine.generate(Self.request("long", "go on", maxTokens: 300)) }
-        let short = try await engine.generate(Self.request("short", "brief", maxTokens: 5))
+        try await model.holds.waitUntilReached(1)
+        let short = Task { try await engine.generate(Self.request("short", "brief", maxTokens: 5)) }
+        try await waitUntil("the short request waiting") { engine.memoryReport.waitingRequests == 1 }
+        admitted.signal()
+        let shortResponse = try await short.value
+        try await model.holds.waitUntilReached(2)
         long.cancel()
+        cancelled.signal()
         await #expect(throws: GenerationError.cancelled(requestID: "long")) { _ = try await long.value }
-        #expect(short.usage.completionTokens == 5)
+        #expect(shortResponse.usage.completionTokens == 5)
     }
 
     @Test func seededSamplingIsReproducible() async throws {

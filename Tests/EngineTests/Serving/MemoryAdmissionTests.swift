@@ -48,13 +48,13 @@ import Tokenizers
         // position 3,500, after the short one has ended, until the test has read the memory report: no step of the
         // test depends on how fast the machine runs either request.
         let admitted = DispatchSemaphore(value: 0), reported = DispatchSemaphore(value: 0)
-        model.hold(atPosition: 2000, until: admitted)
-        model.hold(atPosition: 3500, until: reported)
+        model.holds.add(atPosition: 2000, until: admitted)
+        model.holds.add(atPosition: 3500, until: reported)
         defer { admitted.signal(); reported.signal() }  // never leave the engine's thread waiting
         let long = Task {
             try await engine.generate(GenerationRequest(id: "long", prompt: .text(Self.text(1000, seed: 2)), maxTokens: 3000))
         }
-        while model.holdsReached < 1 { try await Task.sleep(for: .milliseconds(1)) }
+        try await model.holds.waitUntilReached(1)
         let beside = engine.memoryReport
         #expect(beside.sequenceBytes == 64_000)
         #expect(beside.sequenceBytes + beside.prefixCacheBytes <= budget, "the cache gave way to the running request")
@@ -64,10 +64,10 @@ import Tokenizers
         let short = Task {
             try await engine.generate(GenerationRequest(id: "short", prompt: .text(Self.text(500, seed: 3)), maxTokens: 100))
         }
-        while engine.memoryReport.waitingRequests == 0 { try await Task.sleep(for: .milliseconds(1)) }
+        try await waitUntil("the short request waiting") { engine.memoryReport.waitingRequests == 1 }
         admitted.signal()
         let shortResponse = try await short.value
-        while model.holdsReached < 2 { try await Task.sleep(for: .milliseconds(1)) }
+        try await model.holds.waitUntilReached(2)
         let during = engine.memoryReport
         reported.signal()
         let longResponse = try await long.value

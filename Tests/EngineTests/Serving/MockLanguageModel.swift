@@ -25,6 +25,8 @@ final class MockLanguageModel: LanguageModel, @unchecked Sendable {
     let answerLength: Int
     private let lock = NSLock()
     private var recorded: [Call] = []
+    /// Where forward calls wait for the test.
+    let holds = ForwardHolds()
 
     init(tokenizer: Tokenizer, answerLength: Int = 12) {
         properties = LanguageModelProperties(
@@ -46,6 +48,7 @@ final class MockLanguageModel: LanguageModel, @unchecked Sendable {
         for item in items {
             guard let state = item.state as? State else { throw .invalidInput("not a mock state") }
             guard state.length + item.tokens.count <= state.capacity else { throw .invalidInput("state is full") }
+            holds.pass(state.length..<(state.length + item.tokens.count))
             call.items.append((state.length, item.tokens.count))
             state.tokens += item.tokens
             output.append(logits(after: state.tokens))

@@ -10,10 +10,8 @@ final class ScriptedPagedModel: LanguageModel, @unchecked Sendable {
     let properties: LanguageModelProperties
     private let lock = NSLock()
     private var computed = 0
-    /// Positions at which the first forward call that computes them waits for `release` (signalled by the test);
-    /// `holdsReached` counts the holds that have started waiting.
-    private var holds: [(position: Int, release: DispatchSemaphore)] = []
-    private var reached = 0
+    /// Where forward calls wait for the test.
+    let holds = ForwardHolds()
 
     init(vocabularySize: Int) {
         properties = LanguageModelProperties(
@@ -21,14 +19,6 @@ final class ScriptedPagedModel: LanguageModel, @unchecked Sendable {
             cacheBytesPerToken: 16
         )
     }
-
-    /// Makes the first forward call that computes `position` of a sequence wait until `release` is signalled.
-    func hold(atPosition position: Int, until release: DispatchSemaphore) {
-        lock.withLock { holds.append((position, release)) }
-    }
-
-    /// How many holds a forward call has reached (and waited at, or waits at now).
-    var holdsReached: Int { lock.withLock { reached } }
 
     /// Tokens run through `forward` so far.
     var computedTokens: Int { lock.withLock { computed } }
@@ -42,13 +32,7 @@ final class ScriptedPagedModel: LanguageModel, @unchecked Sendable {
         for item in items {
             guard let state = item.state as? KVCacheState else { throw .invalidInput("not a KV cache state") }
             guard state.length + item.tokens.count <= state.capacity else { throw .invalidInput("state is full") }
-            let release = lock.withLock { () -> DispatchSemaphore? in
-                let computed = state.length..<(state.length + item.tokens.count)
-                guard let index = holds.firstIndex(where: { computed.contains($0.position) }) else { return nil }
-                reached += 1
-                return holds.remove(at: index).release
-            }
-            release?.wait()
+            holds.pass(state.length..<(state.length + item.tokens.count))
             for (offset, token) in item.tokens.enumerated() {
                 let position = state.length + offset
                 let previous: UInt64 = position == 0 ? 1469598103934665603
