@@ -6,8 +6,20 @@
 // (so the logits are bit-identical to the engine's earlier Swift loop); speed comes from computing 8 positions'
 // sums side by side and from the pool, not from reordering a sum. This one C function is both the reference and
 // the fast path (no FMA contraction: the target is built with -ffp-contract=off).
+//
+// The AVX2 path does the same arithmetic faster. Its unit of work is a (query row, KV head) pair: the K vectors of 8
+// positions are transposed once into a small block (dimension-major), and every query head of the group then scores
+// those 8 positions as 8 lanes of one vector, up to 4 heads side by side (independent chains hide the add latency);
+// each lane still adds q[i]·k[i] for i = 0, 1, 2, … in order, so every score has the same bits as the portable path.
+// The softmax is the same scalar code, and the weighted sum of V keeps each output value's sum in position order
+// in registers, 64 values at a time. The tests compare both paths bit for bit.
 #include <math.h>
 #include <stdatomic.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 #include "CKernels.h"
 #include "ck_dot.h"
@@ -18,9 +30,13 @@ typedef struct {
     int heads, kv_heads, head_dim;
     float scale;
     float *scratch;
-    int64_t scratch_stride;
+    int64_t scratch_stride;  // floats per thread
+    int64_t max_pos;         // the longest row's positions (score rows are this long)
     _Atomic int64_t next;
 } ck_attention_job;
+
+/// Query heads per KV head up to which the AVX2 path runs (larger groups take the portable path).
+#define CK_ATTENTION_MAX_GROUP 64
 
 /// Scores of 8 consecutive positions: each is the plain sequential sum Σ_i q[i]·k[i] (the order the engine always
 /// used), but the 8 sums are independent chains, so they run side by side.
@@ -106,16 +122,176 @@ __attribute__((target("avx2"))) static void ck_attention_part_avx2(void *ctx, in
 #define ck_attention_part_avx2 ck_attention_part
 #endif
 
-int sparrow_attention(sparrow_pool *pool, const sparrow_attention_row *rows, int64_t n_rows, int heads, int kv_heads,
-                      int head_dim, float *scratch, int64_t scratch_stride) {
+#if defined(__x86_64__) || defined(__i386__)
+/// The scores of 8 positions (their K transposed in `kt`: kt[i * 8 + j] = K[p + j][i]) for N query heads `q[h]`,
+/// into scores[h][p .. p + 8]: lane j adds q[i]·K[p + j][i] for i in order, exactly as `ck_attention_dot8`.
+static inline __attribute__((always_inline, target("avx2"))) void ck_attention_score8_avx2(
+    int n, const float *const *q, const float *kt, int d, float scale, float *const *scores, int64_t p) {
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    for (int i = 0; i < d; i++) {
+        const __m256 column = _mm256_load_ps(kt + (int64_t)i * 8);
+        for (int h = 0; h < n; h++) acc[h] = _mm256_add_ps(acc[h], _mm256_mul_ps(_mm256_set1_ps(q[h][i]), column));
+    }
+    const __m256 scaling = _mm256_set1_ps(scale);
+    for (int h = 0; h < n; h++) _mm256_storeu_ps(scores[h] + p, _mm256_mul_ps(acc[h], scaling));
+}
+
+/// Transposes the head-`kv_offset` K vectors of positions p .. p + 8 into kt (dimension-major, 8 floats per
+/// dimension).
+static inline __attribute__((always_inline, target("avx2"))) void ck_attention_transpose8_avx2(
+    const float *const *k, int64_t p, int64_t kv_offset, int d, float *kt) {
+    int i = 0;
+    for (; i + 8 <= d; i += 8) {
+        __m256 r[8];
+        for (int j = 0; j < 8; j++) r[j] = _mm256_loadu_ps(k[p + j] + kv_offset + i);
+        const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+        const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+        const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+        const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+        const __m256 s0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0));
+        const __m256 s1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
+        const __m256 s2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0));
+        const __m256 s3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
+        const __m256 s4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0));
+        const __m256 s5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
+        const __m256 s6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0));
+        const __m256 s7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
+        float *out = kt + (int64_t)i * 8;
+        _mm256_store_ps(out + 0, _mm256_permute2f128_ps(s0, s4, 0x20));
+        _mm256_store_ps(out + 8, _mm256_permute2f128_ps(s1, s5, 0x20));
+        _mm256_store_ps(out + 16, _mm256_permute2f128_ps(s2, s6, 0x20));
+        _mm256_store_ps(out + 24, _mm256_permute2f128_ps(s3, s7, 0x20));
+        _mm256_store_ps(out + 32, _mm256_permute2f128_ps(s0, s4, 0x31));
+        _mm256_store_ps(out + 40, _mm256_permute2f128_ps(s1, s5, 0x31));
+        _mm256_store_ps(out + 48, _mm256_permute2f128_ps(s2, s6, 0x31));
+        _mm256_store_ps(out + 56, _mm256_permute2f128_ps(s3, s7, 0x31));
+    }
+    for (; i < d; i++) {
+        for (int j = 0; j < 8; j++) kt[(int64_t)i * 8 + j] = k[p + j][kv_offset + i];
+    }
+}
+
+/// out[i] = Σ_p weights[p] · V[p][i], each sum in position order from 0 (as the portable path adds into a zeroed
+/// output), 64 values at a time in registers.
+static inline __attribute__((always_inline, target("avx2"))) void ck_attention_weighted_sum_avx2(
+    const float *weights, const float *const *v, int64_t n_pos, int64_t kv_offset, int d, float *out) {
+    int i = 0;
+    for (; i + 64 <= d; i += 64) {
+        __m256 acc[8];
+        for (int c = 0; c < 8; c++) acc[c] = _mm256_setzero_ps();
+        for (int64_t p = 0; p < n_pos; p++) {
+            const __m256 weight = _mm256_set1_ps(weights[p]);
+            const float *vp = v[p] + kv_offset + i;
+            for (int c = 0; c < 8; c++) acc[c] = _mm256_add_ps(acc[c], _mm256_mul_ps(weight, _mm256_loadu_ps(vp + 8 * c)));
+        }
+        for (int c = 0; c < 8; c++) _mm256_storeu_ps(out + i + 8 * c, acc[c]);
+    }
+    for (; i + 8 <= d; i += 8) {
+        __m256 acc = _mm256_setzero_ps();
+        for (int64_t p = 0; p < n_pos; p++) {
+            acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_set1_ps(weights[p]), _mm256_loadu_ps(v[p] + kv_offset + i)));
+        }
+        _mm256_storeu_ps(out + i, acc);
+    }
+    for (; i < d; i++) {
+        float acc = 0;
+        for (int64_t p = 0; p < n_pos; p++) acc += weights[p] * v[p][kv_offset + i];
+        out[i] = acc;
+    }
+}
+
+/// One (row, KV head) unit: every query head of the group, with the portable path's arithmetic.
+__attribute__((target("avx2"))) static void ck_attention_group_avx2(const ck_attention_job *job,
+                                                                    const sparrow_attention_row *row, int kv_head,
+                                                                    float *scratch) {
+    const int d = job->head_dim;
+    const int group = job->heads / job->kv_heads;
+    const int64_t kv_offset = (int64_t)kv_head * d;
+    const int64_t n_pos = row->n_pos;
+    // 8 × d floats at the first 32-byte boundary (sparrow_attention_scratch_floats leaves 8 floats of slack).
+    float *kt = (float *)(((uintptr_t)scratch + 31) & ~(uintptr_t)31);
+    float *score_rows = kt + (int64_t)8 * ((d + 7) / 8 * 8);
+    const float *q[CK_ATTENTION_MAX_GROUP];
+    float *scores[CK_ATTENTION_MAX_GROUP];
+    for (int h = 0; h < group; h++) {
+        q[h] = row->q + (int64_t)(kv_head * group + h) * d;
+        scores[h] = score_rows + (int64_t)h * job->max_pos;
+    }
+    int64_t p = 0;
+    for (; p + 8 <= n_pos; p += 8) {
+        ck_attention_transpose8_avx2(row->k, p, kv_offset, d, kt);
+        int h = 0;
+        for (; h + 4 <= group; h += 4) ck_attention_score8_avx2(4, q + h, kt, d, job->scale, scores + h, p);
+        for (; h + 2 <= group; h += 2) ck_attention_score8_avx2(2, q + h, kt, d, job->scale, scores + h, p);
+        for (; h < group; h++) ck_attention_score8_avx2(1, q + h, kt, d, job->scale, scores + h, p);
+    }
+    for (int h = 0; h < group; h++) {
+        float *s = scores[h];
+        for (int64_t t = p; t < n_pos; t++) s[t] = ck_attention_dot(q[h], row->k[t] + kv_offset, d) * job->scale;
+        float maximum = -INFINITY;
+        for (int64_t t = 0; t < n_pos; t++) {
+            if (s[t] > maximum) maximum = s[t];
+        }
+        double sum = 0;
+        for (int64_t t = 0; t < n_pos; t++) {
+            const float e = expf(s[t] - maximum);
+            s[t] = e;
+            sum += (double)e;
+        }
+        const float inverse = (float)(1.0 / sum);
+        for (int64_t t = 0; t < n_pos; t++) s[t] = s[t] * inverse;
+        ck_attention_weighted_sum_avx2(s, row->v, n_pos, kv_offset, d, row->out + (int64_t)(kv_head * group + h) * d);
+    }
+}
+
+__attribute__((target("avx2"))) static void ck_attention_groups_avx2(void *ctx, int ith, int nth) {
+    (void)nth;
+    ck_attention_job *job = ctx;
+    float *scratch = job->scratch + (int64_t)ith * job->scratch_stride;
+    const int64_t units = job->n_rows * job->kv_heads;
+    for (;;) {
+        const int64_t unit = atomic_fetch_add(&job->next, 1);
+        if (unit >= units) return;
+        ck_attention_group_avx2(job, &job->rows[unit / job->kv_heads], (int)(unit % job->kv_heads), scratch);
+    }
+}
+#endif
+
+int64_t sparrow_attention_scratch_floats(int heads, int kv_heads, int head_dim, int64_t max_pos) {
+    if (heads <= 0 || kv_heads <= 0 || head_dim <= 0 || max_pos < 0) return 0;
+    const int64_t group = heads / kv_heads > 0 ? heads / kv_heads : 1;
+    const int64_t block = (int64_t)8 * ((head_dim + 7) / 8 * 8);
+    // 8 floats of slack to align the transposed block.
+    return 8 + block + group * max_pos;
+}
+
+static int ck_attention(sparrow_pool *pool, const sparrow_attention_row *rows, int64_t n_rows, int heads,
+                        int kv_heads, int head_dim, float *scratch, int64_t max_pos, int portable) {
     if (n_rows < 0 || heads <= 0 || kv_heads <= 0 || heads % kv_heads != 0 || head_dim <= 0) {
         return -1;
     }
     for (int64_t r = 0; r < n_rows; r++) {
-        if (rows[r].n_pos <= 0 || rows[r].n_pos > scratch_stride) return -1;
+        if (rows[r].n_pos <= 0 || rows[r].n_pos > max_pos) return -1;
     }
+    const int64_t stride = sparrow_attention_scratch_floats(heads, kv_heads, head_dim, max_pos);
     ck_attention_job job = {rows, n_rows, heads, kv_heads, head_dim, 1.0f / sqrtf((float)head_dim), scratch,
-                            scratch_stride, 0};
-    sparrow_pool_run(pool, ck_has_avx2() ? ck_attention_part_avx2 : ck_attention_part, &job);
+                            stride, max_pos, 0};
+#if defined(__x86_64__) || defined(__i386__)
+    if (!portable && ck_has_avx2() && heads / kv_heads <= CK_ATTENTION_MAX_GROUP) {
+        sparrow_pool_run(pool, ck_attention_groups_avx2, &job);
+        return 0;
+    }
+#endif
+    sparrow_pool_run(pool, portable ? ck_attention_part : (ck_has_avx2() ? ck_attention_part_avx2 : ck_attention_part), &job);
     return 0;
+}
+
+int sparrow_attention(sparrow_pool *pool, const sparrow_attention_row *rows, int64_t n_rows, int heads, int kv_heads,
+                      int head_dim, float *scratch, int64_t max_pos) {
+    return ck_attention(pool, rows, n_rows, heads, kv_heads, head_dim, scratch, max_pos, 0);
+}
+
+int sparrow_attention_portable(sparrow_pool *pool, const sparrow_attention_row *rows, int64_t n_rows, int heads,
+                               int kv_heads, int head_dim, float *scratch, int64_t max_pos) {
+    return ck_attention(pool, rows, n_rows, heads, kv_heads, head_dim, scratch, max_pos, 1);
 }

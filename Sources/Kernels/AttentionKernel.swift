@@ -40,21 +40,23 @@ public struct AttentionKernel: Sendable {
         self.headDimension = headDimension
     }
 
-    /// Computes every row. `scratch` is resized as needed (one score row per pool thread) and can be reused
-    /// across calls.
-    public func attend(_ rows: [Row], scratch: inout [Float], pool: ThreadPool?) throws(KernelError) {
+    /// Computes every row. `scratch` is resized as needed (one area per pool thread) and can be reused across
+    /// calls. `portable` runs the one-(row, head)-at-a-time reference path (same bits; for tests).
+    public func attend(_ rows: [Row], scratch: inout [Float], pool: ThreadPool?, portable: Bool = false) throws(KernelError) {
         guard !rows.isEmpty else { return }
         let longest = rows.reduce(0) { max($0, $1.positions) }
         let threads = pool?.threadCount ?? 1
-        if scratch.count < longest * threads { scratch = [Float](repeating: 0, count: longest * threads) }
+        let perThread = Int(sparrow_attention_scratch_floats(Int32(heads), Int32(kvHeads), Int32(headDimension), Int64(longest)))
+        if scratch.count < perThread * threads { scratch = [Float](repeating: 0, count: perThread * threads) }
         let cRows = rows.map {
             sparrow_attention_row(q: $0.query, out: $0.output, k: UnsafePointer<UnsafePointer<Float>?>(OpaquePointer($0.keys)),
                                   v: UnsafePointer<UnsafePointer<Float>?>(OpaquePointer($0.values)),
                                   n_pos: Int64($0.positions))
         }
+        let attention = portable ? sparrow_attention_portable : sparrow_attention
         let status = scratch.withUnsafeMutableBufferPointer { s in
-            sparrow_attention(pool?.handle, cRows, Int64(cRows.count), Int32(heads), Int32(kvHeads),
-                              Int32(headDimension), s.baseAddress, Int64(longest))
+            attention(pool?.handle, cRows, Int64(cRows.count), Int32(heads), Int32(kvHeads), Int32(headDimension),
+                      s.baseAddress, Int64(longest))
         }
         guard status == 0 else {
             throw .badShape(tensor: "attention", type: "F32", rows: rows.count, columns: heads * headDimension,

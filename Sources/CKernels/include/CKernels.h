@@ -138,11 +138,20 @@ typedef struct {
 } sparrow_attention_row;
 
 /// Causal grouped-query attention for `n_rows` query rows across the pool (query head h reads KV head
-/// h / (heads / kv_heads)); scale 1/√head_dim. `scratch` holds `sparrow_pool_size(pool)` areas of `scratch_stride`
-/// floats (at least the largest n_pos). Each row's output depends only on that row's inputs. Returns 0, or -1 on
-/// bad sizes (nothing is computed then).
+/// h / (heads / kv_heads)); scale 1/√head_dim. `scratch` holds `sparrow_pool_size(pool)` areas of
+/// `sparrow_attention_scratch_floats(heads, kv_heads, head_dim, max_pos)` floats each, for rows of at most `max_pos`
+/// positions (32-byte aligned for the fast path). Each row's output depends only on that row's inputs, and has the
+/// same bits on every path. Returns 0, or -1 on bad sizes (nothing is computed then).
 int sparrow_attention(sparrow_pool *pool, const sparrow_attention_row *rows, int64_t n_rows, int heads, int kv_heads,
-                      int head_dim, float *scratch, int64_t scratch_stride);
+                      int head_dim, float *scratch, int64_t max_pos);
+
+/// `sparrow_attention` on the portable path (one (row, head) at a time, no transposed blocks): the reference the
+/// tests compare the fast path with, bit for bit.
+int sparrow_attention_portable(sparrow_pool *pool, const sparrow_attention_row *rows, int64_t n_rows, int heads,
+                               int kv_heads, int head_dim, float *scratch, int64_t max_pos);
+
+/// Floats of scratch `sparrow_attention` needs per pool thread for rows of at most `max_pos` positions.
+int64_t sparrow_attention_scratch_floats(int heads, int kv_heads, int head_dim, int64_t max_pos);
 
 // MARK: - Memory bandwidth
 

@@ -34,8 +34,9 @@ final class ForwardHolds: @unchecked Sendable {
 }
 
 /// Polls `condition` every millisecond without blocking a thread; throws after `seconds` (a guard against a test
-/// that would otherwise wait for ever, not a timing threshold).
-func waitUntil(_ what: String, seconds: Double = 120, _ condition: () -> Bool) async throws {
+/// that would otherwise wait for ever, not a timing threshold: in the full suite on 2 cores, two long synchronous
+/// tests can hold both of the runner's threads for minutes, and the task this waits for cannot start before).
+func waitUntil(_ what: String, seconds: Double = 600, _ condition: () -> Bool) async throws {
     let deadline = ContinuousClock.now + .seconds(seconds)
     while !condition() {
         guard ContinuousClock.now < deadline else { throw WaitTimedOut(what: what, seconds: seconds) }
