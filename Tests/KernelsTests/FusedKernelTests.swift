@@ -65,22 +65,31 @@ struct MultiProductTests {
 struct AttentionKernelTests {
     /// Random query rows over one random cache: row r sits at position positions[r].
     struct Case {
-        let heads = 6, kvHeads = 2, headDimension = 20  // not a multiple of 8: the lane tail is used
-        let positions = [0, 3, 4, 11, 11, 30]
+        let heads: Int, kvHeads: Int, headDimension: Int
+        let positions: [Int]
         var width: Int { heads * headDimension }
         var kvWidth: Int { kvHeads * headDimension }
+        var cacheLength: Int { (positions.max() ?? 0) + 1 }
         let query: [Float]
         let keys: [Float]
         let values: [Float]
 
+        /// Six rows, 6 heads over 2 KV heads of 20 values (not a multiple of 8: the lane tail is used).
         init(seed: UInt64) {
-            query = KernelTestData.randomActivations(count: 6 * 6 * 20, seed: seed)
-            keys = KernelTestData.randomActivations(count: 31 * 2 * 20, seed: seed + 1)
-            values = KernelTestData.randomActivations(count: 31 * 2 * 20, seed: seed + 2)
+            self.init(heads: 6, kvHeads: 2, headDimension: 20, positions: [0, 3, 4, 11, 11, 30], seed: seed)
         }
 
-        /// The outputs of `rows` (indices into positions), computed together on `pool`.
-        func run(rows: [Int], pool: ThreadPool?) throws -> [[Float]] {
+        init(heads: Int, kvHeads: Int, headDimension: Int, positions: [Int], seed: UInt64) {
+            (self.heads, self.kvHeads, self.headDimension, self.positions) = (heads, kvHeads, headDimension, positions)
+            let cacheLength = (positions.max() ?? 0) + 1
+            query = KernelTestData.randomActivations(count: positions.count * heads * headDimension, seed: seed)
+            keys = KernelTestData.randomActivations(count: cacheLength * kvHeads * headDimension, seed: seed + 1)
+            values = KernelTestData.randomActivations(count: cacheLength * kvHeads * headDimension, seed: seed + 2)
+        }
+
+        /// The outputs of `rows` (indices into positions), computed together on `pool`, on the fast or the portable
+        /// path.
+        func run(rows: [Int], pool: ThreadPool?, portable: Bool = false) throws -> [[Float]] {
             let kernel = AttentionKernel(heads: heads, kvHeads: kvHeads, headDimension: headDimension)
             var output = [Float](repeating: .nan, count: rows.count * width)
             var scratch: [Float] = []
@@ -90,8 +99,8 @@ struct AttentionKernelTests {
                         try output.withUnsafeMutableBufferPointer { o in
                             guard let qp = q.baseAddress, let kp = k.baseAddress, let vp = v.baseAddress,
                                   let op = o.baseAddress else { return }
-                            let kTable = (0..<31).map { UnsafePointer(kp + $0 * kvWidth) }
-                            let vTable = (0..<31).map { UnsafePointer(vp + $0 * kvWidth) }
+                            let kTable = (0..<cacheLength).map { UnsafePointer(kp + $0 * kvWidth) }
+                            let vTable = (0..<cacheLength).map { UnsafePointer(vp + $0 * kvWidth) }
                             try kTable.withUnsafeBufferPointer { kt in
                                 try vTable.withUnsafeBufferPointer { vt in
                                     guard let ktp = kt.baseAddress, let vtp = vt.baseAddress else { return }
@@ -99,7 +108,7 @@ struct AttentionKernelTests {
                                         AttentionKernel.Row(query: qp + r * width, output: op + i * width, keys: ktp,
                                                             values: vtp, positions: positions[r] + 1)
                                     }
-                                    try kernel.attend(kernelRows, scratch: &scratch, pool: pool)
+                                    try kernel.attend(kernelRows, scratch: &scratch, pool: pool, portable: portable)
                                 }
                             }
                         }
