@@ -217,13 +217,18 @@ struct FaultTests {
         #expect(id == "nobody" && reason.contains("3 attempts"))
     }
 
+    /// Time limits past the stub's 120 s hold: only the cancellation can end the held request.
+    static let longerThanTheHold = TimeLimits(connect: 300, read: 300, total: 600)
+
     @Test("Cancelling a call that waits for a slot: cancelled, and it never reaches the server")
     func cancelWhileWaitingForSlot() async throws {
         // The server holds the first request far longer than the test can take (a starved cooperative pool once
-        // delayed the cancellation past a 3 s hold, and the holder then finished normally).
+        // delayed the cancellation past a 3 s hold, and the holder then finished normally), and the client's time
+        // limits are longer still (with the default 5 s read limit a starved test once saw the holder time out and
+        // send its request again before it was cancelled).
         let stub = try HTTPStub { _ in [.sleep(120)] + Wire.stream(["first"]) }
         defer { stub.stop() }
-        let client = try RemoteClient.forTesting(stub, parallel: 1)
+        let client = try RemoteClient.forTesting(stub, parallel: 1, limits: Self.longerThanTheHold)
         let holder = Task { await generationError(client, chatRequest("holder")) }
         for _ in 0..<1000 where stub.requests.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
         let waiter = Task { await generationError(client, chatRequest("waiter")) }
@@ -238,7 +243,7 @@ struct FaultTests {
     func cancellation() async throws {
         let stub = try HTTPStub { _ in [.sleep(120)] + Wire.stream(["never"]) }
         defer { stub.stop() }
-        let client = try RemoteClient.forTesting(stub)
+        let client = try RemoteClient.forTesting(stub, limits: Self.longerThanTheHold)
         let task = Task { await generationError(client, chatRequest("to-cancel")) }
         // Bounded wait for the request to reach the stub (at most 10 s).
         for _ in 0..<1000 where stub.requests.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
