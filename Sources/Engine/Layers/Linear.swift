@@ -15,15 +15,6 @@ final class ActivationRows {
     /// Empty; `reset` gives it rows.
     init() {}
 
-    /// A copy of `values` as `rows` rows.
-    convenience init(_ values: [Float], rows: Int) {
-        self.init()
-        let pointer = reset(rows: rows, columns: rows > 0 ? values.count / rows : 0)
-        values.withUnsafeBufferPointer { v in
-            if let base = v.baseAddress { pointer.update(from: base, count: min(v.count, rows * columns)) }
-        }
-    }
-
     /// The first value of row 0 (`rows × columns` floats).
     var pointer: UnsafeMutablePointer<Float> { buffer.pointer }
 
