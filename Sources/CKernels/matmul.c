@@ -97,33 +97,48 @@ static void ck_many_part(void *ctx, int ith, int nth) {
     }
 }
 
-int sparrow_matmul_many(sparrow_pool *pool, const sparrow_product *products, int64_t count) {
-    if (count <= 0) return count == 0 ? 0 : -1;
-    ck_matmul_job stack_jobs[CK_MANY_STACK];
-    int64_t stack_first[CK_MANY_STACK + 1];
-    ck_matmul_job *jobs = stack_jobs;
-    int64_t *first = stack_first;
-    if (count > CK_MANY_STACK) {  // rare (a prefill chunk touching more than 64 expert matrices); not per token
-        jobs = malloc((size_t)count * sizeof(ck_matmul_job));
-        first = malloc((size_t)(count + 1) * sizeof(int64_t));
-        if (jobs == NULL || first == NULL) { free(jobs); free(first); return -2; }
-    }
-    int status = 0;
+// Fills `jobs` and `first` (count + 1 entries) from `products` and runs them in one pool job.
+static int ck_matmul_many_run(sparrow_pool *pool, const sparrow_product *products, int64_t count,
+                              ck_matmul_job *jobs, int64_t *first) {
     first[0] = 0;
     for (int64_t i = 0; i < count; i++) {
         const sparrow_product *p = &products[i];
         const ck_dot_fn dot = ck_dot_lookup(p->type, p->level);
-        if (dot == NULL || p->n_rows < 0 || p->n_cols < 0 || p->n_batch < 0) { status = -1; break; }
+        if (dot == NULL || p->n_rows < 0 || p->n_cols < 0 || p->n_batch < 0) return -1;
         ck_matmul_job job = {dot, ck_dotn_lookup(p->type, p->level), p->w, p->w_row_bytes, p->n_rows, p->n_cols,
                              p->x, p->x_row_bytes, p->n_batch, p->y, 0};
         jobs[i] = job;
         const int64_t chunks = p->n_batch > 0 ? (p->n_rows + CK_ROWS_PER_CHUNK - 1) / CK_ROWS_PER_CHUNK : 0;
         first[i + 1] = first[i] + chunks;
     }
-    if (status == 0) {
-        ck_many_job many = {jobs, first, count, 0};
-        sparrow_pool_run(pool, ck_many_part, &many);
+    ck_many_job many = {jobs, first, count, 0};
+    sparrow_pool_run(pool, ck_many_part, &many);
+    return 0;
+}
+
+int sparrow_matmul_many(sparrow_pool *pool, const sparrow_product *products, int64_t count) {
+    if (count <= 0) return count == 0 ? 0 : -1;
+    ck_matmul_job stack_jobs[CK_MANY_STACK];
+    int64_t stack_first[CK_MANY_STACK + 1];
+    ck_matmul_job *jobs = stack_jobs;
+    int64_t *first = stack_first;
+    if (count > CK_MANY_STACK) {  // callers that run many products each step pass scratch instead (below)
+        jobs = malloc((size_t)count * sizeof(ck_matmul_job));
+        first = malloc((size_t)(count + 1) * sizeof(int64_t));
+        if (jobs == NULL || first == NULL) { free(jobs); free(first); return -2; }
     }
+    const int status = ck_matmul_many_run(pool, products, count, jobs, first);
     if (jobs != stack_jobs) { free(jobs); free(first); }
     return status;
+}
+
+size_t sparrow_matmul_many_scratch_bytes(int64_t count) {
+    return count <= 0 ? 0 : (size_t)count * sizeof(ck_matmul_job) + (size_t)(count + 1) * sizeof(int64_t);
+}
+
+int sparrow_matmul_many_with(sparrow_pool *pool, const sparrow_product *products, int64_t count, void *scratch) {
+    if (count <= 0) return count == 0 ? 0 : -1;
+    if (scratch == NULL) return -2;
+    ck_matmul_job *jobs = scratch;
+    return ck_matmul_many_run(pool, products, count, jobs, (int64_t *)(jobs + count));
 }

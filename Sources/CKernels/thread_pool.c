@@ -174,3 +174,31 @@ void sparrow_pool_run(sparrow_pool *pool, void (*fn)(void *ctx, int ith, int nth
     }
     pthread_mutex_unlock(&pool->run_lock);
 }
+
+// `sparrow_pool_for`: the job's context, on the caller's stack for the duration of the job.
+typedef struct {
+    void (*fn)(void *ctx, int64_t index);
+    void *ctx;
+    int64_t count;
+    _Atomic int64_t next;
+} ck_for_job;
+
+static void ck_for_part(void *raw, int ith, int nth) {
+    (void)ith;
+    (void)nth;
+    ck_for_job *job = raw;
+    for (int64_t i = atomic_fetch_add(&job->next, 1); i < job->count; i = atomic_fetch_add(&job->next, 1)) {
+        job->fn(job->ctx, i);
+    }
+}
+
+void sparrow_pool_for(sparrow_pool *pool, int64_t count, void (*fn)(void *ctx, int64_t index), void *ctx) {
+    if (count <= 0) return;
+    if (pool == NULL || pool->n_threads == 1 || count == 1) {
+        for (int64_t i = 0; i < count; i++) fn(ctx, i);
+        return;
+    }
+    ck_for_job job = {.fn = fn, .ctx = ctx, .count = count};
+    atomic_init(&job.next, 0);
+    sparrow_pool_run(pool, ck_for_part, &job);
+}

@@ -43,20 +43,54 @@ public struct AttentionKernel: Sendable {
     /// Computes every row. `scratch` is resized as needed (one area per pool thread) and can be reused across
     /// calls. `portable` runs the one-(row, head)-at-a-time reference path (same bits; for tests).
     public func attend(_ rows: [Row], scratch: inout [Float], pool: ThreadPool?, portable: Bool = false) throws(KernelError) {
+        var table: [sparrow_attention_row] = []
+        try attend(rows, scratch: &scratch, table: &table, pool: pool, portable: portable)
+    }
+
+    /// Reusable buffers of `attend(_:workspace:pool:)`: the scratch areas and the C row table.
+    public struct Workspace {
+        var scores: [Float] = []
+        var table: [sparrow_attention_row] = []
+
+        public init() {}
+    }
+
+    /// `attend(_:scratch:pool:)` with every buffer in `workspace`, grown geometrically (a decode loop whose cache
+    /// grows by one position per step reallocates only when the longest row doubles).
+    public func attend(_ rows: [Row], workspace: inout Workspace, pool: ThreadPool?) throws(KernelError) {
+        let needed = scratchFloats(rows, pool: pool)
+        if workspace.scores.count < needed {
+            workspace.scores = [Float](repeating: 0, count: max(needed, 2 * workspace.scores.count))
+        }
+        try attend(rows, scratch: &workspace.scores, table: &workspace.table, pool: pool, portable: false)
+    }
+
+    /// Scratch floats `rows` need: one area per pool thread for the longest row.
+    private func scratchFloats(_ rows: [Row], pool: ThreadPool?) -> Int {
+        let longest = rows.reduce(0) { max($0, $1.positions) }
+        let perThread = sparrow_attention_scratch_floats(Int32(heads), Int32(kvHeads), Int32(headDimension), Int64(longest))
+        return Int(perThread) * (pool?.threadCount ?? 1)
+    }
+
+    private func attend(_ rows: [Row], scratch: inout [Float], table: inout [sparrow_attention_row],
+                        pool: ThreadPool?, portable: Bool) throws(KernelError)
+    {
         guard !rows.isEmpty else { return }
         let longest = rows.reduce(0) { max($0, $1.positions) }
-        let threads = pool?.threadCount ?? 1
-        let perThread = Int(sparrow_attention_scratch_floats(Int32(heads), Int32(kvHeads), Int32(headDimension), Int64(longest)))
-        if scratch.count < perThread * threads { scratch = [Float](repeating: 0, count: perThread * threads) }
-        let cRows = rows.map {
-            sparrow_attention_row(q: $0.query, out: $0.output, k: UnsafePointer<UnsafePointer<Float>?>(OpaquePointer($0.keys)),
-                                  v: UnsafePointer<UnsafePointer<Float>?>(OpaquePointer($0.values)),
-                                  n_pos: Int64($0.positions))
+        let needed = scratchFloats(rows, pool: pool)
+        if scratch.count < needed { scratch = [Float](repeating: 0, count: needed) }
+        table.removeAll(keepingCapacity: true)
+        for row in rows {
+            table.append(sparrow_attention_row(
+                q: row.query, out: row.output, k: UnsafePointer<UnsafePointer<Float>?>(OpaquePointer(row.keys)),
+                v: UnsafePointer<UnsafePointer<Float>?>(OpaquePointer(row.values)), n_pos: Int64(row.positions)))
         }
         let attention = portable ? sparrow_attention_portable : sparrow_attention
-        let status = scratch.withUnsafeMutableBufferPointer { s in
-            attention(pool?.handle, cRows, Int64(cRows.count), Int32(heads), Int32(kvHeads), Int32(headDimension),
-                      s.baseAddress, Int64(longest))
+        let status = table.withUnsafeBufferPointer { t in
+            scratch.withUnsafeMutableBufferPointer { s in
+                attention(pool?.handle, t.baseAddress, Int64(t.count), Int32(heads), Int32(kvHeads),
+                          Int32(headDimension), s.baseAddress, Int64(longest))
+            }
         }
         guard status == 0 else {
             throw .badShape(tensor: "attention", type: "F32", rows: rows.count, columns: heads * headDimension,

@@ -36,4 +36,20 @@ public enum Dequantizer {
         let bytes = UnsafeRawBufferPointer(start: matrix.rowPointer(row), count: matrix.rowBytes)
         return try dequantize(matrix.type, bytes: bytes, count: matrix.columns, tensor: matrix.name)
     }
+
+    /// Dequantizes row `row` of a weight matrix into `output` (`matrix.columns` floats; the values `dequantize(_:row:)`
+    /// returns, without allocating).
+    public static func dequantize(_ matrix: WeightMatrix, row: Int, into output: UnsafeMutablePointer<Float>)
+        throws(KernelError)
+    {
+        guard row >= 0, row < matrix.rows else {
+            throw .badShape(tensor: matrix.name, type: matrix.type.name, rows: matrix.rows, columns: matrix.columns,
+                            reason: "row \(row) is out of range")
+        }
+        try GGMLTypeSupport.check(matrix.type, tensor: matrix.name)
+        guard matrix.columns > 0 else { return }
+        guard sparrow_dequantize(matrix.type.rawValue, matrix.rowPointer(row), output, Int64(matrix.columns)) == 0 else {
+            throw .unsupportedType(tensor: matrix.name, type: matrix.type.name)
+        }
+    }
 }

@@ -5,15 +5,15 @@ internal import CKernels
 /// `quantize_row_q8_0_ref`, `quantize_row_q8_1_ref`, `quantize_row_q8_K_ref`), ready for the integer dot products.
 public struct QuantizedActivations: Sendable {
     /// The block format of every row.
-    public let format: ActivationFormat
+    public private(set) var format: ActivationFormat
     /// Values per row.
-    public let columns: Int
+    public private(set) var columns: Int
     /// Rows in the batch.
-    public let batch: Int
+    public private(set) var batch: Int
     /// Bytes per quantized row.
-    public let rowBytes: Int
+    public private(set) var rowBytes: Int
     /// `batch` rows of `rowBytes` bytes at a fixed address (several batches can go to one C call).
-    let storage: ActivationBuffer
+    private(set) var storage: ActivationBuffer
 
     /// Quantizes `values` (`batch` rows of `columns` floats, row-major) to `format`. `tensor` names the weight in
     /// errors.
@@ -42,6 +42,31 @@ public struct QuantizedActivations: Sendable {
         self.batch = batch
         self.rowBytes = rowBytes
         self.storage = storage
+    }
+
+    /// Quantizes `batch` rows of `columns` floats at `values` into this value's storage, which is reused when it is
+    /// large enough and not shared with a copy (so a decode loop that re-quantizes the same shape allocates nothing);
+    /// the same bytes as `init(_:batch:format:tensor:)` gives.
+    public mutating func requantize(_ values: UnsafePointer<Float>, batch: Int, columns: Int, format: ActivationFormat,
+                                    tensor: String) throws(KernelError)
+    {
+        let rowBytes = sparrow_activation_row_bytes(format.rawValue, Int64(columns))
+        guard batch > 0, columns >= 0, rowBytes > 0 || columns == 0, columns % format.blockSize == 0 else {
+            throw .activationMismatch(tensor: tensor,
+                                      expected: "rows of a multiple of \(format.blockSize) values (\(format.name))",
+                                      actual: "\(batch) rows of \(columns) values")
+        }
+        if !isKnownUniquelyReferenced(&storage) || storage.byteCount < rowBytes * batch {
+            storage = ActivationBuffer(byteCount: rowBytes * batch)
+        }
+        for row in 0..<batch {
+            _ = sparrow_quantize_activation(format.rawValue, values + row * columns, storage.bytes + row * rowBytes,
+                                            Int64(columns))
+        }
+        self.format = format
+        self.columns = columns
+        self.batch = batch
+        self.rowBytes = rowBytes
     }
 
     /// Quantizes `values` for the weight type of `matrix` (a single row when `batch` is 1).

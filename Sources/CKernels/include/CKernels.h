@@ -96,6 +96,10 @@ int sparrow_pool_size(const sparrow_pool *pool);
 /// its part skips the job, so `fn` must share its work out dynamically (an atomic counter), never by `ith` alone.
 /// Calls from several threads are serialised; `fn` must not call back into the same pool (it would wait on itself).
 void sparrow_pool_run(sparrow_pool *pool, void (*fn)(void *ctx, int ith, int nth), void *ctx);
+/// Calls `fn(ctx, i)` once for every i in 0..<count, the indices handed out one at a time through a shared counter
+/// to the calling thread and the workers that join (one pool job, no allocation). `pool` may be NULL (this thread
+/// runs them all, in order). Same rule as `sparrow_pool_run`: `fn` must not use the same pool.
+void sparrow_pool_for(sparrow_pool *pool, int64_t count, void (*fn)(void *ctx, int64_t index), void *ctx);
 
 // MARK: - Matrix products
 
@@ -123,6 +127,12 @@ typedef struct {
 /// output equals what `sparrow_matmul` gives for that product, bit for bit. Returns 0, -1 when a type has no kernel
 /// at its level or a size is negative (nothing is computed then), -2 when scratch memory is unavailable.
 int sparrow_matmul_many(sparrow_pool *pool, const sparrow_product *products, int64_t count);
+/// Bytes of scratch `sparrow_matmul_many_with` needs for `count` products.
+size_t sparrow_matmul_many_scratch_bytes(int64_t count);
+/// `sparrow_matmul_many` with its job table in `scratch` (at least `sparrow_matmul_many_scratch_bytes(count)` bytes,
+/// aligned for 8-byte values) instead of the stack or the heap, so a caller that runs many products every step
+/// (a batch's active experts) can reuse one buffer. Same results and return values.
+int sparrow_matmul_many_with(sparrow_pool *pool, const sparrow_product *products, int64_t count, void *scratch);
 
 // MARK: - Attention
 

@@ -16,8 +16,11 @@ struct GroupedQueryAttention: Sendable {
     struct Scratch {
         var keys: [UnsafePointer<Float>] = []
         var values: [UnsafePointer<Float>] = []
-        var scores: [Float] = []
         var rows: [AttentionKernel.Row] = []
+        /// Per cache: its last position in the call, and where its pointers start in `keys`/`values`.
+        var last: [Int] = []
+        var tableStart: [Int] = []
+        var kernel = AttentionKernel.Workspace()
     }
 
     /// Writes `heads × headDimension` values per row to `output` (row-major, like `query`): row r is the query at
@@ -26,15 +29,17 @@ struct GroupedQueryAttention: Sendable {
                 caches: [KVCacheState], layer: Int, scratch: inout Scratch, pool: ThreadPool?) throws(EngineError)
     {
         // Pointer tables: cache c's positions 0...last[c] start at tableStart[c].
-        var last = [Int](repeating: -1, count: caches.count)
-        for (row, item) in items.enumerated() { last[item] = max(last[item], positions[row]) }
-        var tableStart = [Int](repeating: 0, count: caches.count)
+        scratch.last.removeAll(keepingCapacity: true)
+        scratch.last.append(contentsOf: repeatElement(-1, count: caches.count))
+        for (row, item) in items.enumerated() { scratch.last[item] = max(scratch.last[item], positions[row]) }
+        scratch.tableStart.removeAll(keepingCapacity: true)
+        scratch.tableStart.append(contentsOf: repeatElement(0, count: caches.count))
         scratch.keys.removeAll(keepingCapacity: true)
         scratch.values.removeAll(keepingCapacity: true)
         for (c, cache) in caches.enumerated() {
-            tableStart[c] = scratch.keys.count
-            guard last[c] >= 0 else { continue }
-            for p in 0...last[c] {
+            scratch.tableStart[c] = scratch.keys.count
+            guard scratch.last[c] >= 0 else { continue }
+            for p in 0...scratch.last[c] {
                 scratch.keys.append(UnsafePointer(cache.key(layer: layer, position: p)))
                 scratch.values.append(UnsafePointer(cache.value(layer: layer, position: p)))
             }
@@ -48,10 +53,10 @@ struct GroupedQueryAttention: Sendable {
                     for (row, item) in items.enumerated() {
                         scratch.rows.append(AttentionKernel.Row(
                             query: query + row * width, output: output + row * width,
-                            keys: kBase + tableStart[item], values: vBase + tableStart[item],
+                            keys: kBase + scratch.tableStart[item], values: vBase + scratch.tableStart[item],
                             positions: positions[row] + 1))
                     }
-                    try kernel.attend(scratch.rows, scratch: &scratch.scores, pool: pool)
+                    try kernel.attend(scratch.rows, workspace: &scratch.kernel, pool: pool)
                 }
             }
         } catch {

@@ -21,74 +21,73 @@ struct GatedAttention: Sendable {
     /// Partial rotary: `dimensions` ≤ headDimension.
     let rope: RoPE
 
+    /// Reusable buffers of a call, per row of the batch: q·gate `// (rows, 2·heads·d)`, q and gate
+    /// `// (rows, heads·d)`, k and v `// (rows, kvHeads·d)`, RoPE's cos and sin `// (rows, rope_dims / 2)`.
+    final class Scratch {
+        let queryGate = FloatBuffer(), q = FloatBuffer(), gate = FloatBuffer(), k = FloatBuffer(), v = FloatBuffer()
+        let cos = FloatBuffer(), sin = FloatBuffer()
+        /// One entry per distinct sequence; per row, its entry.
+        var distinct: [KVCacheState] = [], items: [Int] = []
+        let attended = ActivationRows()
+        var attention = GroupedQueryAttention.Scratch()
+        var products = ProductList()
+    }
+
     /// Runs the batch's rows (`positions[row]`, `caches[row]` = that row's sequence cache) through the layer's
     /// attention at attention-layer ordinal `layer`. Writes K and V into the caches before attending, so each row
-    /// sees the rows of its own sequence that precede it. Returns rows × n_embd.
+    /// sees the rows of its own sequence that precede it. Writes rows × n_embd to `result`.
     func callAsFunction(_ x: ActivationRows, positions: [Int], caches: [KVCacheState], layer: Int,
-                        pool: ThreadPool?) throws(EngineError) -> [Float]
+                        into result: UnsafeMutablePointer<Float>, scratch s: Scratch, pool: ThreadPool?)
+        throws(EngineError)
     {
         let rows = x.rows, d = headDimension
         let qWidth = heads * d, kvWidth = kvHeads * d
-        // The three projections in one pool job (each equal to its own call bit for bit, `Linear.apply`).
-        var projected = try Linear.apply([(queryGate, x), (key, x), (value, x)], pool: pool)
-        guard projected.count == 3 else { throw .invalidInput("GatedAttention: expected 3 projections") }
-        let v = projected.removeLast()
-        var k = projected.removeLast()
-        let qg = projected.removeLast()
-        var q = [Float](repeating: 0, count: rows * qWidth)
-        var gate = [Float](repeating: 0, count: rows * qWidth)
+        // The three projections in one pool job (each equal to its own call bit for bit).
+        let qg = s.queryGate.resize(rows * 2 * qWidth)
+        let k = s.k.resize(rows * kvWidth), v = s.v.resize(rows * kvWidth)
+        try queryGate.append(x, into: qg, to: &s.products)
+        try key.append(x, into: k, to: &s.products)
+        try value.append(x, into: v, to: &s.products)
+        try Linear.run(&s.products, pool: pool)
+        let q = s.q.resize(rows * qWidth), gate = s.gate.resize(rows * qWidth)
         for row in 0..<rows {
             for h in 0..<heads {
                 let src = row * 2 * qWidth + h * 2 * d, dst = row * qWidth + h * d
-                for i in 0..<d {
-                    q[dst + i] = qg[src + i]
-                    gate[dst + i] = qg[src + d + i]
-                }
+                (q + dst).update(from: qg + src, count: d)
+                (gate + dst).update(from: qg + src + d, count: d)
             }
         }
-        queryNorm.apply(&q)
-        keyNorm.apply(&k)
-        q.withUnsafeMutableBufferPointer { qb in
-            k.withUnsafeMutableBufferPointer { kb in
-                guard let qp = qb.baseAddress, let kp = kb.baseAddress else { return }
-                for row in 0..<rows {
-                    let angles = rope.angles(position: positions[row])
-                    rope.apply(qp + row * qWidth, heads: heads, headDimension: d, cos: angles.cos, sin: angles.sin)
-                    rope.apply(kp + row * kvWidth, heads: kvHeads, headDimension: d, cos: angles.cos, sin: angles.sin)
-                }
-            }
+        queryNorm.normalize(q, count: rows * qWidth, into: q)
+        keyNorm.normalize(k, count: rows * kvWidth, into: k)
+        let half = rope.dimensions / 2
+        let cos = s.cos.resize(half), sin = s.sin.resize(half)
+        for row in 0..<rows {
+            rope.angles(position: positions[row], cos: cos, sin: sin)
+            rope.apply(q + row * qWidth, heads: heads, headDimension: d, cos: cos, sin: sin)
+            rope.apply(k + row * kvWidth, heads: kvHeads, headDimension: d, cos: cos, sin: sin)
         }
         for row in 0..<rows {
-            let kDest = caches[row].key(layer: layer, position: positions[row])
-            let vDest = caches[row].value(layer: layer, position: positions[row])
-            for i in 0..<kvWidth {
-                kDest[i] = k[row * kvWidth + i]
-                vDest[i] = v[row * kvWidth + i]
-            }
+            caches[row].key(layer: layer, position: positions[row]).update(from: k + row * kvWidth, count: kvWidth)
+            caches[row].value(layer: layer, position: positions[row]).update(from: v + row * kvWidth, count: kvWidth)
         }
         let attention = GroupedQueryAttention(heads: heads, kvHeads: kvHeads, headDimension: d)
-        // One entry per distinct sequence; rows point at theirs.
-        var distinct: [KVCacheState] = []
-        var items: [Int] = []
-        items.reserveCapacity(rows)
+        s.distinct.removeAll(keepingCapacity: true)
+        s.items.removeAll(keepingCapacity: true)
+        defer { s.distinct.removeAll(keepingCapacity: true) }
         for cache in caches {
-            if let index = distinct.firstIndex(where: { $0 === cache }) {
-                items.append(index)
+            if let index = s.distinct.firstIndex(where: { $0 === cache }) {
+                s.items.append(index)
             } else {
-                items.append(distinct.count)
-                distinct.append(cache)
+                s.items.append(s.distinct.count)
+                s.distinct.append(cache)
             }
         }
-        var attended = [Float](repeating: 0, count: rows * qWidth)
-        var scratch = GroupedQueryAttention.Scratch()
-        try q.withUnsafeBufferPointer { qb throws(EngineError) in
-            try attended.withUnsafeMutableBufferPointer { ab throws(EngineError) in
-                guard let qp = qb.baseAddress, let ap = ab.baseAddress else { return }
-                try attention.attend(query: qp, output: ap, items: items, positions: positions, caches: distinct,
-                                     layer: layer, scratch: &scratch, pool: pool)
-            }
-        }
-        for i in attended.indices { attended[i] *= 1 / (1 + expf(-gate[i])) }
-        return try output(ActivationRows(attended, rows: rows), pool: pool)
+        let attended = s.attended.reset(rows: rows, columns: qWidth)
+        attended.update(repeating: 0, count: rows * qWidth)
+        try attention.attend(query: q, output: attended, items: s.items, positions: positions, caches: s.distinct,
+                             layer: layer, scratch: &s.attention, pool: pool)
+        for i in 0..<(rows * qWidth) { attended[i] *= 1 / (1 + expf(-gate[i])) }
+        try output.append(s.attended, into: result, to: &s.products)
+        try Linear.run(&s.products, pool: pool)
     }
 }

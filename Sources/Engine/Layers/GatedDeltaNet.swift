@@ -77,79 +77,79 @@ struct GatedDeltaNet: Sendable {
     var convStateFloats: Int { (kernel - 1) * convChannels }
     var deltaStateFloats: Int { valueHeads * keyDimension * valueDimension }
 
-    /// Per token of the batch: u = [q | k | v] (convChannels), z (valueWidth) and ba (2 · valueHeads), the
-    /// projections in one pool job (each equal to its own call bit for bit, `Linear.apply`).
-    private func project(_ x: ActivationRows, pool: ThreadPool?) throws(EngineError)
-        -> (u: [Float], z: [Float], ba: [Float])
-    {
+    /// Reusable buffers of a call, per row of the batch: u = [q | k | v] `// (rows, convChannels)`, z
+    /// `// (rows, valueWidth)`, ba `// (rows, 2·valueHeads)`, the legacy fused projection, the conv's history and
+    /// sums, the delta rule's inputs and items, and its output (the output projection's input).
+    final class Scratch {
+        let u = FloatBuffer(), z = FloatBuffer(), ba = FloatBuffer(), fused = FloatBuffer()
+        let history = FloatBuffer(), sums = FloatBuffer()
+        var inputs = DeltaRule.Inputs(tokens: 0, heads: 0, keyDimension: 0, valueDimension: 0)
+        var items: [DeltaRule.Item] = []
+        let core = ActivationRows()
+        var products = ProductList()
+    }
+
+    /// Per token of the batch: u, z and ba into the scratch, the projections in one pool job (each equal to its
+    /// own call bit for bit).
+    private func project(_ x: ActivationRows, scratch s: Scratch, pool: ThreadPool?) throws(EngineError) {
+        let rows = x.rows
+        let u = s.u.resize(rows * convChannels), z = s.z.resize(rows * valueWidth)
+        try betaAlpha.append(x, into: s.ba.resize(rows * 2 * valueHeads), to: &s.products)
         switch input {
         case let .split(qkv, gate):
-            var outputs = try Linear.apply([(qkv, x), (gate, x), (betaAlpha, x)], pool: pool)
-            guard outputs.count == 3 else { throw .invalidInput("GatedDeltaNet: expected 3 projections") }
-            let ba = outputs.removeLast(), z = outputs.removeLast()
-            return (outputs.removeLast(), z, ba)
+            try qkv.append(x, into: u, to: &s.products)
+            try gate.append(x, into: z, to: &s.products)
+            try Linear.run(&s.products, pool: pool)
         case let .fused(linear):
-            var outputs = try Linear.apply([(linear, x), (betaAlpha, x)], pool: pool)
-            guard outputs.count == 2 else { throw .invalidInput("GatedDeltaNet: expected 2 projections") }
-            let ba = outputs.removeLast(), fused = outputs.removeLast()
             let r = valueHeads / keyHeads
             let dk = keyDimension, groupV = r * valueDimension
             let group = 2 * dk + 2 * groupV
             let width = group * keyHeads
-            var u = [Float](repeating: 0, count: x.rows * convChannels)
-            var z = [Float](repeating: 0, count: x.rows * valueWidth)
-            for row in 0..<x.rows {
+            let fused = s.fused.resize(rows * width)
+            try linear.append(x, into: fused, to: &s.products)
+            try Linear.run(&s.products, pool: pool)
+            for row in 0..<rows {
                 let src = row * width, uRow = row * convChannels, zRow = row * valueWidth
                 for g in 0..<keyHeads {
-                    let s = src + g * group
-                    for i in 0..<dk {
-                        u[uRow + g * dk + i] = fused[s + i]
-                        u[uRow + keyWidth + g * dk + i] = fused[s + dk + i]
-                    }
-                    for i in 0..<groupV {
-                        u[uRow + 2 * keyWidth + g * groupV + i] = fused[s + 2 * dk + i]
-                        z[zRow + g * groupV + i] = fused[s + 2 * dk + groupV + i]
-                    }
+                    let f = fused + src + g * group
+                    (u + uRow + g * dk).update(from: f, count: dk)
+                    (u + uRow + keyWidth + g * dk).update(from: f + dk, count: dk)
+                    (u + uRow + 2 * keyWidth + g * groupV).update(from: f + 2 * dk, count: groupV)
+                    (z + zRow + g * groupV).update(from: f + 2 * dk + groupV, count: groupV)
                 }
             }
-            return (u, z, ba)
         }
     }
 
     /// Runs the rows of the batch through the mixer; `spans[i]` is item i's rows (consecutive, in position order,
     /// starting at position `starts[i]`) and `states[i]` its sequence state, whose recurrent entry `ordinal` (this
-    /// layer's) is updated in place. Returns rows × n_embd.
+    /// layer's) is updated in place. Writes rows × n_embd to `result`.
     func callAsFunction(_ x: ActivationRows, spans: [Range<Int>], starts: [Int], states: [HybridSequenceState],
-                        ordinal: Int, pool: ThreadPool?) throws(EngineError) -> [Float]
+                        ordinal: Int, into result: UnsafeMutablePointer<Float>, scratch s: Scratch,
+                        pool: ThreadPool?) throws(EngineError)
     {
-        var u: [Float]
-        let z: [Float], ba: [Float]
-        (u, z, ba) = try project(x, pool: pool)
-        var core = [Float](repeating: 0, count: x.rows * valueWidth)
+        try project(x, scratch: s, pool: pool)
+        let u = s.u.pointer, z = s.z.pointer, ba = s.ba.pointer
         let rule = DeltaRule(heads: valueHeads, keyDimension: keyDimension, valueDimension: valueDimension)
         // The whole batch's delta-rule inputs in one buffer, row r for input row r.
-        var inputs = DeltaRule.Inputs(tokens: x.rows, heads: valueHeads, keyDimension: keyDimension,
-                                      valueDimension: valueDimension)
-        u.withUnsafeMutableBufferPointer { u in
-            guard let u = u.baseAddress else { return }
-            for (item, span) in spans.enumerated() where !span.isEmpty {
-                states[item].recurrent[ordinal].conv.withUnsafeMutableBufferPointer { state in
-                    convolve(u, span: span, state: state)
-                }
-                prepare(u, ba: ba, span: span, into: &inputs)
+        s.inputs.reset(tokens: x.rows, heads: valueHeads, keyDimension: keyDimension, valueDimension: valueDimension)
+        for (item, span) in spans.enumerated() where !span.isEmpty {
+            states[item].recurrent[ordinal].conv.withUnsafeMutableBufferPointer { state in
+                convolve(u, span: span, state: state, scratch: s)
             }
+            prepare(u, ba: ba, span: span, into: &s.inputs)
         }
-        var items: [DeltaRule.Item] = []
-        core.withUnsafeMutableBufferPointer { core in
-            guard let output = core.baseAddress else { return }
-            withDeltaStates(states, spans: spans, starts: starts, from: 0, ordinal: ordinal, items: &items) { items in
-                rule.run(inputs, items: items, chunkLength: Self.chunkLength, output: output)
-            }
+        let core = s.core.reset(rows: x.rows, columns: valueWidth)
+        core.update(repeating: 0, count: x.rows * valueWidth)
+        s.items.removeAll(keepingCapacity: true)
+        withDeltaStates(states, spans: spans, starts: starts, from: 0, ordinal: ordinal, items: &s.items) { items in
+            rule.run(s.inputs, items: items, chunkLength: Self.chunkLength, output: core, pool: pool)
         }
         // Gated RMSNorm per value head: RMSNorm(o) ⊙ w ⊙ silu(z).
-        norm.apply(&core)
-        for i in core.indices { core[i] *= silu(z[i]) }
-        return try output(ActivationRows(core, rows: x.rows), pool: pool)
+        norm.normalize(core, count: x.rows * valueWidth, into: core)
+        for i in 0..<(x.rows * valueWidth) { core[i] *= silu(z[i]) }
+        try output.append(s.core, into: result, to: &s.products)
+        try Linear.run(&s.products, pool: pool)
     }
 
     /// Calls `body` with one delta-rule item per non-empty span, its state pointer held open for the call (one
@@ -172,20 +172,20 @@ struct GatedDeltaNet: Sendable {
 
     /// The causal depthwise conv + SiLU over one item's rows of u, in place, continuing from (and updating) its
     /// conv state `// (kernel − 1, convChannels)`: row t's channel ch becomes silu(Σ_i w[ch, i] · in_{t−K+1+i}[ch]).
-    private func convolve(_ u: UnsafeMutablePointer<Float>, span: Range<Int>, state: UnsafeMutableBufferPointer<Float>) {
+    private func convolve(_ u: UnsafeMutablePointer<Float>, span: Range<Int>, state: UnsafeMutableBufferPointer<Float>,
+                          scratch: Scratch)
+    {
         let c = convChannels, history = kernel - 1, count = span.count
         guard let previous = state.baseAddress else { return }
         // Inputs in time order: the history rows, then this call's (overwritten with outputs as we go, so the
         // last `history` inputs are saved first for the next call).
         let rows = u + span.lowerBound * c
-        let saved = UnsafeMutablePointer<Float>.allocate(capacity: max(history + count, 1) * c)
-        defer { saved.deallocate() }
+        let saved = scratch.history.resize(max(history + count, 1) * c)
         saved.update(from: previous, count: history * c)
         (saved + history * c).update(from: rows, count: count * c)
         if history > 0 { previous.update(from: saved + count * c, count: history * c) }
         // One running sum per channel, taps in order (the same additions as a per-channel loop), then SiLU.
-        let sums = UnsafeMutablePointer<Float>.allocate(capacity: c)
-        defer { sums.deallocate() }
+        let sums = scratch.sums.resize(c)
         convTaps.withUnsafeBufferPointer { taps in
             guard let w = taps.baseAddress else { return }
             for t in 0..<count {
@@ -203,7 +203,7 @@ struct GatedDeltaNet: Sendable {
     /// Writes one item's rows of the delta rule's inputs from its conv output: per value head q, k (L2-normalised
     /// as transformers' `l2norm`, q scaled by 1/√dk, key head j / r serving value head j), v, β = sigmoid(b) and
     /// g = ssm_a · softplus(a + dt_bias).
-    private func prepare(_ conv: UnsafeMutablePointer<Float>, ba: [Float], span: Range<Int>,
+    private func prepare(_ conv: UnsafeMutablePointer<Float>, ba: UnsafePointer<Float>, span: Range<Int>,
                          into inputs: inout DeltaRule.Inputs)
     {
         let c = convChannels, dk = keyDimension, dv = valueDimension

@@ -1,23 +1,47 @@
 import Kernels
 
 /// A batch of f32 activation rows (`rows × columns`, row-major) that remembers its quantized forms, so the
-/// projections reading the same input (q, k, v; gate, up) quantize it once per activation format.
+/// projections reading the same input (q, k, v; gate, up) quantize it once per activation format. Reusable: `reset`
+/// makes it hold new rows in the same storage (and re-quantizes into the same buffers), so a forward call's scratch
+/// allocates nothing once it has seen its shapes.
 final class ActivationRows {
-    let values: [Float]
-    let rows: Int
-    private var quantized: [ActivationFormat: QuantizedActivations] = [:]
+    private let buffer = FloatBuffer()
+    private(set) var rows = 0
+    private(set) var columns = 0
+    /// The quantized form per format, and the `generation` it was made in (stale when older).
+    private var quantized: [ActivationFormat: (generation: Int, activations: QuantizedActivations)] = [:]
+    private var generation = 0
 
-    init(_ values: [Float], rows: Int) {
-        self.values = values
+    /// Empty; `reset` gives it rows.
+    init() {}
+
+    /// The first value of row 0 (`rows × columns` floats).
+    var pointer: UnsafeMutablePointer<Float> { buffer.pointer }
+
+    /// A copy of the values (for traces; allocates).
+    var values: [Float] { buffer.array }
+
+    /// Makes room for `rows × columns` values, forgets the quantized forms and returns where to write the values.
+    @discardableResult
+    func reset(rows: Int, columns: Int) -> UnsafeMutablePointer<Float> {
         self.rows = rows
+        self.columns = columns
+        generation += 1
+        return buffer.resize(rows * columns)
     }
 
     func quantized(for weights: WeightMatrix) throws(EngineError) -> QuantizedActivations {
         do {
             let format = try ActivationFormat(pairingWith: weights.type, tensor: weights.name)
-            if let done = quantized[format] { return done }
+            if let done = quantized[format], done.generation == generation { return done.activations }
+            // Re-quantize in place: the entry is taken out first so its storage is not shared while it is reused.
+            if var entry = quantized.removeValue(forKey: format)?.activations {
+                try entry.requantize(buffer.pointer, batch: rows, columns: columns, format: format, tensor: weights.name)
+                quantized[format] = (generation, entry)
+                return entry
+            }
             let made = try QuantizedActivations(values, batch: rows, format: format, tensor: weights.name)
-            quantized[format] = made
+            quantized[format] = (generation, made)
             return made
         } catch {
             throw .tensor(name: weights.name, reason: error.description)
@@ -34,26 +58,26 @@ struct Linear: @unchecked Sendable {
     var inputs: Int { weight.columns }
     var outputs: Int { weight.rows }
 
-    /// `x.rows × outputs` values, row-major.
-    func callAsFunction(_ x: ActivationRows, pool: ThreadPool?) throws(EngineError) -> [Float] {
+    /// Adds y = W·x (`x.rows × outputs` floats, row-major, to `output`) to `products`; `Linear.run` computes it.
+    func append(_ x: ActivationRows, into output: UnsafeMutablePointer<Float>, to products: inout ProductList)
+        throws(EngineError)
+    {
         let activations = try x.quantized(for: weight)
         do {
-            return try MatMul.multiply(weight, activations, pool: pool)
+            try products.append(weight, activations, output: output)
         } catch {
             throw .tensor(name: weight.name, reason: error.description)
         }
     }
 
-    /// Several projections in one pool job (q, k, v; gate and up; every active expert): `result[i]` equals
-    /// `projections[i].0(projections[i].1)` bit for bit, at the cost of one thread wake-up instead of one each.
-    static func apply(_ projections: [(Linear, ActivationRows)], pool: ThreadPool?) throws(EngineError) -> [[Float]] {
-        var products: [(weights: WeightMatrix, activations: QuantizedActivations)] = []
-        products.reserveCapacity(projections.count)
-        for (linear, x) in projections { products.append((linear.weight, try x.quantized(for: linear.weight))) }
+    /// Computes every product of `products` in one pool job, then empties the list (keeping its storage, and
+    /// releasing the quantized inputs so their buffers can be reused).
+    static func run(_ products: inout ProductList, pool: ThreadPool?) throws(EngineError) {
+        defer { products.removeAll() }
         do {
-            return try MatMul.multiply(products, pool: pool)
+            try products.run(pool: pool)
         } catch {
-            throw .tensor(name: projections.first?.0.weight.name ?? "?", reason: error.description)
+            throw .tensor(name: "projection", reason: error.description)
         }
     }
 }

@@ -22,88 +22,144 @@ struct MixtureOfExperts: Sendable {
     /// Whether the top-k probabilities are divided by their sum.
     let normalizeTopK: Bool
 
-    /// Per token, the chosen experts and their weights, best first.
-    func route(_ logits: [Float], rows: Int) -> [[(expert: Int, weight: Float)]] {
-        let n = gate.count
-        var result: [[(expert: Int, weight: Float)]] = []
-        result.reserveCapacity(rows)
-        for row in 0..<rows {
-            let l = logits[(row * n)..<((row + 1) * n)]
-            let maximum = l.max() ?? 0
-            var probabilities = l.map { expf($0 - maximum) }
-            var sum: Double = 0
-            for p in probabilities { sum += Double(p) }
-            let inverse = Float(1 / sum)
-            for i in probabilities.indices { probabilities[i] *= inverse }
-            // Stable: equal probabilities keep index order, so ties go to the lower expert.
-            let order = probabilities.indices.sorted { probabilities[$0] > probabilities[$1] || (probabilities[$0] == probabilities[$1] && $0 < $1) }
-            var chosen = order.prefix(topK).map { (expert: $0, weight: probabilities[$0]) }
-            if normalizeTopK {
-                var total: Float = 0
-                for c in chosen { total += c.weight }
-                for i in chosen.indices { chosen[i].weight /= total }
-            }
-            result.append(chosen)
-        }
-        return result
+    /// Reusable buffers of a call (sized by the batch and the number of active experts, kept between calls).
+    final class Scratch {
+        /// Router logits `// (rows, n_expert)` and one row's probabilities `// (n_expert)`.
+        let logits = FloatBuffer(), probabilities = FloatBuffer()
+        /// Per token, the chosen experts and their weights, best first: `// (rows, topK)`.
+        var chosen: [(expert: Int, weight: Float)] = []
+        /// The (row, rank) pairs routed to each expert, grouped by expert in expert order, rows in order within
+        /// one: expert e's are `members[start[e] ..< start[e] + count[e]]`.
+        var count: [Int] = [], start: [Int] = [], cursor: [Int] = [], members: [(row: Int, rank: Int)] = []
+        /// Per (row, rank), its index in `members` (the row of `down` holding that expert's output for the token).
+        var memberOf: [Int] = []
+        /// Experts with at least one token, in increasing order; per active expert its gathered input and its
+        /// gated hidden rows.
+        var active: [Int] = []
+        var inputs: [ActivationRows] = [], hidden: [ActivationRows] = []
+        /// Gate then up outputs of every active expert, and the down outputs `// (members, n_embd)`.
+        let gateUp = FloatBuffer(), down = FloatBuffer()
+        var products = ProductList()
     }
 
-    /// `x.rows × n_embd` outputs; `trace` receives the router's logits.
-    func callAsFunction(_ x: ActivationRows, pool: ThreadPool?, trace: ((String, Int, [Float]) -> Void)?)
-        throws(EngineError) -> [Float]
-    {
-        let width = x.values.count / max(x.rows, 1)
-        let logits = try router(x, pool: pool)
-        trace?("ffn_moe_logits", gate.count, logits)
-        let routes = route(logits, rows: x.rows)
-        // slotOutputs[row][rank] = the chosen expert's output for that token.
-        var slotOutputs = [[[Float]]](repeating: [[Float]](repeating: [], count: topK), count: x.rows)
-        var assigned = [[(row: Int, rank: Int)]](repeating: [], count: gate.count)
-        for (row, chosen) in routes.enumerated() {
-            for (rank, c) in chosen.enumerated() { assigned[c.expert].append((row, rank)) }
-        }
-        // Every active expert's gate and up in one pool job, then every down in another: one wake-up per phase
-        // instead of three per expert, and each expert's weights read once for all the tokens routed to it.
-        let active = (0..<gate.count).filter { !assigned[$0].isEmpty }
-        var inputs: [ActivationRows] = []
-        inputs.reserveCapacity(active.count)
-        for expert in active {
-            let members = assigned[expert]
-            var gathered: [Float] = []
-            gathered.reserveCapacity(members.count * width)
-            for m in members { gathered.append(contentsOf: x.values[(m.row * width)..<((m.row + 1) * width)]) }
-            inputs.append(ActivationRows(gathered, rows: members.count))
-        }
-        var gateUp: [(Linear, ActivationRows)] = []
-        gateUp.reserveCapacity(2 * active.count)
-        for (i, expert) in active.enumerated() {
-            gateUp.append((gate[expert], inputs[i]))
-            gateUp.append((up[expert], inputs[i]))
-        }
-        let gateUpOut = try Linear.apply(gateUp, pool: pool)
-        var downs: [(Linear, ActivationRows)] = []
-        downs.reserveCapacity(active.count)
-        for (i, expert) in active.enumerated() {
-            var g = gateUpOut[2 * i]
-            let u = gateUpOut[2 * i + 1]
-            for j in g.indices { g[j] = silu(g[j]) * u[j] }
-            downs.append((down[expert], ActivationRows(g, rows: inputs[i].rows)))
-        }
-        let downOut = try Linear.apply(downs, pool: pool)
-        for (i, expert) in active.enumerated() {
-            let y = downOut[i]
-            let outWidth = down[expert].outputs
-            for (slot, m) in assigned[expert].enumerated() {
-                slotOutputs[m.row][m.rank] = Array(y[(slot * outWidth)..<((slot + 1) * outWidth)])
+    /// Routes every token: `scratch.chosen[row · topK + rank]`, best first.
+    func route(_ logits: UnsafePointer<Float>, rows: Int, scratch: Scratch) {
+        let n = gate.count
+        let probabilities = scratch.probabilities.resize(n)
+        scratch.chosen.removeAll(keepingCapacity: true)
+        for row in 0..<rows {
+            let l = logits + row * n
+            var maximum = -Float.infinity
+            for i in 0..<n where l[i] > maximum { maximum = l[i] }
+            if n == 0 { maximum = 0 }
+            for i in 0..<n { probabilities[i] = expf(l[i] - maximum) }
+            var sum: Double = 0
+            for i in 0..<n { sum += Double(probabilities[i]) }
+            let inverse = Float(1 / sum)
+            for i in 0..<n { probabilities[i] *= inverse }
+            // The top k in order, ties to the lower expert (what a stable sort by probability gives).
+            let first = scratch.chosen.count
+            for _ in 0..<min(topK, n) {
+                var best = -1
+                for i in 0..<n where probabilities[i] != -.infinity && (best < 0 || probabilities[i] > probabilities[best]) {
+                    best = i
+                }
+                guard best >= 0 else { break }
+                scratch.chosen.append((best, probabilities[best]))
+                probabilities[best] = -.infinity
+            }
+            if normalizeTopK {
+                var total: Float = 0
+                for c in scratch.chosen[first...] { total += c.weight }
+                for i in first..<scratch.chosen.count { scratch.chosen[i].weight /= total }
             }
         }
-        var output = [Float](repeating: 0, count: x.rows * width)
-        for row in 0..<x.rows {
-            for (rank, c) in routes[row].enumerated() {
-                let y = slotOutputs[row][rank]
+    }
+
+    /// Writes `x.rows × n_embd` outputs to `output`; `trace` receives the router's logits.
+    func callAsFunction(_ x: ActivationRows, into output: UnsafeMutablePointer<Float>, scratch s: Scratch,
+                        pool: ThreadPool?, trace: ((String, Int, [Float]) -> Void)?) throws(EngineError)
+    {
+        let rows = x.rows, width = x.columns, experts = gate.count
+        let logits = s.logits.resize(rows * experts)
+        try router.append(x, into: logits, to: &s.products)
+        try Linear.run(&s.products, pool: pool)
+        trace?("ffn_moe_logits", experts, s.logits.array)
+        route(logits, rows: rows, scratch: s)
+        let k = min(topK, experts)
+        guard s.chosen.count == rows * k else {
+            throw .invalidInput("MoE: expected \(k) experts per token, routed \(s.chosen.count) for \(rows) tokens")
+        }
+
+        // Group the (row, rank) pairs by expert (a counting sort keeps rows in order within an expert).
+        s.count.removeAll(keepingCapacity: true)
+        s.count.append(contentsOf: repeatElement(0, count: experts))
+        for c in s.chosen { s.count[c.expert] += 1 }
+        s.start.removeAll(keepingCapacity: true)
+        var total = 0
+        for e in 0..<experts {
+            s.start.append(total)
+            total += s.count[e]
+        }
+        s.members.removeAll(keepingCapacity: true)
+        s.members.append(contentsOf: repeatElement((row: 0, rank: 0), count: total))
+        s.memberOf.removeAll(keepingCapacity: true)
+        s.memberOf.append(contentsOf: repeatElement(0, count: total))
+        s.cursor.removeAll(keepingCapacity: true)
+        s.cursor.append(contentsOf: s.start)
+        for row in 0..<rows {
+            for rank in 0..<k {
+                let e = s.chosen[row * k + rank].expert
+                s.members[s.cursor[e]] = (row, rank)
+                s.memberOf[row * k + rank] = s.cursor[e]
+                s.cursor[e] += 1
+            }
+        }
+        s.active.removeAll(keepingCapacity: true)
+        for e in 0..<experts where s.count[e] > 0 { s.active.append(e) }
+        while s.inputs.count < s.active.count {
+            s.inputs.append(ActivationRows())
+            s.hidden.append(ActivationRows())
+        }
+
+        // Every active expert's gate and up in one pool job, then every down in another: one wake-up per phase
+        // instead of three per expert, and each expert's weights read once for all the tokens routed to it.
+        var gateUpFloats = 0
+        for e in s.active { gateUpFloats += 2 * s.count[e] * gate[e].outputs }
+        let gateUp = s.gateUp.resize(gateUpFloats)
+        var offset = 0
+        for (slot, e) in s.active.enumerated() {
+            let input = s.inputs[slot].reset(rows: s.count[e], columns: width)
+            for (i, m) in s.members[s.start[e]..<(s.start[e] + s.count[e])].enumerated() {
+                (input + i * width).update(from: x.pointer + m.row * width, count: width)
+            }
+            let f = gate[e].outputs, size = s.count[e] * f
+            try gate[e].append(s.inputs[slot], into: gateUp + offset, to: &s.products)
+            try up[e].append(s.inputs[slot], into: gateUp + offset + size, to: &s.products)
+            offset += 2 * size
+        }
+        try Linear.run(&s.products, pool: pool)
+        let outWidth = down.first?.outputs ?? width
+        let downOut = s.down.resize(total * outWidth)
+        offset = 0
+        for (slot, e) in s.active.enumerated() {
+            let f = gate[e].outputs, size = s.count[e] * f
+            let g = gateUp + offset, u = gateUp + offset + size
+            let h = s.hidden[slot].reset(rows: s.count[e], columns: f)
+            for j in 0..<size { h[j] = silu(g[j]) * u[j] }
+            try down[e].append(s.hidden[slot], into: downOut + s.start[e] * outWidth, to: &s.products)
+            offset += 2 * size
+        }
+        try Linear.run(&s.products, pool: pool)
+
+        // Σ_rank weight · expert output, in the token's rank order.
+        output.update(repeating: 0, count: rows * width)
+        for row in 0..<rows {
+            for rank in 0..<k {
+                let c = s.chosen[row * k + rank]
+                let y = downOut + s.memberOf[row * k + rank] * outWidth
                 for i in 0..<width { output[row * width + i] += c.weight * y[i] }
             }
         }
-        return output
     }
 }

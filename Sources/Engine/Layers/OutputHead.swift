@@ -3,35 +3,47 @@ import Kernels
 /// The end of every architecture's forward pass: the final norm and the output matrix, applied only to the rows
 /// whose logits are wanted (every row of an item when `allPositions`, else its last), split back per item.
 enum OutputHead {
-    /// `x` holds the rows of all items in order (`width` floats each); `tokenCounts[i]` rows belong to item i.
+    /// Reusable buffers of a call: the wanted rows, normalised, and their logits.
+    final class Scratch {
+        let selected = ActivationRows()
+        let logits = FloatBuffer()
+        var products = ProductList()
+    }
+
+    /// `x` holds the rows of all items in order (`width` floats each); item i has `items[i].tokens.count` rows.
+    /// The returned arrays (one per item) are the only allocations: they are what `forward` hands its caller.
     static func logits(
-        _ x: [Float], width n: Int, tokenCounts: [Int], allPositions: Bool, norm: RMSNorm, output: Linear,
-        pool: ThreadPool?, trace: TraceHook?
+        _ x: UnsafePointer<Float>, width n: Int, items: [ForwardItem], allPositions: Bool, norm: RMSNorm,
+        output: Linear, scratch: Scratch, pool: ThreadPool?, trace: TraceHook?
     ) throws(EngineError) -> [[Float]] {
-        var wanted: [Int] = []
-        var start = 0
-        for count in tokenCounts {
-            if allPositions {
-                wanted.append(contentsOf: start..<(start + count))
-            } else if count > 0 {
-                wanted.append(start + count - 1)
+        var wanted = 0
+        for item in items { wanted += allPositions ? item.tokens.count : min(item.tokens.count, 1) }
+        let selected = scratch.selected.reset(rows: wanted, columns: n)
+        var row = 0, cursor = 0
+        for item in items {
+            let count = item.tokens.count
+            let first = allPositions ? row : row + count - 1
+            for r in first..<(row + count) where count > 0 {
+                norm.normalize(x + r * n, count: n, into: selected + cursor * n)
+                cursor += 1
             }
-            start += count
+            row += count
         }
-        var selected: [Float] = []
-        selected.reserveCapacity(wanted.count * n)
-        for row in wanted { selected.append(contentsOf: x[(row * n)..<((row + 1) * n)]) }
-        let finalNormed = norm(selected)
-        trace?(TraceEvent(name: "result_norm", layer: nil, rows: wanted.count, columns: n, values: finalNormed))
-        let logits = try output(ActivationRows(finalNormed, rows: wanted.count), pool: pool)
+        trace?(TraceEvent(name: "result_norm", layer: nil, rows: wanted, columns: n, values: scratch.selected.values))
         let vocab = output.outputs
-        trace?(TraceEvent(name: "result_output", layer: nil, rows: wanted.count, columns: vocab, values: logits))
+        let logits = scratch.logits.resize(wanted * vocab)
+        if wanted > 0 {
+            try output.append(scratch.selected, into: logits, to: &scratch.products)
+            try Linear.run(&scratch.products, pool: pool)
+        }
+        trace?(TraceEvent(name: "result_output", layer: nil, rows: wanted, columns: vocab, values: scratch.logits.array))
 
         var results: [[Float]] = []
-        var cursor = 0
-        for count in tokenCounts {
-            let kept = allPositions ? count : min(count, 1)
-            results.append(Array(logits[(cursor * vocab)..<((cursor + kept) * vocab)]))
+        results.reserveCapacity(items.count)
+        cursor = 0
+        for item in items {
+            let kept = allPositions ? item.tokens.count : min(item.tokens.count, 1)
+            results.append(Array(UnsafeBufferPointer(start: logits + cursor * vocab, count: kept * vocab)))
             cursor += kept
         }
         return results

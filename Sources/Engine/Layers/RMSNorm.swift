@@ -7,51 +7,22 @@ struct RMSNorm: Sendable {
 
     var count: Int { weight.count }
 
-    /// Normalises each `weight.count`-long group of `values` in place (rows of a batch, or heads of a row).
-    func apply(_ values: inout [Float]) {
+    /// Writes each normalised `weight.count`-long group of `input` (rows of a batch, or heads of a row; `count`
+    /// floats) to `output`, which may be `input` itself.
+    func normalize(_ input: UnsafePointer<Float>, count: Int, into output: UnsafeMutablePointer<Float>) {
         let n = weight.count
         guard n > 0 else { return }
-        values.withUnsafeMutableBufferPointer { buffer in
-            weight.withUnsafeBufferPointer { w in
-                guard let base = buffer.baseAddress, let w = w.baseAddress else { return }
-                var start = 0
-                while start + n <= buffer.count {
-                    let x = base + start
-                    var sum: Double = 0
-                    for i in 0..<n { sum += Double(x[i] * x[i]) }
-                    let mean = Float(sum / Double(n))
-                    let scale = 1 / (mean + epsilon).squareRoot()
-                    for i in 0..<n { x[i] = (x[i] * scale) * w[i] }
-                    start += n
-                }
+        weight.withUnsafeBufferPointer { w in
+            guard let w = w.baseAddress else { return }
+            var start = 0
+            while start + n <= count {
+                var sum: Double = 0
+                for i in 0..<n { sum += Double(input[start + i] * input[start + i]) }
+                let mean = Float(sum / Double(n))
+                let scale = 1 / (mean + epsilon).squareRoot()
+                for i in 0..<n { output[start + i] = (input[start + i] * scale) * w[i] }
+                start += n
             }
-        }
-    }
-
-    /// A normalised copy of `values`, written straight from the input (the same arithmetic as `apply`).
-    func callAsFunction(_ values: [Float]) -> [Float] {
-        let n = weight.count
-        guard n > 0, values.count % n == 0 else {
-            var copy = values
-            apply(&copy)
-            return copy
-        }
-        return [Float](unsafeUninitializedCapacity: values.count) { out, initialized in
-            values.withUnsafeBufferPointer { input in
-                weight.withUnsafeBufferPointer { w in
-                    guard let x = input.baseAddress, let y = out.baseAddress, let w = w.baseAddress else { return }
-                    var start = 0
-                    while start < input.count {
-                        var sum: Double = 0
-                        for i in 0..<n { sum += Double(x[start + i] * x[start + i]) }
-                        let mean = Float(sum / Double(n))
-                        let scale = 1 / (mean + epsilon).squareRoot()
-                        for i in 0..<n { y[start + i] = (x[start + i] * scale) * w[i] }
-                        start += n
-                    }
-                }
-            }
-            initialized = values.count
         }
     }
 }

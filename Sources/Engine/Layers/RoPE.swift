@@ -18,24 +18,23 @@ struct RoPE: Sendable {
     let dimensions: Int
     let base: Float
 
-    /// cos/sin of θ_i for `position`, `dimensions / 2` of each.
-    func angles(position: Int) -> (cos: [Float], sin: [Float]) {
+    /// Writes cos/sin of θ_i for `position` to `cos` and `sin` (`dimensions / 2` each).
+    func angles(position: Int, cos c: UnsafeMutablePointer<Float>, sin s: UnsafeMutablePointer<Float>) {
         let half = dimensions / 2
         let scale = powf(base, -2 / Float(dimensions))
         var theta = Float(position)
-        var c = [Float](repeating: 0, count: half)
-        var s = [Float](repeating: 0, count: half)
         for i in 0..<half {
             c[i] = cosf(theta)
             s[i] = sinf(theta)
             theta *= scale
         }
-        return (c, s)
     }
 
     /// Rotates the first `dimensions` values of each of `heads` heads (`headDimension` apart) in `row`, for one
-    /// position whose angles are `cos`/`sin`.
-    func apply(_ row: UnsafeMutablePointer<Float>, heads: Int, headDimension: Int, cos c: [Float], sin s: [Float]) {
+    /// position whose angles are at `cos`/`sin`.
+    func apply(_ row: UnsafeMutablePointer<Float>, heads: Int, headDimension: Int, cos c: UnsafePointer<Float>,
+               sin s: UnsafePointer<Float>)
+    {
         let half = dimensions / 2
         for head in 0..<heads {
             let x = row + head * headDimension

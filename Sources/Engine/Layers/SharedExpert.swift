@@ -10,24 +10,33 @@ struct SharedExpert: Sendable {
     /// `ffn_gate_inp_shexp` `{n_embd}` (or `{n_embd, 1}`).
     let gate: [Float]
 
-    /// γ · SwiGLU(x) for every row: rows × n_embd. The dot product runs in index order, one row at a time.
-    /// `trace` receives llama.cpp's names: `ffn_gate`, `ffn_up`, `ffn_swiglu`, `ffn_shexp`, `shared_expert_gate`.
-    func callAsFunction(_ x: ActivationRows, pool: ThreadPool?, trace: ((String, [Float]) -> Void)? = nil)
-        throws(EngineError) -> [Float]
+    /// Reusable buffers of a call: the MLP's, and the gates `// (rows)`.
+    final class Scratch {
+        let mlp = SwiGLU.Scratch()
+        let gates = FloatBuffer()
+    }
+
+    /// Writes γ · SwiGLU(x) for every row (rows × n_embd) to `output`. The dot product runs in index order, one row
+    /// at a time. `trace` receives llama.cpp's names: `ffn_gate`, `ffn_up`, `ffn_swiglu`, `ffn_shexp`,
+    /// `shared_expert_gate`.
+    func callAsFunction(_ x: ActivationRows, into y: UnsafeMutablePointer<Float>, scratch: Scratch, pool: ThreadPool?,
+                        trace: ((String, [Float]) -> Void)? = nil) throws(EngineError)
     {
-        var y = try mlp(x, pool: pool, trace: trace)
-        trace?("ffn_shexp", y)
+        try mlp(x, into: y, scratch: scratch.mlp, pool: pool, trace: trace)
+        let width = mlp.down.outputs
+        if let trace { trace("ffn_shexp", Array(UnsafeBufferPointer(start: y, count: x.rows * width))) }
         let n = gate.count
-        let width = y.count / max(x.rows, 1)
-        var gates = [Float](repeating: 0, count: x.rows)
-        for row in 0..<x.rows {
-            var dot: Float = 0
-            for i in 0..<n { dot += gate[i] * x.values[row * n + i] }
-            gates[row] = dot
-            let gamma = 1 / (1 + expf(-dot))
-            for i in 0..<width { y[row * width + i] *= gamma }
+        let gates = scratch.gates.resize(x.rows)
+        let input = x.pointer
+        gate.withUnsafeBufferPointer { gate in
+            for row in 0..<x.rows {
+                var dot: Float = 0
+                for i in 0..<n { dot += gate[i] * input[row * n + i] }
+                gates[row] = dot
+                let gamma = 1 / (1 + expf(-dot))
+                for i in 0..<width { y[row * width + i] *= gamma }
+            }
         }
-        trace?("shared_expert_gate", gates)
-        return y
+        trace?("shared_expert_gate", scratch.gates.array)
     }
 }

@@ -13,17 +13,28 @@ struct SwiGLU: Sendable {
     /// `{n_ff, n_embd}`.
     let down: Linear
 
-    /// `x.rows × n_embd` outputs; `trace` receives `ffn_gate`, `ffn_up` and `ffn_swiglu`.
-    func callAsFunction(_ x: ActivationRows, pool: ThreadPool?, trace: ((String, [Float]) -> Void)? = nil)
-        throws(EngineError) -> [Float]
+    /// Reusable buffers of a call: gate and up `// (rows, n_ff)`, the gated product `// (rows, n_ff)`.
+    final class Scratch {
+        let gate = FloatBuffer(), up = FloatBuffer()
+        let hidden = ActivationRows()
+        var products = ProductList()
+    }
+
+    /// Writes `x.rows × n_embd` outputs to `output`; `trace` receives `ffn_gate`, `ffn_up` and `ffn_swiglu`.
+    func callAsFunction(_ x: ActivationRows, into output: UnsafeMutablePointer<Float>, scratch: Scratch,
+                        pool: ThreadPool?, trace: ((String, [Float]) -> Void)? = nil) throws(EngineError)
     {
-        let gateUp = try Linear.apply([(gate, x), (up, x)], pool: pool)
-        var g = gateUp[0]
-        let u = gateUp[1]
-        trace?("ffn_gate", g)
-        trace?("ffn_up", u)
-        for i in g.indices { g[i] = silu(g[i]) * u[i] }
-        trace?("ffn_swiglu", g)
-        return try down(ActivationRows(g, rows: x.rows), pool: pool)
+        let rows = x.rows, f = gate.outputs
+        let g = scratch.gate.resize(rows * f), u = scratch.up.resize(rows * f)
+        try gate.append(x, into: g, to: &scratch.products)
+        try up.append(x, into: u, to: &scratch.products)
+        try Linear.run(&scratch.products, pool: pool)
+        trace?("ffn_gate", scratch.gate.array)
+        trace?("ffn_up", scratch.up.array)
+        let h = scratch.hidden.reset(rows: rows, columns: f)
+        for i in 0..<(rows * f) { h[i] = silu(g[i]) * u[i] }
+        trace?("ffn_swiglu", scratch.hidden.values)
+        try down.append(scratch.hidden, into: output, to: &scratch.products)
+        try Linear.run(&scratch.products, pool: pool)
     }
 }

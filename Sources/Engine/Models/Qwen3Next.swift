@@ -245,6 +245,8 @@ public final class Qwen3NextModel: TraceableLanguageModel, @unchecked Sendable {
     let pool: ThreadPool?
     /// The mapped file every WeightMatrix points into; holding it keeps the mapping alive.
     let mapping: AnyObject
+    /// The buffers of a forward call, reused by the next one (no heap allocation per decoded token).
+    let scratch = ScratchCache { Qwen3NextScratch() }
 
     init(mapping: AnyObject, properties: LanguageModelProperties, embedding: WeightMatrix, layers: [Layer],
          outputNorm: RMSNorm, output: Linear, kvWidth: Int, attentionLayers: Int, linearLayers: Int,
@@ -275,12 +277,15 @@ public final class Qwen3NextModel: TraceableLanguageModel, @unchecked Sendable {
 
     /// `forward`, reporting named intermediate results to `trace` (rows are the tokens of all items, in order).
     public func forward(_ items: [ForwardItem], allPositions: Bool, trace: TraceHook?) throws(EngineError) -> [[Float]] {
-        var states: [HybridSequenceState] = []
-        var spans: [Range<Int>] = []
-        var starts: [Int] = []
-        var rowPosition: [Int] = []
-        var rowCache: [KVCacheState] = []
-        var seen = Set<ObjectIdentifier>()
+        try scratch.withScratch { (w: Qwen3NextScratch) throws(EngineError) -> [[Float]] in
+            defer { w.finish() }
+            return try forward(items, allPositions: allPositions, trace: trace, scratch: w)
+        }
+    }
+
+    private func forward(_ items: [ForwardItem], allPositions: Bool, trace: TraceHook?, scratch w: Qwen3NextScratch)
+        throws(EngineError) -> [[Float]]
+    {
         for (index, item) in items.enumerated() {
             guard let state = item.state as? HybridSequenceState, state.recurrent.count == linearLayers,
                   state.attention.layers == attentionLayers, state.attention.width == kvWidth,
@@ -288,7 +293,7 @@ public final class Qwen3NextModel: TraceableLanguageModel, @unchecked Sendable {
             else {
                 throw .invalidInput("forward: item \(index): expected a state made by this model's makeState")
             }
-            guard seen.insert(ObjectIdentifier(state)).inserted else {
+            guard w.seen.insert(ObjectIdentifier(state)).inserted else {
                 throw .invalidInput("forward: item \(index): expected each sequence state at most once per call")
             }
             guard state.length + item.tokens.count <= state.capacity else {
@@ -298,64 +303,68 @@ public final class Qwen3NextModel: TraceableLanguageModel, @unchecked Sendable {
             for token in item.tokens where token < 0 || Int(token) >= embedding.rows {
                 throw .invalidInput("forward: item \(index): token id \(token) is outside the vocabulary 0..<\(embedding.rows)")
             }
-            spans.append(rowPosition.count..<(rowPosition.count + item.tokens.count))
-            starts.append(state.length)
+            w.spans.append(w.rowPosition.count..<(w.rowPosition.count + item.tokens.count))
+            w.starts.append(state.length)
             for offset in item.tokens.indices {
-                rowPosition.append(state.length + offset)
-                rowCache.append(state.attention)
+                w.rowPosition.append(state.length + offset)
+                w.rowCache.append(state.attention)
             }
-            states.append(state)
+            w.states.append(state)
         }
-        let rows = rowPosition.count
+        let rows = w.rowPosition.count
         guard rows > 0 else { return items.map { _ in [] } }
-        func emit(_ name: String, _ layer: Int?, _ values: [Float]) {
-            trace?(TraceEvent(name: name, layer: layer, rows: rows, columns: values.count / rows, values: values))
+        let n = embedding.columns
+        func emit(_ name: String, _ layer: Int?, _ values: UnsafePointer<Float>, _ count: Int) {
+            guard let trace else { return }
+            trace(TraceEvent(name: name, layer: layer, rows: rows, columns: count / rows,
+                             values: Array(UnsafeBufferPointer(start: values, count: count))))
         }
 
-        var x = [Float]()
-        x.reserveCapacity(rows * embedding.columns)
+        let x = w.x.resize(rows * n)
+        var row = 0
         for item in items {
             for token in item.tokens {
                 do {
-                    x.append(contentsOf: try Dequantizer.dequantize(embedding, row: Int(token)))
+                    try Dequantizer.dequantize(embedding, row: Int(token), into: x + row * n)
                 } catch {
                     throw .tensor(name: embedding.name, reason: error.description)
                 }
+                row += 1
             }
         }
-        emit("inp_embd", nil, x)
+        emit("inp_embd", nil, x, rows * n)
 
+        let mixed = w.mixed.resize(rows * n), ffnOut = w.ffnOut.resize(rows * n)
+        let shared = w.sharedOut.resize(rows * n)
         for (l, layer) in layers.enumerated() {
-            let normed = ActivationRows(layer.attentionNorm(x), rows: rows)
-            emit("attn_norm", l, normed.values)
-            let mixed: [Float]
+            layer.attentionNorm.normalize(x, count: rows * n, into: w.normed.reset(rows: rows, columns: n))
+            emit("attn_norm", l, w.normed.pointer, rows * n)
             switch layer.mixer {
             case let .linear(net, ordinal):
-                mixed = try net(normed, spans: spans, starts: starts, states: states, ordinal: ordinal, pool: pool)
+                try net(w.normed, spans: w.spans, starts: w.starts, states: w.states, ordinal: ordinal, into: mixed,
+                        scratch: w.deltaNet, pool: pool)
             case let .attention(attention, ordinal):
-                mixed = try attention(normed, positions: rowPosition, caches: rowCache, layer: ordinal, pool: pool)
+                try attention(w.normed, positions: w.rowPosition, caches: w.rowCache, layer: ordinal, into: mixed,
+                              scratch: w.attention, pool: pool)
             }
-            emit("attn_output", l, mixed)
-            for i in x.indices { x[i] += mixed[i] }
-            let ffnInput = ActivationRows(layer.postAttentionNorm(x), rows: rows)
-            emit("attn_post_norm", l, ffnInput.values)
-            var ffnOut = try layer.experts(ffnInput, pool: pool, trace: trace == nil ? nil : { name, _, values in
-                emit(name, l, values)
-            })
-            emit("ffn_moe_out", l, ffnOut)
-            let shared = try layer.shared(ffnInput, pool: pool, trace: trace == nil ? nil : { name, values in
-                emit(name, l, values)
-            })
-            emit("ffn_shexp_gated", l, shared)
-            for i in ffnOut.indices { ffnOut[i] += shared[i] }
-            emit("ffn_out", l, ffnOut)
-            for i in x.indices { x[i] += ffnOut[i] }
-            emit("l_out", l, x)
+            emit("attn_output", l, mixed, rows * n)
+            for i in 0..<(rows * n) { x[i] += mixed[i] }
+            layer.postAttentionNorm.normalize(x, count: rows * n, into: w.ffnInput.reset(rows: rows, columns: n))
+            emit("attn_post_norm", l, w.ffnInput.pointer, rows * n)
+            try layer.experts(w.ffnInput, into: ffnOut, scratch: w.experts, pool: pool,
+                              trace: trace == nil ? nil : { name, _, values in emit(name, l, values, values.count) })
+            emit("ffn_moe_out", l, ffnOut, rows * n)
+            try layer.shared(w.ffnInput, into: shared, scratch: w.shared, pool: pool,
+                             trace: trace == nil ? nil : { name, values in emit(name, l, values, values.count) })
+            emit("ffn_shexp_gated", l, shared, rows * n)
+            for i in 0..<(rows * n) { ffnOut[i] += shared[i] }
+            emit("ffn_out", l, ffnOut, rows * n)
+            for i in 0..<(rows * n) { x[i] += ffnOut[i] }
+            emit("l_out", l, x, rows * n)
         }
-        for (index, item) in items.enumerated() { states[index].attention.advance(by: item.tokens.count) }
+        for (index, item) in items.enumerated() { w.states[index].attention.advance(by: item.tokens.count) }
 
-        return try OutputHead.logits(x, width: embedding.columns, tokenCounts: items.map(\.tokens.count),
-                                     allPositions: allPositions, norm: outputNorm, output: output, pool: pool,
-                                     trace: trace)
+        return try OutputHead.logits(x, width: n, items: items, allPositions: allPositions, norm: outputNorm,
+                                     output: output, scratch: w.head, pool: pool, trace: trace)
     }
 }

@@ -46,6 +46,8 @@ public final class TransformerModel: TraceableLanguageModel, @unchecked Sendable
     let pool: ThreadPool?
     /// The mapped file every WeightMatrix points into; holding it keeps the mapping alive.
     let mapping: AnyObject
+    /// The buffers of a forward call, reused by the next one (no heap allocation per decoded token).
+    let scratch = ScratchCache { TransformerScratch() }
 
     init(mapping: AnyObject, properties: LanguageModelProperties, hyper: HyperParameters, embedding: WeightMatrix, layers: [DecoderLayer],
          outputNorm: RMSNorm, output: Linear, ropeStyle: RoPE.Style, pool: ThreadPool?)
@@ -74,16 +76,21 @@ public final class TransformerModel: TraceableLanguageModel, @unchecked Sendable
     /// `forward`, reporting every named intermediate result to `trace` (rows are the tokens of all items, in
     /// order).
     public func forward(_ items: [ForwardItem], allPositions: Bool, trace: TraceHook?) throws(EngineError) -> [[Float]] {
+        try scratch.withScratch { (w: TransformerScratch) throws(EngineError) -> [[Float]] in
+            defer { w.finish() }
+            return try forward(items, allPositions: allPositions, trace: trace, scratch: w)
+        }
+    }
+
+    private func forward(_ items: [ForwardItem], allPositions: Bool, trace: TraceHook?, scratch w: TransformerScratch)
+        throws(EngineError) -> [[Float]]
+    {
         // Where each row of the batch comes from.
-        var states: [KVCacheState] = []
-        var rowItem: [Int] = []
-        var rowPosition: [Int] = []
-        var seen = Set<ObjectIdentifier>()
         for (index, item) in items.enumerated() {
             guard let state = item.state as? KVCacheState, state.layers == layers.count else {
                 throw .invalidInput("forward: item \(index): expected a state made by this model's makeState")
             }
-            guard seen.insert(ObjectIdentifier(state)).inserted else {
+            guard w.seen.insert(ObjectIdentifier(state)).inserted else {
                 throw .invalidInput("forward: item \(index): expected each sequence state at most once per call")
             }
             guard state.length + item.tokens.count <= state.capacity else {
@@ -94,100 +101,97 @@ public final class TransformerModel: TraceableLanguageModel, @unchecked Sendable
                 guard token >= 0, Int(token) < embedding.rows else {
                     throw .invalidInput("forward: item \(index): token id \(token) is outside the vocabulary 0..<\(embedding.rows)")
                 }
-                rowItem.append(index)
-                rowPosition.append(state.length + offset)
+                w.rowItem.append(index)
+                w.rowPosition.append(state.length + offset)
             }
-            states.append(state)
+            w.states.append(state)
         }
-        let rows = rowItem.count
+        let rows = w.rowItem.count
         guard rows > 0 else { return items.map { _ in [] } }
         let n = hyper.embeddingLength
-        func emit(_ name: String, _ layer: Int?, _ values: [Float]) {
-            trace?(TraceEvent(name: name, layer: layer, rows: rows, columns: values.count / rows, values: values))
+        func emit(_ name: String, _ layer: Int?, _ values: UnsafePointer<Float>, _ count: Int) {
+            guard let trace else { return }
+            trace(TraceEvent(name: name, layer: layer, rows: rows, columns: count / rows,
+                             values: Array(UnsafeBufferPointer(start: values, count: count))))
         }
 
-        var x = [Float]()
-        x.reserveCapacity(rows * n)
+        let x = w.x.resize(rows * n)
+        var row = 0
         for item in items {
             for token in item.tokens {
                 do {
-                    x.append(contentsOf: try Dequantizer.dequantize(embedding, row: Int(token)))
+                    try Dequantizer.dequantize(embedding, row: Int(token), into: x + row * n)
                 } catch {
                     throw .tensor(name: embedding.name, reason: error.description)
                 }
+                row += 1
             }
         }
-        emit("inp_embd", nil, x)
+        emit("inp_embd", nil, x, rows * n)
 
-        let angles = rowPosition.map { rope.angles(position: $0) }
+        let half = rope.dimensions / 2
+        let cos = w.cos.resize(rows * half), sin = w.sin.resize(rows * half)
+        for row in 0..<rows { rope.angles(position: w.rowPosition[row], cos: cos + row * half, sin: sin + row * half) }
         let headDim = hyper.headDimension
         let qWidth = hyper.headCount * headDim
         let kvWidth = hyper.kvHeadCount * headDim
-        var attentionScratch = GroupedQueryAttention.Scratch()
+        let q = w.q.resize(rows * qWidth), k = w.k.resize(rows * kvWidth), v = w.v.resize(rows * kvWidth)
+        let projected = w.projected.resize(rows * n), ffnOut = w.ffnOut.resize(rows * n)
 
         for (l, layer) in layers.enumerated() {
-            let normed = ActivationRows(layer.attentionNorm(x), rows: rows)
-            emit("attn_norm", l, normed.values)
-            let qkv = try Linear.apply([(layer.query, normed), (layer.key, normed), (layer.value, normed)], pool: pool)
-            var q = qkv[0]
-            var k = qkv[1]
-            let v = qkv[2]
+            layer.attentionNorm.normalize(x, count: rows * n, into: w.normed.reset(rows: rows, columns: n))
+            emit("attn_norm", l, w.normed.pointer, rows * n)
+            try layer.query.append(w.normed, into: q, to: &w.products)
+            try layer.key.append(w.normed, into: k, to: &w.products)
+            try layer.value.append(w.normed, into: v, to: &w.products)
+            try Linear.run(&w.products, pool: pool)
             if let qn = layer.queryNorm, let kn = layer.keyNorm {
-                qn.apply(&q)
-                kn.apply(&k)
+                qn.normalize(q, count: rows * qWidth, into: q)
+                kn.normalize(k, count: rows * kvWidth, into: k)
             }
-            q.withUnsafeMutableBufferPointer { qb in
-                k.withUnsafeMutableBufferPointer { kb in
-                    guard let qp = qb.baseAddress, let kp = kb.baseAddress else { return }
-                    for row in 0..<rows {
-                        rope.apply(qp + row * qWidth, heads: hyper.headCount, headDimension: headDim,
-                                   cos: angles[row].cos, sin: angles[row].sin)
-                        rope.apply(kp + row * kvWidth, heads: hyper.kvHeadCount, headDimension: headDim,
-                                   cos: angles[row].cos, sin: angles[row].sin)
-                    }
-                }
-            }
-            emit("Qcur", l, q)
-            emit("Kcur", l, k)
-            emit("Vcur", l, v)
             for row in 0..<rows {
-                let state = states[rowItem[row]]
-                let kDest = state.key(layer: l, position: rowPosition[row])
-                let vDest = state.value(layer: l, position: rowPosition[row])
-                for i in 0..<kvWidth {
-                    kDest[i] = k[row * kvWidth + i]
-                    vDest[i] = v[row * kvWidth + i]
-                }
+                rope.apply(q + row * qWidth, heads: hyper.headCount, headDimension: headDim,
+                           cos: cos + row * half, sin: sin + row * half)
+                rope.apply(k + row * kvWidth, heads: hyper.kvHeadCount, headDimension: headDim,
+                           cos: cos + row * half, sin: sin + row * half)
             }
-            var attended = [Float](repeating: 0, count: rows * qWidth)
-            try q.withUnsafeBufferPointer { qb throws(EngineError) in
-                try attended.withUnsafeMutableBufferPointer { ab throws(EngineError) in
-                    guard let qp = qb.baseAddress, let ap = ab.baseAddress else { return }
-                    try attention.attend(query: qp, output: ap, items: rowItem, positions: rowPosition, caches: states,
-                                         layer: l, scratch: &attentionScratch, pool: pool)
-                }
+            emit("Qcur", l, q, rows * qWidth)
+            emit("Kcur", l, k, rows * kvWidth)
+            emit("Vcur", l, v, rows * kvWidth)
+            for row in 0..<rows {
+                let state = w.states[w.rowItem[row]]
+                let kDest = state.key(layer: l, position: w.rowPosition[row])
+                let vDest = state.value(layer: l, position: w.rowPosition[row])
+                kDest.update(from: k + row * kvWidth, count: kvWidth)
+                vDest.update(from: v + row * kvWidth, count: kvWidth)
             }
-            emit("kqv_out", l, attended)
-            let projected = try layer.attentionOutput(ActivationRows(attended, rows: rows), pool: pool)
-            emit("attn_out", l, projected)
-            for i in x.indices { x[i] += projected[i] }
-            emit("ffn_inp", l, x)
-            let ffnInput = ActivationRows(layer.feedForwardNorm(x), rows: rows)
-            emit("ffn_norm", l, ffnInput.values)
-            let ffnOut: [Float]
+            let attended = w.attended.reset(rows: rows, columns: qWidth)
+            attended.update(repeating: 0, count: rows * qWidth)
+            try attention.attend(query: q, output: attended, items: w.rowItem, positions: w.rowPosition,
+                                 caches: w.states, layer: l, scratch: &w.attention, pool: pool)
+            emit("kqv_out", l, attended, rows * qWidth)
+            try layer.attentionOutput.append(w.attended, into: projected, to: &w.products)
+            try Linear.run(&w.products, pool: pool)
+            emit("attn_out", l, projected, rows * n)
+            for i in 0..<(rows * n) { x[i] += projected[i] }
+            emit("ffn_inp", l, x, rows * n)
+            layer.feedForwardNorm.normalize(x, count: rows * n, into: w.ffnInput.reset(rows: rows, columns: n))
+            emit("ffn_norm", l, w.ffnInput.pointer, rows * n)
             switch layer.feedForward {
             case let .dense(mlp):
-                ffnOut = try mlp(ffnInput, pool: pool, trace: trace == nil ? nil : { name, values in emit(name, l, values) })
+                try mlp(w.ffnInput, into: ffnOut, scratch: w.mlp, pool: pool,
+                        trace: trace == nil ? nil : { name, values in emit(name, l, values, values.count) })
             case let .experts(moe):
-                ffnOut = try moe(ffnInput, pool: pool, trace: trace == nil ? nil : { name, _, values in emit(name, l, values) })
+                try moe(w.ffnInput, into: ffnOut, scratch: w.experts, pool: pool,
+                        trace: trace == nil ? nil : { name, _, values in emit(name, l, values, values.count) })
             }
-            emit("ffn_out", l, ffnOut)
-            for i in x.indices { x[i] += ffnOut[i] }
-            emit("l_out", l, x)
+            emit("ffn_out", l, ffnOut, rows * n)
+            for i in 0..<(rows * n) { x[i] += ffnOut[i] }
+            emit("l_out", l, x, rows * n)
         }
-        for (index, item) in items.enumerated() { states[index].advance(by: item.tokens.count) }
+        for (index, item) in items.enumerated() { w.states[index].advance(by: item.tokens.count) }
 
-        return try OutputHead.logits(x, width: n, tokenCounts: items.map(\.tokens.count), allPositions: allPositions,
-                                     norm: outputNorm, output: output, pool: pool, trace: trace)
+        return try OutputHead.logits(x, width: n, items: items, allPositions: allPositions, norm: outputNorm,
+                                     output: output, scratch: w.head, pool: pool, trace: trace)
     }
 }

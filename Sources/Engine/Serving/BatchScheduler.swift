@@ -44,6 +44,8 @@ final class BatchScheduler: @unchecked Sendable {
         /// Whether its prefill has begun (the prefix cache was consulted).
         var started = false
         var nextInput: TokenID?
+        /// The one-token input of its decode steps, overwritten each step (so a step allocates no token array).
+        var decodeInput: [TokenID] = [0]
         var generated: [TokenID] = []
         var sampler: Sampler
         var decoder: StreamingDecoder
@@ -157,7 +159,8 @@ final class BatchScheduler: @unchecked Sendable {
             condition.lock()
             while waiting.isEmpty && active.isEmpty { condition.wait() }
             var cancelled: [Job] = []
-            for job in waiting + active where job.cancelled { cancelled.append(job) }
+            for job in waiting where job.cancelled { cancelled.append(job) }
+            for job in active where job.cancelled { cancelled.append(job) }
             waiting.removeAll { $0.cancelled }
             active.removeAll { job in
                 guard job.cancelled else { return false }
@@ -189,8 +192,16 @@ final class BatchScheduler: @unchecked Sendable {
         }
     }
 
+    /// The steps and forward items of `run`, kept between steps so a decode step reuses their storage (emptied at
+    /// the end of each step, so they hold no job or state beyond it). Owned by the scheduler thread.
+    private var steps: [Step] = []
+    private var items: [ForwardItem] = []
+
     private func run(_ batch: [Job]) {
-        var steps: [Step] = []
+        defer {
+            steps.removeAll(keepingCapacity: true)
+            items.removeAll(keepingCapacity: true)
+        }
         var tokensInStep = 0
         var failed: [(Job, GenerationError)] = []
         // Jobs whose prompts are being computed this step or later: a new job that shares more blocks with one of
@@ -210,7 +221,8 @@ final class BatchScheduler: @unchecked Sendable {
                 leaders.append(job)
             }
             if let input = job.nextInput {
-                steps.append(Step(job: job, tokens: [input], completesPrefill: false))
+                job.decodeInput[0] = input
+                steps.append(Step(job: job, tokens: job.decodeInput, completesPrefill: false))
                 tokensInStep += 1
             } else if job.prefilled < job.prompt.count {
                 let boundary = (job.prefilled / limits.prefillChunk + 1) * limits.prefillChunk
@@ -223,7 +235,9 @@ final class BatchScheduler: @unchecked Sendable {
         }
         for (job, error) in failed { complete(job, .failure(error)) }
         guard !steps.isEmpty else { return }
-        let items = steps.compactMap { step in step.job.state.map { ForwardItem(state: $0, tokens: step.tokens) } }
+        for step in steps {
+            if let state = step.job.state { items.append(ForwardItem(state: state, tokens: step.tokens)) }
+        }
         let logits: [[Float]]
         do {
             logits = try model.forward(items, allPositions: false)

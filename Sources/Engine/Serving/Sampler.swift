@@ -8,6 +8,9 @@ public import Tokenizers
 public struct Sampler: Sendable {
     public let parameters: SamplingParameters
     private var random: SplitMix64
+    /// Buffers of the sampling rule, kept between tokens so a request's steps reuse them (issue 12).
+    private var candidates: [(id: Int, logit: Double)] = []
+    private var probabilities: [Double] = []
 
     public init(_ parameters: SamplingParameters) {
         self.parameters = parameters
@@ -46,7 +49,7 @@ public struct Sampler: Sendable {
             return best < 0 ? nil : TokenID(best)
         }
         // Candidates, most likely first (ties by id), after the mask.
-        var candidates: [(id: Int, logit: Double)] = []
+        candidates.removeAll(keepingCapacity: true)
         candidates.reserveCapacity(ids.capacityHint)
         let temperature = parameters.temperature
         logits.withUnsafeBufferPointer { values in
@@ -60,7 +63,8 @@ public struct Sampler: Sendable {
         candidates.sort { $0.logit != $1.logit ? $0.logit > $1.logit : $0.id < $1.id }
         if parameters.topK > 0, candidates.count > parameters.topK { candidates.removeLast(candidates.count - parameters.topK) }
         let maximum = candidates[0].logit
-        var probabilities = candidates.map { exp($0.logit - maximum) }
+        probabilities.removeAll(keepingCapacity: true)
+        for candidate in candidates { probabilities.append(exp(candidate.logit - maximum)) }
         var total = probabilities.reduce(0, +)
         if parameters.minP > 0 {
             let floor = parameters.minP // relative to the top probability, which is exp(0) / total

@@ -1,0 +1,67 @@
+import GGUF
+internal import CKernels
+
+/// Independent products y = W·x written to caller-owned outputs, run in one pool job (`MatMul.multiply(_:pool:)`'s
+/// arithmetic: each output equals its own `MatMul.multiply` bit for bit). A reusable list: `removeAll()` keeps its
+/// storage, so a decode loop that builds the same number of products each step allocates nothing after the first.
+public struct ProductList {
+    private var descriptors: [sparrow_product] = []
+    /// The quantized inputs, held until `run` returns (the descriptors point into their storage).
+    private var inputs: [QuantizedActivations] = []
+    private var names: [String] = []
+    /// The C job table (`sparrow_matmul_many_with`), grown to the most products run at once.
+    private var jobTable: [UInt64] = []
+
+    public init() {}
+
+    /// Products added since the last `removeAll()`.
+    public var count: Int { descriptors.count }
+
+    /// Forgets the products, keeping the storage.
+    public mutating func removeAll() {
+        descriptors.removeAll(keepingCapacity: true)
+        inputs.removeAll(keepingCapacity: true)
+        names.removeAll(keepingCapacity: true)
+    }
+
+    /// Adds y = `weights` · `activations`: `activations.batch × weights.rows` floats, row-major, to `output` (which
+    /// must stay valid until `run` returns).
+    public mutating func append(_ weights: WeightMatrix, _ activations: QuantizedActivations,
+                                output: UnsafeMutablePointer<Float>) throws(KernelError)
+    {
+        let expected = try ActivationFormat(pairingWith: weights.type, tensor: weights.name)
+        guard activations.format == expected, activations.columns == weights.columns else {
+            throw .activationMismatch(tensor: weights.name, expected: "\(expected.name) rows of \(weights.columns)",
+                                      actual: "\(activations.format.name) rows of \(activations.columns)")
+        }
+        let level = KernelLevel.best(for: weights.type)
+        guard level.isAvailable(for: weights.type) else {
+            throw .levelUnavailable(tensor: weights.name, type: weights.type.name, level: level.rawValue)
+        }
+        descriptors.append(sparrow_product(type: weights.type.rawValue, level: level.cValue, w: weights.base,
+                                           w_row_bytes: weights.rowBytes, n_rows: Int64(weights.rows),
+                                           n_cols: Int64(weights.columns),
+                                           x: UnsafeRawPointer(activations.storage.bytes),
+                                           x_row_bytes: activations.rowBytes, n_batch: Int64(activations.batch),
+                                           y: output))
+        inputs.append(activations)
+        names.append(weights.name)
+    }
+
+    /// Computes every product added (their row chunks share one work counter, as in `MatMul.multiply(_:pool:)`).
+    public mutating func run(pool: ThreadPool?) throws(KernelError) {
+        guard !descriptors.isEmpty else { return }
+        let words = (sparrow_matmul_many_scratch_bytes(Int64(descriptors.count)) + 7) / 8
+        if jobTable.count < words { jobTable = [UInt64](repeating: 0, count: max(words, 2 * jobTable.count)) }
+        let status = withExtendedLifetime(inputs) {
+            descriptors.withUnsafeBufferPointer { d in
+                jobTable.withUnsafeMutableBytes { table in
+                    sparrow_matmul_many_with(pool?.handle, d.baseAddress, Int64(d.count), table.baseAddress)
+                }
+            }
+        }
+        guard status == 0 else {
+            throw .levelUnavailable(tensor: names.first ?? "?", type: "?", level: "?")
+        }
+    }
+}

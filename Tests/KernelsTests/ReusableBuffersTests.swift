@@ -1,0 +1,84 @@
+import GGUF
+import Testing
+@testable import Kernels
+
+/// The allocation-free forms the decode loop uses (issue 12): `ThreadPool.run(count:body:)`, `ProductList` and
+/// `QuantizedActivations.requantize` must compute exactly what the allocating forms compute.
+@Suite("reusable kernel buffers")
+struct ReusableBuffersTests {
+    @Test("ThreadPool.run calls the body once for every index, with or without a pool", arguments: [0, 1, 2, 7, 1000])
+    func poolRunCoversEveryIndex(count: Int) throws {
+        for pool in try [nil, ThreadPool(threads: 2), ThreadPool(threads: 3)] {
+            let calls = UnsafeMutableBufferPointer<Int>.allocate(capacity: max(count, 1))
+            defer { calls.deallocate() }
+            calls.initialize(repeating: 0)
+            let base = calls.baseAddress
+            // Each index writes only its own slot, so the threads never share a location.
+            ThreadPool.run(pool, count: count) { index in base?[index] += 1 }
+            let counts = Array(calls.prefix(count))
+            #expect(counts.allSatisfy { $0 == 1 }, "\(pool?.threadCount ?? 1) threads, \(count) indices: \(counts.filter { $0 != 1 }.count) indices not called exactly once")
+        }
+    }
+
+    @Test("ThreadPool.run runs a pool's jobs back to back (the pool is reused, never restarted)")
+    func poolRunRepeats() throws {
+        let pool = try ThreadPool(threads: 2)
+        let total = UnsafeMutableBufferPointer<Int>.allocate(capacity: 64)
+        defer { total.deallocate() }
+        total.initialize(repeating: 0)
+        let base = total.baseAddress
+        for _ in 0..<500 { pool.run(count: 64) { index in base?[index] += index } }
+        #expect(Array(total) == (0..<64).map { 500 * $0 })
+    }
+
+    @Test("re-quantizing into a used buffer gives the bytes of a fresh quantization", arguments: [GGMLType.q4_K, .q8_0, .q4_1])
+    func requantize(type: GGMLType) throws {
+        let columns = 512
+        let bytes = KernelTestData.randomWeights(type, rows: 1, columns: columns, seed: 5)
+        try WeightMatrix.over(bytes, type: type, rows: 1, columns: columns) { w in
+            let first = KernelTestData.randomActivations(count: 3 * columns, seed: 6)
+            let second = KernelTestData.randomActivations(count: 2 * columns, seed: 7)
+            var reused = try QuantizedActivations(first, batch: 3, for: w)
+            try second.withUnsafeBufferPointer { values in
+                guard let base = values.baseAddress else { return }
+                try reused.requantize(base, batch: 2, columns: columns, format: reused.format, tensor: w.name)
+            }
+            let fresh = try QuantizedActivations(second, batch: 2, for: w)
+            #expect(reused.batch == 2 && reused.columns == columns && reused.rowBytes == fresh.rowBytes)
+            for row in 0..<2 { #expect(reused.bytes(ofRow: row) == fresh.bytes(ofRow: row), "row \(row)") }
+        }
+    }
+
+    @Test("a product list gives MatMul.multiply's bits, run after run", arguments: [GGMLType.q4_K, .q6_K, .q4_1])
+    func productList(type: GGMLType) throws {
+        let rows = 37, columns = 512
+        let bytesA = KernelTestData.randomWeights(type, rows: rows, columns: columns, seed: 11)
+        let bytesB = KernelTestData.randomWeights(type, rows: rows + 5, columns: columns, seed: 12)
+        let pool = try ThreadPool(threads: 2)
+        try WeightMatrix.over(bytesA, type: type, rows: rows, columns: columns) { a in
+            try WeightMatrix.over(bytesB, type: type, rows: rows + 5, columns: columns) { b in
+                let x = try QuantizedActivations(KernelTestData.randomActivations(count: 3 * columns, seed: 13),
+                                                 batch: 3, for: a)
+                let expectedA = try MatMul.multiply(a, x, pool: pool)
+                let expectedB = try MatMul.multiply(b, x, pool: pool)
+                var list = ProductList()
+                var outA = [Float](repeating: .nan, count: expectedA.count)
+                var outB = [Float](repeating: .nan, count: expectedB.count)
+                for _ in 0..<3 {
+                    try outA.withUnsafeMutableBufferPointer { oa in
+                        try outB.withUnsafeMutableBufferPointer { ob in
+                            guard let pa = oa.baseAddress, let pb = ob.baseAddress else { return }
+                            try list.append(a, x, output: pa)
+                            try list.append(b, x, output: pb)
+                            #expect(list.count == 2)
+                            try list.run(pool: pool)
+                            list.removeAll()
+                        }
+                    }
+                    #expect(zip(outA, expectedA).allSatisfy { $0.bitPattern == $1.bitPattern })
+                    #expect(zip(outB, expectedB).allSatisfy { $0.bitPattern == $1.bitPattern })
+                }
+            }
+        }
+    }
+}
