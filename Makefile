@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 export SPARROW_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/sparrow
 
-.PHONY: setup build release test demo integration clean image bench-kernels bench-levels bench-git bench-tokenizer bench-constraints bench bench-models fixtures-kernels fixtures-engine eval check-qwen3next-shapes
+.PHONY: setup build release test demo integration clean image bench-kernels bench-levels bench-allocations bench-git bench-tokenizer bench-constraints bench bench-models fixtures-kernels fixtures-engine eval check-qwen3next-shapes
 
 setup:
 	Scripts/setup
@@ -52,6 +52,10 @@ bench-levels: release
 	  done; \
 	done
 	uptime
+
+# Heap allocations per decoded token after warm-up (SmolLM2 and the bench files); fails above the stated limit.
+bench-allocations: release
+	Benchmarks/allocations/run --no-build
 
 bench-git: setup
 	Benchmarks/git/run --configuration release
