@@ -23,19 +23,11 @@ public struct QuantizedActivations: Sendable {
                                       actual: "\(values.count) values")
         }
         let columns = values.count / batch
-        let rowBytes = sparrow_activation_row_bytes(format.rawValue, Int64(columns))
-        guard rowBytes > 0 || columns == 0, columns % format.blockSize == 0 else {
-            throw .activationMismatch(tensor: tensor,
-                                      expected: "rows of a multiple of \(format.blockSize) values (\(format.name))",
-                                      actual: "rows of \(columns) values")
-        }
+        let rowBytes = try Self.rowBytes(columns: columns, format: format, tensor: tensor, actual: "rows of \(columns) values")
         let storage = ActivationBuffer(byteCount: rowBytes * batch)
         values.withUnsafeBufferPointer { source in
             guard let input = source.baseAddress else { return }
-            for row in 0..<batch {
-                _ = sparrow_quantize_activation(format.rawValue, input + row * columns, storage.bytes + row * rowBytes,
-                                                Int64(columns))
-            }
+            Self.quantize(input, batch: batch, columns: columns, rowBytes: rowBytes, format: format, into: storage)
         }
         self.format = format
         self.columns = columns
@@ -50,23 +42,43 @@ public struct QuantizedActivations: Sendable {
     public mutating func requantize(_ values: UnsafePointer<Float>, batch: Int, columns: Int, format: ActivationFormat,
                                     tensor: String) throws(KernelError)
     {
-        let rowBytes = sparrow_activation_row_bytes(format.rawValue, Int64(columns))
-        guard batch > 0, columns >= 0, rowBytes > 0 || columns == 0, columns % format.blockSize == 0 else {
-            throw .activationMismatch(tensor: tensor,
-                                      expected: "rows of a multiple of \(format.blockSize) values (\(format.name))",
-                                      actual: "\(batch) rows of \(columns) values")
-        }
+        let actual = "\(batch) rows of \(columns) values"
+        guard batch > 0, columns >= 0 else { throw Self.mismatch(format: format, tensor: tensor, actual: actual) }
+        let rowBytes = try Self.rowBytes(columns: columns, format: format, tensor: tensor, actual: actual)
         if !isKnownUniquelyReferenced(&storage) || storage.byteCount < rowBytes * batch {
             storage = ActivationBuffer(byteCount: rowBytes * batch)
         }
-        for row in 0..<batch {
-            _ = sparrow_quantize_activation(format.rawValue, values + row * columns, storage.bytes + row * rowBytes,
-                                            Int64(columns))
-        }
+        Self.quantize(values, batch: batch, columns: columns, rowBytes: rowBytes, format: format, into: storage)
         self.format = format
         self.columns = columns
         self.batch = batch
         self.rowBytes = rowBytes
+    }
+
+    /// Bytes per quantized row of `columns` values; throws unless `columns` is a whole number of `format`'s blocks.
+    private static func rowBytes(columns: Int, format: ActivationFormat, tensor: String, actual: String)
+        throws(KernelError) -> Int
+    {
+        let rowBytes = sparrow_activation_row_bytes(format.rawValue, Int64(columns))
+        guard rowBytes > 0 || columns == 0, columns % format.blockSize == 0 else {
+            throw mismatch(format: format, tensor: tensor, actual: actual)
+        }
+        return rowBytes
+    }
+
+    private static func mismatch(format: ActivationFormat, tensor: String, actual: String) -> KernelError {
+        .activationMismatch(tensor: tensor, expected: "rows of a multiple of \(format.blockSize) values (\(format.name))",
+                            actual: actual)
+    }
+
+    /// Quantizes `batch` rows of `columns` floats at `values` into `storage`, `rowBytes` apart.
+    private static func quantize(_ values: UnsafePointer<Float>, batch: Int, columns: Int, rowBytes: Int,
+                                 format: ActivationFormat, into storage: ActivationBuffer)
+    {
+        for row in 0..<batch {
+            _ = sparrow_quantize_activation(format.rawValue, values + row * columns, storage.bytes + row * rowBytes,
+                                            Int64(columns))
+        }
     }
 
     /// Quantizes `values` for the weight type of `matrix` (a single row when `batch` is 1).

@@ -109,9 +109,10 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// The exit code, or the number of the signal that ended it (as Foundation's `Process` reports it); nil
-    /// while it runs.
+    /// while it runs; -1 when it could not be waited for (not this process's child any more).
     public var terminationStatus: Int32? {
         guard let status = lock.withLock({ rawStatus }) else { return nil }
+        guard status != -1 else { return -1 }
         let signal = status & 0x7f
         return signal == 0 ? (status >> 8) & 0xff : signal
     }

@@ -21,3 +21,11 @@ public protocol TraceableLanguageModel: LanguageModel {
     /// order).
     func forward(_ items: [ForwardItem], allPositions: Bool, trace: TraceHook?) throws(EngineError) -> [[Float]]
 }
+
+extension TraceEvent {
+    /// An event holding `count` values at `values`, as `rows` rows.
+    init(name: String, layer: Int?, rows: Int, values: UnsafePointer<Float>, count: Int) {
+        self.init(name: name, layer: layer, rows: rows, columns: count / rows,
+                  values: Array(UnsafeBufferPointer(start: values, count: count)))
+    }
+}

@@ -315,23 +315,11 @@ public final class Qwen3NextModel: TraceableLanguageModel, @unchecked Sendable {
         guard rows > 0 else { return items.map { _ in [] } }
         let n = embedding.columns
         func emit(_ name: String, _ layer: Int?, _ values: UnsafePointer<Float>, _ count: Int) {
-            guard let trace else { return }
-            trace(TraceEvent(name: name, layer: layer, rows: rows, columns: count / rows,
-                             values: Array(UnsafeBufferPointer(start: values, count: count))))
+            trace?(TraceEvent(name: name, layer: layer, rows: rows, values: values, count: count))
         }
 
         let x = w.x.resize(rows * n)
-        var row = 0
-        for item in items {
-            for token in item.tokens {
-                do {
-                    try Dequantizer.dequantize(embedding, row: Int(token), into: x + row * n)
-                } catch {
-                    throw .tensor(name: embedding.name, reason: error.description)
-                }
-                row += 1
-            }
-        }
+        try embedding.embed(items, width: n, into: x)
         emit("inp_embd", nil, x, rows * n)
 
         let mixed = w.mixed.resize(rows * n), ffnOut = w.ffnOut.resize(rows * n)
