@@ -49,6 +49,56 @@ struct ReusableBuffersTests {
         }
     }
 
+    /// The pool hands out ranges of the products' rows laid end to end (guided: large ranges first, at least 32
+    /// rows), so one range can end inside a product, span a small one whole, or cross a 16-row tile. Row counts
+    /// here make every case happen with 2 and 3 threads, and batches of 11 rows make two activation tiles.
+    @Test("products whose rows are handed out as one range each give their own bits", arguments: [1, 3, 11])
+    func productRangesCrossProducts(batch: Int) throws {
+        let columns = 256
+        let shapes: [(type: GGMLType, rows: Int)] = [(.q4_K, 5), (.q6_K, 300), (.q4_K, 37), (.q8_0, 1), (.q6_K, 130)]
+        let weights = shapes.enumerated().map {
+            KernelTestData.randomWeights($1.type, rows: $1.rows, columns: columns, seed: UInt64(20 + $0))
+        }
+        // One owned buffer for every weight matrix and one for every output, so the pointers outlive the list.
+        let weightBytes = UnsafeMutableRawBufferPointer.allocate(byteCount: weights.map(\.count).reduce(0, +),
+                                                                 alignment: 64)
+        defer { weightBytes.deallocate() }
+        let outputCount = shapes.map { batch * $0.rows }.reduce(0, +)
+        let outputs = UnsafeMutableBufferPointer<Float>.allocate(capacity: outputCount)
+        defer { outputs.deallocate() }
+        var matrices: [WeightMatrix] = []
+        var outputStarts: [Int] = []
+        var weightOffset = 0, outputOffset = 0
+        for (index, shape) in shapes.enumerated() {
+            let slice = UnsafeMutableRawBufferPointer(rebasing: weightBytes[weightOffset..<(weightOffset + weights[index].count)])
+            slice.copyBytes(from: weights[index])
+            matrices.append(try WeightMatrix(name: "w\(index)", type: shape.type, rows: shape.rows, columns: columns,
+                                             base: UnsafeRawPointer(slice.baseAddress!), byteCount: slice.count))
+            outputStarts.append(outputOffset)
+            weightOffset += weights[index].count
+            outputOffset += batch * shape.rows
+        }
+        let values = KernelTestData.randomActivations(count: batch * columns, seed: 31)
+        let inputs = try matrices.map { try QuantizedActivations(values, batch: batch, for: $0) }
+        let expected = try matrices.indices.map { try MatMul.multiply(matrices[$0], inputs[$0], pool: nil) }
+        var list = ProductList()
+        for pool in try [nil, ThreadPool(threads: 2), ThreadPool(threads: 3)] {
+            for round in 0..<3 {
+                outputs.update(repeating: .nan)
+                for index in matrices.indices {
+                    try list.append(matrices[index], inputs[index], output: outputs.baseAddress! + outputStarts[index])
+                }
+                try list.run(pool: pool)
+                list.removeAll()
+                for index in matrices.indices {
+                    let got = outputs[outputStarts[index]..<(outputStarts[index] + expected[index].count)]
+                    let same = zip(got, expected[index]).allSatisfy { $0.bitPattern == $1.bitPattern }
+                    #expect(same, "product \(index) (\(shapes[index].rows) rows), \(pool?.threadCount ?? 1) threads, round \(round)")
+                }
+            }
+        }
+    }
+
     @Test("a product list gives MatMul.multiply's bits, run after run", arguments: [GGMLType.q4_K, .q6_K, .q4_1])
     func productList(type: GGMLType) throws {
         let rows = 37, columns = 512
