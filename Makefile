@@ -31,6 +31,7 @@ integration: setup
 	Benchmarks/git/run --configuration release
 	swift build -c release
 	Scripts/fetch-models
+	Benchmarks/allocations/run --no-build --models smollm2
 	Scripts/integration/smollm2-constraints
 	Scripts/integration/smollm2-patch
 	$(MAKE) check-qwen3next-shapes

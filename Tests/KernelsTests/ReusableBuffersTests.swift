@@ -49,6 +49,45 @@ struct ReusableBuffersTests {
         }
     }
 
+    @Test("requantize on a pool gives the bytes of quantizing on one thread", arguments: [1, 7, 8, 33])
+    func requantizeOnPool(batch: Int) throws {
+        let columns = 512
+        let values = KernelTestData.randomActivations(count: batch * columns, seed: 41)
+        for format in [ActivationFormat.q8_K, .q8_0, .q8_1] {
+            let alone = try QuantizedActivations(values, batch: batch, format: format, tensor: "t")
+            for pool in try [ThreadPool(threads: 2), ThreadPool(threads: 3)] {
+                var pooled = try QuantizedActivations([Float](repeating: 0, count: columns), batch: 1, format: format,
+                                                      tensor: "t")
+                try values.withUnsafeBufferPointer { v in
+                    try pooled.requantize(v.baseAddress!, batch: batch, columns: columns, format: format, tensor: "t",
+                                          pool: pool)
+                }
+                #expect(pooled.batch == batch && pooled.rowBytes == alone.rowBytes)
+                for row in 0..<batch {
+                    #expect(pooled.bytes(ofRow: row) == alone.bytes(ofRow: row), "\(format) row \(row), \(pool.threadCount) threads")
+                }
+            }
+        }
+    }
+
+    @Test("gather copies the chosen rows, repeats allowed, and refuses rows outside the batch")
+    func gatherRows() throws {
+        let columns = 256, batch = 6
+        let values = KernelTestData.randomActivations(count: batch * columns, seed: 43)
+        let source = try QuantizedActivations(values, batch: batch, format: .q8_K, tensor: "t")
+        var gathered = try QuantizedActivations([Float](repeating: 1, count: 2 * 512), batch: 2, format: .q8_0,
+                                                tensor: "t")
+        let rows = [4, 0, 4, 5]
+        try gathered.gather(rows: rows, from: source)
+        #expect(gathered.format == .q8_K && gathered.batch == 4 && gathered.columns == columns)
+        for (index, row) in rows.enumerated() { #expect(gathered.bytes(ofRow: index) == source.bytes(ofRow: row)) }
+        let copy = gathered  // shares storage: the next gather must not write into it
+        try gathered.gather(rows: [1], from: source)
+        #expect(copy.bytes(ofRow: 0) == source.bytes(ofRow: 4) && gathered.bytes(ofRow: 0) == source.bytes(ofRow: 1))
+        #expect(throws: KernelError.self) { try gathered.gather(rows: [6], from: source) }
+        #expect(throws: KernelError.self) { try gathered.gather(rows: [Int](), from: source) }
+    }
+
     /// The pool hands out ranges of the products' rows laid end to end (guided: large ranges first, at least 32
     /// rows), so one range can end inside a product, span a small one whole, or cross a 16-row tile. Row counts
     /// here make every case happen with 2 and 3 threads, and batches of 11 rows make two activation tiles.

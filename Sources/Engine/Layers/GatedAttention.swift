@@ -45,9 +45,9 @@ struct GatedAttention: Sendable {
         // The three projections in one pool job (each equal to its own call bit for bit).
         let qg = s.queryGate.resize(rows * 2 * qWidth)
         let k = s.k.resize(rows * kvWidth), v = s.v.resize(rows * kvWidth)
-        try queryGate.append(x, into: qg, to: &s.products)
-        try key.append(x, into: k, to: &s.products)
-        try value.append(x, into: v, to: &s.products)
+        try queryGate.append(x, into: qg, to: &s.products, pool: pool)
+        try key.append(x, into: k, to: &s.products, pool: pool)
+        try value.append(x, into: v, to: &s.products, pool: pool)
         try Linear.run(&s.products, pool: pool)
         let q = s.q.resize(rows * qWidth), gate = s.gate.resize(rows * qWidth)
         for row in 0..<rows {
@@ -87,7 +87,7 @@ struct GatedAttention: Sendable {
         try attention.attend(query: q, output: attended, items: s.items, positions: positions, caches: s.distinct,
                              layer: layer, scratch: &s.attention, pool: pool)
         for i in 0..<(rows * qWidth) { attended[i] *= 1 / (1 + expf(-gate[i])) }
-        try output.append(s.attended, into: result, to: &s.products)
+        try output.append(s.attended, into: result, to: &s.products, pool: pool)
         try Linear.run(&s.products, pool: pool)
     }
 }

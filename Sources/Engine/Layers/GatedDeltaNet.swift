@@ -94,11 +94,11 @@ struct GatedDeltaNet: Sendable {
     private func project(_ x: ActivationRows, scratch s: Scratch, pool: ThreadPool?) throws(EngineError) {
         let rows = x.rows
         let u = s.u.resize(rows * convChannels), z = s.z.resize(rows * valueWidth)
-        try betaAlpha.append(x, into: s.ba.resize(rows * 2 * valueHeads), to: &s.products)
+        try betaAlpha.append(x, into: s.ba.resize(rows * 2 * valueHeads), to: &s.products, pool: pool)
         switch input {
         case let .split(qkv, gate):
-            try qkv.append(x, into: u, to: &s.products)
-            try gate.append(x, into: z, to: &s.products)
+            try qkv.append(x, into: u, to: &s.products, pool: pool)
+            try gate.append(x, into: z, to: &s.products, pool: pool)
             try Linear.run(&s.products, pool: pool)
         case let .fused(linear):
             let r = valueHeads / keyHeads
@@ -106,7 +106,7 @@ struct GatedDeltaNet: Sendable {
             let group = 2 * dk + 2 * groupV
             let width = group * keyHeads
             let fused = s.fused.resize(rows * width)
-            try linear.append(x, into: fused, to: &s.products)
+            try linear.append(x, into: fused, to: &s.products, pool: pool)
             try Linear.run(&s.products, pool: pool)
             for row in 0..<rows {
                 let src = row * width, uRow = row * convChannels, zRow = row * valueWidth
@@ -148,7 +148,7 @@ struct GatedDeltaNet: Sendable {
         // Gated RMSNorm per value head: RMSNorm(o) ⊙ w ⊙ silu(z).
         norm.normalize(core, count: x.rows * valueWidth, into: core)
         for i in 0..<(x.rows * valueWidth) { core[i] *= silu(z[i]) }
-        try output.append(s.core, into: result, to: &s.products)
+        try output.append(s.core, into: result, to: &s.products, pool: pool)
         try Linear.run(&s.products, pool: pool)
     }
 

@@ -30,17 +30,24 @@ final class ActivationRows {
         return buffer.resize(rows * columns)
     }
 
-    func quantized(for weights: WeightMatrix) throws(EngineError) -> QuantizedActivations {
+    /// The rows in the activation format `weights` pairs with, quantized at most once per `reset` (with `pool`, on
+    /// its threads).
+    func quantized(for weights: WeightMatrix, pool: ThreadPool? = nil) throws(EngineError) -> QuantizedActivations {
         do {
             let format = try ActivationFormat(pairingWith: weights.type, tensor: weights.name)
             if let done = quantized[format], done.generation == generation { return done.activations }
             // Re-quantize in place: the entry is taken out first so its storage is not shared while it is reused.
             if var entry = quantized.removeValue(forKey: format)?.activations {
-                try entry.requantize(buffer.pointer, batch: rows, columns: columns, format: format, tensor: weights.name)
+                try entry.requantize(buffer.pointer, batch: rows, columns: columns, format: format, tensor: weights.name,
+                                     pool: pool)
                 quantized[format] = (generation, entry)
                 return entry
             }
-            let made = try QuantizedActivations(values, batch: rows, format: format, tensor: weights.name)
+            // First use of this format: make the storage, then quantize into it like every later call.
+            var made = try QuantizedActivations([Float](repeating: 0, count: max(1, rows) * columns),
+                                                batch: max(1, rows), format: format, tensor: weights.name)
+            try made.requantize(buffer.pointer, batch: rows, columns: columns, format: format, tensor: weights.name,
+                                pool: pool)
             quantized[format] = (generation, made)
             return made
         } catch {
@@ -59,12 +66,24 @@ struct Linear: @unchecked Sendable {
     var outputs: Int { weight.rows }
 
     /// Adds y = W·x (`x.rows × outputs` floats, row-major, to `output`) to `products`; `Linear.run` computes it.
-    func append(_ x: ActivationRows, into output: UnsafeMutablePointer<Float>, to products: inout ProductList)
-        throws(EngineError)
+    /// `pool` quantizes x's rows when they are not yet in the weight's activation format.
+    func append(_ x: ActivationRows, into output: UnsafeMutablePointer<Float>, to products: inout ProductList,
+                pool: ThreadPool?) throws(EngineError)
     {
-        let activations = try x.quantized(for: weight)
+        let activations = try x.quantized(for: weight, pool: pool)
         do {
             try products.append(weight, activations, output: output)
+        } catch {
+            throw .tensor(name: weight.name, reason: error.description)
+        }
+    }
+
+    /// Adds y = W·x for activations already quantized to the weight's format.
+    func append(quantized x: QuantizedActivations, into output: UnsafeMutablePointer<Float>,
+                to products: inout ProductList) throws(EngineError)
+    {
+        do {
+            try products.append(weight, x, output: output)
         } catch {
             throw .tensor(name: weight.name, reason: error.description)
         }

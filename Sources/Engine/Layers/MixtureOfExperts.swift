@@ -33,10 +33,13 @@ struct MixtureOfExperts: Sendable {
         var count: [Int] = [], start: [Int] = [], cursor: [Int] = [], members: [(row: Int, rank: Int)] = []
         /// Per (row, rank), its index in `members` (the row of `down` holding that expert's output for the token).
         var memberOf: [Int] = []
-        /// Experts with at least one token, in increasing order; per active expert its gathered input and its
-        /// gated hidden rows.
+        /// Experts with at least one token, in increasing order; per active expert its tokens' rows of the
+        /// quantized input (for gate, and for up when its format differs), gathered, and its gated hidden rows.
         var active: [Int] = []
-        var inputs: [ActivationRows] = [], hidden: [ActivationRows] = []
+        var gateInputs: [QuantizedActivations] = [], upInputs: [QuantizedActivations] = []
+        var hidden: [ActivationRows] = []
+        /// One expert's token rows, in order.
+        var tokenRows: [Int] = []
         /// Gate then up outputs of every active expert, and the down outputs `// (members, n_embd)`.
         let gateUp = FloatBuffer(), down = FloatBuffer()
         var products = ProductList()
@@ -82,7 +85,7 @@ struct MixtureOfExperts: Sendable {
     {
         let rows = x.rows, width = x.columns, experts = gate.count
         let logits = s.logits.resize(rows * experts)
-        try router.append(x, into: logits, to: &s.products)
+        try router.append(x, into: logits, to: &s.products, pool: pool)
         try Linear.run(&s.products, pool: pool)
         trace?("ffn_moe_logits", experts, s.logits.array)
         route(logits, rows: rows, scratch: s)
@@ -117,8 +120,13 @@ struct MixtureOfExperts: Sendable {
         }
         s.active.removeAll(keepingCapacity: true)
         for e in 0..<experts where s.count[e] > 0 { s.active.append(e) }
-        while s.inputs.count < s.active.count {
-            s.inputs.append(ActivationRows())
+        // Each token's row is quantized once (on the pool), and every expert it routes to copies the bytes.
+        let gateFormatInput = try x.quantized(for: gate[0].weight, pool: pool)
+        let upFormatInput = try x.quantized(for: up[0].weight, pool: pool)
+        let sameFormat = gateFormatInput.format == upFormatInput.format
+        while s.hidden.count < s.active.count {
+            s.gateInputs.append(gateFormatInput)
+            s.upInputs.append(upFormatInput)
             s.hidden.append(ActivationRows())
         }
 
@@ -129,13 +137,18 @@ struct MixtureOfExperts: Sendable {
         let gateUp = s.gateUp.resize(gateUpFloats)
         var offset = 0
         for (slot, e) in s.active.enumerated() {
-            let input = s.inputs[slot].reset(rows: s.count[e], columns: width)
-            for (i, m) in s.members[s.start[e]..<(s.start[e] + s.count[e])].enumerated() {
-                (input + i * width).update(from: x.pointer + m.row * width, count: width)
+            s.tokenRows.removeAll(keepingCapacity: true)
+            for m in s.members[s.start[e]..<(s.start[e] + s.count[e])] { s.tokenRows.append(m.row) }
+            do {
+                try s.gateInputs[slot].gather(rows: s.tokenRows, from: gateFormatInput)
+                if !sameFormat { try s.upInputs[slot].gather(rows: s.tokenRows, from: upFormatInput) }
+            } catch {
+                throw .tensor(name: gate[e].weight.name, reason: error.description)
             }
             let f = gate[e].outputs, size = s.count[e] * f
-            try gate[e].append(s.inputs[slot], into: gateUp + offset, to: &s.products)
-            try up[e].append(s.inputs[slot], into: gateUp + offset + size, to: &s.products)
+            try gate[e].append(quantized: s.gateInputs[slot], into: gateUp + offset, to: &s.products)
+            try up[e].append(quantized: sameFormat ? s.gateInputs[slot] : s.upInputs[slot],
+                             into: gateUp + offset + size, to: &s.products)
             offset += 2 * size
         }
         try Linear.run(&s.products, pool: pool)
@@ -147,7 +160,7 @@ struct MixtureOfExperts: Sendable {
             let g = gateUp + offset, u = gateUp + offset + size
             let h = s.hidden[slot].reset(rows: s.count[e], columns: f)
             for j in 0..<size { h[j] = silu(g[j]) * u[j] }
-            try down[e].append(s.hidden[slot], into: downOut + s.start[e] * outWidth, to: &s.products)
+            try down[e].append(s.hidden[slot], into: downOut + s.start[e] * outWidth, to: &s.products, pool: pool)
             offset += 2 * size
         }
         try Linear.run(&s.products, pool: pool)

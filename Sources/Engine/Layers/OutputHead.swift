@@ -33,7 +33,7 @@ enum OutputHead {
         let vocab = output.outputs
         let logits = scratch.logits.resize(wanted * vocab)
         if wanted > 0 {
-            try output.append(scratch.selected, into: logits, to: &scratch.products)
+            try output.append(scratch.selected, into: logits, to: &scratch.products, pool: pool)
             try Linear.run(&scratch.products, pool: pool)
         }
         trace?(TraceEvent(name: "result_output", layer: nil, rows: wanted, columns: vocab, values: scratch.logits.array))

@@ -26,15 +26,15 @@ struct SwiGLU: Sendable {
     {
         let rows = x.rows, f = gate.outputs
         let g = scratch.gate.resize(rows * f), u = scratch.up.resize(rows * f)
-        try gate.append(x, into: g, to: &scratch.products)
-        try up.append(x, into: u, to: &scratch.products)
+        try gate.append(x, into: g, to: &scratch.products, pool: pool)
+        try up.append(x, into: u, to: &scratch.products, pool: pool)
         try Linear.run(&scratch.products, pool: pool)
         trace?("ffn_gate", scratch.gate.array)
         trace?("ffn_up", scratch.up.array)
         let h = scratch.hidden.reset(rows: rows, columns: f)
         for i in 0..<(rows * f) { h[i] = silu(g[i]) * u[i] }
         trace?("ffn_swiglu", scratch.hidden.values)
-        try down.append(scratch.hidden, into: output, to: &scratch.products)
+        try down.append(scratch.hidden, into: output, to: &scratch.products, pool: pool)
         try Linear.run(&scratch.products, pool: pool)
     }
 }

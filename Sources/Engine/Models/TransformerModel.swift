@@ -129,9 +129,9 @@ public final class TransformerModel: TraceableLanguageModel, @unchecked Sendable
         for (l, layer) in layers.enumerated() {
             layer.attentionNorm.normalize(x, count: rows * n, into: w.normed.reset(rows: rows, columns: n))
             emit("attn_norm", l, w.normed.pointer, rows * n)
-            try layer.query.append(w.normed, into: q, to: &w.products)
-            try layer.key.append(w.normed, into: k, to: &w.products)
-            try layer.value.append(w.normed, into: v, to: &w.products)
+            try layer.query.append(w.normed, into: q, to: &w.products, pool: pool)
+            try layer.key.append(w.normed, into: k, to: &w.products, pool: pool)
+            try layer.value.append(w.normed, into: v, to: &w.products, pool: pool)
             try Linear.run(&w.products, pool: pool)
             if let qn = layer.queryNorm, let kn = layer.keyNorm {
                 qn.normalize(q, count: rows * qWidth, into: q)
@@ -158,7 +158,7 @@ public final class TransformerModel: TraceableLanguageModel, @unchecked Sendable
             try attention.attend(query: q, output: attended, items: w.rowItem, positions: w.rowPosition,
                                  caches: w.states, layer: l, scratch: &w.attention, pool: pool)
             emit("kqv_out", l, attended, rows * qWidth)
-            try layer.attentionOutput.append(w.attended, into: projected, to: &w.products)
+            try layer.attentionOutput.append(w.attended, into: projected, to: &w.products, pool: pool)
             try Linear.run(&w.products, pool: pool)
             emit("attn_out", l, projected, rows * n)
             for i in 0..<(rows * n) { x[i] += projected[i] }
