@@ -55,6 +55,17 @@ void ck_dotn_q6_K_avx512(int64_t n, const void *w, const void *x, size_t x_strid
 void ck_dotn_q8_0_avx512(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *out);
 void ck_dotn_q4_1_avx512(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *out);
 
+/// A multi-row kernel that reads the activation rows' block scales from a table built once per batch tile instead of
+/// from the rows: per 32-value block, the `count` rows' d then their s as doubles, eight each (zero past `count`).
+typedef void (*ck_dotn_scaled_fn)(int64_t n, const void *w, const void *x, size_t x_stride, int count,
+                                  const double *scales, float *out);
+
+void ck_dotn_q4_1_avx512_scaled(int64_t n, const void *w, const void *x, size_t x_stride, int count,
+                                const double *scales, float *out);
+
+/// The scaled multi-row kernel for a weight type at a level, or NULL (then the plain multi-row kernel is used).
+ck_dotn_scaled_fn ck_dotn_scaled_lookup(uint32_t type, int level);
+
 /// Whether this CPU has AVX2, FMA and F16C (what the AVX2 level needs).
 int ck_has_avx2(void);
 

@@ -114,6 +114,11 @@ ck_dotn_fn ck_dotn_lookup(uint32_t type, int level) {
     }
 }
 
+ck_dotn_scaled_fn ck_dotn_scaled_lookup(uint32_t type, int level) {
+    if (level != SPARROW_LEVEL_AVX512 || !ck_cpu_has_avx512()) return NULL;
+    return type == T_Q4_1 ? ck_dotn_q4_1_avx512_scaled : NULL;
+}
+
 int sparrow_has_kernel(uint32_t type, int level) { return ck_dot_lookup(type, level) != NULL; }
 
 int sparrow_has_own_kernel(uint32_t type, int level) {

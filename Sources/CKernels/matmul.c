@@ -18,6 +18,7 @@
 typedef struct {
     ck_dot_fn dot;
     ck_dotn_fn dotn;  // NULL when the type has no multi-row kernel
+    ck_dotn_scaled_fn dotn_scaled;  // NULL unless the type's multi-row kernel can read a tile's scale table (Q4_1)
     const uint8_t *w;
     size_t w_row_bytes;
     int64_t n_rows, n_cols;
@@ -28,24 +29,53 @@ typedef struct {
     _Atomic int64_t next;
 } ck_matmul_job;
 
+/// Doubles of the scale table a tile keeps on the stack (16 KB): 16 per 32-value block, so rows of up to 4096 values.
+#define CK_TILE_SCALES 2048
+
+/// The scale table of a tile of `count` Q8_1 activation rows (the rows a Q4_1 weight pairs with): per 32-value block,
+/// the rows' d then their s, eight each, as doubles (zero past `count`). Returns 0 when the rows are too long for
+/// CK_TILE_SCALES.
+static int ck_tile_scales_q8_1(int64_t n, const uint8_t *x, size_t stride, int count, double *table) {
+    const int64_t blocks = n / 32;
+    if (blocks * 16 > CK_TILE_SCALES) return 0;
+    for (int64_t i = 0; i < blocks; i++) {
+        for (int k = 0; k < CK_DOTN_MAX; k++) {
+            const blk_q8_1s *b = (const blk_q8_1s *)(x + (size_t)k * stride) + i;
+            table[16 * i + k] = k < count ? (double)b->d : 0.0;
+            table[16 * i + 8 + k] = k < count ? (double)b->s : 0.0;
+        }
+    }
+    return 1;
+}
+
 /// Rows r0..<r1 (at most CK_ROWS_PER_TILE) of one product against every activation row.
 static void ck_matmul_tile(const ck_matmul_job *job, int64_t r0, int64_t r1) {
-    // Tiles of CK_BATCH_TILE activation rows: the weight rows and the tile's activation rows both stay in L2 while
-    // every pair is computed; each output is still one call of the row kernel.
+    // Tiles of CK_BATCH_TILE (= CK_DOTN_MAX) activation rows: the weight rows and the tile's activation rows both
+    // stay in L2 while every pair is computed; each output is still one call of the row kernel or of its multi-row
+    // version.
+    double scales[CK_TILE_SCALES];
     for (int64_t b0 = 0; b0 < job->n_batch; b0 += CK_BATCH_TILE) {
         const int64_t b1 = b0 + CK_BATCH_TILE < job->n_batch ? b0 + CK_BATCH_TILE : job->n_batch;
+        const int count = (int)(b1 - b0);
+        const uint8_t *x = job->x + (size_t)b0 * job->x_row_bytes;
+        if (job->dotn != NULL && count >= 2) {  // two or more rows: the multi-row kernel
+            const int scaled = job->dotn_scaled != NULL &&
+                               ck_tile_scales_q8_1(job->n_cols, x, job->x_row_bytes, count, scales);
+            for (int64_t r = r0; r < r1; r++) {
+                const uint8_t *wr = job->w + (size_t)r * job->w_row_bytes;
+                float out[CK_DOTN_MAX];
+                if (scaled) {
+                    job->dotn_scaled(job->n_cols, wr, x, job->x_row_bytes, count, scales, out);
+                } else {
+                    job->dotn(job->n_cols, wr, x, job->x_row_bytes, count, out);
+                }
+                for (int k = 0; k < count; k++) job->y[(b0 + k) * job->n_rows + r] = out[k];
+            }
+            continue;
+        }
         for (int64_t r = r0; r < r1; r++) {
             const uint8_t *wr = job->w + (size_t)r * job->w_row_bytes;
-            int64_t b = b0;
-            if (job->dotn != NULL) {
-                for (; b + 1 < b1; b += CK_DOTN_MAX) {  // two or more rows left: the multi-row kernel
-                    const int count = (int)(b1 - b < CK_DOTN_MAX ? b1 - b : CK_DOTN_MAX);
-                    float out[CK_DOTN_MAX];
-                    job->dotn(job->n_cols, wr, job->x + (size_t)b * job->x_row_bytes, job->x_row_bytes, count, out);
-                    for (int k = 0; k < count; k++) job->y[(b + k) * job->n_rows + r] = out[k];
-                }
-            }
-            for (; b < b1; b++) {
+            for (int64_t b = b0; b < b1; b++) {
                 job->y[b * job->n_rows + r] = job->dot(job->n_cols, wr, job->x + (size_t)b * job->x_row_bytes);
             }
         }
@@ -87,8 +117,8 @@ int sparrow_matmul(sparrow_pool *pool, int level, uint32_t type, const void *w, 
                    int64_t n_cols, const void *x, size_t x_row_bytes, int64_t n_batch, float *y) {
     const ck_dot_fn dot = ck_dot_lookup(type, level);
     if (dot == NULL || n_rows < 0 || n_cols < 0 || n_batch < 0) return -1;
-    ck_matmul_job job = {dot, ck_dotn_lookup(type, level), w, w_row_bytes, n_rows, n_cols, x, x_row_bytes,
-                         n_batch, y, 0};
+    ck_matmul_job job = {dot, ck_dotn_lookup(type, level), ck_dotn_scaled_lookup(type, level), w, w_row_bytes,
+                         n_rows, n_cols, x, x_row_bytes, n_batch, y, 0};
     sparrow_pool_run(pool, ck_matmul_part, &job);
     return 0;
 }
@@ -130,8 +160,8 @@ static int ck_matmul_many_run(sparrow_pool *pool, const sparrow_product *product
         const sparrow_product *p = &products[i];
         const ck_dot_fn dot = ck_dot_lookup(p->type, p->level);
         if (dot == NULL || p->n_rows < 0 || p->n_cols < 0 || p->n_batch < 0) return -1;
-        ck_matmul_job job = {dot, ck_dotn_lookup(p->type, p->level), p->w, p->w_row_bytes, p->n_rows, p->n_cols,
-                             p->x, p->x_row_bytes, p->n_batch, p->y, 0};
+        ck_matmul_job job = {dot, ck_dotn_lookup(p->type, p->level), ck_dotn_scaled_lookup(p->type, p->level), p->w,
+                             p->w_row_bytes, p->n_rows, p->n_cols, p->x, p->x_row_bytes, p->n_batch, p->y, 0};
         jobs[i] = job;
         first[i + 1] = first[i] + (p->n_batch > 0 ? p->n_rows : 0);
     }
