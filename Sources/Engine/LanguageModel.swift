@@ -71,4 +71,19 @@ public struct ForwardItem: @unchecked Sendable {
         self.state = state
         self.tokens = tokens
     }
+
+    /// The checks every model's `forward` makes of item `index` once it knows the state is its own: the state
+    /// appears once per call (`seen` collects them), the tokens fit its capacity, every id is in the vocabulary.
+    func check(index: Int, seen: inout Set<ObjectIdentifier>, vocabulary: Int) throws(EngineError) {
+        guard seen.insert(ObjectIdentifier(state)).inserted else {
+            throw .invalidInput("forward: item \(index): expected each sequence state at most once per call")
+        }
+        guard state.length + tokens.count <= state.capacity else {
+            throw .invalidInput("forward: item \(index): \(state.length) + \(tokens.count) tokens exceed the "
+                                + "state's capacity of \(state.capacity)")
+        }
+        for token in tokens where token < 0 || Int(token) >= vocabulary {
+            throw .invalidInput("forward: item \(index): token id \(token) is outside the vocabulary 0..<\(vocabulary)")
+        }
+    }
 }

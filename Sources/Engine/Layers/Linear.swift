@@ -36,20 +36,19 @@ final class ActivationRows {
         do {
             let format = try ActivationFormat(pairingWith: weights.type, tensor: weights.name)
             if let done = quantized[format], done.generation == generation { return done.activations }
-            // Re-quantize in place: the entry is taken out first so its storage is not shared while it is reused.
-            if var entry = quantized.removeValue(forKey: format)?.activations {
-                try entry.requantize(buffer.pointer, batch: rows, columns: columns, format: format, tensor: weights.name,
-                                     pool: pool)
-                quantized[format] = (generation, entry)
-                return entry
+            // Re-quantize in place: the entry is taken out first so its storage is not shared while it is reused
+            // (the first time, a one-block placeholder whose storage requantize replaces).
+            var entry: QuantizedActivations
+            if let kept = quantized.removeValue(forKey: format)?.activations {
+                entry = kept
+            } else {
+                entry = try QuantizedActivations([Float](repeating: 0, count: format.blockSize), batch: 1,
+                                                 format: format, tensor: weights.name)
             }
-            // First use of this format: make the storage, then quantize into it like every later call.
-            var made = try QuantizedActivations([Float](repeating: 0, count: max(1, rows) * columns),
-                                                batch: max(1, rows), format: format, tensor: weights.name)
-            try made.requantize(buffer.pointer, batch: rows, columns: columns, format: format, tensor: weights.name,
-                                pool: pool)
-            quantized[format] = (generation, made)
-            return made
+            try entry.requantize(buffer.pointer, batch: rows, columns: columns, format: format, tensor: weights.name,
+                                 pool: pool)
+            quantized[format] = (generation, entry)
+            return entry
         } catch {
             throw .tensor(name: weights.name, reason: error.description)
         }

@@ -293,16 +293,7 @@ public final class Qwen3NextModel: TraceableLanguageModel, @unchecked Sendable {
             else {
                 throw .invalidInput("forward: item \(index): expected a state made by this model's makeState")
             }
-            guard w.seen.insert(ObjectIdentifier(state)).inserted else {
-                throw .invalidInput("forward: item \(index): expected each sequence state at most once per call")
-            }
-            guard state.length + item.tokens.count <= state.capacity else {
-                throw .invalidInput("forward: item \(index): \(state.length) + \(item.tokens.count) tokens exceed the "
-                                    + "state's capacity of \(state.capacity)")
-            }
-            for token in item.tokens where token < 0 || Int(token) >= embedding.rows {
-                throw .invalidInput("forward: item \(index): token id \(token) is outside the vocabulary 0..<\(embedding.rows)")
-            }
+            try item.check(index: index, seen: &w.seen, vocabulary: embedding.rows)
             w.spans.append(w.rowPosition.count..<(w.rowPosition.count + item.tokens.count))
             w.starts.append(state.length)
             for offset in item.tokens.indices {

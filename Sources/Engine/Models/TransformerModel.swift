@@ -90,17 +90,8 @@ public final class TransformerModel: TraceableLanguageModel, @unchecked Sendable
             guard let state = item.state as? KVCacheState, state.layers == layers.count else {
                 throw .invalidInput("forward: item \(index): expected a state made by this model's makeState")
             }
-            guard w.seen.insert(ObjectIdentifier(state)).inserted else {
-                throw .invalidInput("forward: item \(index): expected each sequence state at most once per call")
-            }
-            guard state.length + item.tokens.count <= state.capacity else {
-                throw .invalidInput("forward: item \(index): \(state.length) + \(item.tokens.count) tokens exceed the "
-                                    + "state's capacity of \(state.capacity)")
-            }
-            for (offset, token) in item.tokens.enumerated() {
-                guard token >= 0, Int(token) < embedding.rows else {
-                    throw .invalidInput("forward: item \(index): token id \(token) is outside the vocabulary 0..<\(embedding.rows)")
-                }
+            try item.check(index: index, seen: &w.seen, vocabulary: embedding.rows)
+            for offset in item.tokens.indices {
                 w.rowItem.append(index)
                 w.rowPosition.append(state.length + offset)
             }
