@@ -157,7 +157,7 @@ struct MixtureOfExperts: Sendable {
         let outWidth = down.first?.outputs ?? width
         let downOut = s.down.resize(total * outWidth)
         // Every active expert's gated hidden rows, silu(gate) · up, one expert per pool task (a 512-token prefill has
-        // 3 M of them per layer; a single token's 8 experts × 768 still gain); the same values on any thread.
+        // 3 M of them per layer); the same values on any thread.
         s.gated.removeAll(keepingCapacity: true)
         offset = 0
         for (slot, e) in s.active.enumerated() {
