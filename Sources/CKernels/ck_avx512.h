@@ -81,5 +81,50 @@ static inline CK_AVX512 void ck512_store_rows(__m512d sum, int count, float *out
     _mm256_mask_storeu_ps(out, (__mmask8)((1u << count) - 1u), _mm512_cvtpd_ps(sum));
 }
 
+/// A Q4_K/Q5_K block's 6-bit scales and mins (get_scale_min_k4, as ck_k4_scales) unpacked in one vector register:
+/// bytes 0–7 the scales, 8–15 the mins. Reads 16 bytes at `packed` (the 12 packed bytes and the first 4 quant bytes
+/// that follow them in both block types).
+static inline CK_AVX512 __m128i ck_k4_scales_vector(const uint8_t *packed) {
+    const __m128i v = _mm_loadu_si128((const __m128i *)packed);  // 32-bit lanes u0 u1 u2 (u3 unused)
+    const __m128i m6 = _mm_set1_epi32(0x3f3f3f3f), m4 = _mm_set1_epi32(0x0f0f0f0f), m2 = _mm_set1_epi32(0x03030303);
+    const __m128i low = _mm_and_si128(v, m6);  // [scales 0–3, mins 0–3]
+    const __m128i u2 = _mm_srlv_epi32(_mm_shuffle_epi32(v, _MM_SHUFFLE(2, 2, 2, 2)), _mm_setr_epi32(0, 4, 0, 0));
+    const __m128i top = _mm_slli_epi32(_mm_and_si128(_mm_srli_epi32(v, 6), m2), 4);
+    const __m128i high = _mm_or_si128(_mm_and_si128(u2, m4), top);  // [scales 4–7, mins 4–7]
+    return _mm_unpacklo_epi32(low, high);
+}
+
+/// A Q6_K block unpacked once: q[p] the unsigned 6-bit quants of values 64p..64p+63, sc[p] their scales as int16
+/// (128-bit lane L of q[p] is the 16 values of scale 4p+L), sc16 all sixteen scales as int16.
+typedef struct {
+    __m512i q[4];
+    __m512i sc[4];
+    __m256i sc16;
+} ck512_q6_K;
+
+static inline CK_AVX512 void ck512_q6_K_unpack(const blk_q6_K *w, ck512_q6_K *u) {
+    const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30);
+    u->sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)w->scales));
+    const __m512i s16 = _mm512_castsi256_si512(u->sc16);
+    for (int p = 0; p < 4; p++) {
+        const __m512i idx = _mm512_inserti64x4(
+            _mm512_castsi256_si512(_mm256_set_m128i(_mm_set1_epi16((short)(4 * p + 1)), _mm_set1_epi16((short)(4 * p)))),
+            _mm256_set_m128i(_mm_set1_epi16((short)(4 * p + 3)), _mm_set1_epi16((short)(4 * p + 2))), 1);
+        u->sc[p] = _mm512_permutexvar_epi16(idx, s16);
+    }
+    // Groups g = 0..3 of half h: low 4 bits from ql[64h + 32(g%2) + l] >> 4(g/2), high 2 from qh[32h + l] >> 2g.
+    // Moved to bits 4–5 of the same byte: g0 (qh << 4), g1 (qh << 2), g2 (qh), g3 (qh >> 2), masked with 0x30.
+    const __m512i left01 = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(2), 1);
+    const __m512i right23 = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
+    for (int h = 0; h < 2; h++) {
+        const __m512i ql = _mm512_loadu_si512((const void *)(w->ql + 64 * h));
+        const __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(w->qh + 32 * h)));
+        const __m512i hi01 = _mm512_and_si512(_mm512_sllv_epi16(qh, left01), m30);
+        const __m512i hi23 = _mm512_and_si512(_mm512_srlv_epi16(qh, right23), m30);
+        u->q[2 * h] = _mm512_or_si512(_mm512_and_si512(ql, m4), hi01);
+        u->q[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), m4), hi23);
+    }
+}
+
 #endif
 #endif

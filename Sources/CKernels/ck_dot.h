@@ -40,6 +40,9 @@ float ck_dot_f32_avx2(int64_t n, const void *w, const void *x);
 float ck_dot_f16_avx2(int64_t n, const void *w, const void *x);
 float ck_dot_bf16_avx2(int64_t n, const void *w, const void *x);
 
+float ck_dot_q4_K_avx512(int64_t n, const void *w, const void *x);
+float ck_dot_q6_K_avx512(int64_t n, const void *w, const void *x);
+
 /// One weight row · `count` (≤ CK_DOTN_MAX: a whole batch tile) activation rows `x_stride` bytes apart; out[k] must
 /// equal the single-row kernel's result for row k bit for bit (the batch-invariance promise rests on it).
 #define CK_DOTN_MAX 8
@@ -65,6 +68,23 @@ void ck_dotn_q4_1_avx512_scaled(int64_t n, const void *w, const void *x, size_t 
 
 /// The scaled multi-row kernel for a weight type at a level, or NULL (then the plain multi-row kernel is used).
 ck_dotn_scaled_fn ck_dotn_scaled_lookup(uint32_t type, int level);
+
+/// A weight row against a tile of up to CK_DOTN_MAX Q8_K activation rows interleaved by ck_tile_q8_K (built once
+/// per range of weight rows); out[k] equals the single-row kernel's result for row k bit for bit.
+typedef void (*ck_tile_dot_fn)(int64_t n, const void *w, const uint8_t *tile, int count, float *out);
+
+/// Bytes of one 256-value block's part of a tile: 32 groups × 64 bytes of quants, 4 × 64 bytes of 16-value sums, and
+/// eight doubles (the rows' scales).
+#define CK_TILE_BLOCK_BYTES (2048 + 256 + 64)
+
+/// Bytes of a tile of rows of n values (64-byte aligned storage).
+size_t ck_tile_bytes(int64_t n);
+void ck_tile_q8_K(int64_t n, const void *x, size_t stride, int count, uint8_t *tile);
+void ck_tile_dot_q4_K_avx512(int64_t n, const void *w, const uint8_t *tile, int count, float *out);
+void ck_tile_dot_q6_K_avx512(int64_t n, const void *w, const uint8_t *tile, int count, float *out);
+
+/// The tile kernel for a weight type at a level, or NULL.
+ck_tile_dot_fn ck_tile_dot_lookup(uint32_t type, int level);
 
 /// Whether this CPU has AVX2, FMA and F16C (what the AVX2 level needs).
 int ck_has_avx2(void);

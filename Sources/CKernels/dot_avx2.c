@@ -211,35 +211,6 @@ CK_AVX2 void ck_dotn_q5_K_avx2(int64_t n, const void *vw, const void *vx, size_t
     for (int k = 0; k < count; k++) out[k] = (float)sum[k];
 }
 
-/// A Q6_K block unpacked once: unsigned 6-bit quants q[h][g] (half h, group g of 32 values), each half's 8 scales
-/// as int16 in both lanes, and all 16 scales as int16 (for the offset through the activation's 16-value sums).
-typedef struct {
-    __m256i q[2][4];
-    __m256i half_scales[2];
-    __m256i scales16;
-} ck_q6_K_unpacked;
-
-static inline CK_AVX2 void ck_q6_K_unpack(const blk_q6_K *w, ck_q6_K_unpacked *u) {
-    const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(0x03);
-    for (int h = 0; h < 2; h++) {
-        const uint8_t *ql = w->ql + 64 * h, *qh = w->qh + 32 * h;
-        u->half_scales[h] = _mm256_broadcastsi128_si256(
-            _mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)(w->scales + 8 * h))));
-        const __m256i a = ck_load(ql), b = ck_load(ql + 32), hb = ck_load(qh);
-        u->q[h][0] = _mm256_or_si256(_mm256_and_si256(a, m4), _mm256_slli_epi16(_mm256_and_si256(hb, m2), 4));
-        u->q[h][1] = _mm256_or_si256(_mm256_and_si256(b, m4),
-                                     _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2), m2), 4));
-        u->q[h][2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(a, 4), m4),
-                                     _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 4), m2), 4));
-        u->q[h][3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(b, 4), m4),
-                                     _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), m2), 4));
-    }
-    u->scales16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)w->scales));
-}
-
-// Unsigned quants 0..63 × int8: pairs ≤ 16002; times an int8 scale: < 2^22 per lane and group. The −32 offset is
-// applied once per block through the activation's 16-value sums: Σ sc·(q−32)·y = Σ sc·q·y − 32·Σ sc·bsum, the same
-// integer the reference sums directly (every lane stays below 2^26).
 static inline CK_AVX2 int32_t ck_q6_K_sumi(const ck_q6_K_unpacked *u, const blk_q8_K *x) {
     __m256i acc = _mm256_setzero_si256();
     for (int h = 0; h < 2; h++) {

@@ -138,38 +138,6 @@ CK_AVX512 void ck_dotn_q5_K_avx512(int64_t n, const void *vw, const void *vx, si
     }
 }
 
-/// A Q6_K block unpacked once: q[p] the unsigned 6-bit quants of values 64p..64p+63, sc[p] their scales as int16
-/// (128-bit lane L of q[p] is the 16 values of scale 4p+L), sc16 all sixteen scales as int16.
-typedef struct {
-    __m512i q[4];
-    __m512i sc[4];
-    __m256i sc16;
-} ck512_q6_K;
-
-static inline CK_AVX512 void ck512_q6_K_unpack(const blk_q6_K *w, ck512_q6_K *u) {
-    const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30);
-    u->sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)w->scales));
-    const __m512i s16 = _mm512_castsi256_si512(u->sc16);
-    for (int p = 0; p < 4; p++) {
-        const __m512i idx = _mm512_inserti64x4(
-            _mm512_castsi256_si512(_mm256_set_m128i(_mm_set1_epi16((short)(4 * p + 1)), _mm_set1_epi16((short)(4 * p)))),
-            _mm256_set_m128i(_mm_set1_epi16((short)(4 * p + 3)), _mm_set1_epi16((short)(4 * p + 2))), 1);
-        u->sc[p] = _mm512_permutexvar_epi16(idx, s16);
-    }
-    // Groups g = 0..3 of half h: low 4 bits from ql[64h + 32(g%2) + l] >> 4(g/2), high 2 from qh[32h + l] >> 2g.
-    // Moved to bits 4–5 of the same byte: g0 (qh << 4), g1 (qh << 2), g2 (qh), g3 (qh >> 2), masked with 0x30.
-    const __m512i left01 = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(2), 1);
-    const __m512i right23 = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
-    for (int h = 0; h < 2; h++) {
-        const __m512i ql = _mm512_loadu_si512((const void *)(w->ql + 64 * h));
-        const __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(w->qh + 32 * h)));
-        const __m512i hi01 = _mm512_and_si512(_mm512_sllv_epi16(qh, left01), m30);
-        const __m512i hi23 = _mm512_and_si512(_mm512_srlv_epi16(qh, right23), m30);
-        u->q[2 * h] = _mm512_or_si512(_mm512_and_si512(ql, m4), hi01);
-        u->q[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), m4), hi23);
-    }
-}
-
 // Quants 0..63 (unsigned) × int8 ≥ −128: maddubs pairs ≤ 16128 < 2^15; vpdpwssd adds two pairs × an int8 scale per
 // lane and step, four steps: ≤ 4·2·16128·128 < 2^24. The −32 offset goes through the activation's 16-value sums:
 // Σ sc·(q−32)·y = Σ sc·q·y − 32·Σ sc·bsum (each madd lane ≤ 2·2048·128 = 2^19, times 32: 2^24), the exact integer

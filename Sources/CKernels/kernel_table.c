@@ -5,6 +5,8 @@
 #include "CKernels.h"
 #include "ck_dot.h"
 
+#include <stdlib.h>
+
 int sparrow_ckernels_optimized(void) {
 #if defined(__OPTIMIZE__)
     return 1;
@@ -55,6 +57,15 @@ static ck_dot_fn ck_dot_avx2(uint32_t type) {
     }
 }
 
+/// The AVX-512 level's own single-row kernels; the other types use the AVX2 ones.
+static ck_dot_fn ck_dot_avx512(uint32_t type) {
+    switch (type) {
+    case T_Q4_K: return ck_dot_q4_K_avx512;
+    case T_Q6_K: return ck_dot_q6_K_avx512;
+    default: return ck_dot_avx2(type);
+    }
+}
+
 static ck_dotn_fn ck_dotn_avx2(uint32_t type) {
     switch (type) {
     case T_Q4_K: return ck_dotn_q4_K_avx2;
@@ -97,7 +108,7 @@ ck_dot_fn ck_dot_lookup(uint32_t type, int level) {
     switch (level) {
     case SPARROW_LEVEL_SCALAR: return ck_dot_scalar(type);
     case SPARROW_LEVEL_AVX2: return ck_cpu_has_avx2() ? ck_dot_avx2(type) : NULL;
-    case SPARROW_LEVEL_AVX512: return ck_cpu_has_avx512() ? ck_dot_avx2(type) : NULL;
+    case SPARROW_LEVEL_AVX512: return ck_cpu_has_avx512() ? ck_dot_avx512(type) : NULL;
     default: return NULL;
     }
 }
@@ -117,6 +128,15 @@ ck_dotn_fn ck_dotn_lookup(uint32_t type, int level) {
 ck_dotn_scaled_fn ck_dotn_scaled_lookup(uint32_t type, int level) {
     if (level != SPARROW_LEVEL_AVX512 || !ck_cpu_has_avx512()) return NULL;
     return type == T_Q4_1 ? ck_dotn_q4_1_avx512_scaled : NULL;
+}
+
+ck_tile_dot_fn ck_tile_dot_lookup(uint32_t type, int level) {
+    if (level != SPARROW_LEVEL_AVX512 || !ck_cpu_has_avx512()) return NULL;
+    switch (type) {
+    case T_Q4_K: return ck_tile_dot_q4_K_avx512;
+    case T_Q6_K: return ck_tile_dot_q6_K_avx512;
+    default: return NULL;
+    }
 }
 
 int sparrow_has_kernel(uint32_t type, int level) { return ck_dot_lookup(type, level) != NULL; }
@@ -145,5 +165,19 @@ int sparrow_vec_dotn(uint32_t type, int level, int64_t n, const void *w, const v
     } else {
         for (int k = 0; k < count; k++) out[k] = fn(n, w, (const uint8_t *)x + (size_t)k * x_stride);
     }
+    return 0;
+}
+
+int sparrow_has_tile_kernel(uint32_t type, int level) { return ck_tile_dot_lookup(type, level) != NULL; }
+
+int sparrow_vec_dot_tile(uint32_t type, int level, int64_t n, const void *w, const void *x, size_t x_stride, int count,
+                         float *out) {
+    const ck_tile_dot_fn fn = ck_tile_dot_lookup(type, level);
+    if (fn == NULL || n < QK_K || count < 1 || count > CK_DOTN_MAX) return -1;
+    uint8_t *tile = aligned_alloc(64, ck_tile_bytes(n));  // whole blocks of CK_TILE_BLOCK_BYTES, a multiple of 64
+    if (tile == NULL) return -2;
+    ck_tile_q8_K(n, x, x_stride, count, tile);
+    fn(n, w, tile, count, out);
+    free(tile);
     return 0;
 }

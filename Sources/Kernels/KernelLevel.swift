@@ -32,6 +32,12 @@ public enum KernelLevel: String, Sendable, CaseIterable, Codable {
         GGMLTypeSupport.isSupported(type) && sparrow_has_own_kernel(type.rawValue, cValue) != 0
     }
 
+    /// Whether this level has, for `type` on this CPU, a kernel that reads 2 to 8 activation rows interleaved into a
+    /// tile (what a mat-mul of that many rows uses).
+    public func hasTileKernel(for type: GGMLType) -> Bool {
+        GGMLTypeSupport.isSupported(type) && sparrow_has_tile_kernel(type.rawValue, cValue) != 0
+    }
+
     /// The fastest level with a kernel for `type` on this CPU, at most `KernelLevel.ceiling`.
     public static func best(for type: GGMLType) -> KernelLevel {
         best(for: type, ceiling: ceiling) { $0.isAvailable(for: type) }

@@ -94,9 +94,11 @@ public enum MatMul {
     }
 
     /// Row `row` of `weights` against activation rows `batchRows` (1 to 8 of them) in one call, as a mat-mul tile
-    /// computes them (the level's multi-row kernel where it has one). Each result equals `dot` on that row bit for bit.
+    /// computes them (the level's multi-row kernel where it has one; with `interleaved`, the kernel that reads the rows
+    /// interleaved into a tile, which `multiply` uses for 2 to 8 rows where the type has one). Each result equals
+    /// `dot` on that row bit for bit.
     static func dotTile(_ weights: WeightMatrix, row: Int, _ activations: QuantizedActivations, batchRows: Range<Int>,
-                        level: KernelLevel) throws(KernelError) -> [Float]
+                        level: KernelLevel, interleaved: Bool = false) throws(KernelError) -> [Float]
     {
         let expected = try ActivationFormat(pairingWith: weights.type, tensor: weights.name)
         guard activations.format == expected, activations.columns == weights.columns, row >= 0, row < weights.rows,
@@ -109,9 +111,10 @@ public enum MatMul {
         var out = [Float](repeating: 0, count: batchRows.count)
         let status = activations.withRows { x in
             out.withUnsafeMutableBufferPointer { buffer in
-                sparrow_vec_dotn(weights.type.rawValue, level.cValue, Int64(weights.columns), weights.rowPointer(row),
-                                 x.map { $0 + batchRows.lowerBound * activations.rowBytes }, activations.rowBytes,
-                                 Int32(batchRows.count), buffer.baseAddress)
+                let kernel = interleaved ? sparrow_vec_dot_tile : sparrow_vec_dotn
+                return kernel(weights.type.rawValue, level.cValue, Int64(weights.columns), weights.rowPointer(row),
+                              x.map { $0 + batchRows.lowerBound * activations.rowBytes }, activations.rowBytes,
+                              Int32(batchRows.count), buffer.baseAddress)
             }
         }
         guard status == 0 else {

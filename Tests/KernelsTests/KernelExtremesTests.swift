@@ -116,6 +116,11 @@ struct KernelExtremesTests {
                                 let tile = try MatMul.dotTile(w, row: row, q, batchRows: start..<8, level: level)
                                 #expect(tile.map(\.bitPattern) == reference[start...].map(\.bitPattern),
                                         "\(label): tile of \(count)")
+                                guard level.hasTileKernel(for: type) else { continue }
+                                let interleaved = try MatMul.dotTile(w, row: row, q, batchRows: start..<8, level: level,
+                                                                     interleaved: true)
+                                #expect(interleaved.map(\.bitPattern) == reference[start...].map(\.bitPattern),
+                                        "\(label): interleaved tile of \(count)")
                             }
                         }
                     }
@@ -139,6 +144,11 @@ struct KernelExtremesTests {
                         let tile = try MatMul.dotTile(w, row: row, q, batchRows: 0..<count, level: level)
                         #expect(tile.map(\.bitPattern) == reference[0..<count].map(\.bitPattern),
                                 "\(type.name) \(level) row \(row), tile of \(count)")
+                        guard level.hasTileKernel(for: type) else { continue }
+                        let interleaved = try MatMul.dotTile(w, row: row, q, batchRows: 0..<count, level: level,
+                                                             interleaved: true)
+                        #expect(interleaved.map(\.bitPattern) == reference[0..<count].map(\.bitPattern),
+                                "\(type.name) \(level) row \(row), interleaved tile of \(count)")
                     }
                 }
             }

@@ -33,6 +33,30 @@ struct MatMulTests {
         }
     }
 
+    @Test("2 to 8 rows through interleaved tiles: rows up to the tile's limit and past it give the row kernel's bits",
+          arguments: [GGMLType.q4_K, .q6_K])
+    func interleavedTileLimit(type: GGMLType) throws {
+        // 16 blocks is the longest row a tile on the stack takes; 17 falls back to the multi-row kernel.
+        for columns in [16 * 256, 17 * 256] {
+            let rows = 40
+            let bytes = KernelTestData.randomWeights(type, rows: rows, columns: columns, seed: 12)
+            let pool = try ThreadPool(threads: 2)
+            try WeightMatrix.over(bytes, type: type, rows: rows, columns: columns) { w in
+                let x = (0..<8).flatMap { KernelTestData.randomActivations(count: columns, seed: UInt64(60 + $0)) }
+                for batch in [2, 7, 8] {
+                    let q = try QuantizedActivations(Array(x[0..<batch * columns]), batch: batch, for: w)
+                    let y = try MatMul.multiply(w, q, level: KernelLevel.best(for: type), pool: pool)
+                    for b in 0..<batch {
+                        let rowsAgree = try (0..<rows).allSatisfy {
+                            try y[b * rows + $0].bitPattern == MatMul.dot(w, row: $0, q, batchRow: b, level: .scalar).bitPattern
+                        }
+                        #expect(rowsAgree, "\(type.name) columns \(columns) batch \(batch) row \(b)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test("mat-vec equals the row kernel called row by row")
     func matVecIsRowKernel() throws {
         let rows = 20, columns = 1024

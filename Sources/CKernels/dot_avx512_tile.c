@@ -1,0 +1,175 @@
+// AVX-512 VNNI kernels for Q4_K and Q6_K weight rows against a tile of up to eight Q8_K activation rows interleaved
+// for them (batched decoding: the attention and output products of several sequences, every expert that several
+// tokens share). The row-by-row multi-row kernels (dot_avx512.c) spend more of the two 512-bit ports on reductions
+// than on products: one zmm of 16 int32 lanes per activation row and block, folded by a transpose ladder, plus each
+// row's offset arithmetic, ~150 port slots a block for eight rows where the products take 64. Here the 64-bit lane m
+// of every vector is activation row m: a broadcast load puts eight weight quants into all eight lanes, one maddubs
+// and one vpdpwssd (the sub-block scale, also a broadcast load) add them into one accumulator for all eight rows, and
+// a block ends with one add of each lane pair. The −32 offset of Q6_K and the mins of Q4_K go through the
+// activations' 16-value sums, interleaved the same way. Every block's sums are the exact integers the scalar
+// reference computes (ranges noted per kernel) and are folded per row with the operations of ck_term / ck_term_min in
+// block order, so each output equals the scalar reference (and the single-row kernels) bit for bit.
+#include "ck_avx2.h"
+#include "ck_avx512.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+
+#define CK_TILE_QS 2048
+#define CK_TILE_BSUMS 256
+#define CK_TILE_BLOCK CK_TILE_BLOCK_BYTES
+
+size_t ck_tile_bytes(int64_t n) { return (size_t)(n / QK_K) * CK_TILE_BLOCK; }
+
+/// Interleaves `count` (≤ 8) Q8_K activation rows of n values, `stride` bytes apart, into `tile` (ck_tile_bytes(n)
+/// bytes, 64-byte aligned). Per block: group g (values 8g..8g+7) of row m at byte 64g + 8m; the sums of row m's
+/// values 32v+16p..32v+16p+15 and the next 16 (bsums 4v+2p, 4v+2p+1) at 2048 + 64v + 8m + 4p; row m's d as a double
+/// at 2304 + 8m. Rows past `count` are zero.
+void ck_tile_q8_K(int64_t n, const void *x, size_t stride, int count, uint8_t *tile) {
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        uint8_t *t = tile + (size_t)i * CK_TILE_BLOCK;
+        double *dx = (double *)(t + CK_TILE_QS + CK_TILE_BSUMS);
+        for (int m = 0; m < CK_DOTN_MAX; m++) {
+            if (m >= count) {
+                for (int g = 0; g < 32; g++) memset(t + 64 * g + 8 * m, 0, 8);
+                for (int v = 0; v < 4; v++) memset(t + CK_TILE_QS + 64 * v + 8 * m, 0, 8);
+                dx[m] = 0.0;
+                continue;
+            }
+            const blk_q8_K *b = (const blk_q8_K *)((const uint8_t *)x + (size_t)m * stride) + i;
+            for (int g = 0; g < 32; g++) memcpy(t + 64 * g + 8 * m, b->qs + 8 * g, 8);
+            for (int v = 0; v < 4; v++) memcpy(t + CK_TILE_QS + 64 * v + 8 * m, b->bsums + 4 * v, 8);
+            dx[m] = (double)b->d;
+        }
+    }
+}
+
+/// The 8 bytes at `p` in every 64-bit lane, as a broadcast load. Written as an intrinsic, clang forwards values just
+/// stored (the unpacked quants, the scale pairs) through shuffles on port 5, the port this kernel has to spare least.
+static inline CK_AVX512 __m512i ck_tile_bcast64(const void *p) {
+    __m512i v;
+    __asm__("vpbroadcastq %1, %0" : "=v"(v) : "m"(*(const int64_t *)p));
+    return v;
+}
+
+/// The 4 bytes at `p` in every 32-bit lane, as a broadcast load.
+static inline CK_AVX512 __m512i ck_tile_bcast32(const void *p) {
+    __m512i v;
+    __asm__("vpbroadcastd %1, %0" : "=v"(v) : "m"(*(const int32_t *)p));
+    return v;
+}
+
+/// Each row's block sum from an accumulator whose 64-bit lane m holds row m's two partial sums: 8 doubles.
+static inline CK_AVX512 __m512d ck_tile_row_sums(__m512i acc) {
+    const __m512i pairs = _mm512_add_epi32(acc, _mm512_srli_epi64(acc, 32));
+    return _mm512_cvtepi32_pd(_mm512_cvtepi64_epi32(pairs));
+}
+
+// Q4_K · a tile. Quants 0..15 × int8 ≥ −128: maddubs pairs ≤ 3840 < 2^15; vpdpwssd adds two pairs × a 6-bit scale
+// per lane and group, 32 groups: < 2^24. Mins: bsums ≤ 2048 times a 6-bit min, two per lane and step,
+// four steps (two per lane): < 2^19.
+CK_AVX512 void ck_tile_dot_q4_K_avx512(int64_t n, const void *vw, const uint8_t *tile, int count, float *out) {
+    const blk_q4_K *w = vw;
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    __m512d sum = _mm512_setzero_pd();
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        ck512_prefetch(&w[i], (int)sizeof(blk_q4_K));
+        const uint8_t *t = tile + (size_t)i * CK_TILE_BLOCK;
+        // Quants in value order (qs[32c + l]: low nibble value 64c + l, high nibble 64c + 32 + l).
+        _Alignas(64) uint8_t q[QK_K];
+        for (int c = 0; c < 2; c++) {
+            const __m512i v = _mm512_loadu_si512((const void *)(w[i].qs + 64 * c));
+            const __m512i lo = _mm512_and_si512(v, m4), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+            // value 128c + 64h + 32s + l: h = which 32 bytes of v, s = nibble
+            _mm512_store_si512((void *)(q + 128 * c), _mm512_shuffle_i64x2(lo, hi, _MM_SHUFFLE(1, 0, 1, 0)));
+            _mm512_store_si512((void *)(q + 128 * c + 64), _mm512_shuffle_i64x2(lo, hi, _MM_SHUFFLE(3, 2, 3, 2)));
+        }
+        // Scale j as an int16 pair (one 32-bit broadcast per sub-block); mins m0 m0 m1 m1 … as int16 (one 64-bit
+        // broadcast per step of the mins, which pairs sub-blocks 2v and 2v+1 with bsums 4v..4v+3).
+        const __m128i s = ck_k4_scales_vector(w[i].scales);
+        _Alignas(32) int32_t pairs[8];
+        _Alignas(32) int16_t mins[16];
+        const __m128i s16 = _mm_cvtepu8_epi16(s);
+        _mm256_store_si256((__m256i *)pairs, _mm256_set_m128i(_mm_unpackhi_epi16(s16, s16), _mm_unpacklo_epi16(s16, s16)));
+        _mm256_store_si256((__m256i *)mins, _mm256_cvtepu8_epi16(_mm_unpackhi_epi8(s, s)));
+        __m512i acc[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(),
+                          _mm512_setzero_si512()};  // four chains: a vpdpwssd takes 5 cycles before the next may add
+        __m512i macc = _mm512_setzero_si512();
+        _Pragma("clang loop unroll(full)") for (int j = 0; j < 8; j++) {  // sub-block j: groups 4j..4j+3
+            const __m512i scale = ck_tile_bcast32(&pairs[j]);
+            _Pragma("clang loop unroll(full)") for (int g = 4 * j; g < 4 * j + 4; g++) {
+                const __m512i p = _mm512_maddubs_epi16(ck_tile_bcast64(q + 8 * g),
+                                                       _mm512_load_si512((const void *)(t + 64 * g)));
+                acc[g % 4] = ck512_dpwssd(acc[g % 4], p, scale);
+            }
+        }
+        _Pragma("clang loop unroll(full)") for (int v = 0; v < 4; v++) {
+            macc = ck512_dpwssd(macc, _mm512_load_si512((const void *)(t + CK_TILE_QS + 64 * v)),
+                                ck_tile_bcast64(&mins[4 * v]));
+        }
+        const __m512i total = _mm512_add_epi32(_mm512_add_epi32(acc[0], acc[1]), _mm512_add_epi32(acc[2], acc[3]));
+        const __m128d dm = ck_h2f_pair(&w[i].d);
+        const __m512d dx = _mm512_load_pd((const void *)(t + CK_TILE_QS + CK_TILE_BSUMS));
+        const __m512d dw = _mm512_broadcastsd_pd(dm), dmin = _mm512_broadcastsd_pd(_mm_unpackhi_pd(dm, dm));
+        const __m512d term = _mm512_sub_pd(_mm512_mul_pd(_mm512_mul_pd(dw, dx), ck_tile_row_sums(total)),
+                                           _mm512_mul_pd(_mm512_mul_pd(dmin, dx), ck_tile_row_sums(macc)));
+        sum = _mm512_add_pd(sum, term);
+    }
+    ck512_store_rows(sum, count, out);
+}
+
+// Q6_K · a tile. Quants 0..63 × int8 ≥ −128: maddubs pairs ≤ 16128 < 2^15; vpdpwssd adds two pairs × an int8 scale
+// per lane and group, 32 groups: < 2^28. The −32 offset: bsums ≤ 2048 times −32·scale (≤ 4096 in
+// magnitude, an int16), two per lane and step, two steps per lane: < 2^25.
+CK_AVX512 void ck_tile_dot_q6_K_avx512(int64_t n, const void *vw, const uint8_t *tile, int count, float *out) {
+    const blk_q6_K *w = vw;
+    __m512d sum = _mm512_setzero_pd();
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        ck512_prefetch(&w[i], (int)sizeof(blk_q6_K));
+        const uint8_t *t = tile + (size_t)i * CK_TILE_BLOCK;
+        ck512_q6_K u;
+        ck512_q6_K_unpack(&w[i], &u);
+        _Alignas(64) uint8_t q[QK_K];
+        for (int p = 0; p < 4; p++) _mm512_store_si512((void *)(q + 64 * p), u.q[p]);
+        // Scale j (values 16j..16j+15) as an int16 pair; −32·scale j as int16 (bsums pair with scales 4v..4v+3).
+        _Alignas(64) int32_t pairs[16];
+        _Alignas(32) int16_t offsets[16];
+        const __m512i s32 = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)w[i].scales));
+        _mm512_store_si512((void *)pairs,
+                           _mm512_or_si512(_mm512_and_si512(s32, _mm512_set1_epi32(0xFFFF)), _mm512_slli_epi32(s32, 16)));
+        _mm256_store_si256((__m256i *)offsets, _mm256_sub_epi16(_mm256_setzero_si256(), _mm256_slli_epi16(u.sc16, 5)));
+        __m512i acc[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(),
+                          _mm512_setzero_si512()};  // four chains: a vpdpwssd takes 5 cycles before the next may add
+        _Pragma("clang loop unroll(full)") for (int j = 0; j < 16; j++) {  // sub-block j: groups 2j, 2j+1
+            const __m512i scale = ck_tile_bcast32(&pairs[j]);
+            _Pragma("clang loop unroll(full)") for (int g = 2 * j; g < 2 * j + 2; g++) {
+                const __m512i p = _mm512_maddubs_epi16(ck_tile_bcast64(q + 8 * g),
+                                                       _mm512_load_si512((const void *)(t + 64 * g)));
+                acc[g % 4] = ck512_dpwssd(acc[g % 4], p, scale);
+            }
+        }
+        _Pragma("clang loop unroll(full)") for (int v = 0; v < 4; v++) {
+            acc[v] = ck512_dpwssd(acc[v], _mm512_load_si512((const void *)(t + CK_TILE_QS + 64 * v)),
+                                  ck_tile_bcast64(&offsets[4 * v]));
+        }
+        const __m512i total = _mm512_add_epi32(_mm512_add_epi32(acc[0], acc[1]), _mm512_add_epi32(acc[2], acc[3]));
+        const __m512d dx = _mm512_load_pd((const void *)(t + CK_TILE_QS + CK_TILE_BSUMS));
+        const __m512d dw = _mm512_set1_pd((double)ck_h2f(&w[i].d));
+        sum = _mm512_add_pd(sum, _mm512_mul_pd(_mm512_mul_pd(dw, dx), ck_tile_row_sums(total)));  // ck_term per lane
+    }
+    ck512_store_rows(sum, count, out);
+}
+
+#else
+
+size_t ck_tile_bytes(int64_t n) { (void)n; return 0; }
+void ck_tile_q8_K(int64_t n, const void *x, size_t stride, int count, uint8_t *tile) {
+    (void)n; (void)x; (void)stride; (void)count; (void)tile;
+}
+void ck_tile_dot_q4_K_avx512(int64_t n, const void *w, const uint8_t *tile, int count, float *out) {
+    (void)n; (void)w; (void)tile; (void)count; (void)out;
+}
+void ck_tile_dot_q6_K_avx512(int64_t n, const void *w, const uint8_t *tile, int count, float *out) {
+    (void)n; (void)w; (void)tile; (void)count; (void)out;
+}
+
+#endif
