@@ -58,6 +58,16 @@ void ck_dotn_q6_K_avx512(int64_t n, const void *w, const void *x, size_t x_strid
 void ck_dotn_q8_0_avx512(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *out);
 void ck_dotn_q4_1_avx512(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *out);
 
+/// Multi-row kernels for a few rows (2…CK_FEW_ROWS): the single-row kernel's steps with each weight block unpacked
+/// once. Below CK_TILE_MIN_ROWS rows a mat-mul uses these rather than a tile (whose cost does not shrink with fewer
+/// rows).
+#define CK_FEW_ROWS 4
+void ck_dot_few_q4_K_avx512(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *out);
+void ck_dot_few_q6_K_avx512(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *out);
+
+/// The few-rows kernel for a weight type at a level, or NULL.
+ck_dotn_fn ck_dot_few_lookup(uint32_t type, int level);
+
 /// A multi-row kernel that reads the activation rows' block scales from a table built once per batch tile instead of
 /// from the rows: per 32-value block, the `count` rows' d then their s as doubles, eight each (zero past `count`).
 typedef void (*ck_dotn_scaled_fn)(int64_t n, const void *w, const void *x, size_t x_stride, int count,

@@ -37,24 +37,42 @@ static inline CK_AVX512 __m256i ck256_k4_vectors(__m128i s, int32_t pairs[8]) {
     return _mm256_cvtepu8_epi16(_mm_unpackhi_epi8(s, s));
 }
 
-/// Σ_j sc_j·Σ q·y of one Q4_K block as 8 int32 lanes, and in *macc Σ m_j·(bsum_2j + bsum_2j+1) as 8 int32 lanes.
-/// Quants 0..15 × int8 activations: maddubs pairs ≤ 2·15·128 < 2^15; vpdpwssd adds two pairs × a 6-bit scale per
-/// lane and step, four steps per accumulator: < 2^21. bsums ≤ 16·128, times a 6-bit min, two per lane: < 2^19.
-static inline CK_AVX512 __m256i ck256_q4_K_acc(const blk_q4_K *w, const blk_q8_K *x, __m256i *macc) {
+/// A Q4_K block unpacked once: the nibbles of sub-blocks 2c (lo[c]) and 2c+1 (hi[c]), each sub-block's scale pair
+/// vector sc[j] (broadcast loads), and the mins m0 m0 m1 m1 … as int16.
+typedef struct {
+    __m256i lo[4], hi[4], sc[8], mins;
+} ck256_q4_K;
+
+static inline CK_AVX512 void ck256_q4_K_prepare(const blk_q4_K *w, ck256_q4_K *u) {
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     int32_t pairs[8];
-    const __m256i mins = ck256_k4_vectors(ck_k4_scales_vector(w->scales), pairs);
-    __m256i acc_lo = _mm256_setzero_si256(), acc_hi = _mm256_setzero_si256();
+    u->mins = ck256_k4_vectors(ck_k4_scales_vector(w->scales), pairs);
+    for (int j = 0; j < 8; j++) u->sc[j] = ck256_broadcast32(&pairs[j]);
     for (int c = 0; c < 4; c++) {
         const __m256i q = ck_load(w->qs + 32 * c);
-        const __m256i plo = _mm256_maddubs_epi16(_mm256_and_si256(q, m4), ck_load(x->qs + 64 * c));
-        const __m256i phi = _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(q, 4), m4),
-                                                 ck_load(x->qs + 64 * c + 32));
-        acc_lo = ck256_dpwssd(acc_lo, plo, ck256_broadcast32(&pairs[2 * c]));
-        acc_hi = ck256_dpwssd(acc_hi, phi, ck256_broadcast32(&pairs[2 * c + 1]));
+        u->lo[c] = _mm256_and_si256(q, m4);
+        u->hi[c] = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
     }
-    *macc = _mm256_madd_epi16(ck_load(x->bsums), mins);
+}
+
+/// Σ_j sc_j·Σ q·y of an unpacked Q4_K block and one activation block as 8 int32 lanes, and in *macc
+/// Σ m_j·(bsum_2j + bsum_2j+1) as 8 int32 lanes. Quants 0..15 × int8 activations: maddubs pairs ≤ 2·15·128 < 2^15;
+/// vpdpwssd adds two pairs × a 6-bit scale per lane and step, four steps per accumulator: < 2^21. bsums ≤ 16·128,
+/// times a 6-bit min, two per lane: < 2^19.
+static inline CK_AVX512 __m256i ck256_q4_K_row(const ck256_q4_K *u, const blk_q8_K *x, __m256i *macc) {
+    __m256i acc_lo = _mm256_setzero_si256(), acc_hi = _mm256_setzero_si256();
+    for (int c = 0; c < 4; c++) {
+        acc_lo = ck256_dpwssd(acc_lo, _mm256_maddubs_epi16(u->lo[c], ck_load(x->qs + 64 * c)), u->sc[2 * c]);
+        acc_hi = ck256_dpwssd(acc_hi, _mm256_maddubs_epi16(u->hi[c], ck_load(x->qs + 64 * c + 32)), u->sc[2 * c + 1]);
+    }
+    *macc = _mm256_madd_epi16(ck_load(x->bsums), u->mins);
     return _mm256_add_epi32(acc_lo, acc_hi);
+}
+
+static inline CK_AVX512 __m256i ck256_q4_K_acc(const blk_q4_K *w, const blk_q8_K *x, __m256i *macc) {
+    ck256_q4_K u;
+    ck256_q4_K_prepare(w, &u);
+    return ck256_q4_K_row(&u, x, macc);
 }
 
 /// Two consecutive blocks' terms, d·dx·sumi − dmin·dx·summ each with the roundings of ck_term_min, added to the row
@@ -97,24 +115,41 @@ CK_AVX512 float ck_dot_q4_K_avx512(int64_t n, const void *vw, const void *vx) {
     return (float)sum;
 }
 
-/// Σ sc·q·y − 32·Σ sc·bsum of one Q6_K block as 8 int32 lanes (the block's exact sumi, as ck_q6_K_sumi). Quants
-/// 0..63 × int8: maddubs pairs ≤ 2·63·128 < 2^15; vpdpwssd adds two pairs × an int8 scale per lane and step, four
-/// steps per accumulator: < 2^25. The offset: bsums ≤ 16·128 times an int8 scale, two per lane, times 32: < 2^24.
-static inline CK_AVX512 __m256i ck256_q6_K_acc(const blk_q6_K *w, const blk_q8_K *x) {
-    ck_q6_K_unpacked u;
-    ck_q6_K_unpack(w, &u);
+/// Σ sc·q·y − 32·Σ sc·bsum of one unpacked Q6_K block and one activation block as 8 int32 lanes (the block's exact
+/// sumi, as ck_q6_K_sumi). Quants 0..63 × int8: maddubs pairs ≤ 2·63·128 < 2^15; vpdpwssd adds two pairs × an int8
+/// scale per lane and step, four steps per accumulator: < 2^25. The offset: bsums ≤ 16·128 times an int8 scale, two
+/// per lane, times 32: < 2^24.
+static inline CK_AVX512 __m256i ck256_q6_K_row(const ck_q6_K_unpacked *u, const __m256i scales[2][4],
+                                               const blk_q8_K *x) {
     __m256i acc[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
     for (int h = 0; h < 2; h++) {
         for (int g = 0; g < 4; g++) {
-            // Group g takes the half's scale 2g (low lane) and 2g+1 (high lane).
-            const __m256i ctrl = _mm256_set_m128i(_mm_set1_epi16((short)(((4 * g + 3) << 8) | (4 * g + 2))),
-                                                  _mm_set1_epi16((short)(((4 * g + 1) << 8) | (4 * g))));
-            const __m256i p = _mm256_maddubs_epi16(u.q[h][g], ck_load(x->qs + 128 * h + 32 * g));
-            acc[h] = ck256_dpwssd(acc[h], p, _mm256_shuffle_epi8(u.half_scales[h], ctrl));
+            const __m256i p = _mm256_maddubs_epi16(u->q[h][g], ck_load(x->qs + 128 * h + 32 * g));
+            acc[h] = ck256_dpwssd(acc[h], p, scales[h][g]);
         }
     }
-    const __m256i offset = _mm256_madd_epi16(ck_load(x->bsums), u.scales16);
+    const __m256i offset = _mm256_madd_epi16(ck_load(x->bsums), u->scales16);
     return _mm256_sub_epi32(_mm256_add_epi32(acc[0], acc[1]), _mm256_slli_epi32(offset, 5));
+}
+
+/// A Q6_K block unpacked, with the int16 scale vector of each group: group g of half h takes the half's scale 2g in
+/// its low 128-bit lane and 2g+1 in its high one.
+static inline CK_AVX512 void ck256_q6_K_prepare(const blk_q6_K *w, ck_q6_K_unpacked *u, __m256i scales[2][4]) {
+    ck_q6_K_unpack(w, u);
+    for (int h = 0; h < 2; h++) {
+        for (int g = 0; g < 4; g++) {
+            const __m256i ctrl = _mm256_set_m128i(_mm_set1_epi16((short)(((4 * g + 3) << 8) | (4 * g + 2))),
+                                                  _mm_set1_epi16((short)(((4 * g + 1) << 8) | (4 * g))));
+            scales[h][g] = _mm256_shuffle_epi8(u->half_scales[h], ctrl);
+        }
+    }
+}
+
+static inline CK_AVX512 __m256i ck256_q6_K_acc(const blk_q6_K *w, const blk_q8_K *x) {
+    ck_q6_K_unpacked u;
+    __m256i scales[2][4];
+    ck256_q6_K_prepare(w, &u, scales);
+    return ck256_q6_K_row(&u, scales, x);
 }
 
 // Q6_K · Q8_K, two blocks per step.
@@ -135,9 +170,64 @@ CK_AVX512 float ck_dot_q6_K_avx512(int64_t n, const void *vw, const void *vx) {
     return (float)sum;
 }
 
+#define CK_ROW(vx, stride, k, i) ((const blk_q8_K *)((const uint8_t *)(vx) + (size_t)(k) * (stride)) + (i))
+
+// Q4_K against 2…CK_FEW_ROWS activation rows (an expert that a few of a step's tokens share): each block unpacked
+// once, each row's block sums computed and folded exactly as in ck_dot_q4_K_avx512, two rows per reduction.
+CK_AVX512 void ck_dot_few_q4_K_avx512(int64_t n, const void *vw, const void *vx, size_t x_stride, int count,
+                                      float *out) {
+    const blk_q4_K *w = vw;
+    double sum[CK_FEW_ROWS] = {0};
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        ck_prefetch(&w[i], (int)sizeof(blk_q4_K));
+        ck256_q4_K u;
+        ck256_q4_K_prepare(&w[i], &u);
+        const double d = ck_half(&w[i].d), dmin = ck_half(&w[i].dmin);
+        for (int k = 0; k < count; k += 2) {
+            const blk_q8_K *a = CK_ROW(vx, x_stride, k, i), *b = CK_ROW(vx, x_stride, k + 1 < count ? k + 1 : k, i);
+            __m256i macc_a, macc_b;
+            const __m256i acc_a = ck256_q4_K_row(&u, a, &macc_a), acc_b = ck256_q4_K_row(&u, b, &macc_b);
+            const __m128i sums = ck_hsum4_i32(acc_a, macc_a, acc_b, macc_b);
+            sum[k] += ck_term_min(d, dmin, a->d, _mm_cvtsi128_si32(sums), _mm_extract_epi32(sums, 1));
+            if (k + 1 < count) {
+                sum[k + 1] += ck_term_min(d, dmin, b->d, _mm_extract_epi32(sums, 2), _mm_extract_epi32(sums, 3));
+            }
+        }
+    }
+    for (int k = 0; k < count; k++) out[k] = (float)sum[k];
+}
+
+// Q6_K against 2…CK_FEW_ROWS activation rows, as ck_dot_few_q4_K_avx512.
+CK_AVX512 void ck_dot_few_q6_K_avx512(int64_t n, const void *vw, const void *vx, size_t x_stride, int count,
+                                      float *out) {
+    const blk_q6_K *w = vw;
+    double sum[CK_FEW_ROWS] = {0};
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        ck_prefetch(&w[i], (int)sizeof(blk_q6_K));
+        ck_q6_K_unpacked u;
+        __m256i scales[2][4];
+        ck256_q6_K_prepare(&w[i], &u, scales);
+        const double d = ck_half(&w[i].d);
+        for (int k = 0; k < count; k += 2) {
+            const blk_q8_K *a = CK_ROW(vx, x_stride, k, i), *b = CK_ROW(vx, x_stride, k + 1 < count ? k + 1 : k, i);
+            const __m128i sums = ck_hsum4_i32(ck256_q6_K_row(&u, scales, a), ck256_q6_K_row(&u, scales, b),
+                                              _mm256_setzero_si256(), _mm256_setzero_si256());
+            sum[k] += ck_term(d, a->d, _mm_cvtsi128_si32(sums));
+            if (k + 1 < count) sum[k + 1] += ck_term(d, b->d, _mm_extract_epi32(sums, 1));
+        }
+    }
+    for (int k = 0; k < count; k++) out[k] = (float)sum[k];
+}
+
 #else
 
 float ck_dot_q4_K_avx512(int64_t n, const void *w, const void *x) { return ck_dot_q4_K_ref(n, w, x); }
 float ck_dot_q6_K_avx512(int64_t n, const void *w, const void *x) { return ck_dot_q6_K_ref(n, w, x); }
+void ck_dot_few_q4_K_avx512(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *out) {
+    for (int k = 0; k < count; k++) out[k] = ck_dot_q4_K_ref(n, w, (const uint8_t *)x + (size_t)k * x_stride);
+}
+void ck_dot_few_q6_K_avx512(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *out) {
+    for (int k = 0; k < count; k++) out[k] = ck_dot_q6_K_ref(n, w, (const uint8_t *)x + (size_t)k * x_stride);
+}
 
 #endif

@@ -139,6 +139,15 @@ ck_tile_dot_fn ck_tile_dot_lookup(uint32_t type, int level) {
     }
 }
 
+ck_dotn_fn ck_dot_few_lookup(uint32_t type, int level) {
+    if (level != SPARROW_LEVEL_AVX512 || !ck_cpu_has_avx512()) return NULL;
+    switch (type) {
+    case T_Q4_K: return ck_dot_few_q4_K_avx512;
+    case T_Q6_K: return ck_dot_few_q6_K_avx512;
+    default: return NULL;
+    }
+}
+
 int sparrow_has_kernel(uint32_t type, int level) { return ck_dot_lookup(type, level) != NULL; }
 
 int sparrow_has_own_kernel(uint32_t type, int level) {
@@ -181,3 +190,13 @@ int sparrow_vec_dot_tile(uint32_t type, int level, int64_t n, const void *w, con
     free(tile);
     return 0;
 }
+
+int sparrow_vec_dot_few(uint32_t type, int level, int64_t n, const void *w, const void *x, size_t x_stride, int count,
+                        float *out) {
+    const ck_dotn_fn fn = ck_dot_few_lookup(type, level);
+    if (fn == NULL || n < 0 || count < 1 || count > CK_FEW_ROWS) return -1;
+    fn(n, w, x, x_stride, count, out);
+    return 0;
+}
+
+int sparrow_has_few_rows_kernel(uint32_t type, int level) { return ck_dot_few_lookup(type, level) != NULL; }

@@ -20,6 +20,7 @@ typedef struct {
     ck_dotn_fn dotn;  // NULL when the type has no multi-row kernel
     ck_dotn_scaled_fn dotn_scaled;  // NULL unless the type's multi-row kernel can read a tile's scale table (Q4_1)
     ck_tile_dot_fn tile_dot;  // NULL unless the type has a kernel for interleaved activation tiles (Q4_K, Q6_K)
+    ck_dotn_fn few;  // NULL unless the type has a multi-row kernel for a few rows (Q4_K, Q6_K)
     const uint8_t *w;
     size_t w_row_bytes;
     int64_t n_rows, n_cols;
@@ -86,7 +87,8 @@ static void ck_matmul_tile(const ck_matmul_job *job, int64_t r0, int64_t r1) {
 /// Blocks of the longest row an interleaved activation tile takes (on the stack: 37 KB).
 #define CK_TILE_MAX_BLOCKS 16
 
-/// Rows r0..<r1 of a product with 2..8 activation rows against a tile that interleaves them, built once for the range.
+/// Rows r0..<r1 of a product with CK_TILE_MIN_ROWS..8 activation rows against a tile that interleaves them, built
+/// once for the range.
 static void ck_matmul_rows_tiled(const ck_matmul_job *job, int64_t r0, int64_t r1) {
     _Alignas(64) uint8_t tile[CK_TILE_MAX_BLOCKS * CK_TILE_BLOCK_BYTES];
     const int count = (int)job->n_batch;
@@ -98,9 +100,23 @@ static void ck_matmul_rows_tiled(const ck_matmul_job *job, int64_t r0, int64_t r
     }
 }
 
-/// Rows r0..<r1 of one product, CK_ROWS_PER_TILE at a time.
+/// Activation rows from which a product goes through an interleaved tile; fewer go through the few-rows kernel (a
+/// tile costs the same for 2 rows as for 8: measured on 2 and 3 rows, the few-rows kernel was faster).
+#define CK_TILE_MIN_ROWS 4
+
+/// Rows r0..<r1 of one product: through an interleaved tile or the few-rows kernel where the type has them and the
+/// batch suits them, else CK_ROWS_PER_TILE at a time through the multi-row or row kernel.
 static void ck_matmul_rows(const ck_matmul_job *job, int64_t r0, int64_t r1) {
-    if (job->tile_dot != NULL && job->n_batch >= 2 && job->n_batch <= CK_DOTN_MAX &&
+    if (job->few != NULL && job->n_batch >= 2 && job->n_batch < CK_TILE_MIN_ROWS) {
+        for (int64_t r = r0; r < r1; r++) {
+            float out[CK_FEW_ROWS];
+            job->few(job->n_cols, job->w + (size_t)r * job->w_row_bytes, job->x, job->x_row_bytes, (int)job->n_batch,
+                     out);
+            for (int64_t k = 0; k < job->n_batch; k++) job->y[k * job->n_rows + r] = out[k];
+        }
+        return;
+    }
+    if (job->tile_dot != NULL && job->n_batch >= CK_TILE_MIN_ROWS && job->n_batch <= CK_DOTN_MAX &&
         ck_tile_bytes(job->n_cols) <= sizeof(uint8_t[CK_TILE_MAX_BLOCKS * CK_TILE_BLOCK_BYTES])) {
         ck_matmul_rows_tiled(job, r0, r1);
         return;
@@ -139,7 +155,7 @@ int sparrow_matmul(sparrow_pool *pool, int level, uint32_t type, const void *w, 
     const ck_dot_fn dot = ck_dot_lookup(type, level);
     if (dot == NULL || n_rows < 0 || n_cols < 0 || n_batch < 0) return -1;
     ck_matmul_job job = {dot, ck_dotn_lookup(type, level), ck_dotn_scaled_lookup(type, level),
-                         ck_tile_dot_lookup(type, level), w, w_row_bytes,
+                         ck_tile_dot_lookup(type, level), ck_dot_few_lookup(type, level), w, w_row_bytes,
                          n_rows, n_cols, x, x_row_bytes, n_batch, y, 0};
     sparrow_pool_run(pool, ck_matmul_part, &job);
     return 0;
@@ -183,7 +199,7 @@ static int ck_matmul_many_run(sparrow_pool *pool, const sparrow_product *product
         const ck_dot_fn dot = ck_dot_lookup(p->type, p->level);
         if (dot == NULL || p->n_rows < 0 || p->n_cols < 0 || p->n_batch < 0) return -1;
         ck_matmul_job job = {dot, ck_dotn_lookup(p->type, p->level), ck_dotn_scaled_lookup(p->type, p->level),
-                             ck_tile_dot_lookup(p->type, p->level), p->w,
+                             ck_tile_dot_lookup(p->type, p->level), ck_dot_few_lookup(p->type, p->level), p->w,
                              p->w_row_bytes, p->n_rows, p->n_cols, p->x, p->x_row_bytes, p->n_batch, p->y, 0};
         jobs[i] = job;
         first[i + 1] = first[i] + (p->n_batch > 0 ? p->n_rows : 0);

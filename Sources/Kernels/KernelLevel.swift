@@ -38,6 +38,11 @@ public enum KernelLevel: String, Sendable, CaseIterable, Codable {
         GGMLTypeSupport.isSupported(type) && sparrow_has_tile_kernel(type.rawValue, cValue) != 0
     }
 
+    /// Whether this level has, for `type` on this CPU, a kernel for a few (2 or 3) activation rows.
+    public func hasFewRowsKernel(for type: GGMLType) -> Bool {
+        GGMLTypeSupport.isSupported(type) && sparrow_has_few_rows_kernel(type.rawValue, cValue) != 0
+    }
+
     /// The fastest level with a kernel for `type` on this CPU, at most `KernelLevel.ceiling`.
     public static func best(for type: GGMLType) -> KernelLevel {
         best(for: type, ceiling: ceiling) { $0.isAvailable(for: type) }

@@ -93,12 +93,14 @@ public enum MatMul {
         try multiply(weights, QuantizedActivations(x, for: weights), level: level, pool: pool)
     }
 
-    /// Row `row` of `weights` against activation rows `batchRows` (1 to 8 of them) in one call, as a mat-mul tile
-    /// computes them (the level's multi-row kernel where it has one; with `interleaved`, the kernel that reads the rows
-    /// interleaved into a tile, which `multiply` uses for 2 to 8 rows where the type has one). Each result equals
-    /// `dot` on that row bit for bit.
+    /// The kernels `dotTile` can run: the level's multi-row kernel; the one that reads the rows interleaved into a
+    /// tile (what `multiply` uses for 4 to 8 rows where the type has one); the few-rows kernel (2 or 3 rows).
+    enum TileKernel { case multiRow, interleaved, fewRows }
+
+    /// Row `row` of `weights` against activation rows `batchRows` (1 to 8 of them; 1 to 4 for `.fewRows`) in one call,
+    /// as a mat-mul tile computes them. Each result equals `dot` on that row bit for bit.
     static func dotTile(_ weights: WeightMatrix, row: Int, _ activations: QuantizedActivations, batchRows: Range<Int>,
-                        level: KernelLevel, interleaved: Bool = false) throws(KernelError) -> [Float]
+                        level: KernelLevel, kernel: TileKernel = .multiRow) throws(KernelError) -> [Float]
     {
         let expected = try ActivationFormat(pairingWith: weights.type, tensor: weights.name)
         guard activations.format == expected, activations.columns == weights.columns, row >= 0, row < weights.rows,
@@ -111,8 +113,12 @@ public enum MatMul {
         var out = [Float](repeating: 0, count: batchRows.count)
         let status = activations.withRows { x in
             out.withUnsafeMutableBufferPointer { buffer in
-                let kernel = interleaved ? sparrow_vec_dot_tile : sparrow_vec_dotn
-                return kernel(weights.type.rawValue, level.cValue, Int64(weights.columns), weights.rowPointer(row),
+                let run = switch kernel {
+                case .multiRow: sparrow_vec_dotn
+                case .interleaved: sparrow_vec_dot_tile
+                case .fewRows: sparrow_vec_dot_few
+                }
+                return run(weights.type.rawValue, level.cValue, Int64(weights.columns), weights.rowPointer(row),
                               x.map { $0 + batchRows.lowerBound * activations.rowBytes }, activations.rowBytes,
                               Int32(batchRows.count), buffer.baseAddress)
             }

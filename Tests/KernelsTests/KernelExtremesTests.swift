@@ -116,11 +116,18 @@ struct KernelExtremesTests {
                                 let tile = try MatMul.dotTile(w, row: row, q, batchRows: start..<8, level: level)
                                 #expect(tile.map(\.bitPattern) == reference[start...].map(\.bitPattern),
                                         "\(label): tile of \(count)")
-                                guard level.hasTileKernel(for: type) else { continue }
-                                let interleaved = try MatMul.dotTile(w, row: row, q, batchRows: start..<8, level: level,
-                                                                     interleaved: true)
-                                #expect(interleaved.map(\.bitPattern) == reference[start...].map(\.bitPattern),
-                                        "\(label): interleaved tile of \(count)")
+                                if level.hasTileKernel(for: type) {
+                                    let interleaved = try MatMul.dotTile(w, row: row, q, batchRows: start..<8,
+                                                                         level: level, kernel: .interleaved)
+                                    #expect(interleaved.map(\.bitPattern) == reference[start...].map(\.bitPattern),
+                                            "\(label): interleaved tile of \(count)")
+                                }
+                                if level.hasFewRowsKernel(for: type), count <= 4 {
+                                    let few = try MatMul.dotTile(w, row: row, q, batchRows: start..<8, level: level,
+                                                                 kernel: .fewRows)
+                                    #expect(few.map(\.bitPattern) == reference[start...].map(\.bitPattern),
+                                            "\(label): few rows, \(count)")
+                                }
                             }
                         }
                     }
@@ -144,11 +151,18 @@ struct KernelExtremesTests {
                         let tile = try MatMul.dotTile(w, row: row, q, batchRows: 0..<count, level: level)
                         #expect(tile.map(\.bitPattern) == reference[0..<count].map(\.bitPattern),
                                 "\(type.name) \(level) row \(row), tile of \(count)")
-                        guard level.hasTileKernel(for: type) else { continue }
-                        let interleaved = try MatMul.dotTile(w, row: row, q, batchRows: 0..<count, level: level,
-                                                             interleaved: true)
-                        #expect(interleaved.map(\.bitPattern) == reference[0..<count].map(\.bitPattern),
-                                "\(type.name) \(level) row \(row), interleaved tile of \(count)")
+                        if level.hasTileKernel(for: type) {
+                            let interleaved = try MatMul.dotTile(w, row: row, q, batchRows: 0..<count, level: level,
+                                                                 kernel: .interleaved)
+                            #expect(interleaved.map(\.bitPattern) == reference[0..<count].map(\.bitPattern),
+                                    "\(type.name) \(level) row \(row), interleaved tile of \(count)")
+                        }
+                        if level.hasFewRowsKernel(for: type), count <= 4 {
+                            let few = try MatMul.dotTile(w, row: row, q, batchRows: 0..<count, level: level,
+                                                         kernel: .fewRows)
+                            #expect(few.map(\.bitPattern) == reference[0..<count].map(\.bitPattern),
+                                    "\(type.name) \(level) row \(row), few rows, \(count)")
+                        }
                     }
                 }
             }

@@ -33,7 +33,7 @@ struct MatMulTests {
         }
     }
 
-    @Test("2 to 8 rows through interleaved tiles: rows up to the tile's limit and past it give the row kernel's bits",
+    @Test("2 to 8 rows via few-rows and tile kernels, rows up to and past the tile limit: the row kernel's bits",
           arguments: [GGMLType.q4_K, .q6_K])
     func interleavedTileLimit(type: GGMLType) throws {
         // 16 blocks is the longest row a tile on the stack takes; 17 falls back to the multi-row kernel.
@@ -43,7 +43,7 @@ struct MatMulTests {
             let pool = try ThreadPool(threads: 2)
             try WeightMatrix.over(bytes, type: type, rows: rows, columns: columns) { w in
                 let x = (0..<8).flatMap { KernelTestData.randomActivations(count: columns, seed: UInt64(60 + $0)) }
-                for batch in [2, 7, 8] {
+                for batch in [2, 3, 4, 7, 8] {
                     let q = try QuantizedActivations(Array(x[0..<batch * columns]), batch: batch, for: w)
                     let y = try MatMul.multiply(w, q, level: KernelLevel.best(for: type), pool: pool)
                     for b in 0..<batch {

@@ -89,6 +89,14 @@ int sparrow_vec_dot_tile(uint32_t type, int level, int64_t n, const void *w, con
 /// Whether `level` has an interleaved-tile kernel for `type` on this CPU.
 int sparrow_has_tile_kernel(uint32_t type, int level);
 
+/// Whether `level` has a few-rows kernel for `type` on this CPU.
+int sparrow_has_few_rows_kernel(uint32_t type, int level);
+
+/// As `sparrow_vec_dotn`, through the few-rows kernel (what a mat-mul of 2 or 3 activation rows uses for Q4_K and Q6_K
+/// at the AVX-512 level). Returns 0, or -1 when the type has no such kernel at that level or `count` is not 1...4.
+int sparrow_vec_dot_few(uint32_t type, int level, int64_t n, const void *w, const void *x, size_t x_stride, int count,
+                        float *out);
+
 // MARK: - Thread pool
 
 /// A persistent pool: `n_threads - 1` worker threads plus the calling thread.
