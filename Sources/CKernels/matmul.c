@@ -84,41 +84,56 @@ static void ck_matmul_tile(const ck_matmul_job *job, int64_t r0, int64_t r1) {
     }
 }
 
-/// Blocks of the longest row an interleaved activation tile takes (on the stack: 37 KB).
-#define CK_TILE_MAX_BLOCKS 16
-
-/// Rows r0..<r1 of a product with CK_TILE_MIN_ROWS..8 activation rows against a tile that interleaves them, built
-/// once for the range.
-static void ck_matmul_rows_tiled(const ck_matmul_job *job, int64_t r0, int64_t r1) {
-    _Alignas(64) uint8_t tile[CK_TILE_MAX_BLOCKS * CK_TILE_BLOCK_BYTES];
-    const int count = (int)job->n_batch;
-    ck_tile_q8_K(job->n_cols, job->x, job->x_row_bytes, count, tile);
-    for (int64_t r = r0; r < r1; r++) {
-        float out[CK_DOTN_MAX];
-        job->tile_dot(job->n_cols, job->w + (size_t)r * job->w_row_bytes, tile, count, out);
-        for (int k = 0; k < count; k++) job->y[k * job->n_rows + r] = out[k];
-    }
-}
-
-/// Activation rows from which a product goes through an interleaved tile; fewer go through the few-rows kernel (a
+/// Activation rows from which a batch tile goes through an interleaved tile; fewer go through the few-rows kernel (a
 /// tile costs the same for 2 rows as for 8: measured on 2 and 3 rows, the few-rows kernel was faster).
 #define CK_TILE_MIN_ROWS 4
 
-/// Rows r0..<r1 of one product: through an interleaved tile or the few-rows kernel where the type has them and the
-/// batch suits them, else CK_ROWS_PER_TILE at a time through the multi-row or row kernel.
-static void ck_matmul_rows(const ck_matmul_job *job, int64_t r0, int64_t r1) {
-    if (job->few != NULL && job->n_batch >= 2 && job->n_batch < CK_TILE_MIN_ROWS) {
+/// Weight rows per pass over a batch's tiles when the batch has more than one tile (prefill): 256 rows of a 2048-wide
+/// Q4_K matrix are 295 KB, which stay in L2 while every batch tile of 8 activation rows is built once and run over them.
+#define CK_TILED_CHUNK_ROWS 256
+
+/// Rows r0..<r1 of a product of `count` activation rows starting at batch row b0, each output one call of the tile,
+/// few-rows or row kernel.
+static void ck_matmul_batch_tile(const ck_matmul_job *job, int64_t r0, int64_t r1, int64_t b0, int count,
+                                 uint8_t *tile) {
+    const uint8_t *x = job->x + (size_t)b0 * job->x_row_bytes;
+    float *y = job->y + b0 * job->n_rows;
+    float out[CK_DOTN_MAX];
+    if (count >= CK_TILE_MIN_ROWS) {
+        ck_tile_q8_K(job->n_cols, x, job->x_row_bytes, count, tile);
         for (int64_t r = r0; r < r1; r++) {
-            float out[CK_FEW_ROWS];
-            job->few(job->n_cols, job->w + (size_t)r * job->w_row_bytes, job->x, job->x_row_bytes, (int)job->n_batch,
-                     out);
-            for (int64_t k = 0; k < job->n_batch; k++) job->y[k * job->n_rows + r] = out[k];
+            job->tile_dot(job->n_cols, job->w + (size_t)r * job->w_row_bytes, tile, count, out);
+            for (int k = 0; k < count; k++) y[k * job->n_rows + r] = out[k];
         }
-        return;
+    } else if (count >= 2) {
+        for (int64_t r = r0; r < r1; r++) {
+            job->few(job->n_cols, job->w + (size_t)r * job->w_row_bytes, x, job->x_row_bytes, count, out);
+            for (int k = 0; k < count; k++) y[k * job->n_rows + r] = out[k];
+        }
+    } else {
+        for (int64_t r = r0; r < r1; r++) y[r] = job->dot(job->n_cols, job->w + (size_t)r * job->w_row_bytes, x);
     }
-    if (job->tile_dot != NULL && job->n_batch >= CK_TILE_MIN_ROWS && job->n_batch <= CK_DOTN_MAX &&
+}
+
+/// Blocks of the longest row an interleaved activation tile takes (on the stack: 37 KB).
+#define CK_TILE_MAX_BLOCKS 16
+
+/// Rows r0..<r1 of one product. Types with tile and few-rows kernels (Q4_K, Q6_K at the AVX-512 level) take the batch
+/// in tiles of up to 8 activation rows, each tile built once per pass over up to CK_TILED_CHUNK_ROWS weight rows (once
+/// for the whole range when the batch is one tile, as in decoding). Other types go CK_ROWS_PER_TILE weight rows at a
+/// time through the multi-row or row kernel.
+static void ck_matmul_rows(const ck_matmul_job *job, int64_t r0, int64_t r1) {
+    if (job->tile_dot != NULL && job->few != NULL && job->n_batch >= 2 &&
         ck_tile_bytes(job->n_cols) <= sizeof(uint8_t[CK_TILE_MAX_BLOCKS * CK_TILE_BLOCK_BYTES])) {
-        ck_matmul_rows_tiled(job, r0, r1);
+        _Alignas(64) uint8_t tile[CK_TILE_MAX_BLOCKS * CK_TILE_BLOCK_BYTES];
+        const int64_t chunk = job->n_batch <= CK_DOTN_MAX ? r1 - r0 : CK_TILED_CHUNK_ROWS;
+        for (int64_t c0 = r0; c0 < r1; c0 += chunk) {
+            const int64_t c1 = c0 + chunk < r1 ? c0 + chunk : r1;
+            for (int64_t b0 = 0; b0 < job->n_batch; b0 += CK_DOTN_MAX) {
+                const int64_t left = job->n_batch - b0;
+                ck_matmul_batch_tile(job, c0, c1, b0, (int)(left < CK_DOTN_MAX ? left : CK_DOTN_MAX), tile);
+            }
+        }
         return;
     }
     for (int64_t t = r0; t < r1; t += CK_ROWS_PER_TILE) {

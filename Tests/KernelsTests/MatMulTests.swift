@@ -33,17 +33,19 @@ struct MatMulTests {
         }
     }
 
-    @Test("2 to 8 rows via few-rows and tile kernels, rows up to and past the tile limit: the row kernel's bits",
-          arguments: [GGMLType.q4_K, .q6_K])
-    func interleavedTileLimit(type: GGMLType) throws {
-        // 16 blocks is the longest row a tile on the stack takes; 17 falls back to the multi-row kernel.
+    /// One tile, several, a last tile of 1 to 3 rows; more weight rows than one pass; rows up to and past the tile's
+    /// length limit.
+    @Test("batches through few-rows and tile kernels give the scalar row kernel's bits", arguments: [GGMLType.q4_K, .q6_K])
+    func interleavedTiles(type: GGMLType) throws {
+        // 16 blocks is the longest row a tile on the stack takes; 17 falls back to the multi-row kernel. 300 rows are
+        // more than one pass (256 rows) over a batch's tiles.
         for columns in [16 * 256, 17 * 256] {
-            let rows = 40
+            let rows = 300
             let bytes = KernelTestData.randomWeights(type, rows: rows, columns: columns, seed: 12)
             let pool = try ThreadPool(threads: 2)
             try WeightMatrix.over(bytes, type: type, rows: rows, columns: columns) { w in
-                let x = (0..<8).flatMap { KernelTestData.randomActivations(count: columns, seed: UInt64(60 + $0)) }
-                for batch in [2, 3, 4, 7, 8] {
+                let x = (0..<19).flatMap { KernelTestData.randomActivations(count: columns, seed: UInt64(60 + $0)) }
+                for batch in [2, 3, 4, 8, 11, 17, 19] {
                     let q = try QuantizedActivations(Array(x[0..<batch * columns]), batch: batch, for: w)
                     let y = try MatMul.multiply(w, q, level: KernelLevel.best(for: type), pool: pool)
                     for b in 0..<batch {
