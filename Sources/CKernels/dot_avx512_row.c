@@ -109,7 +109,8 @@ CK_AVX512 float ck_dot_q4_K_avx512(int64_t n, const void *vw, const void *vx) {
         __m256i macc;
         const __m256i acc = ck256_q4_K_acc(&w[i], &x[i], &macc);
         const __m128i sums = ck_hsum4_i32(acc, macc, _mm256_setzero_si256(), _mm256_setzero_si256());
-        sum += ck_term_min(ck_half(&w[i].d), ck_half(&w[i].dmin), x[i].d, _mm_cvtsi128_si32(sums),
+        const __m128d dm = ck_h2f_pair(&w[i].d);
+        sum += ck_term_min(_mm_cvtsd_f64(dm), _mm_cvtsd_f64(_mm_unpackhi_pd(dm, dm)), x[i].d, _mm_cvtsi128_si32(sums),
                            _mm_extract_epi32(sums, 1));
     }
     return (float)sum;
@@ -172,22 +173,55 @@ CK_AVX512 float ck_dot_q6_K_avx512(int64_t n, const void *vw, const void *vx) {
 
 #define CK_ROW(vx, stride, k, i) ((const blk_q8_K *)((const uint8_t *)(vx) + (size_t)(k) * (stride)) + (i))
 
-// Q4_K against 2…CK_FEW_ROWS activation rows (an expert that a few of a step's tokens share): each block unpacked
-// once, each row's block sums computed and folded exactly as in ck_dot_q4_K_avx512, two rows per reduction.
-CK_AVX512 void ck_dot_few_q4_K_avx512(int64_t n, const void *vw, const void *vx, size_t x_stride, int count,
-                                      float *out) {
+/// 32 bytes at `a` in the low half and 32 at `b` in the high half of a zmm.
+static inline CK_AVX512 __m512i ck_few_pair(const void *a, const void *b) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)a)),
+                              _mm256_loadu_si256((const __m256i *)b), 1);
+}
+
+/// The int32 at `p` in every lane of a zmm, as a broadcast load (see ck256_broadcast32).
+static inline CK_AVX512 __m512i ck_few_broadcast32(const int32_t *p) {
+    __m512i v;
+    __asm__("vpbroadcastd %1, %0" : "=v"(v) : "m"(*p));
+    return v;
+}
+
+// Q4_K against 2…CK_FEW_ROWS activation rows (an expert that a few of a step's tokens share), two rows per zmm: the
+// block's nibbles are unpacked once into both 256-bit halves and each half takes one row's activations, so a pair
+// of rows costs the multiply uops of one row on 256-bit vectors. Each half's steps and ranges are those of
+// ck256_q4_K_row, and each row's block sums are folded exactly as in ck_dot_q4_K_avx512.
+static inline __attribute__((always_inline)) CK_AVX512 void
+ck_few_q4_K_rows(int64_t n, const void *vw, const void *vx, size_t x_stride, int count, float *out) {
     const blk_q4_K *w = vw;
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
     double sum[CK_FEW_ROWS] = {0};
     for (int64_t i = 0; i < n / QK_K; i++) {
         ck_prefetch(&w[i], (int)sizeof(blk_q4_K));
-        ck256_q4_K u;
-        ck256_q4_K_prepare(&w[i], &u);
-        const double d = ck_half(&w[i].d), dmin = ck_half(&w[i].dmin);
-        for (int k = 0; k < count; k += 2) {
+        int32_t pairs[8];
+        const __m512i mins = _mm512_broadcast_i64x4(ck256_k4_vectors(ck_k4_scales_vector(w[i].scales), pairs));
+        __m512i lo[4], hi[4], sc[8];
+        for (int c = 0; c < 4; c++) {
+            const __m512i q = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(w[i].qs + 32 * c)));
+            lo[c] = _mm512_and_si512(q, m4);
+            hi[c] = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
+        }
+        for (int j = 0; j < 8; j++) sc[j] = ck_few_broadcast32(&pairs[j]);
+        const __m128d dm = ck_h2f_pair(&w[i].d);
+        const double d = _mm_cvtsd_f64(dm), dmin = _mm_cvtsd_f64(_mm_unpackhi_pd(dm, dm));
+        _Pragma("clang loop unroll(full)") for (int k = 0; k < count; k += 2) {
             const blk_q8_K *a = CK_ROW(vx, x_stride, k, i), *b = CK_ROW(vx, x_stride, k + 1 < count ? k + 1 : k, i);
-            __m256i macc_a, macc_b;
-            const __m256i acc_a = ck256_q4_K_row(&u, a, &macc_a), acc_b = ck256_q4_K_row(&u, b, &macc_b);
-            const __m128i sums = ck_hsum4_i32(acc_a, macc_a, acc_b, macc_b);
+            __m512i acc_lo = _mm512_setzero_si512(), acc_hi = _mm512_setzero_si512();
+            for (int c = 0; c < 4; c++) {
+                acc_lo = ck512_dpwssd(acc_lo, _mm512_maddubs_epi16(lo[c], ck_few_pair(a->qs + 64 * c, b->qs + 64 * c)),
+                                      sc[2 * c]);
+                acc_hi = ck512_dpwssd(acc_hi, _mm512_maddubs_epi16(hi[c], ck_few_pair(a->qs + 64 * c + 32,
+                                                                                     b->qs + 64 * c + 32)),
+                                      sc[2 * c + 1]);
+            }
+            const __m512i acc = _mm512_add_epi32(acc_lo, acc_hi);
+            const __m512i macc = _mm512_madd_epi16(ck_few_pair(a->bsums, b->bsums), mins);
+            const __m128i sums = ck_hsum4_i32(_mm512_castsi512_si256(acc), _mm512_castsi512_si256(macc),
+                                              _mm512_extracti64x4_epi64(acc, 1), _mm512_extracti64x4_epi64(macc, 1));
             sum[k] += ck_term_min(d, dmin, a->d, _mm_cvtsi128_si32(sums), _mm_extract_epi32(sums, 1));
             if (k + 1 < count) {
                 sum[k + 1] += ck_term_min(d, dmin, b->d, _mm_extract_epi32(sums, 2), _mm_extract_epi32(sums, 3));
@@ -197,9 +231,20 @@ CK_AVX512 void ck_dot_few_q4_K_avx512(int64_t n, const void *vw, const void *vx,
     for (int k = 0; k < count; k++) out[k] = (float)sum[k];
 }
 
-// Q6_K against 2…CK_FEW_ROWS activation rows, as ck_dot_few_q4_K_avx512.
-CK_AVX512 void ck_dot_few_q6_K_avx512(int64_t n, const void *vw, const void *vx, size_t x_stride, int count,
+// Q4_K against 1…CK_FEW_ROWS rows; each count a constant, so the row loop unrolls and the sums stay in registers.
+CK_AVX512 void ck_dot_few_q4_K_avx512(int64_t n, const void *vw, const void *vx, size_t x_stride, int count,
                                       float *out) {
+    switch (count) {
+    case 1: ck_few_q4_K_rows(n, vw, vx, x_stride, 1, out); return;
+    case 2: ck_few_q4_K_rows(n, vw, vx, x_stride, 2, out); return;
+    case 3: ck_few_q4_K_rows(n, vw, vx, x_stride, 3, out); return;
+    default: ck_few_q4_K_rows(n, vw, vx, x_stride, CK_FEW_ROWS, out); return;  // count is 1…CK_FEW_ROWS
+    }
+}
+
+// Q6_K against 2…CK_FEW_ROWS activation rows, as ck_dot_few_q4_K_avx512.
+static inline __attribute__((always_inline)) CK_AVX512 void
+ck_few_q6_K_rows(int64_t n, const void *vw, const void *vx, size_t x_stride, int count, float *out) {
     const blk_q6_K *w = vw;
     double sum[CK_FEW_ROWS] = {0};
     for (int64_t i = 0; i < n / QK_K; i++) {
@@ -207,8 +252,8 @@ CK_AVX512 void ck_dot_few_q6_K_avx512(int64_t n, const void *vw, const void *vx,
         ck_q6_K_unpacked u;
         __m256i scales[2][4];
         ck256_q6_K_prepare(&w[i], &u, scales);
-        const double d = ck_half(&w[i].d);
-        for (int k = 0; k < count; k += 2) {
+        const double d = (double)ck_h2f(&w[i].d);
+        _Pragma("clang loop unroll(full)") for (int k = 0; k < count; k += 2) {
             const blk_q8_K *a = CK_ROW(vx, x_stride, k, i), *b = CK_ROW(vx, x_stride, k + 1 < count ? k + 1 : k, i);
             const __m128i sums = ck_hsum4_i32(ck256_q6_K_row(&u, scales, a), ck256_q6_K_row(&u, scales, b),
                                               _mm256_setzero_si256(), _mm256_setzero_si256());
@@ -217,6 +262,16 @@ CK_AVX512 void ck_dot_few_q6_K_avx512(int64_t n, const void *vw, const void *vx,
         }
     }
     for (int k = 0; k < count; k++) out[k] = (float)sum[k];
+}
+
+CK_AVX512 void ck_dot_few_q6_K_avx512(int64_t n, const void *vw, const void *vx, size_t x_stride, int count,
+                                      float *out) {
+    switch (count) {
+    case 1: ck_few_q6_K_rows(n, vw, vx, x_stride, 1, out); return;
+    case 2: ck_few_q6_K_rows(n, vw, vx, x_stride, 2, out); return;
+    case 3: ck_few_q6_K_rows(n, vw, vx, x_stride, 3, out); return;
+    default: ck_few_q6_K_rows(n, vw, vx, x_stride, CK_FEW_ROWS, out); return;  // count is 1…CK_FEW_ROWS
+    }
 }
 
 #else
