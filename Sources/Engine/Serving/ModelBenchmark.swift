@@ -193,10 +193,18 @@ public enum ModelBenchmark {
         }
     }
 
+    /// The first index of the largest value (a greedy pick). One pass with the best value in a register and no bounds
+    /// checks: with 8 sequences it runs over 8 × 151,936 logits per step, on the caller's thread alone.
     static func argmax(_ values: [Float]) -> TokenID {
-        var best = 0
-        for index in values.indices where values[index] > values[best] { best = index }
-        return TokenID(truncatingIfNeeded: best)
+        values.withUnsafeBufferPointer { p in
+            guard var bestValue = p.first else { return 0 }
+            var best = 0
+            for index in 1..<p.count where p[index] > bestValue {
+                bestValue = p[index]
+                best = index
+            }
+            return TokenID(truncatingIfNeeded: best)
+        }
     }
 
     static func seconds(_ duration: Duration) -> Double {

@@ -58,3 +58,17 @@ import Testing
         #expect(even.median == 2.5)
     }
 }
+
+/// The greedy pick `sparrow bench` decodes with.
+@Suite struct BenchmarkArgmaxTests {
+    @Test("the first index of the largest value; 0 for one value or none")
+    func firstLargest() {
+        #expect(ModelBenchmark.argmax([1, 3, 3, 2]) == 1)
+        #expect(ModelBenchmark.argmax([-5, -1, -2]) == 1)
+        #expect(ModelBenchmark.argmax([2, 0, 0, 9]) == 3)
+        #expect(ModelBenchmark.argmax([7]) == 0)
+        #expect(ModelBenchmark.argmax([]) == 0)
+        let long = (0..<151_936).map { Float(($0 * 7919) % 151_936) }  // largest at the index where (i·7919) mod n = n−1
+        #expect(Int(ModelBenchmark.argmax(long)) == long.firstIndex(of: long.max()!))
+    }
+}
