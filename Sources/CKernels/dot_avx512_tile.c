@@ -58,15 +58,20 @@ static inline CK_AVX512 __m512i ck_tile_bcast32(const void *p) {
     return v;
 }
 
+/// acc + Σ of four unsigned × signed byte products per int32 lane (vpdpbusd), as one instruction (see ck512_dpwssd).
+static inline CK_AVX512 __m512i ck_tile_dpbusd(__m512i acc, __m512i u8, __m512i s8) {
+    __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(u8), "v"(s8));
+    return acc;
+}
+
 /// Each row's block sum from an accumulator whose 64-bit lane m holds row m's two partial sums: 8 doubles.
 static inline CK_AVX512 __m512d ck_tile_row_sums(__m512i acc) {
     const __m512i pairs = _mm512_add_epi32(acc, _mm512_srli_epi64(acc, 32));
     return _mm512_cvtepi32_pd(_mm512_cvtepi64_epi32(pairs));
 }
 
-// Q4_K · a tile. Quants 0..15 × int8 ≥ −128: maddubs pairs ≤ 3840 < 2^15; vpdpwssd adds two pairs × a 6-bit scale
-// per lane and group, 32 groups: < 2^24. Mins: bsums ≤ 2048 times a 6-bit min, two per lane and step,
-// four steps (two per lane): < 2^19.
+// Q4_K · a tile. Per lane and sub-block a part ≤ 30720 in magnitude times a 6-bit scale, 4 sub-blocks per
+// accumulator: < 2^23. Mins: bsums ≤ 2048 times a 6-bit min, two per lane and step, four steps: < 2^19.
 CK_AVX512 void ck_tile_dot_q4_K_avx512(int64_t n, const void *vw, const uint8_t *tile, int count, float *out) {
     const blk_q4_K *w = vw;
     const __m512i m4 = _mm512_set1_epi8(0x0F);
@@ -83,30 +88,30 @@ CK_AVX512 void ck_tile_dot_q4_K_avx512(int64_t n, const void *vw, const uint8_t 
             _mm512_store_si512((void *)(q + 128 * c), _mm512_shuffle_i64x2(lo, hi, _MM_SHUFFLE(1, 0, 1, 0)));
             _mm512_store_si512((void *)(q + 128 * c + 64), _mm512_shuffle_i64x2(lo, hi, _MM_SHUFFLE(3, 2, 3, 2)));
         }
-        // Scale j as an int16 pair (one 32-bit broadcast per sub-block); mins m0 m0 m1 m1 … as int16 (one 64-bit
-        // broadcast per step of the mins, which pairs sub-blocks 2v and 2v+1 with bsums 4v..4v+3).
+        // Scale j as an int32 (one 32-bit broadcast per sub-block); mins m0 m0 m1 m1 … as int16 (one 64-bit broadcast
+        // per step of the mins, which pairs sub-blocks 2v and 2v+1 with bsums 4v..4v+3).
         const __m128i s = ck_k4_scales_vector(w[i].scales);
-        _Alignas(32) int32_t pairs[8];
+        _Alignas(32) int32_t scales[8];
         _Alignas(32) int16_t mins[16];
-        const __m128i s16 = _mm_cvtepu8_epi16(s);
-        _mm256_store_si256((__m256i *)pairs, _mm256_set_m128i(_mm_unpackhi_epi16(s16, s16), _mm_unpacklo_epi16(s16, s16)));
+        _mm256_store_si256((__m256i *)scales, _mm256_cvtepu8_epi32(s));
         _mm256_store_si256((__m256i *)mins, _mm256_cvtepu8_epi16(_mm_unpackhi_epi8(s, s)));
-        __m512i acc[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(),
-                          _mm512_setzero_si512()};  // four chains: a vpdpwssd takes 5 cycles before the next may add
+        // Sub-block j (groups 4j..4j+3): vpdpbusd sums its 16 products per lane into `part` (quants ≤ 15 × int8 ≥
+        // −128: |part| ≤ 16·15·128 = 30720 < 2^15, so it is its own low int16 half), and one vpdpwssd with the scale
+        // as the pair (scale, 0) adds part·scale: five uops for 32 values where maddubs + vpdpwssd take eight.
+        __m512i acc[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
         __m512i macc = _mm512_setzero_si512();
-        _Pragma("clang loop unroll(full)") for (int j = 0; j < 8; j++) {  // sub-block j: groups 4j..4j+3
-            const __m512i scale = ck_tile_bcast32(&pairs[j]);
+        _Pragma("clang loop unroll(full)") for (int j = 0; j < 8; j++) {
+            __m512i part = _mm512_setzero_si512();
             _Pragma("clang loop unroll(full)") for (int g = 4 * j; g < 4 * j + 4; g++) {
-                const __m512i p = _mm512_maddubs_epi16(ck_tile_bcast64(q + 8 * g),
-                                                       _mm512_load_si512((const void *)(t + 64 * g)));
-                acc[g % 4] = ck512_dpwssd(acc[g % 4], p, scale);
+                part = ck_tile_dpbusd(part, ck_tile_bcast64(q + 8 * g), _mm512_load_si512((const void *)(t + 64 * g)));
             }
+            acc[j % 2] = ck512_dpwssd(acc[j % 2], part, ck_tile_bcast32(&scales[j]));
         }
         _Pragma("clang loop unroll(full)") for (int v = 0; v < 4; v++) {
             macc = ck512_dpwssd(macc, _mm512_load_si512((const void *)(t + CK_TILE_QS + 64 * v)),
                                 ck_tile_bcast64(&mins[4 * v]));
         }
-        const __m512i total = _mm512_add_epi32(_mm512_add_epi32(acc[0], acc[1]), _mm512_add_epi32(acc[2], acc[3]));
+        const __m512i total = _mm512_add_epi32(acc[0], acc[1]);
         const __m128d dm = ck_h2f_pair(&w[i].d);
         const __m512d dx = _mm512_load_pd((const void *)(t + CK_TILE_QS + CK_TILE_BSUMS));
         const __m512d dw = _mm512_broadcastsd_pd(dm), dmin = _mm512_broadcastsd_pd(_mm_unpackhi_pd(dm, dm));
