@@ -6,8 +6,8 @@
 // int32 lanes are reduced with one transpose ladder and their block terms computed side by side in double lanes with
 // exactly the operations of ck_term and ck_term_min (no FMA: the target has -ffp-contract=off), added to each row's
 // sum in block order; so every output equals the scalar reference bit for bit. ck_dotn_lookup picks these only when
-// the CPU and the OS allow them. (Single-row AVX-512 versions were slower than the AVX2 ones on the memory-bound
-// mat-vec — Q4_K 4.2 vs 7.3 GB/s in `sparrow bench --kernels` — so the AVX-512 level keeps AVX2's single-row kernels.)
+// the CPU and the OS allow them. For Q4_K and Q6_K, a mat-mul uses them only for rows longer than a tile takes
+// (dot_avx512_tile.c) and the single-row kernels are dot_avx512_row.c's.
 #include "ck_avx2.h"
 #include "ck_avx512.h"
 

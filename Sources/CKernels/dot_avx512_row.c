@@ -1,8 +1,8 @@
-// Single-row K-quant kernels for the AVX-512 level, on 256-bit vectors with the VNNI instructions (AVX-512 VL): the
-// memory-bound mat-vec of decoding, where a weight row meets one activation row. The AVX2 kernels were bound by the
-// shuffle port, not by memory: a Q4_K block took ~28 shuffle-port uops (eight scale broadcasts, the scale unpacking
-// through general registers and back, two horizontal adds per block), ~40 cycles, so one thread streamed 10.7 GB/s
-// even from L2. Here the scales are unpacked in a vector register, each sub-block's scale pair reaches its vector by
+// Single-row and few-rows (2–4) Q4_K and Q6_K kernels for the AVX-512 level, with the VNNI instructions: the
+// memory-bound mat-vec of decoding, where a weight row meets one activation row, and the experts that a few of a
+// batched step's tokens share. The AVX2 kernels were bound by the shuffle port, not by memory: a Q4_K block took ~28
+// shuffle-port uops (eight scale broadcasts, the scale unpacking through general registers and back, two horizontal
+// adds per block), ~40 cycles, so one thread streamed 10.7–13.7 GB/s even from L2. Here the scales are unpacked in a vector register, each sub-block's scale pair reaches its vector by
 // a broadcast load (a load-port uop, not a shuffle), vpdpwssd folds the multiply-by-scale and the add into one uop
 // on the two multiply ports, and two blocks share one horizontal reduction. 256-bit rather than 512-bit vectors:
 // 512-bit integer uops run on two ports, 256-bit ones on three. Every block's integer sums are the exact integers

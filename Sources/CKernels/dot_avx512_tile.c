@@ -1,14 +1,15 @@
-// AVX-512 VNNI kernels for Q4_K and Q6_K weight rows against a tile of up to eight Q8_K activation rows interleaved
-// for them (batched decoding: the attention and output products of several sequences, every expert that several
-// tokens share). The row-by-row multi-row kernels (dot_avx512.c) spend more of the two 512-bit ports on reductions
-// than on products: one zmm of 16 int32 lanes per activation row and block, folded by a transpose ladder, plus each
-// row's offset arithmetic, ~150 port slots a block for eight rows where the products take 64. Here the 64-bit lane m
-// of every vector is activation row m: a broadcast load puts eight weight quants into all eight lanes, one maddubs
-// and one vpdpwssd (the sub-block scale, also a broadcast load) add them into one accumulator for all eight rows, and
-// a block ends with one add of each lane pair. The −32 offset of Q6_K and the mins of Q4_K go through the
-// activations' 16-value sums, interleaved the same way. Every block's sums are the exact integers the scalar
-// reference computes (ranges noted per kernel) and are folded per row with the operations of ck_term / ck_term_min in
-// block order, so each output equals the scalar reference (and the single-row kernels) bit for bit.
+// AVX-512 VNNI kernels for Q4_K and Q6_K weight rows against a tile of 4 to 8 Q8_K activation rows interleaved for
+// them (batched decoding: the attention and output products of several sequences, every expert that several tokens
+// share; prefill, in tiles of 8). The row-by-row multi-row kernels (dot_avx512.c) spend more of the two 512-bit ports
+// on reductions than on products: one zmm of 16 int32 lanes per activation row and block, folded by a transpose
+// ladder, plus each row's offset arithmetic, ~150 port slots a block for eight rows where the products take 64. Here
+// the 64-bit lane m of every vector is activation row m: a broadcast load puts eight weight quants into all eight
+// lanes, and the products go into one accumulator for all eight rows (Q6_K: maddubs, then vpdpwssd with the
+// sub-block scale, also a broadcast load; Q4_K: vpdpbusd over a sub-block, then one vpdpwssd with its scale), and a
+// block ends with one add of each lane pair. The −32 offset of Q6_K and the mins of Q4_K go through the activations'
+// 16-value sums, interleaved the same way. Every block's sums are the exact integers the scalar reference computes
+// (ranges noted per kernel) and are folded per row with the operations of ck_term / ck_term_min in block order, so
+// each output equals the scalar reference (and the single-row kernels) bit for bit.
 #include "ck_avx2.h"
 #include "ck_avx512.h"
 
@@ -139,8 +140,8 @@ CK_AVX512 void ck_tile_dot_q6_K_avx512(int64_t n, const void *vw, const uint8_t 
         _Alignas(64) int32_t pairs[16];
         _Alignas(32) int16_t offsets[16];
         const __m512i s32 = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)w[i].scales));
-        _mm512_store_si512((void *)pairs,
-                           _mm512_or_si512(_mm512_and_si512(s32, _mm512_set1_epi32(0xFFFF)), _mm512_slli_epi32(s32, 16)));
+        const __m512i low = _mm512_and_si512(s32, _mm512_set1_epi32(0xFFFF));
+        _mm512_store_si512((void *)pairs, _mm512_or_si512(low, _mm512_slli_epi32(s32, 16)));
         _mm256_store_si256((__m256i *)offsets, _mm256_sub_epi16(_mm256_setzero_si256(), _mm256_slli_epi16(u.sc16, 5)));
         __m512i acc[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(),
                           _mm512_setzero_si512()};  // four chains: a vpdpwssd takes 5 cycles before the next may add

@@ -88,8 +88,9 @@ static void ck_matmul_tile(const ck_matmul_job *job, int64_t r0, int64_t r1) {
 /// tile costs the same for 2 rows as for 8: measured on 2 and 3 rows, the few-rows kernel was faster).
 #define CK_TILE_MIN_ROWS 4
 
-/// Weight rows per pass over a batch's tiles when the batch has more than one tile (prefill): 256 rows of a 2048-wide
-/// Q4_K matrix are 295 KB, which stay in L2 while every batch tile of 8 activation rows is built once and run over them.
+/// Weight rows per pass over a batch's tiles when the batch has more than one tile (prefill): 256 rows of a
+/// 2048-wide Q4_K matrix are 295 KB, which stay in L2 while every batch tile of 8 activation rows is built once and
+/// run over them.
 #define CK_TILED_CHUNK_ROWS 256
 
 /// Rows r0..<r1 of a product of `count` activation rows starting at batch row b0, each output one call of the tile,

@@ -35,7 +35,8 @@ struct MatMulTests {
 
     /// One tile, several, a last tile of 1 to 3 rows; more weight rows than one pass; rows up to and past the tile's
     /// length limit.
-    @Test("batches through few-rows and tile kernels give the scalar row kernel's bits", arguments: [GGMLType.q4_K, .q6_K])
+    @Test("batches through few-rows and tile kernels give the scalar row kernel's bits",
+          arguments: [GGMLType.q4_K, .q6_K])
     func interleavedTiles(type: GGMLType) throws {
         // 16 blocks is the longest row a tile on the stack takes; 17 falls back to the multi-row kernel. 300 rows are
         // more than one pass (256 rows) over a batch's tiles.
@@ -49,8 +50,9 @@ struct MatMulTests {
                     let q = try QuantizedActivations(Array(x[0..<batch * columns]), batch: batch, for: w)
                     let y = try MatMul.multiply(w, q, level: KernelLevel.best(for: type), pool: pool)
                     for b in 0..<batch {
-                        let rowsAgree = try (0..<rows).allSatisfy {
-                            try y[b * rows + $0].bitPattern == MatMul.dot(w, row: $0, q, batchRow: b, level: .scalar).bitPattern
+                        let rowsAgree = try (0..<rows).allSatisfy { row in
+                            let reference = try MatMul.dot(w, row: row, q, batchRow: b, level: .scalar)
+                            return y[b * rows + row].bitPattern == reference.bitPattern
                         }
                         #expect(rowsAgree, "\(type.name) columns \(columns) batch \(batch) row \(b)")
                     }

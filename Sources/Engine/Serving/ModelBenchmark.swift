@@ -193,17 +193,26 @@ public enum ModelBenchmark {
         }
     }
 
-    /// The first index of the largest value (a greedy pick). One pass with the best value in a register and no bounds
-    /// checks: with 8 sequences it runs over 8 × 151,936 logits per step, on the caller's thread alone.
+    /// The first index of the largest value (a greedy pick; a NaN never wins, as with `>`). The largest value is found
+    /// 16 lanes at a time, then its first index: with 8 sequences this runs over 8 × 151,936 logits per step, on the
+    /// caller's thread alone.
     static func argmax(_ values: [Float]) -> TokenID {
         values.withUnsafeBufferPointer { p in
-            guard var bestValue = p.first else { return 0 }
-            var best = 0
-            for index in 1..<p.count where p[index] > bestValue {
-                bestValue = p[index]
-                best = index
+            guard let first = p.first, let base = UnsafeRawPointer(p.baseAddress) else { return 0 }
+            var lanes = SIMD16<Float>(repeating: first)
+            var index = 0
+            while index + 16 <= p.count {
+                let v = (base + index * MemoryLayout<Float>.stride).loadUnaligned(as: SIMD16<Float>.self)
+                lanes.replace(with: v, where: v .> lanes)
+                index += 16
             }
-            return TokenID(truncatingIfNeeded: best)
+            var largest = first
+            for lane in 0..<16 where lanes[lane] > largest { largest = lanes[lane] }
+            while index < p.count {
+                if p[index] > largest { largest = p[index] }
+                index += 1
+            }
+            return TokenID(truncatingIfNeeded: p.firstIndex(of: largest) ?? 0)
         }
     }
 

@@ -68,7 +68,19 @@ import Testing
         #expect(ModelBenchmark.argmax([2, 0, 0, 9]) == 3)
         #expect(ModelBenchmark.argmax([7]) == 0)
         #expect(ModelBenchmark.argmax([]) == 0)
-        let long = (0..<151_936).map { Float(($0 * 7919) % 151_936) }  // largest at the index where (i·7919) mod n = n−1
+        // Past the last whole group of 16, ties, and NaNs (which never win, as with `>`).
+        var tail = [Float](repeating: 1, count: 37)
+        tail[35] = 4
+        tail[36] = 4
+        #expect(ModelBenchmark.argmax(tail) == 35)
+        tail[3] = .nan
+        tail[20] = .nan
+        #expect(ModelBenchmark.argmax(tail) == 35)
+        tail[17] = 4
+        #expect(ModelBenchmark.argmax(tail) == 17)
+        #expect(ModelBenchmark.argmax([.nan, 5, 6]) == 0)
+        // The largest value sits at the index i where (i·7919) mod n = n − 1.
+        let long = (0..<151_936).map { Float(($0 * 7919) % 151_936) }
         #expect(Int(ModelBenchmark.argmax(long)) == long.firstIndex(of: long.max()!))
     }
 }
