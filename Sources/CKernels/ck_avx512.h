@@ -24,6 +24,21 @@ static inline CK_AVX512 double ck512_half(const void *p) {
     return (double)_mm_cvtss_f32(_mm_cvtph_ps(v));
 }
 
+/// The 4 bytes at `p` in every 32-bit lane, as a broadcast load (a load-port uop). Written with the intrinsic, clang
+/// forwards a value just stored (unpacked scales, quants) through shuffles on port 5, which these kernels need more.
+static inline CK_AVX512 __m512i ck512_broadcast32(const void *p) {
+    __m512i v;
+    __asm__("vpbroadcastd %1, %0" : "=v"(v) : "m"(*(const int32_t *)p));
+    return v;
+}
+
+/// The 8 bytes at `p` in every 64-bit lane, as a broadcast load (see ck512_broadcast32).
+static inline CK_AVX512 __m512i ck512_broadcast64(const void *p) {
+    __m512i v;
+    __asm__("vpbroadcastq %1, %0" : "=v"(v) : "m"(*(const int64_t *)p));
+    return v;
+}
+
 /// acc + Σ pairs of a·b (int16 × int16 → int32, vpdpwssd), as one instruction: written with the intrinsic, clang
 /// splits a chain of them into vpmaddwd + vpaddd (one more uop each on the two 512-bit ports).
 static inline CK_AVX512 __m512i ck512_dpwssd(__m512i acc, __m512i a, __m512i b) {

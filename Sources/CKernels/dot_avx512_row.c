@@ -2,10 +2,11 @@
 // memory-bound mat-vec of decoding, where a weight row meets one activation row, and the experts that a few of a
 // batched step's tokens share. The AVX2 kernels were bound by the shuffle port, not by memory: a Q4_K block took ~28
 // shuffle-port uops (eight scale broadcasts, the scale unpacking through general registers and back, two horizontal
-// adds per block), ~40 cycles, so one thread streamed 10.7–13.7 GB/s even from L2. Here the scales are unpacked in a vector register, each sub-block's scale pair reaches its vector by
-// a broadcast load (a load-port uop, not a shuffle), vpdpwssd folds the multiply-by-scale and the add into one uop
-// on the two multiply ports, and two blocks share one horizontal reduction. 256-bit rather than 512-bit vectors:
-// 512-bit integer uops run on two ports, 256-bit ones on three. Every block's integer sums are the exact integers
+// adds per block), ~40 cycles, so one thread streamed 10.7–13.7 GB/s even from L2. Here the scales are unpacked in a
+// vector register, each sub-block's scale pair reaches its vector by a broadcast load (a load-port uop, not a
+// shuffle), vpdpwssd folds the multiply-by-scale and the add into one uop on the two multiply ports, and two blocks
+// share one horizontal reduction. The single-row kernels use 256-bit vectors: 512-bit integer uops run on two ports,
+// 256-bit ones on three. Every block's integer sums are the exact integers
 // the scalar reference computes (ranges noted per step) and are folded by the operations of ck_term_min in block
 // order, so each result equals the scalar reference (and the AVX2 kernel) bit for bit.
 #include "ck_avx2.h"
@@ -37,42 +38,24 @@ static inline CK_AVX512 __m256i ck256_k4_vectors(__m128i s, int32_t pairs[8]) {
     return _mm256_cvtepu8_epi16(_mm_unpackhi_epi8(s, s));
 }
 
-/// A Q4_K block unpacked once: the nibbles of sub-blocks 2c (lo[c]) and 2c+1 (hi[c]), each sub-block's scale pair
-/// vector sc[j] (broadcast loads), and the mins m0 m0 m1 m1 … as int16.
-typedef struct {
-    __m256i lo[4], hi[4], sc[8], mins;
-} ck256_q4_K;
-
-static inline CK_AVX512 void ck256_q4_K_prepare(const blk_q4_K *w, ck256_q4_K *u) {
+/// Σ_j sc_j·Σ q·y of one Q4_K block as 8 int32 lanes, and in *macc Σ m_j·(bsum_2j + bsum_2j+1) as 8 int32 lanes.
+/// Quants 0..15 × int8 activations: maddubs pairs ≤ 2·15·128 < 2^15; vpdpwssd adds two pairs × a 6-bit scale per
+/// lane and step, four steps per accumulator: < 2^21. bsums ≤ 16·128, times a 6-bit min, two per lane: < 2^19.
+static inline CK_AVX512 __m256i ck256_q4_K_acc(const blk_q4_K *w, const blk_q8_K *x, __m256i *macc) {
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     int32_t pairs[8];
-    u->mins = ck256_k4_vectors(ck_k4_scales_vector(w->scales), pairs);
-    for (int j = 0; j < 8; j++) u->sc[j] = ck256_broadcast32(&pairs[j]);
-    for (int c = 0; c < 4; c++) {
-        const __m256i q = ck_load(w->qs + 32 * c);
-        u->lo[c] = _mm256_and_si256(q, m4);
-        u->hi[c] = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
-    }
-}
-
-/// Σ_j sc_j·Σ q·y of an unpacked Q4_K block and one activation block as 8 int32 lanes, and in *macc
-/// Σ m_j·(bsum_2j + bsum_2j+1) as 8 int32 lanes. Quants 0..15 × int8 activations: maddubs pairs ≤ 2·15·128 < 2^15;
-/// vpdpwssd adds two pairs × a 6-bit scale per lane and step, four steps per accumulator: < 2^21. bsums ≤ 16·128,
-/// times a 6-bit min, two per lane: < 2^19.
-static inline CK_AVX512 __m256i ck256_q4_K_row(const ck256_q4_K *u, const blk_q8_K *x, __m256i *macc) {
+    const __m256i mins = ck256_k4_vectors(ck_k4_scales_vector(w->scales), pairs);
     __m256i acc_lo = _mm256_setzero_si256(), acc_hi = _mm256_setzero_si256();
     for (int c = 0; c < 4; c++) {
-        acc_lo = ck256_dpwssd(acc_lo, _mm256_maddubs_epi16(u->lo[c], ck_load(x->qs + 64 * c)), u->sc[2 * c]);
-        acc_hi = ck256_dpwssd(acc_hi, _mm256_maddubs_epi16(u->hi[c], ck_load(x->qs + 64 * c + 32)), u->sc[2 * c + 1]);
+        const __m256i q = ck_load(w->qs + 32 * c);
+        const __m256i plo = _mm256_maddubs_epi16(_mm256_and_si256(q, m4), ck_load(x->qs + 64 * c));
+        const __m256i phi = _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(q, 4), m4),
+                                                 ck_load(x->qs + 64 * c + 32));
+        acc_lo = ck256_dpwssd(acc_lo, plo, ck256_broadcast32(&pairs[2 * c]));
+        acc_hi = ck256_dpwssd(acc_hi, phi, ck256_broadcast32(&pairs[2 * c + 1]));
     }
-    *macc = _mm256_madd_epi16(ck_load(x->bsums), u->mins);
+    *macc = _mm256_madd_epi16(ck_load(x->bsums), mins);
     return _mm256_add_epi32(acc_lo, acc_hi);
-}
-
-static inline CK_AVX512 __m256i ck256_q4_K_acc(const blk_q4_K *w, const blk_q8_K *x, __m256i *macc) {
-    ck256_q4_K u;
-    ck256_q4_K_prepare(w, &u);
-    return ck256_q4_K_row(&u, x, macc);
 }
 
 /// Two consecutive blocks' terms, d·dx·sumi − dmin·dx·summ each with the roundings of ck_term_min, added to the row
@@ -179,17 +162,10 @@ static inline CK_AVX512 __m512i ck_few_pair(const void *a, const void *b) {
                               _mm256_loadu_si256((const __m256i *)b), 1);
 }
 
-/// The int32 at `p` in every lane of a zmm, as a broadcast load (see ck256_broadcast32).
-static inline CK_AVX512 __m512i ck_few_broadcast32(const int32_t *p) {
-    __m512i v;
-    __asm__("vpbroadcastd %1, %0" : "=v"(v) : "m"(*p));
-    return v;
-}
-
-// Q4_K against 2…CK_FEW_ROWS activation rows (an expert that a few of a step's tokens share), two rows per zmm: the
+// Q4_K against 1…CK_FEW_ROWS activation rows (an expert that a few of a step's tokens share), two rows per zmm: the
 // block's nibbles are unpacked once into both 256-bit halves and each half takes one row's activations, so a pair
 // of rows costs the multiply uops of one row on 256-bit vectors. Each half's steps and ranges are those of
-// ck256_q4_K_row, and each row's block sums are folded exactly as in ck_dot_q4_K_avx512.
+// ck256_q4_K_acc, and each row's block sums are folded exactly as in ck_dot_q4_K_avx512.
 static inline __attribute__((always_inline)) CK_AVX512 void
 ck_few_q4_K_rows(int64_t n, const void *vw, const void *vx, size_t x_stride, int count, float *out) {
     const blk_q4_K *w = vw;
@@ -205,7 +181,7 @@ ck_few_q4_K_rows(int64_t n, const void *vw, const void *vx, size_t x_stride, int
             lo[c] = _mm512_and_si512(q, m4);
             hi[c] = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
         }
-        for (int j = 0; j < 8; j++) sc[j] = ck_few_broadcast32(&pairs[j]);
+        for (int j = 0; j < 8; j++) sc[j] = ck512_broadcast32(&pairs[j]);
         const __m128d dm = ck_h2f_pair(&w[i].d);
         const double d = _mm_cvtsd_f64(dm), dmin = _mm_cvtsd_f64(_mm_unpackhi_pd(dm, dm));
         _Pragma("clang loop unroll(full)") for (int k = 0; k < count; k += 2) {
@@ -242,7 +218,7 @@ CK_AVX512 void ck_dot_few_q4_K_avx512(int64_t n, const void *vw, const void *vx,
     }
 }
 
-// Q6_K against 2…CK_FEW_ROWS activation rows, as ck_dot_few_q4_K_avx512.
+// Q6_K against 1…CK_FEW_ROWS activation rows, as ck_dot_few_q4_K_avx512 (on 256-bit vectors, two rows per reduction).
 static inline __attribute__((always_inline)) CK_AVX512 void
 ck_few_q6_K_rows(int64_t n, const void *vw, const void *vx, size_t x_stride, int count, float *out) {
     const blk_q6_K *w = vw;

@@ -17,9 +17,8 @@
 
 #define CK_TILE_QS 2048
 #define CK_TILE_BSUMS 256
-#define CK_TILE_BLOCK CK_TILE_BLOCK_BYTES
 
-size_t ck_tile_bytes(int64_t n) { return (size_t)(n / QK_K) * CK_TILE_BLOCK; }
+size_t ck_tile_bytes(int64_t n) { return (size_t)(n / QK_K) * CK_TILE_BLOCK_BYTES; }
 
 /// Interleaves `count` (≤ 8) Q8_K activation rows of n values, `stride` bytes apart, into `tile` (ck_tile_bytes(n)
 /// bytes, 64-byte aligned). Per block: group g (values 8g..8g+7) of row m at byte 64g + 8m; the sums of row m's
@@ -27,7 +26,7 @@ size_t ck_tile_bytes(int64_t n) { return (size_t)(n / QK_K) * CK_TILE_BLOCK; }
 /// at 2304 + 8m. Rows past `count` are zero.
 void ck_tile_q8_K(int64_t n, const void *x, size_t stride, int count, uint8_t *tile) {
     for (int64_t i = 0; i < n / QK_K; i++) {
-        uint8_t *t = tile + (size_t)i * CK_TILE_BLOCK;
+        uint8_t *t = tile + (size_t)i * CK_TILE_BLOCK_BYTES;
         double *dx = (double *)(t + CK_TILE_QS + CK_TILE_BSUMS);
         for (int m = 0; m < CK_DOTN_MAX; m++) {
             if (m >= count) {
@@ -42,21 +41,6 @@ void ck_tile_q8_K(int64_t n, const void *x, size_t stride, int count, uint8_t *t
             dx[m] = (double)b->d;
         }
     }
-}
-
-/// The 8 bytes at `p` in every 64-bit lane, as a broadcast load. Written as an intrinsic, clang forwards values just
-/// stored (the unpacked quants, the scale pairs) through shuffles on port 5, the port this kernel has to spare least.
-static inline CK_AVX512 __m512i ck_tile_bcast64(const void *p) {
-    __m512i v;
-    __asm__("vpbroadcastq %1, %0" : "=v"(v) : "m"(*(const int64_t *)p));
-    return v;
-}
-
-/// The 4 bytes at `p` in every 32-bit lane, as a broadcast load.
-static inline CK_AVX512 __m512i ck_tile_bcast32(const void *p) {
-    __m512i v;
-    __asm__("vpbroadcastd %1, %0" : "=v"(v) : "m"(*(const int32_t *)p));
-    return v;
 }
 
 /// acc + Σ of four unsigned × signed byte products per int32 lane (vpdpbusd), as one instruction (see ck512_dpwssd).
@@ -79,7 +63,7 @@ CK_AVX512 void ck_tile_dot_q4_K_avx512(int64_t n, const void *vw, const uint8_t 
     __m512d sum = _mm512_setzero_pd();
     for (int64_t i = 0; i < n / QK_K; i++) {
         ck512_prefetch(&w[i], (int)sizeof(blk_q4_K));
-        const uint8_t *t = tile + (size_t)i * CK_TILE_BLOCK;
+        const uint8_t *t = tile + (size_t)i * CK_TILE_BLOCK_BYTES;
         // Quants in value order (qs[32c + l]: low nibble value 64c + l, high nibble 64c + 32 + l).
         _Alignas(64) uint8_t q[QK_K];
         for (int c = 0; c < 2; c++) {
@@ -104,13 +88,14 @@ CK_AVX512 void ck_tile_dot_q4_K_avx512(int64_t n, const void *vw, const uint8_t 
         _Pragma("clang loop unroll(full)") for (int j = 0; j < 8; j++) {
             __m512i part = _mm512_setzero_si512();
             _Pragma("clang loop unroll(full)") for (int g = 4 * j; g < 4 * j + 4; g++) {
-                part = ck_tile_dpbusd(part, ck_tile_bcast64(q + 8 * g), _mm512_load_si512((const void *)(t + 64 * g)));
+                const __m512i y = _mm512_load_si512((const void *)(t + 64 * g));
+                part = ck_tile_dpbusd(part, ck512_broadcast64(q + 8 * g), y);
             }
-            acc[j % 2] = ck512_dpwssd(acc[j % 2], part, ck_tile_bcast32(&scales[j]));
+            acc[j % 2] = ck512_dpwssd(acc[j % 2], part, ck512_broadcast32(&scales[j]));
         }
         _Pragma("clang loop unroll(full)") for (int v = 0; v < 4; v++) {
             macc = ck512_dpwssd(macc, _mm512_load_si512((const void *)(t + CK_TILE_QS + 64 * v)),
-                                ck_tile_bcast64(&mins[4 * v]));
+                                ck512_broadcast64(&mins[4 * v]));
         }
         const __m512i total = _mm512_add_epi32(acc[0], acc[1]);
         const __m128d dm = ck_h2f_pair(&w[i].d);
@@ -131,7 +116,7 @@ CK_AVX512 void ck_tile_dot_q6_K_avx512(int64_t n, const void *vw, const uint8_t 
     __m512d sum = _mm512_setzero_pd();
     for (int64_t i = 0; i < n / QK_K; i++) {
         ck512_prefetch(&w[i], (int)sizeof(blk_q6_K));
-        const uint8_t *t = tile + (size_t)i * CK_TILE_BLOCK;
+        const uint8_t *t = tile + (size_t)i * CK_TILE_BLOCK_BYTES;
         ck512_q6_K u;
         ck512_q6_K_unpack(&w[i], &u);
         _Alignas(64) uint8_t q[QK_K];
@@ -146,16 +131,16 @@ CK_AVX512 void ck_tile_dot_q6_K_avx512(int64_t n, const void *vw, const uint8_t 
         __m512i acc[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(),
                           _mm512_setzero_si512()};  // four chains: a vpdpwssd takes 5 cycles before the next may add
         _Pragma("clang loop unroll(full)") for (int j = 0; j < 16; j++) {  // sub-block j: groups 2j, 2j+1
-            const __m512i scale = ck_tile_bcast32(&pairs[j]);
+            const __m512i scale = ck512_broadcast32(&pairs[j]);
             _Pragma("clang loop unroll(full)") for (int g = 2 * j; g < 2 * j + 2; g++) {
-                const __m512i p = _mm512_maddubs_epi16(ck_tile_bcast64(q + 8 * g),
+                const __m512i p = _mm512_maddubs_epi16(ck512_broadcast64(q + 8 * g),
                                                        _mm512_load_si512((const void *)(t + 64 * g)));
                 acc[g % 4] = ck512_dpwssd(acc[g % 4], p, scale);
             }
         }
         _Pragma("clang loop unroll(full)") for (int v = 0; v < 4; v++) {
             acc[v] = ck512_dpwssd(acc[v], _mm512_load_si512((const void *)(t + CK_TILE_QS + 64 * v)),
-                                  ck_tile_bcast64(&offsets[4 * v]));
+                                  ck512_broadcast64(&offsets[4 * v]));
         }
         const __m512i total = _mm512_add_epi32(_mm512_add_epi32(acc[0], acc[1]), _mm512_add_epi32(acc[2], acc[3]));
         const __m512d dx = _mm512_load_pd((const void *)(t + CK_TILE_QS + CK_TILE_BSUMS));

@@ -3,8 +3,8 @@
 // runs of consecutive weight rows, while a slow or shared core, or a worker that joins late, still leaves the rest to
 // the others. (Fixed chunks of 16 rows, taken alternately by two threads, streamed a decode step's weights at 12-13
 // GB/s on a 2-core machine where ranges like these reach 17-18, the output head 19-20.) Every output is one call of
-// the same row kernel (or of its multi-row version, which keeps each row's arithmetic), whichever thread takes it and
-// however large the batch, so results depend on neither.
+// the row kernel or of a multi-row one (multi-row, few-rows, interleaved tile), each of which keeps the row kernel's
+// arithmetic for every row, whichever thread takes it and however large the batch, so results depend on neither.
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -125,7 +125,7 @@ static void ck_matmul_batch_tile(const ck_matmul_job *job, int64_t r0, int64_t r
 /// time through the multi-row or row kernel.
 static void ck_matmul_rows(const ck_matmul_job *job, int64_t r0, int64_t r1) {
     if (job->tile_dot != NULL && job->few != NULL && job->n_batch >= 2 &&
-        ck_tile_bytes(job->n_cols) <= sizeof(uint8_t[CK_TILE_MAX_BLOCKS * CK_TILE_BLOCK_BYTES])) {
+        ck_tile_bytes(job->n_cols) <= CK_TILE_MAX_BLOCKS * CK_TILE_BLOCK_BYTES) {
         _Alignas(64) uint8_t tile[CK_TILE_MAX_BLOCKS * CK_TILE_BLOCK_BYTES];
         const int64_t chunk = job->n_batch <= CK_DOTN_MAX ? r1 - r0 : CK_TILED_CHUNK_ROWS;
         for (int64_t c0 = r0; c0 < r1; c0 += chunk) {
@@ -166,13 +166,22 @@ static void ck_matmul_part(void *ctx, int ith, int nth) {
     while (ck_take_rows(&job->next, job->n_rows, nth, &r0, &r1)) ck_matmul_rows(job, r0, r1);
 }
 
+/// Fills a job with the kernels of `type` at `level`; 0 when the level has no row kernel for the type or a size is
+/// negative.
+static int ck_make_job(ck_matmul_job *job, uint32_t type, int level, const void *w, size_t w_row_bytes,
+                       int64_t n_rows, int64_t n_cols, const void *x, size_t x_row_bytes, int64_t n_batch, float *y) {
+    const ck_dot_fn dot = ck_dot_lookup(type, level);
+    if (dot == NULL || n_rows < 0 || n_cols < 0 || n_batch < 0) return 0;
+    *job = (ck_matmul_job){dot, ck_dotn_lookup(type, level), ck_dotn_scaled_lookup(type, level),
+                           ck_tile_dot_lookup(type, level), ck_dot_few_lookup(type, level), w, w_row_bytes, n_rows,
+                           n_cols, x, x_row_bytes, n_batch, y, 0};
+    return 1;
+}
+
 int sparrow_matmul(sparrow_pool *pool, int level, uint32_t type, const void *w, size_t w_row_bytes, int64_t n_rows,
                    int64_t n_cols, const void *x, size_t x_row_bytes, int64_t n_batch, float *y) {
-    const ck_dot_fn dot = ck_dot_lookup(type, level);
-    if (dot == NULL || n_rows < 0 || n_cols < 0 || n_batch < 0) return -1;
-    ck_matmul_job job = {dot, ck_dotn_lookup(type, level), ck_dotn_scaled_lookup(type, level),
-                         ck_tile_dot_lookup(type, level), ck_dot_few_lookup(type, level), w, w_row_bytes,
-                         n_rows, n_cols, x, x_row_bytes, n_batch, y, 0};
+    ck_matmul_job job;
+    if (!ck_make_job(&job, type, level, w, w_row_bytes, n_rows, n_cols, x, x_row_bytes, n_batch, y)) return -1;
     sparrow_pool_run(pool, ck_matmul_part, &job);
     return 0;
 }
@@ -212,12 +221,10 @@ static int ck_matmul_many_run(sparrow_pool *pool, const sparrow_product *product
     first[0] = 0;
     for (int64_t i = 0; i < count; i++) {
         const sparrow_product *p = &products[i];
-        const ck_dot_fn dot = ck_dot_lookup(p->type, p->level);
-        if (dot == NULL || p->n_rows < 0 || p->n_cols < 0 || p->n_batch < 0) return -1;
-        ck_matmul_job job = {dot, ck_dotn_lookup(p->type, p->level), ck_dotn_scaled_lookup(p->type, p->level),
-                             ck_tile_dot_lookup(p->type, p->level), ck_dot_few_lookup(p->type, p->level), p->w,
-                             p->w_row_bytes, p->n_rows, p->n_cols, p->x, p->x_row_bytes, p->n_batch, p->y, 0};
-        jobs[i] = job;
+        if (!ck_make_job(&jobs[i], p->type, p->level, p->w, p->w_row_bytes, p->n_rows, p->n_cols, p->x,
+                         p->x_row_bytes, p->n_batch, p->y)) {
+            return -1;
+        }
         first[i + 1] = first[i] + (p->n_batch > 0 ? p->n_rows : 0);
     }
     ck_many_job many = {jobs, first, count, 0};

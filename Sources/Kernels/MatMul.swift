@@ -103,11 +103,13 @@ public enum MatMul {
                         level: KernelLevel, kernel: TileKernel = .multiRow) throws(KernelError) -> [Float]
     {
         let expected = try ActivationFormat(pairingWith: weights.type, tensor: weights.name)
+        let most = kernel == .fewRows ? 4 : 8
         guard activations.format == expected, activations.columns == weights.columns, row >= 0, row < weights.rows,
-              batchRows.lowerBound >= 0, batchRows.upperBound <= activations.batch, (1...8).contains(batchRows.count)
+              batchRows.lowerBound >= 0, batchRows.upperBound <= activations.batch, (1...most).contains(batchRows.count)
         else {
             throw .activationMismatch(tensor: weights.name,
-                                      expected: "\(expected.name) rows of \(weights.columns), 1 to 8 rows in range",
+                                      expected: "\(expected.name) rows of \(weights.columns), 1 to \(most) rows "
+                                          + "in range",
                                       actual: "\(activations.format.name) rows of \(activations.columns)")
         }
         var out = [Float](repeating: 0, count: batchRows.count)

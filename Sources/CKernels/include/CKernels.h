@@ -81,7 +81,7 @@ int sparrow_vec_dotn(uint32_t type, int level, int64_t n, const void *w, const v
                      float *out);
 
 /// As `sparrow_vec_dotn`, through the kernel that reads the activation rows interleaved into a tile (what a mat-mul
-/// of 2...8 activation rows uses for Q4_K and Q6_K at the AVX-512 level). Returns 0; -1 when the type has no such
+/// of 4...8 activation rows uses for Q4_K and Q6_K at the AVX-512 level). Returns 0; -1 when the type has no such
 /// kernel at that level or `count` is out of range; -2 when the tile cannot be allocated.
 int sparrow_vec_dot_tile(uint32_t type, int level, int64_t n, const void *w, const void *x, size_t x_stride, int count,
                          float *out);
