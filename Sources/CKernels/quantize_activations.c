@@ -47,14 +47,27 @@ static void quantize_q8_1(const float *x, blk_q8_1s *y, int64_t nb) {
 
 static void quantize_q8_K(const float *x, blk_q8_K *y, int64_t nb) {
     for (int64_t i = 0; i < nb; i++, x += QK_K) {
-        float max = 0.0f, amax = 0.0f;
+        // The reference keeps the first x[j] of largest |x[j]| (NaN never compares larger). Its |x| as bits: for
+        // non-NaN floats the unsigned order of the bits is the order of the values, so an integer max (which
+        // vectorizes) finds the largest, with NaN (bits above infinity's) counted as 0; then the first index that
+        // has it.
+        uint32_t top = 0;
         for (int j = 0; j < QK_K; j++) {
-            const float ax = fabsf(x[j]);
-            if (ax > amax) { amax = ax; max = x[j]; }
+            uint32_t bits;
+            memcpy(&bits, &x[j], 4);
+            bits &= 0x7FFFFFFFu;
+            bits = bits > 0x7F800000u ? 0 : bits;
+            top = bits > top ? bits : top;
         }
-        if (amax == 0.0f) {
+        if (top == 0) {
             memset(&y[i], 0, sizeof(blk_q8_K));
             continue;
+        }
+        float max = 0.0f;
+        for (int j = 0; j < QK_K; j++) {
+            uint32_t bits;
+            memcpy(&bits, &x[j], 4);
+            if ((bits & 0x7FFFFFFFu) == top) { max = x[j]; break; }
         }
         const float iscale = -127.f / max;
         for (int j = 0; j < QK_K; j++) {

@@ -82,6 +82,33 @@ struct ActivationQuantizationTests {
         }
     }
 
+    /// quantize_row_q8_K_ref (ggml-quants.c) scans with `if (ax > amax) { amax = ax; max = x[j]; }`: of values of
+    /// equal magnitude the first sets the scale's sign (d = −max/127 after iscale = −127/max), a NaN never wins,
+    /// and a block of zeros (signed or not) is all zero.
+    @Test("Q8_K takes the first value of largest magnitude for its scale, skips NaN, and zeroes a zero block")
+    func q8_KScaleChoice() throws {
+        func d(_ block: [Float]) throws -> Float {
+            let raw = Array(try QuantizedActivations(block, batch: 1, format: .q8_K, tensor: "t").bytes(ofRow: 0))
+            return Float(bitPattern: UInt32(raw[0]) | UInt32(raw[1]) << 8 | UInt32(raw[2]) << 16 | UInt32(raw[3]) << 24)
+        }
+        for (first, second) in [(3, 200), (0, 255), (17, 18), (250, 251)] {
+            var block = [Float](repeating: 0.25, count: 256)
+            block[first] = -5
+            block[second] = 5
+            #expect(try d(block) == 1 / (-127 / Float(-5)), "−5 at \(first) before 5 at \(second)")
+            block[first] = 5
+            block[second] = -5
+            #expect(try d(block) == 1 / (-127 / Float(5)), "5 at \(first) before −5 at \(second)")
+        }
+        var withNaN = [Float](repeating: -0.5, count: 256)
+        withNaN[7] = .nan
+        withNaN[100] = 2
+        #expect(try d(withNaN) == 1 / (-127 / Float(2)))
+        let zeros = (0..<256).map { $0 % 2 == 0 ? Float(0) : -Float(0) }
+        let raw = Array(try QuantizedActivations(zeros, batch: 1, format: .q8_K, tensor: "t").bytes(ofRow: 0))
+        #expect(raw.allSatisfy { $0 == 0 })
+    }
+
     @Test("a row length that is not a whole number of blocks is an error")
     func badLength() {
         #expect(throws: KernelError.self) {

@@ -162,16 +162,17 @@ struct MixtureOfExperts: Sendable {
         offset = 0
         for (slot, e) in s.active.enumerated() {
             let f = gate[e].outputs, size = s.count[e] * f
-            let h = s.hidden[slot].reset(rows: s.count[e], columns: f)
-            s.gated.append(GatedRows(gate: gateUp + offset, up: gateUp + offset + size, hidden: h, count: size))
+            s.hidden[slot].reset(rows: s.count[e], columns: f)
+            s.gated.append(GatedRows(gate: gateUp + offset, up: gateUp + offset + size, hidden: s.hidden[slot],
+                                     down: down[e].weight))
             offset += 2 * size
         }
-        s.gated.withUnsafeBufferPointer { tasks in
-            ThreadPool.run(pool, count: tasks.count,
-                           context: UnsafeMutableRawPointer(mutating: tasks.baseAddress)) { context, index in
+        s.gated.withUnsafeMutableBufferPointer { tasks in
+            ThreadPool.run(pool, count: tasks.count, context: UnsafeMutableRawPointer(tasks.baseAddress)) { context, index in
                 context?.assumingMemoryBound(to: GatedRows.self)[Int(index)].compute()
             }
         }
+        for task in s.gated { if let error = task.error { throw error } }
         for (slot, e) in s.active.enumerated() {
             try down[e].append(s.hidden[slot], into: downOut + s.start[e] * outWidth, to: &s.products, pool: pool)
         }
@@ -180,24 +181,40 @@ struct MixtureOfExperts: Sendable {
         // Σ_rank weight · expert output, in the token's rank order.
         output.update(repeating: 0, count: rows * width)
         for row in 0..<rows {
+            let out = output + row * width
             for rank in 0..<k {
                 let c = s.chosen[row * k + rank]
                 let y = downOut + s.memberOf[row * k + rank] * outWidth
-                for i in 0..<width { output[row * width + i] += c.weight * y[i] }
+                for i in 0..<width { out[i] += c.weight * y[i] }  // unfused multiply, then add, per element
             }
         }
     }
 }
 
-/// One expert's gated hidden rows: hidden[j] = silu(gate[j]) · up[j] for j < count (a pool task reads it through a
-/// pointer; the pointers are valid for the layer call).
+/// One expert's gated hidden rows, hidden[j] = silu(gate[j]) · up[j], quantized for its down matrix (a pool task
+/// reads it through a pointer; the pointers are valid for the layer call, and each task has its own `hidden`).
 struct GatedRows {
     let gate: UnsafePointer<Float>
     let up: UnsafePointer<Float>
-    let hidden: UnsafeMutablePointer<Float>
-    let count: Int
+    let hidden: ActivationRows
+    let down: WeightMatrix
+    /// Set when quantizing failed (the caller throws it after the pool job).
+    var error: EngineError?
 
-    func compute() {
-        for j in 0..<count { hidden[j] = silu(gate[j]) * up[j] }
+    init(gate: UnsafePointer<Float>, up: UnsafePointer<Float>, hidden: ActivationRows, down: WeightMatrix) {
+        self.gate = gate
+        self.up = up
+        self.hidden = hidden
+        self.down = down
+    }
+
+    mutating func compute() {
+        let h = hidden.pointer
+        for j in 0..<(hidden.rows * hidden.columns) { h[j] = silu(gate[j]) * up[j] }
+        do {
+            _ = try hidden.quantized(for: down)
+        } catch {
+            self.error = error
+        }
     }
 }

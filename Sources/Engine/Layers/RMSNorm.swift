@@ -9,20 +9,51 @@ struct RMSNorm: Sendable {
 
     /// Writes each normalised `weight.count`-long group of `input` (rows of a batch, or heads of a row; `count`
     /// floats) to `output`, which may be `input` itself.
+    ///
+    /// A group's sum of squares is one chain of double adds in index order (ggml's order, so the same bits), which
+    /// is latency-bound: four groups at a time run four chains side by side (each still in its own order, so a
+    /// group's result does not depend on its neighbours or on how many there are).
     func normalize(_ input: UnsafePointer<Float>, count: Int, into output: UnsafeMutablePointer<Float>) {
         let n = weight.count
         guard n > 0 else { return }
+        let groups = count / n
         weight.withUnsafeBufferPointer { w in
             guard let w = w.baseAddress else { return }
-            var start = 0
-            while start + n <= count {
+            var g = 0
+            while g + 4 <= groups {
+                let x0 = input + g * n, x1 = x0 + n, x2 = x1 + n, x3 = x2 + n
+                var s0: Double = 0, s1: Double = 0, s2: Double = 0, s3: Double = 0
+                for i in 0..<n {
+                    s0 += Double(x0[i] * x0[i])
+                    s1 += Double(x1[i] * x1[i])
+                    s2 += Double(x2[i] * x2[i])
+                    s3 += Double(x3[i] * x3[i])
+                }
+                let scales = (scale(sum: s0, count: n), scale(sum: s1, count: n), scale(sum: s2, count: n),
+                              scale(sum: s3, count: n))
+                let y = output + g * n
+                for i in 0..<n { y[i] = (x0[i] * scales.0) * w[i] }
+                for i in 0..<n { y[n + i] = (x1[i] * scales.1) * w[i] }
+                for i in 0..<n { y[2 * n + i] = (x2[i] * scales.2) * w[i] }
+                for i in 0..<n { y[3 * n + i] = (x3[i] * scales.3) * w[i] }
+                g += 4
+            }
+            while g < groups {
+                let x = input + g * n
                 var sum: Double = 0
-                for i in 0..<n { sum += Double(input[start + i] * input[start + i]) }
-                let mean = Float(sum / Double(n))
-                let scale = 1 / (mean + epsilon).squareRoot()
-                for i in 0..<n { output[start + i] = (input[start + i] * scale) * w[i] }
-                start += n
+                for i in 0..<n { sum += Double(x[i] * x[i]) }
+                let s = scale(sum: sum, count: n)
+                let y = output + g * n
+                for i in 0..<n { y[i] = (x[i] * s) * w[i] }
+                g += 1
             }
         }
+    }
+
+    /// `1 / sqrt(mean + eps)` in f32 from a group's sum of squares.
+    @inline(__always)
+    private func scale(sum: Double, count: Int) -> Float {
+        let mean = Float(sum / Double(count))
+        return 1 / (mean + epsilon).squareRoot()
     }
 }
