@@ -93,8 +93,19 @@ void ck_tile_q8_K(int64_t n, const void *x, size_t stride, int count, uint8_t *t
 void ck_tile_dot_q4_K_avx512(int64_t n, const void *w, const uint8_t *tile, int count, float *out);
 void ck_tile_dot_q6_K_avx512(int64_t n, const void *w, const uint8_t *tile, int count, float *out);
 
+/// Two weight rows against one tile (each row's outputs the same bits as the one-row tile kernel's): the pair shares
+/// the tile's loads, which bound the one-row kernel.
+typedef void (*ck_tile_dot2_fn)(int64_t n, const void *w0, const void *w1, const uint8_t *tile, int count, float *out0,
+                                float *out1);
+void ck_tile_dot2_q4_K_avx512(int64_t n, const void *w0, const void *w1, const uint8_t *tile, int count, float *out0,
+                              float *out1);
+void ck_tile_dot2_q6_K_avx512(int64_t n, const void *w0, const void *w1, const uint8_t *tile, int count, float *out0,
+                              float *out1);
+
 /// The tile kernel for a weight type at a level, or NULL.
 ck_tile_dot_fn ck_tile_dot_lookup(uint32_t type, int level);
+/// The two-row tile kernel for a weight type at a level, or NULL (exactly when ck_tile_dot_lookup is NULL).
+ck_tile_dot2_fn ck_tile_dot2_lookup(uint32_t type, int level);
 
 /// Whether this CPU has AVX2, FMA and F16C (what the AVX2 level needs).
 int ck_has_avx2(void);

@@ -9,7 +9,8 @@
 // block ends with one add of each lane pair. The −32 offset of Q6_K and the mins of Q4_K go through the activations'
 // 16-value sums, interleaved the same way. Every block's sums are the exact integers the scalar reference computes
 // (ranges noted per kernel) and are folded per row with the operations of ck_term / ck_term_min in block order, so
-// each output equals the scalar reference (and the single-row kernels) bit for bit.
+// each output equals the scalar reference (and the single-row kernels) bit for bit. A mat-mul runs weight rows in pairs
+// against one tile (the ..._dot2_ kernels): the pair shares the tile's loads, and each row keeps its own arithmetic.
 #include "ck_avx2.h"
 #include "ck_avx512.h"
 
@@ -55,99 +56,166 @@ static inline CK_AVX512 __m512d ck_tile_row_sums(__m512i acc) {
     return _mm512_cvtepi32_pd(_mm512_cvtepi64_epi32(pairs));
 }
 
-// Q4_K · a tile. Per lane and sub-block a part ≤ 30720 in magnitude times a 6-bit scale, 4 sub-blocks per
-// accumulator: < 2^23. Mins: bsums ≤ 2048 times a 6-bit min, two per lane and step, four steps: < 2^19.
-CK_AVX512 void ck_tile_dot_q4_K_avx512(int64_t n, const void *vw, const uint8_t *tile, int count, float *out) {
-    const blk_q4_K *w = vw;
+// Q4_K · a tile, for R (1 or 2) weight rows at once: a pair shares every load of the tile (R = 2 is what a mat-mul
+// runs; the tile's loads, not the products, bound one row at a time). Each row keeps its own accumulators and
+// arithmetic, so its outputs are the same bits either way. Per lane and sub-block a part ≤ 30720 in magnitude times
+// a 6-bit scale, 4 sub-blocks per accumulator: < 2^23. Mins: bsums ≤ 2048 times a 6-bit min, two per lane and step,
+// four steps: < 2^19.
+/// Block `b`'s quants in value order (qs[32c + l]: low nibble value 64c + l, high nibble 64c + 32 + l), its scales
+/// as int32 and its mins as int16 pairs (m0 m0 m1 m1 …).
+static inline __attribute__((always_inline)) CK_AVX512 void ck_tile_q4_K_unpack(const blk_q4_K *b, uint8_t *q,
+                                                                                int32_t *scales, int16_t *mins) {
     const __m512i m4 = _mm512_set1_epi8(0x0F);
-    __m512d sum = _mm512_setzero_pd();
-    for (int64_t i = 0; i < n / QK_K; i++) {
-        ck512_prefetch(&w[i], (int)sizeof(blk_q4_K));
+    for (int c = 0; c < 2; c++) {
+        const __m512i v = _mm512_loadu_si512((const void *)(b->qs + 64 * c));
+        const __m512i lo = _mm512_and_si512(v, m4), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+        // value 128c + 64h + 32s + l: h = which 32 bytes of v, s = nibble
+        _mm512_store_si512((void *)(q + 128 * c), _mm512_shuffle_i64x2(lo, hi, _MM_SHUFFLE(1, 0, 1, 0)));
+        _mm512_store_si512((void *)(q + 128 * c + 64), _mm512_shuffle_i64x2(lo, hi, _MM_SHUFFLE(3, 2, 3, 2)));
+    }
+    const __m128i s = ck_k4_scales_vector(b->scales);
+    _mm256_store_si256((__m256i *)scales, _mm256_cvtepu8_epi32(s));
+    _mm256_store_si256((__m256i *)mins, _mm256_cvtepu8_epi16(_mm_unpackhi_epi8(s, s)));
+}
+
+static inline __attribute__((always_inline)) CK_AVX512 void ck_tile_q4_K_rows(int64_t n, const blk_q4_K *const *w,
+                                                                              const uint8_t *tile, int count,
+                                                                              float *const *out, const int R) {
+    __m512d sum[2] = {_mm512_setzero_pd(), _mm512_setzero_pd()};
+    // Per row: quants in value order; scale j as an int32 (one 32-bit broadcast per sub-block); mins m0 m0 m1 m1 …
+    // as int16 (one 64-bit broadcast per step of the mins, which pairs sub-blocks 2v and 2v+1 with bsums 4v..4v+3).
+    // Unpacked one block ahead into the other half of a double buffer: the broadcast loads then read stores made
+    // an iteration earlier instead of waiting on the stores just issued.
+    _Alignas(64) uint8_t q[2][2][QK_K];
+    _Alignas(32) int32_t scales[2][2][8];
+    _Alignas(32) int16_t mins[2][2][16];
+    const int64_t nb = n / QK_K;
+    if (nb > 0) {
+        for (int r = 0; r < R; r++) ck_tile_q4_K_unpack(&w[r][0], q[0][r], scales[0][r], mins[0][r]);
+    }
+    for (int64_t i = 0; i < nb; i++) {
         const uint8_t *t = tile + (size_t)i * CK_TILE_BLOCK_BYTES;
-        // Quants in value order (qs[32c + l]: low nibble value 64c + l, high nibble 64c + 32 + l).
-        _Alignas(64) uint8_t q[QK_K];
-        for (int c = 0; c < 2; c++) {
-            const __m512i v = _mm512_loadu_si512((const void *)(w[i].qs + 64 * c));
-            const __m512i lo = _mm512_and_si512(v, m4), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
-            // value 128c + 64h + 32s + l: h = which 32 bytes of v, s = nibble
-            _mm512_store_si512((void *)(q + 128 * c), _mm512_shuffle_i64x2(lo, hi, _MM_SHUFFLE(1, 0, 1, 0)));
-            _mm512_store_si512((void *)(q + 128 * c + 64), _mm512_shuffle_i64x2(lo, hi, _MM_SHUFFLE(3, 2, 3, 2)));
+        const int cur = (int)(i & 1);
+        if (i + 1 < nb) {
+            for (int r = 0; r < R; r++) {
+                ck512_prefetch(&w[r][i + 1], (int)sizeof(blk_q4_K));
+                ck_tile_q4_K_unpack(&w[r][i + 1], q[cur ^ 1][r], scales[cur ^ 1][r], mins[cur ^ 1][r]);
+            }
         }
-        // Scale j as an int32 (one 32-bit broadcast per sub-block); mins m0 m0 m1 m1 … as int16 (one 64-bit broadcast
-        // per step of the mins, which pairs sub-blocks 2v and 2v+1 with bsums 4v..4v+3).
-        const __m128i s = ck_k4_scales_vector(w[i].scales);
-        _Alignas(32) int32_t scales[8];
-        _Alignas(32) int16_t mins[16];
-        _mm256_store_si256((__m256i *)scales, _mm256_cvtepu8_epi32(s));
-        _mm256_store_si256((__m256i *)mins, _mm256_cvtepu8_epi16(_mm_unpackhi_epi8(s, s)));
         // Sub-block j (groups 4j..4j+3): vpdpbusd sums its 16 products per lane into `part` (quants ≤ 15 × int8 ≥
         // −128: |part| ≤ 16·15·128 = 30720 < 2^15, so it is its own low int16 half), and one vpdpwssd with the scale
         // as the pair (scale, 0) adds part·scale: five uops for 32 values where maddubs + vpdpwssd take eight.
-        __m512i acc[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
-        __m512i macc = _mm512_setzero_si512();
+        __m512i acc[2][2], macc[2];
+        for (int r = 0; r < R; r++) {
+            acc[r][0] = acc[r][1] = macc[r] = _mm512_setzero_si512();
+        }
         _Pragma("clang loop unroll(full)") for (int j = 0; j < 8; j++) {
-            __m512i part = _mm512_setzero_si512();
+            __m512i part[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
             _Pragma("clang loop unroll(full)") for (int g = 4 * j; g < 4 * j + 4; g++) {
                 const __m512i y = _mm512_load_si512((const void *)(t + 64 * g));
-                part = ck_tile_dpbusd(part, ck512_broadcast64(q + 8 * g), y);
+                for (int r = 0; r < R; r++) part[r] = ck_tile_dpbusd(part[r], ck512_broadcast64(q[cur][r] + 8 * g), y);
             }
-            acc[j % 2] = ck512_dpwssd(acc[j % 2], part, ck512_broadcast32(&scales[j]));
+            for (int r = 0; r < R; r++) {
+                acc[r][j % 2] = ck512_dpwssd(acc[r][j % 2], part[r], ck512_broadcast32(&scales[cur][r][j]));
+            }
         }
         _Pragma("clang loop unroll(full)") for (int v = 0; v < 4; v++) {
-            macc = ck512_dpwssd(macc, _mm512_load_si512((const void *)(t + CK_TILE_QS + 64 * v)),
-                                ck512_broadcast64(&mins[4 * v]));
+            const __m512i bsums = _mm512_load_si512((const void *)(t + CK_TILE_QS + 64 * v));
+            for (int r = 0; r < R; r++) macc[r] = ck512_dpwssd(macc[r], bsums, ck512_broadcast64(&mins[cur][r][4 * v]));
         }
-        const __m512i total = _mm512_add_epi32(acc[0], acc[1]);
-        const __m128d dm = ck_h2f_pair(&w[i].d);
         const __m512d dx = _mm512_load_pd((const void *)(t + CK_TILE_QS + CK_TILE_BSUMS));
-        const __m512d dw = _mm512_broadcastsd_pd(dm), dmin = _mm512_broadcastsd_pd(_mm_unpackhi_pd(dm, dm));
-        const __m512d term = _mm512_sub_pd(_mm512_mul_pd(_mm512_mul_pd(dw, dx), ck_tile_row_sums(total)),
-                                           _mm512_mul_pd(_mm512_mul_pd(dmin, dx), ck_tile_row_sums(macc)));
-        sum = _mm512_add_pd(sum, term);
+        for (int r = 0; r < R; r++) {
+            const __m512i total = _mm512_add_epi32(acc[r][0], acc[r][1]);
+            const __m128d dm = ck_h2f_pair(&w[r][i].d);
+            const __m512d dw = _mm512_broadcastsd_pd(dm), dmin = _mm512_broadcastsd_pd(_mm_unpackhi_pd(dm, dm));
+            const __m512d term = _mm512_sub_pd(_mm512_mul_pd(_mm512_mul_pd(dw, dx), ck_tile_row_sums(total)),
+                                               _mm512_mul_pd(_mm512_mul_pd(dmin, dx), ck_tile_row_sums(macc[r])));
+            sum[r] = _mm512_add_pd(sum[r], term);
+        }
     }
-    ck512_store_rows(sum, count, out);
+    for (int r = 0; r < R; r++) ck512_store_rows(sum[r], count, out[r]);
 }
 
-// Q6_K · a tile. Quants 0..63 × int8 ≥ −128: maddubs pairs ≤ 16128 < 2^15; vpdpwssd adds two pairs × an int8 scale
-// per lane and group, 32 groups: < 2^28. The −32 offset: bsums ≤ 2048 times −32·scale (≤ 4096 in
-// magnitude, an int16), two per lane and step, two steps per lane: < 2^25.
-CK_AVX512 void ck_tile_dot_q6_K_avx512(int64_t n, const void *vw, const uint8_t *tile, int count, float *out) {
-    const blk_q6_K *w = vw;
-    __m512d sum = _mm512_setzero_pd();
+CK_AVX512 void ck_tile_dot_q4_K_avx512(int64_t n, const void *w, const uint8_t *tile, int count, float *out) {
+    const blk_q4_K *rows[1] = {w};
+    float *outs[1] = {out};
+    ck_tile_q4_K_rows(n, rows, tile, count, outs, 1);
+}
+
+CK_AVX512 void ck_tile_dot2_q4_K_avx512(int64_t n, const void *w0, const void *w1, const uint8_t *tile, int count,
+                                        float *out0, float *out1) {
+    const blk_q4_K *rows[2] = {w0, w1};
+    float *outs[2] = {out0, out1};
+    ck_tile_q4_K_rows(n, rows, tile, count, outs, 2);
+}
+
+// Q6_K · a tile, for R (1 or 2) weight rows at once (as Q4_K above). Quants 0..63 × int8 ≥ −128: maddubs pairs ≤
+// 16128 < 2^15; vpdpwssd adds two pairs × an int8 scale per lane and group, 32 groups: < 2^28. The −32 offset: bsums
+// ≤ 2048 times −32·scale (≤ 4096 in magnitude, an int16), two per lane and step, two steps per lane: < 2^25.
+static inline __attribute__((always_inline)) CK_AVX512 void ck_tile_q6_K_rows(int64_t n, const blk_q6_K *const *w,
+                                                                              const uint8_t *tile, int count,
+                                                                              float *const *out, const int R) {
+    __m512d sum[2] = {_mm512_setzero_pd(), _mm512_setzero_pd()};
     for (int64_t i = 0; i < n / QK_K; i++) {
-        ck512_prefetch(&w[i], (int)sizeof(blk_q6_K));
         const uint8_t *t = tile + (size_t)i * CK_TILE_BLOCK_BYTES;
-        ck512_q6_K u;
-        ck512_q6_K_unpack(&w[i], &u);
-        _Alignas(64) uint8_t q[QK_K];
-        for (int p = 0; p < 4; p++) _mm512_store_si512((void *)(q + 64 * p), u.q[p]);
-        // Scale j (values 16j..16j+15) as an int16 pair; −32·scale j as int16 (bsums pair with scales 4v..4v+3).
-        _Alignas(64) int32_t pairs[16];
-        _Alignas(32) int16_t offsets[16];
-        const __m512i s32 = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)w[i].scales));
-        const __m512i low = _mm512_and_si512(s32, _mm512_set1_epi32(0xFFFF));
-        _mm512_store_si512((void *)pairs, _mm512_or_si512(low, _mm512_slli_epi32(s32, 16)));
-        _mm256_store_si256((__m256i *)offsets, _mm256_sub_epi16(_mm256_setzero_si256(), _mm256_slli_epi16(u.sc16, 5)));
-        __m512i acc[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(),
-                          _mm512_setzero_si512()};  // four chains: a vpdpwssd takes 5 cycles before the next may add
+        // Per row: quants in value order; scale j (values 16j..16j+15) as an int16 pair; −32·scale j as int16
+        // (bsums pair with scales 4v..4v+3).
+        _Alignas(64) uint8_t q[2][QK_K];
+        _Alignas(64) int32_t pairs[2][16];
+        _Alignas(32) int16_t offsets[2][16];
+        for (int r = 0; r < R; r++) {
+            const blk_q6_K *b = &w[r][i];
+            ck512_prefetch(b, (int)sizeof(blk_q6_K));
+            ck512_q6_K u;
+            ck512_q6_K_unpack(b, &u);
+            for (int p = 0; p < 4; p++) _mm512_store_si512((void *)(q[r] + 64 * p), u.q[p]);
+            const __m512i s32 = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)b->scales));
+            const __m512i low = _mm512_and_si512(s32, _mm512_set1_epi32(0xFFFF));
+            _mm512_store_si512((void *)pairs[r], _mm512_or_si512(low, _mm512_slli_epi32(s32, 16)));
+            _mm256_store_si256((__m256i *)offsets[r],
+                               _mm256_sub_epi16(_mm256_setzero_si256(), _mm256_slli_epi16(u.sc16, 5)));
+        }
+        __m512i acc[2][4];  // four chains per row: a vpdpwssd takes 5 cycles before the next may add
+        for (int r = 0; r < R; r++) {
+            for (int c = 0; c < 4; c++) acc[r][c] = _mm512_setzero_si512();
+        }
         _Pragma("clang loop unroll(full)") for (int j = 0; j < 16; j++) {  // sub-block j: groups 2j, 2j+1
-            const __m512i scale = ck512_broadcast32(&pairs[j]);
+            __m512i scale[2];
+            for (int r = 0; r < R; r++) scale[r] = ck512_broadcast32(&pairs[r][j]);
             _Pragma("clang loop unroll(full)") for (int g = 2 * j; g < 2 * j + 2; g++) {
-                const __m512i p = _mm512_maddubs_epi16(ck512_broadcast64(q + 8 * g),
-                                                       _mm512_load_si512((const void *)(t + 64 * g)));
-                acc[g % 4] = ck512_dpwssd(acc[g % 4], p, scale);
+                const __m512i y = _mm512_load_si512((const void *)(t + 64 * g));
+                for (int r = 0; r < R; r++) {
+                    const __m512i p = _mm512_maddubs_epi16(ck512_broadcast64(q[r] + 8 * g), y);
+                    acc[r][g % 4] = ck512_dpwssd(acc[r][g % 4], p, scale[r]);
+                }
             }
         }
         _Pragma("clang loop unroll(full)") for (int v = 0; v < 4; v++) {
-            acc[v] = ck512_dpwssd(acc[v], _mm512_load_si512((const void *)(t + CK_TILE_QS + 64 * v)),
-                                  ck512_broadcast64(&offsets[4 * v]));
+            const __m512i bsums = _mm512_load_si512((const void *)(t + CK_TILE_QS + 64 * v));
+            for (int r = 0; r < R; r++) acc[r][v] = ck512_dpwssd(acc[r][v], bsums, ck512_broadcast64(&offsets[r][4 * v]));
         }
-        const __m512i total = _mm512_add_epi32(_mm512_add_epi32(acc[0], acc[1]), _mm512_add_epi32(acc[2], acc[3]));
         const __m512d dx = _mm512_load_pd((const void *)(t + CK_TILE_QS + CK_TILE_BSUMS));
-        const __m512d dw = _mm512_set1_pd((double)ck_h2f(&w[i].d));
-        sum = _mm512_add_pd(sum, _mm512_mul_pd(_mm512_mul_pd(dw, dx), ck_tile_row_sums(total)));  // ck_term per lane
+        for (int r = 0; r < R; r++) {
+            const __m512i total = _mm512_add_epi32(_mm512_add_epi32(acc[r][0], acc[r][1]),
+                                                   _mm512_add_epi32(acc[r][2], acc[r][3]));
+            const __m512d dw = _mm512_set1_pd((double)ck_h2f(&w[r][i].d));
+            sum[r] = _mm512_add_pd(sum[r], _mm512_mul_pd(_mm512_mul_pd(dw, dx), ck_tile_row_sums(total)));  // ck_term
+        }
     }
-    ck512_store_rows(sum, count, out);
+    for (int r = 0; r < R; r++) ck512_store_rows(sum[r], count, out[r]);
+}
+
+CK_AVX512 void ck_tile_dot_q6_K_avx512(int64_t n, const void *w, const uint8_t *tile, int count, float *out) {
+    const blk_q6_K *rows[1] = {w};
+    float *outs[1] = {out};
+    ck_tile_q6_K_rows(n, rows, tile, count, outs, 1);
+}
+
+CK_AVX512 void ck_tile_dot2_q6_K_avx512(int64_t n, const void *w0, const void *w1, const uint8_t *tile, int count,
+                                        float *out0, float *out1) {
+    const blk_q6_K *rows[2] = {w0, w1};
+    float *outs[2] = {out0, out1};
+    ck_tile_q6_K_rows(n, rows, tile, count, outs, 2);
 }
 
 #else
@@ -161,6 +229,14 @@ void ck_tile_dot_q4_K_avx512(int64_t n, const void *w, const uint8_t *tile, int 
 }
 void ck_tile_dot_q6_K_avx512(int64_t n, const void *w, const uint8_t *tile, int count, float *out) {
     (void)n; (void)w; (void)tile; (void)count; (void)out;
+}
+void ck_tile_dot2_q4_K_avx512(int64_t n, const void *w0, const void *w1, const uint8_t *tile, int count, float *out0,
+                              float *out1) {
+    (void)n; (void)w0; (void)w1; (void)tile; (void)count; (void)out0; (void)out1;
+}
+void ck_tile_dot2_q6_K_avx512(int64_t n, const void *w0, const void *w1, const uint8_t *tile, int count, float *out0,
+                              float *out1) {
+    (void)n; (void)w0; (void)w1; (void)tile; (void)count; (void)out0; (void)out1;
 }
 
 #endif

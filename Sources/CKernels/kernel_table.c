@@ -139,6 +139,15 @@ ck_tile_dot_fn ck_tile_dot_lookup(uint32_t type, int level) {
     }
 }
 
+ck_tile_dot2_fn ck_tile_dot2_lookup(uint32_t type, int level) {
+    if (level != SPARROW_LEVEL_AVX512 || !ck_cpu_has_avx512()) return NULL;
+    switch (type) {
+    case T_Q4_K: return ck_tile_dot2_q4_K_avx512;
+    case T_Q6_K: return ck_tile_dot2_q6_K_avx512;
+    default: return NULL;
+    }
+}
+
 ck_dotn_fn ck_dot_few_lookup(uint32_t type, int level) {
     if (level != SPARROW_LEVEL_AVX512 || !ck_cpu_has_avx512()) return NULL;
     switch (type) {
@@ -187,6 +196,18 @@ int sparrow_vec_dot_tile(uint32_t type, int level, int64_t n, const void *w, con
     if (tile == NULL) return -2;
     ck_tile_q8_K(n, x, x_stride, count, tile);
     fn(n, w, tile, count, out);
+    free(tile);
+    return 0;
+}
+
+int sparrow_vec_dot_tile_pair(uint32_t type, int level, int64_t n, const void *w0, const void *w1, const void *x,
+                              size_t x_stride, int count, float *out0, float *out1) {
+    const ck_tile_dot2_fn fn = ck_tile_dot2_lookup(type, level);
+    if (fn == NULL || n < QK_K || count < 1 || count > CK_DOTN_MAX) return -1;
+    uint8_t *tile = aligned_alloc(64, ck_tile_bytes(n));
+    if (tile == NULL) return -2;
+    ck_tile_q8_K(n, x, x_stride, count, tile);
+    fn(n, w0, w1, tile, count, out0, out1);
     free(tile);
     return 0;
 }

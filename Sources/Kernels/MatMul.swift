@@ -131,6 +131,38 @@ public enum MatMul {
         return out
     }
 
+    /// Rows `rows.0` and `rows.1` of `weights` against activation rows `batchRows` (1 to 8) through the two-row
+    /// interleaved-tile kernel, as a mat-mul runs pairs of weight rows: each result equals `dot` bit for bit.
+    static func dotTilePair(_ weights: WeightMatrix, rows: (Int, Int), _ activations: QuantizedActivations,
+                            batchRows: Range<Int>, level: KernelLevel) throws(KernelError) -> ([Float], [Float])
+    {
+        let expected = try ActivationFormat(pairingWith: weights.type, tensor: weights.name)
+        guard activations.format == expected, activations.columns == weights.columns,
+              (0..<weights.rows).contains(rows.0), (0..<weights.rows).contains(rows.1), batchRows.lowerBound >= 0,
+              batchRows.upperBound <= activations.batch, (1...8).contains(batchRows.count)
+        else {
+            throw .activationMismatch(tensor: weights.name,
+                                      expected: "\(expected.name) rows of \(weights.columns), 1 to 8 rows in range",
+                                      actual: "\(activations.format.name) rows of \(activations.columns)")
+        }
+        var first = [Float](repeating: 0, count: batchRows.count), second = first
+        let status = activations.withRows { x in
+            first.withUnsafeMutableBufferPointer { out0 in
+                second.withUnsafeMutableBufferPointer { out1 in
+                    sparrow_vec_dot_tile_pair(weights.type.rawValue, level.cValue, Int64(weights.columns),
+                                              weights.rowPointer(rows.0), weights.rowPointer(rows.1),
+                                              x.map { $0 + batchRows.lowerBound * activations.rowBytes },
+                                              activations.rowBytes, Int32(batchRows.count), out0.baseAddress,
+                                              out1.baseAddress)
+                }
+            }
+        }
+        guard status == 0 else {
+            throw .levelUnavailable(tensor: weights.name, type: weights.type.name, level: level.rawValue)
+        }
+        return (first, second)
+    }
+
     /// One row kernel call: row `row` of `weights` · activation row `batchRow` (what every output of `multiply` is).
     public static func dot(_ weights: WeightMatrix, row: Int, _ activations: QuantizedActivations, batchRow: Int = 0,
                            level: KernelLevel) throws(KernelError) -> Float

@@ -121,6 +121,16 @@ struct KernelExtremesTests {
                                                                          level: level, kernel: .interleaved)
                                     #expect(interleaved.map(\.bitPattern) == reference[start...].map(\.bitPattern),
                                             "\(label): interleaved tile of \(count)")
+                                    // This row as the first and as the second of a pair (the other row beside it).
+                                    let other = (row + 1) % rows
+                                    let (first, _) = try MatMul.dotTilePair(w, rows: (row, other), q,
+                                                                            batchRows: start..<8, level: level)
+                                    let (_, second) = try MatMul.dotTilePair(w, rows: (other, row), q,
+                                                                             batchRows: start..<8, level: level)
+                                    #expect(first.map(\.bitPattern) == reference[start...].map(\.bitPattern),
+                                            "\(label): first row of a pair, tile of \(count)")
+                                    #expect(second.map(\.bitPattern) == reference[start...].map(\.bitPattern),
+                                            "\(label): second row of a pair, tile of \(count)")
                                 }
                                 if level.hasFewRowsKernel(for: type), count <= 4 {
                                     let few = try MatMul.dotTile(w, row: row, q, batchRows: start..<8, level: level,
@@ -156,6 +166,16 @@ struct KernelExtremesTests {
                                                                  kernel: .interleaved)
                             #expect(interleaved.map(\.bitPattern) == reference[0..<count].map(\.bitPattern),
                                     "\(type.name) \(level) row \(row), interleaved tile of \(count)")
+                            let other = (row + 1) % rows
+                            let otherReference = try (0..<count).map {
+                                try MatMul.dot(w, row: other, q, batchRow: $0, level: .scalar)
+                            }
+                            let (first, second) = try MatMul.dotTilePair(w, rows: (row, other), q,
+                                                                         batchRows: 0..<count, level: level)
+                            #expect(first.map(\.bitPattern) == reference[0..<count].map(\.bitPattern),
+                                    "\(type.name) \(level) row \(row), first of a pair, tile of \(count)")
+                            #expect(second.map(\.bitPattern) == otherReference.map(\.bitPattern),
+                                    "\(type.name) \(level) row \(other), second of a pair, tile of \(count)")
                         }
                         if level.hasFewRowsKernel(for: type), count <= 4 {
                             let few = try MatMul.dotTile(w, row: row, q, batchRows: 0..<count, level: level,

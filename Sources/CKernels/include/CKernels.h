@@ -86,6 +86,10 @@ int sparrow_vec_dotn(uint32_t type, int level, int64_t n, const void *w, const v
 int sparrow_vec_dot_tile(uint32_t type, int level, int64_t n, const void *w, const void *x, size_t x_stride, int count,
                          float *out);
 
+/// As `sparrow_vec_dot_tile` for two weight rows at once (`out0`, `out1`: `count` results each), through the kernel
+/// a mat-mul runs on pairs of rows. Same return values.
+int sparrow_vec_dot_tile_pair(uint32_t type, int level, int64_t n, const void *w0, const void *w1, const void *x,
+                              size_t x_stride, int count, float *out0, float *out1);
 /// Whether `level` has an interleaved-tile kernel for `type` on this CPU.
 int sparrow_has_tile_kernel(uint32_t type, int level);
 
