@@ -32,10 +32,10 @@ struct RMSNorm: Sendable {
                 let scales = (scale(sum: s0, count: n), scale(sum: s1, count: n), scale(sum: s2, count: n),
                               scale(sum: s3, count: n))
                 let y = output + g * n
-                for i in 0..<n { y[i] = (x0[i] * scales.0) * w[i] }
-                for i in 0..<n { y[n + i] = (x1[i] * scales.1) * w[i] }
-                for i in 0..<n { y[2 * n + i] = (x2[i] * scales.2) * w[i] }
-                for i in 0..<n { y[3 * n + i] = (x3[i] * scales.3) * w[i] }
+                Self.scale(x0, by: scales.0, weight: w, into: y, count: n)
+                Self.scale(x1, by: scales.1, weight: w, into: y + n, count: n)
+                Self.scale(x2, by: scales.2, weight: w, into: y + 2 * n, count: n)
+                Self.scale(x3, by: scales.3, weight: w, into: y + 3 * n, count: n)
                 g += 4
             }
             while g < groups {
@@ -43,10 +43,21 @@ struct RMSNorm: Sendable {
                 var sum: Double = 0
                 for i in 0..<n { sum += Double(x[i] * x[i]) }
                 let s = scale(sum: sum, count: n)
-                let y = output + g * n
-                for i in 0..<n { y[i] = (x[i] * s) * w[i] }
+                Self.scale(x, by: s, weight: w, into: output + g * n, count: n)
                 g += 1
             }
+        }
+    }
+
+    /// y[i] = (x[i] · s) · w[i] (`y` may be `x`).
+    @inline(__always)
+    private static func scale(_ x: UnsafePointer<Float>, by s: Float, weight w: UnsafePointer<Float>,
+                              into y: UnsafeMutablePointer<Float>, count n: Int)
+    {
+        var i = 0
+        while i < n {
+            y[i] = (x[i] * s) * w[i]
+            i &+= 1
         }
     }
 
