@@ -57,6 +57,7 @@ void ck_dotn_q5_K_avx512(int64_t n, const void *w, const void *x, size_t x_strid
 void ck_dotn_q6_K_avx512(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *out);
 void ck_dotn_q8_0_avx512(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *out);
 void ck_dotn_q4_1_avx512(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *out);
+void ck_dotn_f32_avx512(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *out);
 
 /// Multi-row kernels for a few rows (1…CK_FEW_ROWS): the single-row kernel's steps with each weight block unpacked
 /// once. A mat-mul uses them for 2 rows up to CK_TILE_MIN_ROWS (matmul.c), rather than a tile, whose cost does not

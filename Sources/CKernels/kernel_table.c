@@ -82,6 +82,7 @@ static ck_dotn_fn ck_dotn_avx512(uint32_t type) {
     case T_Q6_K: return ck_dotn_q6_K_avx512;
     case T_Q8_0: return ck_dotn_q8_0_avx512;
     case T_Q4_1: return ck_dotn_q4_1_avx512;
+    case T_F32: return ck_dotn_f32_avx512;
     default: return NULL;
     }
 }

@@ -127,6 +127,35 @@ struct DotProductTests {
         }
     }
 
+    @Test("the F32 multi-row kernel gives each of 1…8 rows the scalar reference's bits (lane order, tail, ±2^60)",
+          .enabled(if: KernelLevel.avx512.hasOwnKernel(for: .f32)))
+    func floatMultiRow() throws {
+        for columns in [2048, 869, 32] {
+            let x = (0..<8).flatMap { row in
+                // Row 7 (in every tile below) all ones: against weight row 2 only the documented fold keeps the ones.
+                row == 7 ? [Float](repeating: 1, count: columns)
+                    : KernelTestData.randomActivations(count: columns, seed: UInt64(40 + row))
+            }
+            var bytes = KernelTestData.randomWeights(.f32, rows: 3, columns: columns, seed: 9)
+            // Row 2: the fold-order pattern (±2^60 in lanes 0 and 8 of each 16-value step, ones elsewhere).
+            let pattern = (0..<columns).map { i -> Float in i % 16 == 0 ? 0x1p60 : i % 16 == 8 ? -0x1p60 : 1 }
+            bytes.replaceSubrange((2 * 4 * columns)..<(3 * 4 * columns),
+                                  with: pattern.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) })
+            try WeightMatrix.over(bytes, type: .f32, rows: 3, columns: columns) { w in
+                let q = try QuantizedActivations(x, batch: 8, for: w)
+                for row in 0..<3 {
+                    let reference = try (0..<8).map { try MatMul.dot(w, row: row, q, batchRow: $0, level: .scalar) }
+                    for count in 1...8 {
+                        let start = 8 - count
+                        let tile = try MatMul.dotTile(w, row: row, q, batchRows: start..<8, level: .avx512)
+                        #expect(tile.map(\.bitPattern) == reference[start...].map(\.bitPattern),
+                                "\(columns) columns, row \(row), \(count) rows")
+                    }
+                }
+            }
+        }
+    }
+
     // Every supported type has an AVX2 kernel, so this path exists only on CPUs without AVX2, FMA or F16C.
     @Test("on a CPU without AVX2, asking for the AVX2 level is an error naming the tensor", .enabled(if: !hasAVX2))
     func missingLevel() throws {
