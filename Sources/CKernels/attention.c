@@ -225,9 +225,25 @@ __attribute__((target("avx2"))) static void ck_attention_group_avx2(const ck_att
         for (; h + 2 <= group; h += 2) ck_attention_score8_avx2(2, q + h, kt, d, job->scale, scores + h, p);
         for (; h < group; h++) ck_attention_score8_avx2(1, q + h, kt, d, job->scale, scores + h, p);
     }
+    if (p < n_pos) {
+        // The last 1-7 positions as a block of 8 whose missing positions repeat the last one, into a buffer: each
+        // lane's arithmetic is the scalar dot's (the tail went one sequential dot per position and head).
+        const float *tail[8];
+        for (int j = 0; j < 8; j++) tail[j] = row->k[p + j < n_pos ? p + j : n_pos - 1];
+        ck_attention_transpose8_avx2(tail, 0, kv_offset, d, kt);
+        _Alignas(32) float block[CK_ATTENTION_MAX_GROUP][8];
+        float *blocks[CK_ATTENTION_MAX_GROUP];
+        for (int h = 0; h < group; h++) blocks[h] = block[h];
+        int h = 0;
+        for (; h + 4 <= group; h += 4) ck_attention_score8_avx2(4, q + h, kt, d, job->scale, blocks + h, 0);
+        for (; h + 2 <= group; h += 2) ck_attention_score8_avx2(2, q + h, kt, d, job->scale, blocks + h, 0);
+        for (; h < group; h++) ck_attention_score8_avx2(1, q + h, kt, d, job->scale, blocks + h, 0);
+        for (h = 0; h < group; h++) {
+            for (int64_t t = p; t < n_pos; t++) scores[h][t] = block[h][t - p];
+        }
+    }
     for (int h = 0; h < group; h++) {
         float *s = scores[h];
-        for (int64_t t = p; t < n_pos; t++) s[t] = ck_attention_dot(q[h], row->k[t] + kv_offset, d) * job->scale;
         float maximum = -INFINITY;
         for (int64_t t = 0; t < n_pos; t++) {
             if (s[t] > maximum) maximum = s[t];

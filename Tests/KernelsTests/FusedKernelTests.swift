@@ -158,6 +158,26 @@ struct AttentionKernelTests {
         }
     }
 
+    /// The AVX2 path scores 8 positions at a time (the last 1–7 as a padded block of 8) with each lane adding
+    /// q[i]·k[i] in order, as the portable path's one dot per position does.
+    @Test("the SIMD path gives the portable path's bits (tails of 1-7 positions, 1-8 query heads per KV head)")
+    func simdMatchesPortable() throws {
+        let cases = [
+            Case(seed: 21),
+            Case(heads: 16, kvHeads: 2, headDimension: 128, positions: [0, 6, 7, 8, 9, 15, 16, 62], seed: 31),
+            Case(heads: 4, kvHeads: 4, headDimension: 64, positions: [2, 13, 40], seed: 41),
+        ]
+        for c in cases {
+            let rows = Array(c.positions.indices)
+            let fast = try c.run(rows: rows, pool: ThreadPool(threads: 2))
+            let portable = try c.run(rows: rows, pool: ThreadPool(threads: 2), portable: true)
+            for r in rows {
+                #expect(fast[r].map(\.bitPattern) == portable[r].map(\.bitPattern),
+                        "\(c.heads)/\(c.kvHeads) heads of \(c.headDimension), row at position \(c.positions[r])")
+            }
+        }
+    }
+
     @Test("outputs match softmax attention computed in double precision")
     func matchesReference() throws {
         let c = Case(seed: 9)
