@@ -61,10 +61,10 @@ struct KernelLevelTests {
         }
     }
 
-    @Test("the AVX-512 level has its own Q4_K, Q5_K, Q6_K, Q8_0 and Q4_1 multi-row kernels and AVX2's for the rest",
+    @Test("the AVX-512 level has its own Q4_K, Q5_K, Q6_K, Q8_0, Q4_1 and F32 multi-row kernels and AVX2's for the rest",
           .enabled(if: KernelLevel.avx512.isAvailable(for: .q4_K)))
     func ownKernels() {
-        let own: Set<GGMLType> = [.q4_K, .q5_K, .q6_K, .q8_0, .q4_1]
+        let own: Set<GGMLType> = [.q4_K, .q5_K, .q6_K, .q8_0, .q4_1, .f32]
         for type in DotProductTests.simdTypes {
             #expect(KernelLevel.avx512.hasOwnKernel(for: type) == own.contains(type), "\(type.name)")
             #expect(KernelLevel.avx512.isAvailable(for: type), "\(type.name)")
