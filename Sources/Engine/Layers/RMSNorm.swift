@@ -29,21 +29,21 @@ struct RMSNorm: Sendable {
                     s2 += Double(x2[i] * x2[i])
                     s3 += Double(x3[i] * x3[i])
                 }
-                let scales = (scale(sum: s0, count: n), scale(sum: s1, count: n), scale(sum: s2, count: n),
-                              scale(sum: s3, count: n))
+                let scales = (inverseRMS(sum: s0, count: n), inverseRMS(sum: s1, count: n),
+                              inverseRMS(sum: s2, count: n), inverseRMS(sum: s3, count: n))
                 let y = output + g * n
-                Self.scale(x0, by: scales.0, weight: w, into: y, count: n)
-                Self.scale(x1, by: scales.1, weight: w, into: y + n, count: n)
-                Self.scale(x2, by: scales.2, weight: w, into: y + 2 * n, count: n)
-                Self.scale(x3, by: scales.3, weight: w, into: y + 3 * n, count: n)
+                Self.writeScaled(x0, by: scales.0, weight: w, into: y, count: n)
+                Self.writeScaled(x1, by: scales.1, weight: w, into: y + n, count: n)
+                Self.writeScaled(x2, by: scales.2, weight: w, into: y + 2 * n, count: n)
+                Self.writeScaled(x3, by: scales.3, weight: w, into: y + 3 * n, count: n)
                 g += 4
             }
             while g < groups {
                 let x = input + g * n
                 var sum: Double = 0
                 for i in 0..<n { sum += Double(x[i] * x[i]) }
-                let s = scale(sum: sum, count: n)
-                Self.scale(x, by: s, weight: w, into: output + g * n, count: n)
+                let s = inverseRMS(sum: sum, count: n)
+                Self.writeScaled(x, by: s, weight: w, into: output + g * n, count: n)
                 g += 1
             }
         }
@@ -51,7 +51,7 @@ struct RMSNorm: Sendable {
 
     /// y[i] = (x[i] · s) · w[i] (`y` may be `x`).
     @inline(__always)
-    private static func scale(_ x: UnsafePointer<Float>, by s: Float, weight w: UnsafePointer<Float>,
+    private static func writeScaled(_ x: UnsafePointer<Float>, by s: Float, weight w: UnsafePointer<Float>,
                               into y: UnsafeMutablePointer<Float>, count n: Int)
     {
         var i = 0
@@ -63,7 +63,7 @@ struct RMSNorm: Sendable {
 
     /// `1 / sqrt(mean + eps)` in f32 from a group's sum of squares.
     @inline(__always)
-    private func scale(sum: Double, count: Int) -> Float {
+    private func inverseRMS(sum: Double, count: Int) -> Float {
         let mean = Float(sum / Double(count))
         return 1 / (mean + epsilon).squareRoot()
     }
