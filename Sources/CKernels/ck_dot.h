@@ -95,7 +95,7 @@ void ck_tile_dot_q4_K_avx512(int64_t n, const void *w, const uint8_t *tile, int 
 void ck_tile_dot_q6_K_avx512(int64_t n, const void *w, const uint8_t *tile, int count, float *out);
 
 /// Two weight rows against one tile (each row's outputs the same bits as the one-row tile kernel's): the pair shares
-/// the tile's loads, which bound the one-row kernel.
+/// the tile's loads.
 typedef void (*ck_tile_dot2_fn)(int64_t n, const void *w0, const void *w1, const uint8_t *tile, int count, float *out0,
                                 float *out1);
 void ck_tile_dot2_q4_K_avx512(int64_t n, const void *w0, const void *w1, const uint8_t *tile, int count, float *out0,
