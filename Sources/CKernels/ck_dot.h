@@ -66,8 +66,6 @@ void ck_dotn_f32_avx512(int64_t n, const void *w, const void *x, size_t x_stride
 void ck_dot_few_q4_K_avx512(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *out);
 void ck_dot_few_q6_K_avx512(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *out);
 
-/// The few-rows kernel for a weight type at a level, or NULL.
-ck_dotn_fn ck_dot_few_lookup(uint32_t type, int level);
 
 /// A multi-row kernel that reads the activation rows' block scales from a table built once per batch tile instead of
 /// from the rows: per 32-value block, the `count` rows' d then their s as doubles, eight each (zero past `count`).
@@ -103,10 +101,16 @@ void ck_tile_dot2_q4_K_avx512(int64_t n, const void *w0, const void *w1, const u
 void ck_tile_dot2_q6_K_avx512(int64_t n, const void *w0, const void *w1, const uint8_t *tile, int count, float *out0,
                               float *out1);
 
-/// The tile kernel for a weight type at a level, or NULL.
-ck_tile_dot_fn ck_tile_dot_lookup(uint32_t type, int level);
-/// The two-row tile kernel for a weight type at a level, or NULL (exactly when ck_tile_dot_lookup is NULL).
-ck_tile_dot2_fn ck_tile_dot2_lookup(uint32_t type, int level);
+/// The kernels a type has for batches of activation rows beyond the multi-row one: the interleaved-tile kernel for
+/// one and for two weight rows, and the few-rows kernel. All three or none (Q4_K and Q6_K at the AVX-512 level).
+typedef struct {
+    ck_tile_dot_fn tile;
+    ck_tile_dot2_fn tile2;
+    ck_dotn_fn few;
+} ck_batch_kernels;
+
+/// The batch kernels of a weight type at a level (all NULL when it has none).
+ck_batch_kernels ck_batch_kernels_lookup(uint32_t type, int level);
 
 /// Whether this CPU has AVX2, FMA and F16C (what the AVX2 level needs).
 int ck_has_avx2(void);

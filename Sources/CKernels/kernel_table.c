@@ -131,30 +131,13 @@ ck_dotn_scaled_fn ck_dotn_scaled_lookup(uint32_t type, int level) {
     return type == T_Q4_1 ? ck_dotn_q4_1_avx512_scaled : NULL;
 }
 
-ck_tile_dot_fn ck_tile_dot_lookup(uint32_t type, int level) {
-    if (level != SPARROW_LEVEL_AVX512 || !ck_cpu_has_avx512()) return NULL;
+ck_batch_kernels ck_batch_kernels_lookup(uint32_t type, int level) {
+    const ck_batch_kernels none = {NULL, NULL, NULL};
+    if (level != SPARROW_LEVEL_AVX512 || !ck_cpu_has_avx512()) return none;
     switch (type) {
-    case T_Q4_K: return ck_tile_dot_q4_K_avx512;
-    case T_Q6_K: return ck_tile_dot_q6_K_avx512;
-    default: return NULL;
-    }
-}
-
-ck_tile_dot2_fn ck_tile_dot2_lookup(uint32_t type, int level) {
-    if (level != SPARROW_LEVEL_AVX512 || !ck_cpu_has_avx512()) return NULL;
-    switch (type) {
-    case T_Q4_K: return ck_tile_dot2_q4_K_avx512;
-    case T_Q6_K: return ck_tile_dot2_q6_K_avx512;
-    default: return NULL;
-    }
-}
-
-ck_dotn_fn ck_dot_few_lookup(uint32_t type, int level) {
-    if (level != SPARROW_LEVEL_AVX512 || !ck_cpu_has_avx512()) return NULL;
-    switch (type) {
-    case T_Q4_K: return ck_dot_few_q4_K_avx512;
-    case T_Q6_K: return ck_dot_few_q6_K_avx512;
-    default: return NULL;
+    case T_Q4_K: return (ck_batch_kernels){ck_tile_dot_q4_K_avx512, ck_tile_dot2_q4_K_avx512, ck_dot_few_q4_K_avx512};
+    case T_Q6_K: return (ck_batch_kernels){ck_tile_dot_q6_K_avx512, ck_tile_dot2_q6_K_avx512, ck_dot_few_q6_K_avx512};
+    default: return none;
     }
 }
 
@@ -187,38 +170,42 @@ int sparrow_vec_dotn(uint32_t type, int level, int64_t n, const void *w, const v
     return 0;
 }
 
-int sparrow_has_tile_kernel(uint32_t type, int level) { return ck_tile_dot_lookup(type, level) != NULL; }
+int sparrow_has_tile_kernel(uint32_t type, int level) { return ck_batch_kernels_lookup(type, level).tile != NULL; }
 
-int sparrow_vec_dot_tile(uint32_t type, int level, int64_t n, const void *w, const void *x, size_t x_stride, int count,
-                         float *out) {
-    const ck_tile_dot_fn fn = ck_tile_dot_lookup(type, level);
-    if (fn == NULL || n < QK_K || count < 1 || count > CK_DOTN_MAX) return -1;
+/// One weight row (`w1` NULL) or two against a tile of `count` activation rows, through the kernel a mat-mul runs.
+static int ck_vec_dot_tile_rows(uint32_t type, int level, int64_t n, const void *w0, const void *w1, const void *x,
+                                size_t x_stride, int count, float *out0, float *out1) {
+    const ck_batch_kernels kernels = ck_batch_kernels_lookup(type, level);
+    if (kernels.tile == NULL || n < QK_K || count < 1 || count > CK_DOTN_MAX) return -1;
     uint8_t *tile = aligned_alloc(64, ck_tile_bytes(n));  // whole blocks of CK_TILE_BLOCK_BYTES, a multiple of 64
     if (tile == NULL) return -2;
     ck_tile_q8_K(n, x, x_stride, count, tile);
-    fn(n, w, tile, count, out);
+    if (w1 == NULL) {
+        kernels.tile(n, w0, tile, count, out0);
+    } else {
+        kernels.tile2(n, w0, w1, tile, count, out0, out1);
+    }
     free(tile);
     return 0;
+}
+
+int sparrow_vec_dot_tile(uint32_t type, int level, int64_t n, const void *w, const void *x, size_t x_stride, int count,
+                         float *out) {
+    return ck_vec_dot_tile_rows(type, level, n, w, NULL, x, x_stride, count, out, NULL);
 }
 
 int sparrow_vec_dot_tile_pair(uint32_t type, int level, int64_t n, const void *w0, const void *w1, const void *x,
                               size_t x_stride, int count, float *out0, float *out1) {
-    const ck_tile_dot2_fn fn = ck_tile_dot2_lookup(type, level);
-    if (fn == NULL || n < QK_K || count < 1 || count > CK_DOTN_MAX) return -1;
-    uint8_t *tile = aligned_alloc(64, ck_tile_bytes(n));
-    if (tile == NULL) return -2;
-    ck_tile_q8_K(n, x, x_stride, count, tile);
-    fn(n, w0, w1, tile, count, out0, out1);
-    free(tile);
-    return 0;
+    if (w1 == NULL || out1 == NULL) return -1;
+    return ck_vec_dot_tile_rows(type, level, n, w0, w1, x, x_stride, count, out0, out1);
 }
 
 int sparrow_vec_dot_few(uint32_t type, int level, int64_t n, const void *w, const void *x, size_t x_stride, int count,
                         float *out) {
-    const ck_dotn_fn fn = ck_dot_few_lookup(type, level);
+    const ck_dotn_fn fn = ck_batch_kernels_lookup(type, level).few;
     if (fn == NULL || n < 0 || count < 1 || count > CK_FEW_ROWS) return -1;
     fn(n, w, x, x_stride, count, out);
     return 0;
 }
 
-int sparrow_has_few_rows_kernel(uint32_t type, int level) { return ck_dot_few_lookup(type, level) != NULL; }
+int sparrow_has_few_rows_kernel(uint32_t type, int level) { return ck_batch_kernels_lookup(type, level).few != NULL; }

@@ -19,9 +19,7 @@ typedef struct {
     ck_dot_fn dot;
     ck_dotn_fn dotn;  // NULL when the type has no multi-row kernel
     ck_dotn_scaled_fn dotn_scaled;  // NULL unless the type's multi-row kernel can read a tile's scale table (Q4_1)
-    ck_tile_dot_fn tile_dot;  // NULL unless the type has a kernel for interleaved activation tiles (Q4_K, Q6_K)
-    ck_tile_dot2_fn tile_dot2;  // its two-row form (NULL exactly when tile_dot is)
-    ck_dotn_fn few;  // NULL unless the type has a multi-row kernel for a few rows (Q4_K, Q6_K)
+    ck_batch_kernels batch;  // interleaved-tile and few-rows kernels (Q4_K, Q6_K at the AVX-512 level), else NULL
     const uint8_t *w;
     size_t w_row_bytes;
     int64_t n_rows, n_cols;
@@ -107,19 +105,19 @@ static void ck_matmul_batch_tile(const ck_matmul_job *job, int64_t r0, int64_t r
         for (; r + 1 < r1; r += 2) {  // pairs of weight rows share the tile's loads
             float out1[CK_DOTN_MAX];
             const uint8_t *w = job->w + (size_t)r * job->w_row_bytes;
-            job->tile_dot2(job->n_cols, w, w + job->w_row_bytes, tile, count, out, out1);
+            job->batch.tile2(job->n_cols, w, w + job->w_row_bytes, tile, count, out, out1);
             for (int k = 0; k < count; k++) {
                 y[k * job->n_rows + r] = out[k];
                 y[k * job->n_rows + r + 1] = out1[k];
             }
         }
         if (r < r1) {
-            job->tile_dot(job->n_cols, job->w + (size_t)r * job->w_row_bytes, tile, count, out);
+            job->batch.tile(job->n_cols, job->w + (size_t)r * job->w_row_bytes, tile, count, out);
             for (int k = 0; k < count; k++) y[k * job->n_rows + r] = out[k];
         }
     } else if (count >= 2) {
         for (int64_t r = r0; r < r1; r++) {
-            job->few(job->n_cols, job->w + (size_t)r * job->w_row_bytes, x, job->x_row_bytes, count, out);
+            job->batch.few(job->n_cols, job->w + (size_t)r * job->w_row_bytes, x, job->x_row_bytes, count, out);
             for (int k = 0; k < count; k++) y[k * job->n_rows + r] = out[k];
         }
     } else {
@@ -135,7 +133,7 @@ static void ck_matmul_batch_tile(const ck_matmul_job *job, int64_t r0, int64_t r
 /// for the whole range when the batch is one tile, as in decoding). Other types go CK_ROWS_PER_TILE weight rows at a
 /// time through the multi-row or row kernel.
 static void ck_matmul_rows(const ck_matmul_job *job, int64_t r0, int64_t r1) {
-    if (job->tile_dot != NULL && job->tile_dot2 != NULL && job->few != NULL && job->n_batch >= 2 &&
+    if (job->batch.tile != NULL && job->n_batch >= 2 &&
         ck_tile_bytes(job->n_cols) <= CK_TILE_MAX_BLOCKS * CK_TILE_BLOCK_BYTES) {
         _Alignas(64) uint8_t tile[CK_TILE_MAX_BLOCKS * CK_TILE_BLOCK_BYTES];
         const int64_t chunk = job->n_batch <= CK_DOTN_MAX ? r1 - r0 : CK_TILED_CHUNK_ROWS;
@@ -184,9 +182,8 @@ static int ck_make_job(ck_matmul_job *job, uint32_t type, int level, const void 
     const ck_dot_fn dot = ck_dot_lookup(type, level);
     if (dot == NULL || n_rows < 0 || n_cols < 0 || n_batch < 0) return 0;
     *job = (ck_matmul_job){dot, ck_dotn_lookup(type, level), ck_dotn_scaled_lookup(type, level),
-                           ck_tile_dot_lookup(type, level), ck_tile_dot2_lookup(type, level),
-                           ck_dot_few_lookup(type, level), w, w_row_bytes, n_rows,
-                           n_cols, x, x_row_bytes, n_batch, y, 0};
+                           ck_batch_kernels_lookup(type, level), w, w_row_bytes, n_rows, n_cols, x, x_row_bytes,
+                           n_batch, y, 0};
     return 1;
 }
 

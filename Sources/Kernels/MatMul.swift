@@ -102,16 +102,7 @@ public enum MatMul {
     static func dotTile(_ weights: WeightMatrix, row: Int, _ activations: QuantizedActivations, batchRows: Range<Int>,
                         level: KernelLevel, kernel: TileKernel = .multiRow) throws(KernelError) -> [Float]
     {
-        let expected = try ActivationFormat(pairingWith: weights.type, tensor: weights.name)
-        let most = kernel == .fewRows ? 4 : 8
-        guard activations.format == expected, activations.columns == weights.columns, row >= 0, row < weights.rows,
-              batchRows.lowerBound >= 0, batchRows.upperBound <= activations.batch, (1...most).contains(batchRows.count)
-        else {
-            throw .activationMismatch(tensor: weights.name,
-                                      expected: "\(expected.name) rows of \(weights.columns), 1 to \(most) rows "
-                                          + "in range",
-                                      actual: "\(activations.format.name) rows of \(activations.columns)")
-        }
+        try checkTile(weights, rows: [row], activations, batchRows: batchRows, most: kernel == .fewRows ? 4 : 8)
         var out = [Float](repeating: 0, count: batchRows.count)
         let status = activations.withRows { x in
             out.withUnsafeMutableBufferPointer { buffer in
@@ -136,15 +127,7 @@ public enum MatMul {
     static func dotTilePair(_ weights: WeightMatrix, rows: (Int, Int), _ activations: QuantizedActivations,
                             batchRows: Range<Int>, level: KernelLevel) throws(KernelError) -> ([Float], [Float])
     {
-        let expected = try ActivationFormat(pairingWith: weights.type, tensor: weights.name)
-        guard activations.format == expected, activations.columns == weights.columns,
-              (0..<weights.rows).contains(rows.0), (0..<weights.rows).contains(rows.1), batchRows.lowerBound >= 0,
-              batchRows.upperBound <= activations.batch, (1...8).contains(batchRows.count)
-        else {
-            throw .activationMismatch(tensor: weights.name,
-                                      expected: "\(expected.name) rows of \(weights.columns), 1 to 8 rows in range",
-                                      actual: "\(activations.format.name) rows of \(activations.columns)")
-        }
+        try checkTile(weights, rows: [rows.0, rows.1], activations, batchRows: batchRows, most: 8)
         var first = [Float](repeating: 0, count: batchRows.count), second = first
         let status = activations.withRows { x in
             first.withUnsafeMutableBufferPointer { out0 in
@@ -161,6 +144,24 @@ public enum MatMul {
             throw .levelUnavailable(tensor: weights.name, type: weights.type.name, level: level.rawValue)
         }
         return (first, second)
+    }
+
+    /// Throws unless `activations` are in the format `weights` pairs with, of its width, every weight row is in
+    /// range, and `batchRows` are 1 to `most` rows of the activations.
+    private static func checkTile(_ weights: WeightMatrix, rows: [Int], _ activations: QuantizedActivations,
+                                  batchRows: Range<Int>, most: Int) throws(KernelError)
+    {
+        let expected = try ActivationFormat(pairingWith: weights.type, tensor: weights.name)
+        guard activations.format == expected, activations.columns == weights.columns,
+              rows.allSatisfy({ (0..<weights.rows).contains($0) }), batchRows.lowerBound >= 0,
+              batchRows.upperBound <= activations.batch, (1...most).contains(batchRows.count)
+        else {
+            throw .activationMismatch(tensor: weights.name,
+                                      expected: "\(expected.name) rows of \(weights.columns), weight rows in "
+                                          + "0..<\(weights.rows), 1 to \(most) activation rows in range",
+                                      actual: "\(activations.format.name) rows of \(activations.columns), weight rows "
+                                          + "\(rows), activation rows \(batchRows) of \(activations.batch)")
+        }
     }
 
     /// One row kernel call: row `row` of `weights` · activation row `batchRow` (what every output of `multiply` is).
