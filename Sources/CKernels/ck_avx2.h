@@ -110,8 +110,5 @@ static inline CK_AVX2 void ck_q6_K_unpack(const blk_q6_K *w, ck_q6_K_unpacked *u
     u->scales16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)w->scales));
 }
 
-// Unsigned quants 0..63 × int8: pairs ≤ 16002; times an int8 scale: < 2^22 per lane and group. The −32 offset is
-// applied once per block through the activation's 16-value sums: Σ sc·(q−32)·y = Σ sc·q·y − 32·Σ sc·bsum, the same
-// integer the reference sums directly (every lane stays below 2^26).
 #endif
 #endif

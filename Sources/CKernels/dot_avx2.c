@@ -211,6 +211,9 @@ CK_AVX2 void ck_dotn_q5_K_avx2(int64_t n, const void *vw, const void *vx, size_t
     for (int k = 0; k < count; k++) out[k] = (float)sum[k];
 }
 
+// Unsigned quants 0..63 × int8: pairs ≤ 16002; times an int8 scale: < 2^22 per lane and group. The −32 offset is
+// applied once per block through the activation's 16-value sums: Σ sc·(q−32)·y = Σ sc·q·y − 32·Σ sc·bsum, the same
+// integer the reference sums directly (every lane stays below 2^26).
 static inline CK_AVX2 int32_t ck_q6_K_sumi(const ck_q6_K_unpacked *u, const blk_q8_K *x) {
     __m256i acc = _mm256_setzero_si256();
     for (int h = 0; h < 2; h++) {
