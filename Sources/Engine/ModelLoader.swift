@@ -1,6 +1,6 @@
 import Hashing
 import Foundation
-import GGUF
+public import GGUF
 public import Kernels
 
 /// A model ready to serve: its forward pass, its tokenizer and a stable identity for journal keys.
@@ -24,21 +24,26 @@ public enum ModelLoader {
                                                 Qwen3Next.architecture]
 
     /// Loads the model at `path`; `threads` matrix threads (default: every core), or a pool shared with others.
-    public static func load(path: String, threads: Int? = nil) throws(EngineError) -> LoadedModel {
+    /// `storage`: the weights mapped from the file (default) or read into huge-page memory (`GGUFStorage`).
+    public static func load(path: String, threads: Int? = nil, storage: GGUFStorage = .mapped) throws(EngineError)
+        -> LoadedModel
+    {
         let pool: ThreadPool
         do {
             pool = try ThreadPool(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         } catch {
             throw .model(path: path, reason: error.description)
         }
-        return try load(path: path, pool: pool)
+        return try load(path: path, pool: pool, storage: storage)
     }
 
     /// Loads the model at `path`, running its matrix products on `pool` (nil: on the calling thread).
-    public static func load(path: String, pool: ThreadPool?) throws(EngineError) -> LoadedModel {
+    public static func load(path: String, pool: ThreadPool?, storage: GGUFStorage = .mapped) throws(EngineError)
+        -> LoadedModel
+    {
         let file: GGUFFile
         do {
-            file = try GGUFFile(contentsOf: URL(fileURLWithPath: path))
+            file = try GGUFFile(contentsOf: URL(fileURLWithPath: path), storage: storage)
         } catch {
             throw .model(path: path, reason: "\(error)")
         }

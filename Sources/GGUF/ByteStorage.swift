@@ -5,8 +5,8 @@ internal import Glibc
 internal import Darwin
 #endif
 
-/// Read-only bytes of a GGUF file: a private read-only `mmap` of the file (the default), or a copy of bytes held
-/// in memory (tests, fuzzing). The memory stays valid for the storage's lifetime and is never written, which is
+/// Read-only bytes of a GGUF file: a private read-only `mmap` of the file (the default), the file read into
+/// anonymous huge-page memory (`GGUFStorage.memory`), or a copy of bytes held in memory (tests, fuzzing). The memory stays valid for the storage's lifetime and is never written, which is
 /// why sharing it across threads is safe.
 final class ByteStorage: @unchecked Sendable {
     /// The first byte; nil only when `count` is 0.
@@ -37,19 +37,50 @@ final class ByteStorage: @unchecked Sendable {
         }
     }
 
+    /// Reads the file at `path` into anonymous memory asked to be backed by transparent huge pages (2 MiB pages:
+    /// one TLB entry where a file mapping needs 512 of 4 KiB). Costs a read of the whole file at load and the
+    /// file's size in resident memory that the kernel cannot reclaim (the page cache it was read through it can).
+    static func reading(path: String) throws -> ByteStorage {
+        let (fd, size) = try openRegularFile(path)
+        defer { close(fd) }
+        guard size > 0 else { return ByteStorage(base: nil, count: 0, release: { _, _ in }) }
+        // Over-allocate by one huge page so the start can sit on a 2 MiB boundary.
+        let hugePage = 2 << 20
+        let reserved = size + hugePage
+        guard let region = mmap(nil, reserved, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+              region != MAP_FAILED
+        else {
+            throw GGUFError.cannotOpen(path: path, reason: "cannot reserve \(size) bytes: " + String(cString: strerror(errno)))
+        }
+        let aligned = (Int(bitPattern: region) + hugePage - 1) & ~(hugePage - 1)
+        let base = UnsafeMutableRawPointer(bitPattern: aligned)!
+        _ = madvise(base, size, MADV_HUGEPAGE)  // advice only: without THP the copy still works, on 4 KiB pages
+        var done = 0
+        while done < size {
+            let got = pread(fd, base + done, min(size - done, 64 << 20), off_t(done))
+            if got < 0 && errno == EINTR { continue }
+            guard got > 0 else {
+                let reason = got == 0 ? "the file ended at byte \(done) of \(size)" : String(cString: strerror(errno))
+                munmap(region, reserved)
+                throw GGUFError.cannotOpen(path: path, reason: "read failed: " + reason)
+            }
+            done += got
+        }
+        guard mprotect(base, size, PROT_READ) == 0 else {
+            let reason = String(cString: strerror(errno))
+            munmap(region, reserved)
+            throw GGUFError.cannotOpen(path: path, reason: "mprotect failed: " + reason)
+        }
+        let start = Int(bitPattern: region)
+        return ByteStorage(base: UnsafeRawPointer(base), count: size) { _, _ in
+            munmap(UnsafeMutableRawPointer(bitPattern: start), reserved)
+        }
+    }
+
     /// Maps the file at `path` read-only.
     static func mapping(path: String) throws -> ByteStorage {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw GGUFError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        let (fd, size) = try openRegularFile(path)
         defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else {
-            throw GGUFError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
-        }
-        guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw GGUFError.cannotOpen(path: path, reason: "not a regular file")
-        }
-        let size = Int(info.st_size)
         guard size > 0 else { return ByteStorage(base: nil, count: 0, release: { _, _ in }) }
         guard let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), mapped != MAP_FAILED else {
             throw GGUFError.cannotOpen(path: path, reason: "mmap failed: " + String(cString: strerror(errno)))
@@ -57,5 +88,23 @@ final class ByteStorage: @unchecked Sendable {
         return ByteStorage(base: UnsafeRawPointer(mapped), count: size) { base, count in
             if let base { munmap(UnsafeMutableRawPointer(mutating: base), count) }
         }
+    }
+
+    /// Opens `path` read-only and returns the descriptor (the caller closes it) and the file's size; throws when it
+    /// cannot be opened or is not a regular file.
+    private static func openRegularFile(_ path: String) throws -> (Int32, Int) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw GGUFError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw GGUFError.cannotOpen(path: path, reason: reason)
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            throw GGUFError.cannotOpen(path: path, reason: "not a regular file")
+        }
+        return (fd, Int(info.st_size))
     }
 }

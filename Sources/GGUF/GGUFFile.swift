@@ -20,9 +20,12 @@ public final class GGUFFile: Sendable {
     private let storage: ByteStorage
     private let tensorIndex: [String: Int]
 
-    /// Maps and parses the file at `url`.
-    public convenience init(contentsOf url: URL) throws {
-        try self.init(storage: ByteStorage.mapping(path: url.path))
+    /// Maps (or, with `storage: .memory`, reads) and parses the file at `url`.
+    public convenience init(contentsOf url: URL, storage: GGUFStorage = .mapped) throws {
+        switch storage {
+        case .mapped: try self.init(storage: ByteStorage.mapping(path: url.path))
+        case .memory: try self.init(storage: ByteStorage.reading(path: url.path))
+        }
     }
 
     /// Parses a GGUF image held in memory (tests, fuzzing); the bytes are copied once.

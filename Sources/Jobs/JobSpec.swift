@@ -53,6 +53,16 @@ public struct ModelSettings: Sendable, Hashable {
     public var parallel: Int
     /// Budget for caches; nil means three quarters of the machine's memory.
     public var memory: ByteCount?
+    /// Where a local model's weights live (`model.weights`).
+    public var weights: ModelWeights = .mapped
+}
+
+/// `model.weights`: where a local model's weights live while Sparrow runs.
+public enum ModelWeights: String, Sendable, Hashable, CaseIterable {
+    /// Mapped from the file: nothing read up front, pages shared and reclaimable (the default).
+    case mapped
+    /// The file read into huge-page memory at load: faster decoding, the file's size held in RAM.
+    case memory
 }
 
 /// `sandbox:`: how model-written code is run.

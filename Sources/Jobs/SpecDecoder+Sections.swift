@@ -104,6 +104,9 @@ extension SpecDecoder {
             }
         case let (nil, urlNode?):
             source = decodeServer(section, urlNode: urlNode)
+            if let stray = section.entries.first(where: { $0.key == "weights" }) {
+                error("model.weights: goes with `path` (a local model), not with `url`", at: stray.keyLocation)
+            }
         case (nil, nil):
             error("model: missing `path` (a GGUF file) or `url` (an OpenAI-compatible server)", at: section.location)
         }
@@ -125,8 +128,11 @@ extension SpecDecoder {
                 }
             }
         }
+        var weights = ModelWeights.mapped
+        if let node = section["weights"], let value: ModelWeights = choice(node, path: "model.weights") { weights = value }
         guard let source else { return nil }
-        return ModelSettings(source: source, context: context, threads: threads, parallel: parallel, memory: memory)
+        return ModelSettings(source: source, context: context, threads: threads, parallel: parallel, memory: memory,
+                             weights: weights)
     }
 
     private mutating func decodeServer(_ section: Mapping, urlNode: YAMLNode) -> ModelSource? {

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Generation
+import GGUF
 import Jobs
 import Remote
 import Runner
@@ -22,13 +23,18 @@ enum GeneratorFactories {
         switch model.source {
         case let .file(path):
             let settings = model.settings
-            let loaded = try ModelLoader.load(path: path, threads: settings.threads > 0 ? settings.threads : nil)
+            let storage: GGUFStorage = settings.weights == .memory ? .memory : .mapped
+            let loaded = try ModelLoader.load(path: path, threads: settings.threads > 0 ? settings.threads : nil,
+                                              storage: storage)
+            // Weights read into memory come out of the default cache budget (¾ of RAM); an explicit budget stands.
+            let defaultBudget = storage == .memory
+                ? max(64 << 20, Int(Double(ProcessInfo.processInfo.physicalMemory) * 0.75) - loaded.fileSize) : nil
             return LocalEngine(
                 languageModel: loaded.model, tokenizer: loaded.tokenizer.tokenizer, chatTemplate: loaded.tokenizer.chatTemplate,
                 identity: loaded.identity,
                 settings: LocalEngine.Settings(
                     contextLength: settings.context, parallel: settings.parallel,
-                    memoryBudget: settings.memory.map { Int($0.bytes) }
+                    memoryBudget: settings.memory.map { Int($0.bytes) } ?? defaultBudget
                 ),
                 constraintCompiler: constrained ? ConstraintCompilers.jsonSchema(for: loaded.tokenizer.tokenizer) : nil
             )

@@ -27,6 +27,34 @@ struct ReaderFixtureTests {
         }
     }
 
+    @Test("the file read into huge-page memory gives the mapped file's records and bytes", arguments: fixtures)
+    func readIntoMemoryAgreesWithMapping(name: String) throws {
+        let url = fixturesDirectory.appendingPathComponent("\(name).gguf")
+        let mapped = try GGUFFile(contentsOf: url)
+        let memory = try GGUFFile(contentsOf: url, storage: .memory)
+        #expect(memory.fileSize == mapped.fileSize)
+        #expect(memory.metadata == mapped.metadata)
+        #expect(memory.tensors == mapped.tensors)
+        for info in mapped.tensors {
+            let view = try memory.view(of: info)
+            #expect(Array(view.bytes) == Array(try mapped.view(of: info).bytes))
+            // The copy starts on a 2 MiB boundary, so the file's data alignment holds in memory too.
+            let address = Int(bitPattern: try #require(view.bytes.baseAddress)) - info.absoluteOffset
+            #expect(address % (2 << 20) == 0)
+        }
+    }
+
+    @Test("reading a missing file or a folder into memory fails with the path and the reason")
+    func readIntoMemoryFailures() throws {
+        let missing = URL(fileURLWithPath: "/nonexistent/sparrow/model.gguf")
+        #expect { try GGUFFile(contentsOf: missing, storage: .memory) } throws: { error in
+            "\(error)".contains("/nonexistent/sparrow/model.gguf") && "\(error)".contains("No such file")
+        }
+        #expect { try GGUFFile(contentsOf: fixturesDirectory, storage: .memory) } throws: { error in
+            "\(error)".contains("not a regular file")
+        }
+    }
+
     @Test("tensor views point into the one mapping: no copies")
     func viewsAreZeroCopy() throws {
         let file = try GGUFFile(contentsOf: fixturesDirectory.appendingPathComponent("tiny-v3.gguf"))

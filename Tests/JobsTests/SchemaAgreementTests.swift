@@ -76,7 +76,7 @@ import Testing
     }
 
     @Test func everySectionAllowsExactlyTheTableKeys() {
-        #expect(SpecSchema.keyNames(in: .model) == ["path", "url", "name", "api_key_env", "timeout", "context", "threads", "parallel", "memory"])
+        #expect(SpecSchema.keyNames(in: .model) == ["path", "url", "name", "api_key_env", "timeout", "context", "threads", "parallel", "memory", "weights"])
         #expect(SpecSchema.keyNames(in: .review).suffix(6) == ["base", "head", "paths", "exclude", "filter", "context_lines"])
         #expect(SpecSchema.keyNames(in: .defaults) == SpecSchema.generationKeys.map(\.name) + ["sandbox_limits"])
         #expect(SpecSchema.keyNames(in: .sandboxLimits) == ["processes", "file_size", "memory", "cpu_time", "wall_clock", "tmpfs", "output"])

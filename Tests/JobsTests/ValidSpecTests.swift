@@ -36,6 +36,7 @@ import Testing
           threads: 2
           parallel: 6
           memory: 1.5GiB
+          weights: memory
         repository: ../repo
         defaults: &base
           max_tokens: 700
@@ -85,6 +86,7 @@ import Testing
         #expect(spec.model.source == .file(path: Located("${SPARROW_MODEL}/m.gguf", at: SourceLocation(line: 3, column: 9))))
         #expect(spec.model.context == 8192 && spec.model.threads == 2 && spec.model.parallel == 6)
         #expect(spec.model.memory == ByteCount(bytes: 1_610_612_736))
+        #expect(spec.model.weights == .memory)
         #expect(spec.repository.value == "../repo")
         #expect(spec.sandbox == .none)
         #expect(spec.taskSummary == "3 tasks (1 review, 1 patch, 1 tests)")
@@ -92,7 +94,7 @@ import Testing
 
         let review = spec.tasks[0]
         #expect(review.id == "review-1")
-        #expect(review.location == SourceLocation(line: 19, column: 9))
+        #expect(review.location == SourceLocation(line: 20, column: 9))
         #expect(review.generation.maxTokens == 300)
         #expect(review.generation.temperature == 0.5 && review.generation.topP == 0.9 && review.generation.topK == 40)
         #expect(review.generation.seed == 42 && review.generation.stop == ["</done>"])

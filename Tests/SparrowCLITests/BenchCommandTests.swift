@@ -17,6 +17,7 @@ import Testing
         (["m.gguf", "--parallel", "0"], "--parallel ≥ 1"),
         (["m.gguf", "--threads=-1"], "--threads ≥ 0"),
         (["m.gguf", "--repeat", "0"], "--repeat ≥ 1"),
+        (["m.gguf", "--weights", "disk"], "expected --weights mapped or memory, found 'disk'"),
     ])
     func badArgumentsAreRefusedBeforeAnythingRuns(arguments: [String], message: String) throws {
         let result = try SparrowBinary.run(["bench"] + arguments)
@@ -46,6 +47,7 @@ import Testing
         #expect(object["threads"] as? Int == 2)
         #expect(object["repeats"] as? Int == 3)
         #expect(object["routing"] as? String == "traced")
+        #expect(object["weights"] as? String == "mapped")
         for key in ["prefill", "decode", "aggregateDecode"] {
             let measurement = try #require(object[key] as? [String: Any], "\(key)")
             let runs = try #require(measurement["runs"] as? [Double])
@@ -64,6 +66,26 @@ import Testing
         #expect(aggregate > 0 && aggregate < single)
         #expect((object["peakResidentBytes"] as? Int ?? 0) > 0)
         #expect((object["loadSeconds"] as? Double ?? -1) >= 0)
+    }
+
+    /// The weights read into memory instead of mapped: the same model, so the same routing and bytes per token.
+    @Test func weightsInMemoryRunTheSameModel() throws {
+        func report(_ extra: [String]) throws -> [String: Any] {
+            let result = try SparrowBinary.run([
+                "bench", Self.fixture("qwen3moe-q-q4_k_m.gguf"), "--prompt-tokens", "6", "--gen-tokens", "4",
+                "--parallel", "2", "--threads", "2", "--repeat", "1", "--json",
+            ] + extra)
+            #expect(result.exitCode == 0, "\(result.standardError)")
+            return try #require(try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any])
+        }
+        let mapped = try report([])
+        let memory = try report(["--weights", "memory"])
+        #expect(mapped["weights"] as? String == "mapped")
+        #expect(memory["weights"] as? String == "memory")
+        for key in ["weightBytesPerToken", "aggregateWeightBytesPerToken"] {
+            let a = try #require(mapped[key] as? Double), b = try #require(memory[key] as? Double)
+            #expect(a == b, "\(key)")
+        }
     }
 
     @Test func parallelOneSkipsTheAggregateMeasurement() throws {

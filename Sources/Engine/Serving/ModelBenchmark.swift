@@ -1,5 +1,5 @@
 import Foundation
-import GGUF
+public import GGUF
 import Kernels
 import Tokenizers
 
@@ -17,6 +17,8 @@ public struct ModelBenchmarkConfiguration: Sendable, Hashable {
     public var repeats = 5
     /// Prompt tokens per forward call during prefill (llama-bench's micro-batch is 512).
     public var prefillChunk = 512
+    /// Where the weights live: mapped from the file (default) or read into huge-page memory at load.
+    public var storage = GGUFStorage.mapped
 
     public init() {}
 }
@@ -55,7 +57,10 @@ public struct ModelBenchmarkReport: Codable, Sendable {
     public var generatedTokens: Int
     public var parallel: Int
     public var repeats: Int
-    /// Wall seconds of `ModelLoader.load` (mapping, tensor checks, tokenizer); pages are faulted in later.
+    /// `mapped` or `memory` (`GGUFStorage`): where the weights lived.
+    public var weights: String
+    /// Wall seconds of `ModelLoader.load` (mapping or reading the file, tensor checks, tokenizer); mapped pages are
+    /// faulted in later, by the untimed warm-up.
     public var loadSeconds: Double
     /// Prompt tokens per second, one sequence, from an empty cache.
     public var prefill: RateMeasurement
@@ -89,7 +94,7 @@ public enum ModelBenchmark {
                                 + "repeats and prefill chunk")
         }
         let started = ContinuousClock.now
-        let loaded = try ModelLoader.load(path: path, threads: c.threads)
+        let loaded = try ModelLoader.load(path: path, threads: c.threads, storage: c.storage)
         let loadSeconds = seconds(ContinuousClock.now - started)
         let file: GGUFFile
         do {
@@ -143,7 +148,7 @@ public enum ModelBenchmark {
         return ModelBenchmarkReport(
             model: path, architecture: properties.architecture, name: properties.name, fileBytes: loaded.fileSize,
             threads: c.threads, promptTokens: c.promptTokens, generatedTokens: c.generatedTokens,
-            parallel: c.parallel, repeats: c.repeats, loadSeconds: loadSeconds,
+            parallel: c.parallel, repeats: c.repeats, weights: c.storage.rawValue, loadSeconds: loadSeconds,
             prefill: RateMeasurement(runs: prefillRuns), decode: RateMeasurement(runs: decodeRuns),
             aggregateDecode: c.parallel > 1 ? RateMeasurement(runs: aggregateRuns) : nil,
             weightBytesPerToken: single, aggregateWeightBytesPerToken: aggregateBytes,

@@ -11,7 +11,8 @@ enum BenchTable {
         func gb(_ bytes: Double) -> String { String(format: "%.3f GB", bytes / 1e9) }
         var lines = [
             "\(r.model): \(r.architecture) (\(r.name)), \(gb(Double(r.fileBytes))) file",
-            "threads \(r.threads); median of \(r.repeats) repetitions; load \(String(format: "%.2f", r.loadSeconds)) s",
+            "threads \(r.threads); median of \(r.repeats) repetitions; weights \(r.weights); "
+                + "load \(String(format: "%.2f", r.loadSeconds)) s",
             "prefill \(r.promptTokens) tokens:       " + rate(r.prefill),
             "decode \(r.generatedTokens) tokens, 1 seq:   " + rate(r.decode),
         ]
