@@ -16,8 +16,8 @@ public struct LoadedModel: Sendable {
     public let fileSize: Int
 }
 
-/// Loads a GGUF model: maps the file, reads the `<arch>.*` hyper-parameters, checks every tensor's shape against
-/// them and builds the architecture's forward pass over the mapped weights (no copies).
+/// Loads a GGUF model: maps the file (or reads it into memory), reads the `<arch>.*` hyper-parameters, checks every
+/// tensor's shape against them and builds the architecture's forward pass over those bytes (no further copies).
 public enum ModelLoader {
     /// The architectures Sparrow implements, by `general.architecture`.
     public static let supportedArchitectures = [Llama.architecture, Qwen3.architecture, Qwen3MoE.architecture,

@@ -1,7 +1,7 @@
 public import Foundation
 
-/// A parsed GGUF v2/v3 file. The file is mapped read-only once; tensor data is never copied: `tensor(named:)`
-/// returns views into the mapping. Every count, length and offset was checked against the file size while
+/// A parsed GGUF v2/v3 file. The file is mapped read-only once (or, with `GGUFStorage.memory`, read once into
+/// huge-page memory); tensor data is never copied after that: `tensor(named:)` returns views into those bytes. Every count, length and offset was checked against the file size while
 /// parsing, so a corrupt or truncated file is a `GGUFError` naming the byte offset, never a crash.
 public final class GGUFFile: Sendable {
     /// The format version (2 or 3; they share one layout).

@@ -24,8 +24,15 @@ enum GeneratorFactories {
         case let .file(path):
             let settings = model.settings
             let storage: GGUFStorage = settings.weights == .memory ? .memory : .mapped
+            let started = ContinuousClock.now
+            if storage == .memory { StandardError.write("sparrow: reading \(path) into memory (model.weights: memory)") }
             let loaded = try ModelLoader.load(path: path, threads: settings.threads > 0 ? settings.threads : nil,
                                               storage: storage)
+            if storage == .memory {
+                let elapsed = (ContinuousClock.now - started).components
+                let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
+                StandardError.write(String(format: "sparrow: read %.2f GB in %.1f s", Double(loaded.fileSize) / 1e9, seconds))
+            }
             // Weights read into memory come out of the default cache budget (¾ of RAM); an explicit budget stands.
             let defaultBudget = storage == .memory
                 ? max(64 << 20, Int(Double(ProcessInfo.processInfo.physicalMemory) * 0.75) - loaded.fileSize) : nil
