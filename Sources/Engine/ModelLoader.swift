@@ -14,6 +14,8 @@ public struct LoadedModel: Sendable {
     public let identity: String
     /// The file's size in bytes.
     public let fileSize: Int
+    /// Where the weights live: mapped from the file or read into memory.
+    public let weights: GGUFStorage
 }
 
 /// Loads a GGUF model: maps the file (or reads it into memory), reads the `<arch>.*` hyper-parameters, checks every
@@ -41,6 +43,7 @@ public enum ModelLoader {
     public static func load(path: String, pool: ThreadPool?, storage: GGUFStorage = .mapped) throws(EngineError)
         -> LoadedModel
     {
+        if storage == .memory { try checkFitsInMemory(path) }
         let file: GGUFFile
         do {
             file = try GGUFFile(contentsOf: URL(fileURLWithPath: path), storage: storage)
@@ -50,7 +53,22 @@ public enum ModelLoader {
         let model = try makeModel(file, path: path, pool: pool)
         let tokenizer = try GGUFTokenizer(metadata: file.metadata, path: path)
         return LoadedModel(model: model, tokenizer: tokenizer, identity: try identity(path: path, file: file),
-                           fileSize: file.fileSize)
+                           fileSize: file.fileSize, weights: file.storedAs ?? .mapped)
+    }
+
+    /// Refuses to read into memory a file larger than three quarters of the memory this process may use (RAM, or
+    /// the container's cgroup limit): that read would end in the kernel's OOM killer, not an error.
+    static func checkFitsInMemory(_ path: String) throws(EngineError) {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+              let size = (attributes[.size] as? NSNumber)?.intValue
+        else { return }  // opening the file reports what is wrong with it
+        let limit = ResidentMemory.limitBytes()
+        guard size <= limit / 4 * 3 else {
+            throw .model(path: path, reason: String(
+                format: "weights in memory: the file is %.1f GB, more than three quarters of the %.1f GB this process "
+                    + "may use (RAM or its cgroup limit); map it instead (model.weights: mapped)",
+                Double(size) / 1e9, Double(limit) / 1e9))
+        }
     }
 
     /// The forward pass of a parsed file.

@@ -6,8 +6,9 @@ internal import Darwin
 #endif
 
 /// Read-only bytes of a GGUF file: a private read-only `mmap` of the file (the default), the file read into
-/// anonymous huge-page memory (`GGUFStorage.memory`), or a copy of bytes held in memory (tests, fuzzing). The memory stays valid for the storage's lifetime and is never written, which is
-/// why sharing it across threads is safe.
+/// anonymous huge-page memory (`GGUFStorage.memory`), or a copy of bytes held in memory (tests, fuzzing). The
+/// memory stays valid for the storage's lifetime and is never written, which is why sharing it across threads is
+/// safe.
 final class ByteStorage: @unchecked Sendable {
     /// The first byte; nil only when `count` is 0.
     let base: UnsafeRawPointer?
@@ -37,24 +38,31 @@ final class ByteStorage: @unchecked Sendable {
         }
     }
 
-    /// Reads the file at `path` into anonymous memory asked to be backed by transparent huge pages (2 MiB pages:
-    /// one TLB entry where a file mapping needs 512 of 4 KiB). Costs a read of the whole file at load and the
-    /// file's size in resident memory that the kernel cannot reclaim (the page cache it was read through it can).
+    /// Reads the file at `path` into anonymous memory asked to be backed by transparent huge pages (2 MiB on x86-64:
+    /// one TLB entry where a file mapping needs 512 of 4 KiB), starting on a huge-page boundary. Costs a read of the
+    /// whole file at load and the file's size in resident memory the kernel cannot reclaim (it can still drop the
+    /// page cache the file was read through).
     static func reading(path: String) throws -> ByteStorage {
         let (fd, size) = try openRegularFile(path)
         defer { close(fd) }
         guard size > 0 else { return ByteStorage(base: nil, count: 0, release: { _, _ in }) }
-        // Over-allocate by one huge page so the start can sit on a 2 MiB boundary.
-        let hugePage = 2 << 20
+        // Over-allocate by one huge page so the start can sit on a huge-page boundary.
+        let hugePage = hugePageBytes
         let reserved = size + hugePage
         guard let region = mmap(nil, reserved, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
               region != MAP_FAILED
         else {
-            throw GGUFError.cannotOpen(path: path, reason: "cannot reserve \(size) bytes: " + String(cString: strerror(errno)))
+            let reason = String(cString: strerror(errno))
+            throw GGUFError.cannotOpen(path: path, reason: "cannot reserve \(reserved) bytes of memory: " + reason)
         }
         let aligned = (Int(bitPattern: region) + hugePage - 1) & ~(hugePage - 1)
-        let base = UnsafeMutableRawPointer(bitPattern: aligned)!
-        _ = madvise(base, size, MADV_HUGEPAGE)  // advice only: without THP the copy still works, on 4 KiB pages
+        guard let base = UnsafeMutableRawPointer(bitPattern: aligned) else {  // inside the region, so never nil
+            munmap(region, reserved)
+            throw GGUFError.cannotOpen(path: path, reason: "no aligned start in the reserved memory")
+        }
+        #if os(Linux)
+        _ = madvise(base, size, MADV_HUGEPAGE)  // advice only: without THP the copy still works, on small pages
+        #endif
         var done = 0
         while done < size {
             let got = pread(fd, base + done, min(size - done, 64 << 20), off_t(done))
@@ -89,6 +97,15 @@ final class ByteStorage: @unchecked Sendable {
             if let base { munmap(UnsafeMutableRawPointer(mutating: base), count) }
         }
     }
+
+    /// The kernel's transparent huge-page size (`hpage_pmd_size`), 2 MiB where it cannot be read.
+    private static let hugePageBytes: Int = {
+        let text = try? String(contentsOfFile: "/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", encoding: .utf8)
+        guard let value = text.flatMap({ Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }),
+              value > 0, value & (value - 1) == 0
+        else { return 2 << 20 }
+        return value
+    }()
 
     /// Opens `path` read-only and returns the descriptor (the caller closes it) and the file's size; throws when it
     /// cannot be opened or is not a regular file.

@@ -1,8 +1,9 @@
 public import Foundation
 
 /// A parsed GGUF v2/v3 file. The file is mapped read-only once (or, with `GGUFStorage.memory`, read once into
-/// huge-page memory); tensor data is never copied after that: `tensor(named:)` returns views into those bytes. Every count, length and offset was checked against the file size while
-/// parsing, so a corrupt or truncated file is a `GGUFError` naming the byte offset, never a crash.
+/// huge-page memory); tensor data is never copied after that: `tensor(named:)` returns views into those bytes.
+/// Every count, length and offset was checked against the file size while parsing, so a corrupt or truncated file
+/// is a `GGUFError` naming the byte offset, never a crash.
 public final class GGUFFile: Sendable {
     /// The format version (2 or 3; they share one layout).
     public let version: UInt32
@@ -16,6 +17,8 @@ public final class GGUFFile: Sendable {
     public let dataOffset: Int
     /// Size of the file in bytes.
     public var fileSize: Int { storage.count }
+    /// How the bytes are held: mapped from the file or read into memory; nil for an image given as `Data`.
+    public let storedAs: GGUFStorage?
 
     private let storage: ByteStorage
     private let tensorIndex: [String: Int]
@@ -23,19 +26,20 @@ public final class GGUFFile: Sendable {
     /// Maps (or, with `storage: .memory`, reads) and parses the file at `url`.
     public convenience init(contentsOf url: URL, storage: GGUFStorage = .mapped) throws {
         switch storage {
-        case .mapped: try self.init(storage: ByteStorage.mapping(path: url.path))
-        case .memory: try self.init(storage: ByteStorage.reading(path: url.path))
+        case .mapped: try self.init(storage: ByteStorage.mapping(path: url.path), storedAs: storage)
+        case .memory: try self.init(storage: ByteStorage.reading(path: url.path), storedAs: storage)
         }
     }
 
     /// Parses a GGUF image held in memory (tests, fuzzing); the bytes are copied once.
     public convenience init(bytes: Data) throws {
-        try self.init(storage: ByteStorage.copying(bytes))
+        try self.init(storage: ByteStorage.copying(bytes), storedAs: nil)
     }
 
-    private init(storage: ByteStorage) throws {
+    private init(storage: ByteStorage, storedAs: GGUFStorage?) throws {
         let parsed = try GGUFParser.parse(storage.buffer)
         self.storage = storage
+        self.storedAs = storedAs
         version = parsed.version
         metadata = parsed.metadata
         tensors = parsed.tensors

@@ -1,5 +1,6 @@
 import Foundation
 import GGUF
+import Engine
 import Git
 public import Jobs
 
@@ -32,9 +33,15 @@ public enum DeepValidation {
                         problems.append("model.context \(context) is larger than the model's trained context \(trained) (\(path))")
                     }
                     let physical = Int(ProcessInfo.processInfo.physicalMemory)
-                    let budget = loaded.spec.model.memory.map { Int($0.bytes) } ?? physical * 3 / 4
-                    if file.fileSize + budget > physical {
-                        problems.append("the model (\(file.fileSize >> 20) MiB) plus model.memory (\(budget >> 20) MiB) exceed this machine's memory (\(physical >> 20) MiB)")
+                    let inMemory = loaded.spec.model.weights == .memory
+                    let budget = loaded.spec.model.memory.map { Int($0.bytes) }
+                        ?? LocalEngine.defaultMemoryBudget(heldWeights: inMemory ? file.fileSize : 0)
+                    let limit = ResidentMemory.limitBytes()
+                    if inMemory, file.fileSize > limit / 4 * 3 {
+                        problems.append("model.weights: memory: the model (\(file.fileSize >> 20) MiB) is more than three quarters of the memory this process may use (\(limit >> 20) MiB); use model.weights: mapped")
+                    } else if file.fileSize + budget > physical {
+                        let source = loaded.spec.model.memory == nil ? "the default cache budget" : "model.memory"
+                        problems.append("the model (\(file.fileSize >> 20) MiB) plus \(source) (\(budget >> 20) MiB) exceed this machine's memory (\(physical >> 20) MiB)")
                     }
                 } catch {
                     problems.append("model.path: \(path): \(error)")

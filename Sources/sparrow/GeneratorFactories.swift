@@ -17,31 +17,48 @@ enum GeneratorFactories {
         return generator
     }
 
+    /// One stderr line on weights read into memory: time, bytes, how many landed on huge pages; and a warning when
+    /// the default cache budget left beside them (`defaultBudget`, nil when `model.memory` is set) is small.
+    private static func reportWeightsInMemory(_ loaded: LoadedModel, since started: ContinuousClock.Instant,
+                                              budget defaultBudget: Int?)
+    {
+        let elapsed = (ContinuousClock.now - started).components
+        let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
+        let huge = min(ResidentMemory.hugePageBytes() ?? 0, loaded.fileSize)
+        var line = String(format: "sparrow: model loaded in %.1f s: %.2f GB read into memory, %.2f GB of it on huge pages",
+                          seconds, Double(loaded.fileSize) / 1e9, Double(huge) / 1e9)
+        if huge == 0 { line += " (none: see /sys/kernel/mm/transparent_hugepage/enabled)" }
+        StandardError.write(line)
+        if let defaultBudget, defaultBudget < 1 << 30 {
+            StandardError.write("sparrow: warning: the weights in memory leave \(defaultBudget >> 20) MiB of the default "
+                                + "cache budget; set model.memory or use model.weights: mapped")
+        }
+    }
+
     /// The generator itself. `constrained: false` (`SPARROW_DEBUG_NO_CONSTRAINTS=1`, for measuring what the
     /// constraint is worth) leaves the local engine's answers unconstrained; they are still parsed strictly.
     private static func makeBackend(_ model: ResolvedModel, constrained: Bool) async throws -> any TextGenerating {
         switch model.source {
         case let .file(path):
             let settings = model.settings
-            let storage: GGUFStorage = settings.weights == .memory ? .memory : .mapped
+            let storage: GGUFStorage = switch settings.weights {
+            case .mapped: .mapped
+            case .memory: .memory
+            }
             let started = ContinuousClock.now
             if storage == .memory { StandardError.write("sparrow: reading \(path) into memory (model.weights: memory)") }
             let loaded = try ModelLoader.load(path: path, threads: settings.threads > 0 ? settings.threads : nil,
                                               storage: storage)
-            if storage == .memory {
-                let elapsed = (ContinuousClock.now - started).components
-                let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
-                StandardError.write(String(format: "sparrow: read %.2f GB in %.1f s", Double(loaded.fileSize) / 1e9, seconds))
-            }
-            // Weights read into memory come out of the default cache budget (¾ of RAM); an explicit budget stands.
-            let defaultBudget = storage == .memory
-                ? max(64 << 20, Int(Double(ProcessInfo.processInfo.physicalMemory) * 0.75) - loaded.fileSize) : nil
+            // Weights read into memory come out of the default cache budget; an explicit `model.memory` stands.
+            let budget = settings.memory.map { Int($0.bytes) }
+                ?? LocalEngine.defaultMemoryBudget(heldWeights: storage == .memory ? loaded.fileSize : 0)
+            if storage == .memory { reportWeightsInMemory(loaded, since: started, budget: settings.memory == nil ? budget : nil) }
             return LocalEngine(
                 languageModel: loaded.model, tokenizer: loaded.tokenizer.tokenizer, chatTemplate: loaded.tokenizer.chatTemplate,
                 identity: loaded.identity,
                 settings: LocalEngine.Settings(
                     contextLength: settings.context, parallel: settings.parallel,
-                    memoryBudget: settings.memory.map { Int($0.bytes) } ?? defaultBudget
+                    memoryBudget: budget
                 ),
                 constraintCompiler: constrained ? ConstraintCompilers.jsonSchema(for: loaded.tokenizer.tokenizer) : nil
             )

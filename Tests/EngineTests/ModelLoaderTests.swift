@@ -30,6 +30,38 @@ struct ModelLoaderTests {
         return try GGUFFile(bytes: writer.serialized())
     }
 
+    @Test("weights read into memory: the loader reads them so, and the logits keep the mapped file's bits",
+          arguments: ["qwen3moe-q-q4_k_m", "qwen3next-a"])
+    func weightsInMemory(name: String) throws {
+        let fixture = try ModelFixture.named(name)
+        let mapped = try ModelLoader.load(path: fixture.modelPath, threads: 2)
+        let memory = try ModelLoader.load(path: fixture.modelPath, threads: 2, storage: .memory)
+        #expect(mapped.weights == .mapped)
+        #expect(memory.weights == .memory)
+        #expect(memory.identity == mapped.identity)
+        let prompt = Array(fixture.sequences[0].prefix(16))
+        let a = try allLogits(mapped.model, prompt).map { $0.map(\.bitPattern) }
+        let b = try allLogits(memory.model, prompt).map { $0.map(\.bitPattern) }
+        #expect(a == b)
+        #expect(a.count == prompt.count && a.allSatisfy { !$0.isEmpty })
+    }
+
+    @Test("weights in memory: a file larger than the memory this process may use is refused before any read")
+    func weightsInMemoryTooLarge() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sparrow-big-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let model = folder.appendingPathComponent("big.gguf")
+        try FileManager.default.copyItem(at: URL(fileURLWithPath: try ModelFixture.named("qwen3").modelPath), to: model)
+        let handle = try FileHandle(forWritingTo: model)
+        try handle.truncate(atOffset: 1 << 40)  // sparse: nothing written
+        try handle.close()
+        let error = #expect(throws: EngineError.self) { try ModelLoader.load(path: model.path, threads: 1, storage: .memory) }
+        #expect("\(error.map { "\($0)" } ?? "")".contains("the file is 1099.5 GB, more than three quarters"))
+        // Mapped, the same file loads: its header is valid and nothing past the tensors is read.
+        #expect(try ModelLoader.load(path: model.path, threads: 1).weights == .mapped)
+    }
+
     @Test("a wrong shape names the tensor, the expected and the found shape")
     func wrongShape() throws {
         let file = try Self.rewritten("qwen3moe-a") { name, dims in

@@ -40,6 +40,12 @@ public final class LocalEngine: TextGenerating, @unchecked Sendable {
         }
     }
 
+    /// The cache budget when none is given: three quarters of physical memory, less `heldWeights` (the bytes of
+    /// weights read into memory, `model.weights: memory`), and never below 64 MiB.
+    public static func defaultMemoryBudget(heldWeights: Int = 0) -> Int {
+        max(64 << 20, Int(Double(ProcessInfo.processInfo.physicalMemory) * 0.75) - heldWeights)
+    }
+
     /// What the scheduler holds against the memory budget now, and its peaks (for tests and reports).
     var memoryReport: BatchScheduler.MemoryReport { scheduler.memoryReport }
 
@@ -59,7 +65,7 @@ public final class LocalEngine: TextGenerating, @unchecked Sendable {
         limits.maxSequences = max(1, settings.parallel)
         limits.prefillChunk = max(16, settings.prefillChunk)
         limits.maxBatchTokens = max(limits.prefillChunk, 2 * limits.prefillChunk)
-        limits.memoryBudget = settings.memoryBudget ?? Int(Double(ProcessInfo.processInfo.physicalMemory) * 0.75)
+        limits.memoryBudget = settings.memoryBudget ?? Self.defaultMemoryBudget()
         limits.prefixCacheBytes = settings.prefixCacheBytes ?? limits.memoryBudget / 4
         scheduler = BatchScheduler(model: languageModel, tokenizer: tokenizer, limits: limits)
     }

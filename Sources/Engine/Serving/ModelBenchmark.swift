@@ -148,7 +148,7 @@ public enum ModelBenchmark {
         return ModelBenchmarkReport(
             model: path, architecture: properties.architecture, name: properties.name, fileBytes: loaded.fileSize,
             threads: c.threads, promptTokens: c.promptTokens, generatedTokens: c.generatedTokens,
-            parallel: c.parallel, repeats: c.repeats, weights: c.storage.rawValue, loadSeconds: loadSeconds,
+            parallel: c.parallel, repeats: c.repeats, weights: loaded.weights.rawValue, loadSeconds: loadSeconds,
             prefill: RateMeasurement(runs: prefillRuns), decode: RateMeasurement(runs: decodeRuns),
             aggregateDecode: c.parallel > 1 ? RateMeasurement(runs: aggregateRuns) : nil,
             weightBytesPerToken: single, aggregateWeightBytesPerToken: aggregateBytes,

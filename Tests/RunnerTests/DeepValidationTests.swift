@@ -1,0 +1,45 @@
+import Foundation
+import Jobs
+@testable import Runner
+import Testing
+
+/// `sparrow validate --deep`'s model checks against the memory this process may use.
+@Suite struct DeepValidationTests {
+    /// The repository's smallest engine fixture, a valid GGUF file.
+    static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("EngineTests/Fixtures/qwen3.gguf")
+
+    /// Problems `--deep` finds for a spec whose model is the fixture grown (sparse, nothing written) to `size`
+    /// bytes, with `weights`.
+    static func problems(modelSize size: UInt64, weights: String) throws -> [String] {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sparrow-deep-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let model = folder.appendingPathComponent("model.gguf")
+        try FileManager.default.copyItem(at: fixture, to: model)
+        let handle = try FileHandle(forWritingTo: model)
+        try handle.truncate(atOffset: size)
+        try handle.close()
+        let text = "version: 1\nmodel: {path: model.gguf, weights: \(weights)}\ntasks: [{id: a, kind: review}]\n"
+        let loaded = try SpecLoader.decode(Array(text.utf8), file: folder.appendingPathComponent("s.yaml").path,
+                                           baseDirectory: folder.path)
+        return DeepValidation.problems(loaded, environment: [:], workingDirectory: folder.path)
+    }
+
+    @Test func weightsInMemoryLargerThanTheMachineAreAProblem() throws {
+        let terabyte: UInt64 = 1 << 40
+        let memory = try Self.problems(modelSize: terabyte, weights: "memory")
+        #expect(memory.contains { $0.hasPrefix("model.weights: memory: the model (1048576 MiB) is more than three quarters") },
+                "\(memory)")
+        // Mapped, the same file is the other check: file plus cache budget against RAM, named as the default budget.
+        let mapped = try Self.problems(modelSize: terabyte, weights: "mapped")
+        #expect(!mapped.contains { $0.hasPrefix("model.weights") })
+        #expect(mapped.contains { $0.hasPrefix("the model (1048576 MiB) plus the default cache budget") }, "\(mapped)")
+    }
+
+    @Test func aSmallModelInMemoryIsNoProblem() throws {
+        let size = UInt64(try FileManager.default.attributesOfItem(atPath: Self.fixture.path)[.size] as? Int ?? 0)
+        let problems = try Self.problems(modelSize: size, weights: "memory")
+        #expect(!problems.contains { $0.contains("model") && $0.contains("MiB") }, "\(problems)")
+    }
+}
