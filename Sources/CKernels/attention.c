@@ -12,7 +12,10 @@
 // those 8 positions as 8 lanes of one vector, up to 4 heads side by side (independent chains hide the add latency);
 // each lane still adds q[i]·k[i] for i = 0, 1, 2, … in order, so every score has the same bits as the portable path.
 // The softmax is the same scalar code, and the weighted sum of V keeps each output value's sum in position order
-// in registers, 64 values at a time. The tests compare both paths bit for bit.
+// in registers, 64 values at a time. The AVX-512 path (where the CPU has it) is the AVX2 path on 16 positions per
+// vector: the K vectors of 16 positions transposed into one block, up to 8 query heads side by side, and the weighted
+// sum of V 128 values at a time; its lanes run the same sequential sums, so its bits are the portable path's too.
+// The tests compare every path bit for bit.
 #include <math.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -136,10 +139,10 @@ static inline __attribute__((always_inline, target("avx2"))) void ck_attention_s
     for (int h = 0; h < n; h++) _mm256_storeu_ps(scores[h] + p, _mm256_mul_ps(acc[h], scaling));
 }
 
-/// Transposes the head-`kv_offset` K vectors of positions p .. p + 8 into kt (dimension-major, 8 floats per
-/// dimension).
-static inline __attribute__((always_inline, target("avx2"))) void ck_attention_transpose8_avx2(
-    const float *const *k, int64_t p, int64_t kv_offset, int d, float *kt) {
+/// Transposes the head-`kv_offset` K vectors of positions p .. p + 8 into kt: dimension i's 8 floats at
+/// kt + i · stride (stride ≥ 8, a multiple of 8, kt 32-byte aligned).
+static inline __attribute__((always_inline, target("avx2"))) void ck_attention_transpose8_strided_avx2(
+    const float *const *k, int64_t p, int64_t kv_offset, int d, float *kt, int64_t stride) {
     int i = 0;
     for (; i + 8 <= d; i += 8) {
         __m256 r[8];
@@ -156,19 +159,26 @@ static inline __attribute__((always_inline, target("avx2"))) void ck_attention_t
         const __m256 s5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
         const __m256 s6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0));
         const __m256 s7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
-        float *out = kt + (int64_t)i * 8;
-        _mm256_store_ps(out + 0, _mm256_permute2f128_ps(s0, s4, 0x20));
-        _mm256_store_ps(out + 8, _mm256_permute2f128_ps(s1, s5, 0x20));
-        _mm256_store_ps(out + 16, _mm256_permute2f128_ps(s2, s6, 0x20));
-        _mm256_store_ps(out + 24, _mm256_permute2f128_ps(s3, s7, 0x20));
-        _mm256_store_ps(out + 32, _mm256_permute2f128_ps(s0, s4, 0x31));
-        _mm256_store_ps(out + 40, _mm256_permute2f128_ps(s1, s5, 0x31));
-        _mm256_store_ps(out + 48, _mm256_permute2f128_ps(s2, s6, 0x31));
-        _mm256_store_ps(out + 56, _mm256_permute2f128_ps(s3, s7, 0x31));
+        float *out = kt + (int64_t)i * stride;
+        _mm256_store_ps(out + 0 * stride, _mm256_permute2f128_ps(s0, s4, 0x20));
+        _mm256_store_ps(out + 1 * stride, _mm256_permute2f128_ps(s1, s5, 0x20));
+        _mm256_store_ps(out + 2 * stride, _mm256_permute2f128_ps(s2, s6, 0x20));
+        _mm256_store_ps(out + 3 * stride, _mm256_permute2f128_ps(s3, s7, 0x20));
+        _mm256_store_ps(out + 4 * stride, _mm256_permute2f128_ps(s0, s4, 0x31));
+        _mm256_store_ps(out + 5 * stride, _mm256_permute2f128_ps(s1, s5, 0x31));
+        _mm256_store_ps(out + 6 * stride, _mm256_permute2f128_ps(s2, s6, 0x31));
+        _mm256_store_ps(out + 7 * stride, _mm256_permute2f128_ps(s3, s7, 0x31));
     }
     for (; i < d; i++) {
-        for (int j = 0; j < 8; j++) kt[(int64_t)i * 8 + j] = k[p + j][kv_offset + i];
+        for (int j = 0; j < 8; j++) kt[(int64_t)i * stride + j] = k[p + j][kv_offset + i];
     }
+}
+
+/// Transposes the head-`kv_offset` K vectors of positions p .. p + 8 into kt (dimension-major, 8 floats per
+/// dimension).
+static inline __attribute__((always_inline, target("avx2"))) void ck_attention_transpose8_avx2(
+    const float *const *k, int64_t p, int64_t kv_offset, int d, float *kt) {
+    ck_attention_transpose8_strided_avx2(k, p, kv_offset, d, kt, 8);
 }
 
 /// out[i] = Σ_p weights[p] · V[p][i], each sum in position order from 0 (as the portable path adds into a zeroed
@@ -200,24 +210,15 @@ static inline __attribute__((always_inline, target("avx2"))) void ck_attention_w
     }
 }
 
-/// One (row, KV head) unit: every query head of the group, with the portable path's arithmetic.
-__attribute__((target("avx2"))) static void ck_attention_group_avx2(const ck_attention_job *job,
-                                                                    const sparrow_attention_row *row, int kv_head,
-                                                                    float *scratch) {
+/// The scores of positions p0 ..< n_pos of one (row, KV head) unit for its `group` query heads, 8 positions at a
+/// time through `kt` (8 × d floats, 32-byte aligned); the last 1-7 positions as a block of 8 whose missing positions
+/// repeat the last one, into a buffer: each lane's arithmetic is the scalar dot's.
+static inline __attribute__((always_inline, target("avx2"))) void ck_attention_scores8_avx2(
+    const ck_attention_job *job, const sparrow_attention_row *row, int64_t kv_offset, int group,
+    const float *const *q, float *const *scores, float *kt, int64_t p0) {
     const int d = job->head_dim;
-    const int group = job->heads / job->kv_heads;
-    const int64_t kv_offset = (int64_t)kv_head * d;
     const int64_t n_pos = row->n_pos;
-    // 8 × d floats at the first 32-byte boundary (sparrow_attention_scratch_floats leaves 8 floats of slack).
-    float *kt = (float *)(((uintptr_t)scratch + 31) & ~(uintptr_t)31);
-    float *score_rows = kt + (int64_t)8 * ((d + 7) / 8 * 8);
-    const float *q[CK_ATTENTION_MAX_GROUP];
-    float *scores[CK_ATTENTION_MAX_GROUP];
-    for (int h = 0; h < group; h++) {
-        q[h] = row->q + (int64_t)(kv_head * group + h) * d;
-        scores[h] = score_rows + (int64_t)h * job->max_pos;
-    }
-    int64_t p = 0;
+    int64_t p = p0;
     for (; p + 8 <= n_pos; p += 8) {
         ck_attention_transpose8_avx2(row->k, p, kv_offset, d, kt);
         int h = 0;
@@ -226,8 +227,6 @@ __attribute__((target("avx2"))) static void ck_attention_group_avx2(const ck_att
         for (; h < group; h++) ck_attention_score8_avx2(1, q + h, kt, d, job->scale, scores + h, p);
     }
     if (p < n_pos) {
-        // The last 1-7 positions as a block of 8 whose missing positions repeat the last one, into a buffer: each
-        // lane's arithmetic is the scalar dot's (the tail went one sequential dot per position and head).
         const float *tail[8];
         for (int j = 0; j < 8; j++) tail[j] = row->k[p + j < n_pos ? p + j : n_pos - 1];
         ck_attention_transpose8_avx2(tail, 0, kv_offset, d, kt);
@@ -242,21 +241,132 @@ __attribute__((target("avx2"))) static void ck_attention_group_avx2(const ck_att
             for (int64_t t = p; t < n_pos; t++) scores[h][t] = block[h][t - p];
         }
     }
+}
+
+/// One head's scores turned into weights in place, as the portable path does: the maximum subtracted, expf, the
+/// sum in double in position order, each value times the sum's inverse.
+static inline __attribute__((always_inline)) void ck_attention_softmax(float *s, int64_t n_pos) {
+    float maximum = -INFINITY;
+    for (int64_t t = 0; t < n_pos; t++) {
+        if (s[t] > maximum) maximum = s[t];
+    }
+    double sum = 0;
+    for (int64_t t = 0; t < n_pos; t++) {
+        const float e = expf(s[t] - maximum);
+        s[t] = e;
+        sum += (double)e;
+    }
+    const float inverse = (float)(1.0 / sum);
+    for (int64_t t = 0; t < n_pos; t++) s[t] = s[t] * inverse;
+}
+
+/// A unit's transposed-K block and score rows in its thread's scratch: kt (16 × d floats, rounded up to 8
+/// dimensions) at the first 64-byte boundary (sparrow_attention_scratch_floats leaves 16 floats of slack), then one
+/// row of max_pos scores per query head of the group.
+static inline __attribute__((always_inline)) float *ck_attention_unit_scratch(
+    const ck_attention_job *job, int kv_head, int group, const sparrow_attention_row *row, float *scratch,
+    const float **q, float **scores) {
+    const int d = job->head_dim;
+    float *kt = (float *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
+    float *score_rows = kt + (int64_t)16 * ((d + 7) / 8 * 8);
     for (int h = 0; h < group; h++) {
-        float *s = scores[h];
-        float maximum = -INFINITY;
-        for (int64_t t = 0; t < n_pos; t++) {
-            if (s[t] > maximum) maximum = s[t];
+        q[h] = row->q + (int64_t)(kv_head * group + h) * d;
+        scores[h] = score_rows + (int64_t)h * job->max_pos;
+    }
+    return kt;
+}
+
+/// One (row, KV head) unit: every query head of the group, with the portable path's arithmetic.
+__attribute__((target("avx2"))) static void ck_attention_group_avx2(const ck_attention_job *job,
+                                                                    const sparrow_attention_row *row, int kv_head,
+                                                                    float *scratch) {
+    const int d = job->head_dim;
+    const int group = job->heads / job->kv_heads;
+    const int64_t kv_offset = (int64_t)kv_head * d;
+    const float *q[CK_ATTENTION_MAX_GROUP];
+    float *scores[CK_ATTENTION_MAX_GROUP];
+    float *kt = ck_attention_unit_scratch(job, kv_head, group, row, scratch, q, scores);
+    ck_attention_scores8_avx2(job, row, kv_offset, group, q, scores, kt, 0);
+    for (int h = 0; h < group; h++) {
+        ck_attention_softmax(scores[h], row->n_pos);
+        ck_attention_weighted_sum_avx2(scores[h], row->v, row->n_pos, kv_offset, d,
+                                       row->out + (int64_t)(kv_head * group + h) * d);
+    }
+}
+
+#define CK_ATTENTION_AVX512 __attribute__((target("avx512f,avx512vl,avx2,fma")))
+
+/// The scores of 16 positions (K transposed in `kt`: kt[i * 16 + j] = K[p + j][i], 64-byte aligned) for N query
+/// heads, as ck_attention_score8_avx2 on twice the lanes: lane j adds q[i]·K[p + j][i] for i in order.
+static inline __attribute__((always_inline)) CK_ATTENTION_AVX512 void ck_attention_score16_avx512(
+    int n, const float *const *q, const float *kt, int d, float scale, float *const *scores, int64_t p) {
+    __m512 acc[8];
+    for (int h = 0; h < n; h++) acc[h] = _mm512_setzero_ps();
+    for (int i = 0; i < d; i++) {
+        const __m512 column = _mm512_load_ps(kt + (int64_t)i * 16);
+        for (int h = 0; h < n; h++) acc[h] = _mm512_add_ps(acc[h], _mm512_mul_ps(_mm512_set1_ps(q[h][i]), column));
+    }
+    const __m512 scaling = _mm512_set1_ps(scale);
+    for (int h = 0; h < n; h++) _mm512_storeu_ps(scores[h] + p, _mm512_mul_ps(acc[h], scaling));
+}
+
+/// out[i] = Σ_p weights[p] · V[p][i] as ck_attention_weighted_sum_avx2 (each sum in position order from 0), 128
+/// values at a time; the values past the last multiple of 128 go through the AVX2 version.
+static inline __attribute__((always_inline)) CK_ATTENTION_AVX512 void ck_attention_weighted_sum_avx512(
+    const float *weights, const float *const *v, int64_t n_pos, int64_t kv_offset, int d, float *out) {
+    int i = 0;
+    for (; i + 128 <= d; i += 128) {
+        __m512 acc[8];
+        for (int c = 0; c < 8; c++) acc[c] = _mm512_setzero_ps();
+        for (int64_t p = 0; p < n_pos; p++) {
+            const __m512 weight = _mm512_set1_ps(weights[p]);
+            const float *vp = v[p] + kv_offset + i;
+            for (int c = 0; c < 8; c++) acc[c] = _mm512_add_ps(acc[c], _mm512_mul_ps(weight, _mm512_loadu_ps(vp + 16 * c)));
         }
-        double sum = 0;
-        for (int64_t t = 0; t < n_pos; t++) {
-            const float e = expf(s[t] - maximum);
-            s[t] = e;
-            sum += (double)e;
-        }
-        const float inverse = (float)(1.0 / sum);
-        for (int64_t t = 0; t < n_pos; t++) s[t] = s[t] * inverse;
-        ck_attention_weighted_sum_avx2(s, row->v, n_pos, kv_offset, d, row->out + (int64_t)(kv_head * group + h) * d);
+        for (int c = 0; c < 8; c++) _mm512_storeu_ps(out + i + 16 * c, acc[c]);
+    }
+    if (i < d) ck_attention_weighted_sum_avx2(weights, v, n_pos, kv_offset + i, d - i, out + i);
+}
+
+/// One (row, KV head) unit on AVX-512: 16 positions per block, up to 8 query heads side by side, the last 0-15
+/// positions through the AVX2 blocks; the same bits as ck_attention_group_avx2.
+CK_ATTENTION_AVX512 static void ck_attention_group_avx512(const ck_attention_job *job,
+                                                         const sparrow_attention_row *row, int kv_head,
+                                                         float *scratch) {
+    const int d = job->head_dim;
+    const int group = job->heads / job->kv_heads;
+    const int64_t kv_offset = (int64_t)kv_head * d;
+    const int64_t n_pos = row->n_pos;
+    const float *q[CK_ATTENTION_MAX_GROUP];
+    float *scores[CK_ATTENTION_MAX_GROUP];
+    float *kt = ck_attention_unit_scratch(job, kv_head, group, row, scratch, q, scores);
+    int64_t p = 0;
+    for (; p + 16 <= n_pos; p += 16) {
+        ck_attention_transpose8_strided_avx2(row->k, p, kv_offset, d, kt, 16);
+        ck_attention_transpose8_strided_avx2(row->k, p + 8, kv_offset, d, kt + 8, 16);
+        int h = 0;
+        for (; h + 8 <= group; h += 8) ck_attention_score16_avx512(8, q + h, kt, d, job->scale, scores + h, p);
+        for (; h + 4 <= group; h += 4) ck_attention_score16_avx512(4, q + h, kt, d, job->scale, scores + h, p);
+        for (; h + 2 <= group; h += 2) ck_attention_score16_avx512(2, q + h, kt, d, job->scale, scores + h, p);
+        for (; h < group; h++) ck_attention_score16_avx512(1, q + h, kt, d, job->scale, scores + h, p);
+    }
+    ck_attention_scores8_avx2(job, row, kv_offset, group, q, scores, kt, p);
+    for (int h = 0; h < group; h++) {
+        ck_attention_softmax(scores[h], n_pos);
+        ck_attention_weighted_sum_avx512(scores[h], row->v, n_pos, kv_offset, d,
+                                         row->out + (int64_t)(kv_head * group + h) * d);
+    }
+}
+
+CK_ATTENTION_AVX512 static void ck_attention_groups_avx512(void *ctx, int ith, int nth) {
+    (void)nth;
+    ck_attention_job *job = ctx;
+    float *scratch = job->scratch + (int64_t)ith * job->scratch_stride;
+    const int64_t units = job->n_rows * job->kv_heads;
+    for (;;) {
+        const int64_t unit = atomic_fetch_add(&job->next, 1);
+        if (unit >= units) return;
+        ck_attention_group_avx512(job, &job->rows[unit / job->kv_heads], (int)(unit % job->kv_heads), scratch);
     }
 }
 
@@ -276,9 +386,9 @@ __attribute__((target("avx2"))) static void ck_attention_groups_avx2(void *ctx, 
 int64_t sparrow_attention_scratch_floats(int heads, int kv_heads, int head_dim, int64_t max_pos) {
     if (heads <= 0 || kv_heads <= 0 || head_dim <= 0 || max_pos < 0) return 0;
     const int64_t group = heads / kv_heads > 0 ? heads / kv_heads : 1;
-    const int64_t block = (int64_t)8 * ((head_dim + 7) / 8 * 8);
-    // 8 floats of slack to align the transposed block.
-    return 8 + block + group * max_pos;
+    const int64_t block = (int64_t)16 * ((head_dim + 7) / 8 * 8);
+    // 16 floats of slack to align the transposed block to 64 bytes.
+    return 16 + block + group * max_pos;
 }
 
 static int ck_attention(sparrow_pool *pool, const sparrow_attention_row *rows, int64_t n_rows, int heads,
@@ -294,7 +404,7 @@ static int ck_attention(sparrow_pool *pool, const sparrow_attention_row *rows, i
                             stride, max_pos, 0};
 #if defined(__x86_64__) || defined(__i386__)
     if (!portable && ck_has_avx2() && heads / kv_heads <= CK_ATTENTION_MAX_GROUP) {
-        sparrow_pool_run(pool, ck_attention_groups_avx2, &job);
+        sparrow_pool_run(pool, ck_has_avx512() ? ck_attention_groups_avx512 : ck_attention_groups_avx2, &job);
         return 0;
     }
 #endif

@@ -114,6 +114,8 @@ ck_batch_kernels ck_batch_kernels_lookup(uint32_t type, int level);
 
 /// Whether this CPU has AVX2, FMA and F16C (what the AVX2 level needs).
 int ck_has_avx2(void);
+/// Nonzero when the CPU (and OS) run the AVX-512 kernels (F, BW, VL, DQ, VNNI).
+int ck_has_avx512(void);
 
 /// The kernel for a weight type at a level, or NULL.
 ck_dot_fn ck_dot_lookup(uint32_t type, int level);

@@ -104,6 +104,7 @@ static int ck_cpu_has_avx512(void) {
 }
 
 int ck_has_avx2(void) { return ck_cpu_has_avx2(); }
+int ck_has_avx512(void) { return ck_cpu_has_avx512(); }
 
 ck_dot_fn ck_dot_lookup(uint32_t type, int level) {
     switch (level) {

@@ -18,6 +18,7 @@ import Testing
         (["m.gguf", "--threads=-1"], "--threads ≥ 0"),
         (["m.gguf", "--repeat", "0"], "--repeat ≥ 1"),
         (["m.gguf", "--weights", "disk"], "expected --weights mapped or memory, found 'disk'"),
+        (["m.gguf", "--depth=-1"], "expected --depth ≥ 0, found -1"),
     ])
     func badArgumentsAreRefusedBeforeAnythingRuns(arguments: [String], message: String) throws {
         let result = try SparrowBinary.run(["bench"] + arguments)
@@ -85,6 +86,24 @@ import Testing
         for key in ["weightBytesPerToken", "aggregateWeightBytesPerToken"] {
             let a = try #require(mapped[key] as? Double), b = try #require(memory[key] as? Double)
             #expect(a == b, "\(key)")
+        }
+    }
+
+    /// Prefill and decode timed after a cache of `--depth` tokens, as llama-bench -d: on a transformer and on the
+    /// hybrid qwen3next, whose recurrent state goes back to the depth through a snapshot each repetition.
+    @Test(arguments: ["qwen3moe-q-q4_k_m.gguf", "qwen3next-a.gguf"])
+    func decodeAfterADepthOfTokens(model: String) throws {
+        let result = try SparrowBinary.run([
+            "bench", Self.fixture(model), "--prompt-tokens", "4", "--gen-tokens", "3", "--parallel", "2",
+            "--threads", "2", "--repeat", "2", "--depth", "40", "--json",
+        ])
+        #expect(result.exitCode == 0, "\(result.standardError)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any])
+        #expect(object["depth"] as? Int == 40)
+        #expect(result.standardError.contains("filling 3 caches with 40 tokens"))
+        for key in ["prefill", "decode", "aggregateDecode"] {
+            let runs = try #require((object[key] as? [String: Any])?["runs"] as? [Double], "\(key)")
+            #expect(runs.count == 2 && runs.allSatisfy { $0 > 0 && $0.isFinite }, "\(key)")
         }
     }
 

@@ -19,6 +19,9 @@ public struct ModelBenchmarkConfiguration: Sendable, Hashable {
     public var prefillChunk = 512
     /// Where the weights live: mapped from the file (default) or read into huge-page memory at load.
     public var storage = GGUFStorage.mapped
+    /// Tokens already in every sequence's cache when prefill and decode are timed (llama-bench `-d`); 0: an empty
+    /// cache. The caches are filled once, untimed, and cut back to this length before each measurement.
+    public var depth = 0
 
     public init() {}
 }
@@ -59,6 +62,8 @@ public struct ModelBenchmarkReport: Codable, Sendable {
     public var repeats: Int
     /// `mapped` or `memory` (`GGUFStorage`): where the weights lived.
     public var weights: String
+    /// Tokens in each cache before the timed prefill and decode (0: an empty cache).
+    public var depth: Int
     /// Wall seconds of `ModelLoader.load` (mapping or reading the file, tensor checks, tokenizer); mapped pages are
     /// faulted in later, by the untimed warm-up.
     public var loadSeconds: Double
@@ -88,10 +93,10 @@ public enum ModelBenchmark {
     {
         let c = configuration
         guard c.promptTokens >= 1, c.generatedTokens >= 1, c.parallel >= 1, c.threads >= 1, c.repeats >= 1,
-              c.prefillChunk >= 1
+              c.prefillChunk >= 1, c.depth >= 0
         else {
             throw .invalidInput("bench: expected positive prompt tokens, generated tokens, parallel, threads, "
-                                + "repeats and prefill chunk")
+                                + "repeats and prefill chunk, and a depth ≥ 0")
         }
         let started = ContinuousClock.now
         let loaded = try ModelLoader.load(path: path, threads: c.threads, storage: c.storage)
@@ -129,6 +134,21 @@ public enum ModelBenchmark {
                 / Double(c.parallel)
         }
 
+        // Caches already holding `depth` tokens (llama-bench -d): one for prefill and single-stream decode, one per
+        // sequence of the aggregate measurement; filled once here, cut back to `depth` before each measurement.
+        var filledSingle: (any SequenceState)?
+        var filledSeveral: [any SequenceState]?
+        if c.depth > 0 {
+            let context = syntheticTokens(count: c.depth, vocabulary: vocabulary, seed: 3)
+            progress("filling \(c.parallel > 1 ? c.parallel + 1 : 1) caches with \(c.depth) tokens (untimed)")
+            filledSingle = try filledStates(model, count: 1, context: context,
+                                      capacity: c.depth + max(c.promptTokens, c.generatedTokens), chunk: c.prefillChunk)[0]
+            if c.parallel > 1 {
+                filledSeveral = try filledStates(model, count: c.parallel, context: context,
+                                           capacity: c.depth + c.generatedTokens, chunk: c.prefillChunk)
+            }
+        }
+
         var prefillRuns: [Double] = []
         var decodeRuns: [Double] = []
         var aggregateRuns: [Double] = []
@@ -137,18 +157,21 @@ public enum ModelBenchmark {
         }
         for repetition in 1...c.repeats {
             progress("repetition \(repetition)/\(c.repeats)")
-            prefillRuns.append(Double(c.promptTokens) / (try prefill(model, prompt, chunk: c.prefillChunk)))
+            prefillRuns.append(Double(c.promptTokens)
+                               / (try prefill(model, prompt, chunk: c.prefillChunk, after: filledSingle, depth: c.depth)))
             decodeRuns.append(Double(c.generatedTokens)
-                              / (try decode(model, firsts: [firsts[0]], steps: c.generatedTokens, forward: plain)))
+                              / (try decode(model, firsts: [firsts[0]], steps: c.generatedTokens, forward: plain,
+                                            after: filledSingle.map { [$0] }, depth: c.depth)))
             if c.parallel > 1 {
-                let time = try decode(model, firsts: firsts, steps: c.generatedTokens, forward: plain)
+                let time = try decode(model, firsts: firsts, steps: c.generatedTokens, forward: plain, after: filledSeveral,
+                                      depth: c.depth)
                 aggregateRuns.append(Double(c.generatedTokens * c.parallel) / time)
             }
         }
         return ModelBenchmarkReport(
             model: path, architecture: properties.architecture, name: properties.name, fileBytes: loaded.fileSize,
             threads: c.threads, promptTokens: c.promptTokens, generatedTokens: c.generatedTokens,
-            parallel: c.parallel, repeats: c.repeats, weights: loaded.weights.rawValue, loadSeconds: loadSeconds,
+            parallel: c.parallel, repeats: c.repeats, weights: loaded.weights.rawValue, depth: c.depth, loadSeconds: loadSeconds,
             prefill: RateMeasurement(runs: prefillRuns), decode: RateMeasurement(runs: decodeRuns),
             aggregateDecode: c.parallel > 1 ? RateMeasurement(runs: aggregateRuns) : nil,
             weightBytesPerToken: single, aggregateWeightBytesPerToken: aggregateBytes,
@@ -157,9 +180,35 @@ public enum ModelBenchmark {
         )
     }
 
-    /// Seconds to prefill `prompt` into a fresh state, `chunk` tokens per forward call.
-    static func prefill(_ model: any LanguageModel, _ prompt: [TokenID], chunk: Int) throws(EngineError) -> Double {
-        let state = try model.makeState(capacity: prompt.count)
+    /// `count` states holding `context`, prefilled together `chunk` tokens per sequence per call, each able to be
+    /// cut back to that length (a recurrent state keeps a snapshot there).
+    static func filledStates(_ model: any LanguageModel, count: Int, context: [TokenID], capacity: Int, chunk: Int)
+        throws(EngineError) -> [any SequenceState]
+    {
+        var states: [any SequenceState] = []
+        for _ in 0..<count { states.append(try model.makeState(capacity: capacity)) }
+        var start = 0
+        while start < context.count {
+            let part = Array(context[start..<min(context.count, start + chunk)])
+            _ = try model.forward(states.map { ForwardItem(state: $0, tokens: part) }, allPositions: false)
+            start += part.count
+        }
+        for state in states { (state as? HybridSequenceState)?.takeSnapshot() }
+        return states
+    }
+
+    /// Seconds to prefill `prompt` into a fresh state, or into `state` cut back to `depth` tokens, `chunk` tokens
+    /// per forward call.
+    static func prefill(_ model: any LanguageModel, _ prompt: [TokenID], chunk: Int,
+                        after filled: (any SequenceState)? = nil, depth: Int = 0) throws(EngineError) -> Double
+    {
+        let state: any SequenceState
+        if let filled {
+            try filled.truncate(to: depth)
+            state = filled
+        } else {
+            state = try model.makeState(capacity: prompt.count)
+        }
         let started = ContinuousClock.now
         var start = 0
         while start < prompt.count {
@@ -170,16 +219,24 @@ public enum ModelBenchmark {
         return seconds(ContinuousClock.now - started)
     }
 
-    /// Seconds for `steps` greedy decode steps of `firsts.count` sequences together, each starting from an empty
-    /// cache with its token of `firsts`.
+    /// Seconds for `steps` greedy decode steps of `firsts.count` sequences together, each starting with its token of
+    /// `firsts` from an empty cache, or from its state of `filled` cut back to `depth` tokens.
     static func decode(
         _ model: any LanguageModel, firsts: [TokenID], steps: Int,
-        forward: (any LanguageModel, [ForwardItem]) throws(EngineError) -> [[Float]]
+        forward: (any LanguageModel, [ForwardItem]) throws(EngineError) -> [[Float]],
+        after filled: [any SequenceState]? = nil, depth: Int = 0
     ) throws(EngineError) -> Double {
         // The items are built once and their one-token arrays overwritten in place, so the loop itself allocates
         // nothing (Benchmarks/allocations counts what `forward` allocates per step).
         var items: [ForwardItem] = []
-        for first in firsts { items.append(ForwardItem(state: try model.makeState(capacity: steps), tokens: [first])) }
+        for (index, first) in firsts.enumerated() {
+            if let filled {
+                try filled[index].truncate(to: depth)
+                items.append(ForwardItem(state: filled[index], tokens: [first]))
+            } else {
+                items.append(ForwardItem(state: try model.makeState(capacity: steps), tokens: [first]))
+            }
+        }
         let started = ContinuousClock.now
         for _ in 0..<steps {
             let logits = try forward(model, items)

@@ -5,7 +5,7 @@ import GGUF
 import Kernels
 
 /// `sparrow bench MODEL.gguf [--prompt-tokens N] [--gen-tokens N] [--parallel P] [--threads T] [--repeat R]
-/// [--weights mapped|memory] [--json]`:
+/// [--weights mapped|memory] [--depth D] [--json]`:
 /// prefill, single-stream and aggregate decode tokens/s, weight bytes per generated token, load time and peak
 /// memory; `sparrow bench --kernels [--json]`: kernel GB/s beside a STREAM-like triad (DESIGN.md §4, §9).
 struct Bench: ParsableCommand {
@@ -42,6 +42,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Where the model's weights live: mapped (from the file, pages faulted in on use) or memory (the file read into huge-page memory at load).")
     var weights = GGUFStorage.mapped.rawValue
 
+    @Option(help: "Tokens already in every sequence's cache when prefill and decode are timed, as llama-bench -d (0: an empty cache).")
+    var depth = 0
+
     @Option(help: "--kernels: MiB each measurement streams through (copies of the matrix; larger than the last-level cache).")
     var workingSetMb = 1024
 
@@ -59,6 +62,7 @@ struct Bench: ParsableCommand {
         guard genTokens >= 1 else { throw ValidationError("expected --gen-tokens ≥ 1, found \(genTokens)") }
         guard parallel >= 1 else { throw ValidationError("expected --parallel ≥ 1, found \(parallel)") }
         guard threads >= 0 else { throw ValidationError("expected --threads ≥ 0 (0: one per core), found \(threads)") }
+        guard depth >= 0 else { throw ValidationError("expected --depth ≥ 0, found \(depth)") }
         guard GGUFStorage(rawValue: weights) != nil else {
             throw ValidationError("expected --weights " + GGUFStorage.allCases.map(\.rawValue).joined(separator: " or ")
                                   + ", found '\(weights)'")
@@ -74,6 +78,7 @@ struct Bench: ParsableCommand {
         configuration.threads = threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount
         configuration.repeats = repeats
         configuration.storage = GGUFStorage(rawValue: weights) ?? .mapped
+        configuration.depth = depth
         let report: ModelBenchmarkReport
         do {
             report = try ModelBenchmark.run(path: model, configuration) { StandardError.write("sparrow bench: \($0)") }

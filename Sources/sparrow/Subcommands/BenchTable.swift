@@ -12,7 +12,8 @@ enum BenchTable {
         var lines = [
             "\(r.model): \(r.architecture) (\(r.name)), \(gb(Double(r.fileBytes))) file",
             "threads \(r.threads); median of \(r.repeats) repetitions; weights \(r.weights); "
-                + "load \(String(format: "%.2f", r.loadSeconds)) s",
+                + "load \(String(format: "%.2f", r.loadSeconds)) s"
+                + (r.depth > 0 ? "; every cache already holds \(r.depth) tokens" : ""),
             "prefill \(r.promptTokens) tokens:       " + rate(r.prefill),
             "decode \(r.generatedTokens) tokens, 1 seq:   " + rate(r.decode),
         ]
