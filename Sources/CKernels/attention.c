@@ -41,6 +41,11 @@ typedef struct {
 /// Query heads per KV head up to which the AVX2 path runs (larger groups take the portable path).
 #define CK_ATTENTION_MAX_GROUP 64
 
+/// Query rows one AVX-512 unit takes together (consecutive rows of one sequence, which read the same cache): each
+/// 16-position block of K is transposed once for all of them, which is what prefill on top of a long cache spends
+/// its time on otherwise.
+#define CK_ATTENTION_ROWS_PER_UNIT 4
+
 /// Scores of 8 consecutive positions: each is the plain sequential sum Σ_i q[i]·k[i] (the order the engine always
 /// used), but the 8 sums are independent chains, so they run side by side.
 static inline __attribute__((always_inline)) void ck_attention_dot8(const float *q, const float *const *k, int64_t kv_offset, int d, float out[8]) {
@@ -328,48 +333,6 @@ static inline __attribute__((always_inline)) CK_ATTENTION_AVX512 void ck_attenti
     if (i < d) ck_attention_weighted_sum_avx2(weights, v, n_pos, kv_offset + i, d - i, out + i);
 }
 
-/// One (row, KV head) unit on AVX-512: 16 positions per block, up to 8 query heads side by side, the last 0-15
-/// positions through the AVX2 blocks; the same bits as ck_attention_group_avx2.
-CK_ATTENTION_AVX512 static void ck_attention_group_avx512(const ck_attention_job *job,
-                                                         const sparrow_attention_row *row, int kv_head,
-                                                         float *scratch) {
-    const int d = job->head_dim;
-    const int group = job->heads / job->kv_heads;
-    const int64_t kv_offset = (int64_t)kv_head * d;
-    const int64_t n_pos = row->n_pos;
-    const float *q[CK_ATTENTION_MAX_GROUP];
-    float *scores[CK_ATTENTION_MAX_GROUP];
-    float *kt = ck_attention_unit_scratch(job, kv_head, group, row, scratch, q, scores);
-    int64_t p = 0;
-    for (; p + 16 <= n_pos; p += 16) {
-        ck_attention_transpose8_strided_avx2(row->k, p, kv_offset, d, kt, 16);
-        ck_attention_transpose8_strided_avx2(row->k, p + 8, kv_offset, d, kt + 8, 16);
-        int h = 0;
-        for (; h + 8 <= group; h += 8) ck_attention_score16_avx512(8, q + h, kt, d, job->scale, scores + h, p);
-        for (; h + 4 <= group; h += 4) ck_attention_score16_avx512(4, q + h, kt, d, job->scale, scores + h, p);
-        for (; h + 2 <= group; h += 2) ck_attention_score16_avx512(2, q + h, kt, d, job->scale, scores + h, p);
-        for (; h < group; h++) ck_attention_score16_avx512(1, q + h, kt, d, job->scale, scores + h, p);
-    }
-    ck_attention_scores8_avx2(job, row, kv_offset, group, q, scores, kt, p);
-    for (int h = 0; h < group; h++) {
-        ck_attention_softmax(scores[h], n_pos);
-        ck_attention_weighted_sum_avx512(scores[h], row->v, n_pos, kv_offset, d,
-                                         row->out + (int64_t)(kv_head * group + h) * d);
-    }
-}
-
-CK_ATTENTION_AVX512 static void ck_attention_groups_avx512(void *ctx, int ith, int nth) {
-    (void)nth;
-    ck_attention_job *job = ctx;
-    float *scratch = job->scratch + (int64_t)ith * job->scratch_stride;
-    const int64_t units = job->n_rows * job->kv_heads;
-    for (;;) {
-        const int64_t unit = atomic_fetch_add(&job->next, 1);
-        if (unit >= units) return;
-        ck_attention_group_avx512(job, &job->rows[unit / job->kv_heads], (int)(unit % job->kv_heads), scratch);
-    }
-}
-
 __attribute__((target("avx2"))) static void ck_attention_groups_avx2(void *ctx, int ith, int nth) {
     (void)nth;
     ck_attention_job *job = ctx;
@@ -381,14 +344,82 @@ __attribute__((target("avx2"))) static void ck_attention_groups_avx2(void *ctx, 
         ck_attention_group_avx2(job, &job->rows[unit / job->kv_heads], (int)(unit % job->kv_heads), scratch);
     }
 }
+
+/// Rows r0 ..< r1 (1 to CK_ATTENTION_ROWS_PER_UNIT, all reading the same K and V) for one KV head on AVX-512: 16
+/// positions per block with up to 8 query heads side by side, each row's last 0-15 positions through the AVX2 blocks;
+/// every row gets the bits ck_attention_group_avx2 gives it alone.
+CK_ATTENTION_AVX512 static void ck_attention_rows_avx512(const ck_attention_job *job, int64_t r0, int64_t r1,
+                                                        int kv_head, float *scratch) {
+    const int d = job->head_dim;
+    const int group = job->heads / job->kv_heads;
+    const int64_t kv_offset = (int64_t)kv_head * d;
+    const float *q[CK_ATTENTION_ROWS_PER_UNIT][CK_ATTENTION_MAX_GROUP];
+    float *scores[CK_ATTENTION_ROWS_PER_UNIT][CK_ATTENTION_MAX_GROUP];
+    float *kt = NULL;
+    int64_t longest = 0;
+    for (int64_t r = r0; r < r1; r++) {
+        const sparrow_attention_row *row = &job->rows[r];
+        // Each row's score rows follow the previous row's (the scratch holds CK_ATTENTION_ROWS_PER_UNIT sets).
+        kt = ck_attention_unit_scratch(job, kv_head, group, row, scratch, q[r - r0], scores[r - r0]);
+        for (int h = 0; h < group; h++) scores[r - r0][h] += (int64_t)(r - r0) * group * job->max_pos;
+        if (row->n_pos > longest) longest = row->n_pos;
+    }
+    const sparrow_attention_row *first = &job->rows[r0];
+    for (int64_t p = 0; p + 16 <= longest; p += 16) {
+        ck_attention_transpose8_strided_avx2(first->k, p, kv_offset, d, kt, 16);
+        ck_attention_transpose8_strided_avx2(first->k, p + 8, kv_offset, d, kt + 8, 16);
+        for (int64_t r = r0; r < r1; r++) {
+            if (p + 16 > job->rows[r].n_pos) continue;
+            const float *const *qr = q[r - r0];
+            float *const *sr = scores[r - r0];
+            int h = 0;
+            for (; h + 8 <= group; h += 8) ck_attention_score16_avx512(8, qr + h, kt, d, job->scale, sr + h, p);
+            for (; h + 4 <= group; h += 4) ck_attention_score16_avx512(4, qr + h, kt, d, job->scale, sr + h, p);
+            for (; h + 2 <= group; h += 2) ck_attention_score16_avx512(2, qr + h, kt, d, job->scale, sr + h, p);
+            for (; h < group; h++) ck_attention_score16_avx512(1, qr + h, kt, d, job->scale, sr + h, p);
+        }
+    }
+    for (int64_t r = r0; r < r1; r++) {
+        const sparrow_attention_row *row = &job->rows[r];
+        ck_attention_scores8_avx2(job, row, kv_offset, group, q[r - r0], scores[r - r0], kt, row->n_pos / 16 * 16);
+        for (int h = 0; h < group; h++) {
+            ck_attention_softmax(scores[r - r0][h], row->n_pos);
+            ck_attention_weighted_sum_avx512(scores[r - r0][h], row->v, row->n_pos, kv_offset, d,
+                                             row->out + (int64_t)(kv_head * group + h) * d);
+        }
+    }
+}
+
+/// Units of (up to CK_ATTENTION_ROWS_PER_UNIT consecutive rows, KV head); within a unit, runs of rows reading the
+/// same K and V go together.
+CK_ATTENTION_AVX512 static void ck_attention_groups_avx512(void *ctx, int ith, int nth) {
+    (void)nth;
+    ck_attention_job *job = ctx;
+    float *scratch = job->scratch + (int64_t)ith * job->scratch_stride;
+    const int64_t blocks = (job->n_rows + CK_ATTENTION_ROWS_PER_UNIT - 1) / CK_ATTENTION_ROWS_PER_UNIT;
+    const int64_t units = blocks * job->kv_heads;
+    for (;;) {
+        const int64_t unit = atomic_fetch_add(&job->next, 1);
+        if (unit >= units) return;
+        const int kv_head = (int)(unit % job->kv_heads);
+        const int64_t start = unit / job->kv_heads * CK_ATTENTION_ROWS_PER_UNIT;
+        const int64_t stop = start + CK_ATTENTION_ROWS_PER_UNIT < job->n_rows ? start + CK_ATTENTION_ROWS_PER_UNIT : job->n_rows;
+        for (int64_t r0 = start; r0 < stop;) {
+            int64_t r1 = r0 + 1;
+            while (r1 < stop && job->rows[r1].k == job->rows[r0].k && job->rows[r1].v == job->rows[r0].v) r1++;
+            ck_attention_rows_avx512(job, r0, r1, kv_head, scratch);
+            r0 = r1;
+        }
+    }
+}
 #endif
 
 int64_t sparrow_attention_scratch_floats(int heads, int kv_heads, int head_dim, int64_t max_pos) {
     if (heads <= 0 || kv_heads <= 0 || head_dim <= 0 || max_pos < 0) return 0;
     const int64_t group = heads / kv_heads > 0 ? heads / kv_heads : 1;
     const int64_t block = (int64_t)16 * ((head_dim + 7) / 8 * 8);
-    // 16 floats of slack to align the transposed block to 64 bytes.
-    return 16 + block + group * max_pos;
+    // 16 floats of slack to align the transposed block to 64 bytes; score rows for the rows an AVX-512 unit takes.
+    return 16 + block + CK_ATTENTION_ROWS_PER_UNIT * group * max_pos;
 }
 
 static int ck_attention(sparrow_pool *pool, const sparrow_attention_row *rows, int64_t n_rows, int heads,
