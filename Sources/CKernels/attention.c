@@ -266,14 +266,15 @@ static inline __attribute__((always_inline)) void ck_attention_softmax(float *s,
 }
 
 /// A unit's transposed-K block and score rows in its thread's scratch: kt (16 × d floats, rounded up to 8
-/// dimensions) at the first 64-byte boundary (sparrow_attention_scratch_floats leaves 16 floats of slack), then one
-/// row of max_pos scores per query head of the group.
+/// dimensions) at the first 64-byte boundary (sparrow_attention_scratch_floats leaves 16 floats of slack), then
+/// CK_ATTENTION_ROWS_PER_UNIT sets of score rows (one row of max_pos scores per query head of the group); `slot`
+/// picks the set for `row`, and q[h], scores[h] are set for its heads. Returns kt.
 static inline __attribute__((always_inline)) float *ck_attention_unit_scratch(
-    const ck_attention_job *job, int kv_head, int group, const sparrow_attention_row *row, float *scratch,
-    const float **q, float **scores) {
+    const ck_attention_job *job, int kv_head, int group, const sparrow_attention_row *row, int64_t slot,
+    float *scratch, const float **q, float **scores) {
     const int d = job->head_dim;
     float *kt = (float *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
-    float *score_rows = kt + (int64_t)16 * ((d + 7) / 8 * 8);
+    float *score_rows = kt + (int64_t)16 * ((d + 7) / 8 * 8) + slot * group * job->max_pos;
     for (int h = 0; h < group; h++) {
         q[h] = row->q + (int64_t)(kv_head * group + h) * d;
         scores[h] = score_rows + (int64_t)h * job->max_pos;
@@ -290,7 +291,7 @@ __attribute__((target("avx2"))) static void ck_attention_group_avx2(const ck_att
     const int64_t kv_offset = (int64_t)kv_head * d;
     const float *q[CK_ATTENTION_MAX_GROUP];
     float *scores[CK_ATTENTION_MAX_GROUP];
-    float *kt = ck_attention_unit_scratch(job, kv_head, group, row, scratch, q, scores);
+    float *kt = ck_attention_unit_scratch(job, kv_head, group, row, 0, scratch, q, scores);
     ck_attention_scores8_avx2(job, row, kv_offset, group, q, scores, kt, 0);
     for (int h = 0; h < group; h++) {
         ck_attention_softmax(scores[h], row->n_pos);
@@ -359,9 +360,7 @@ CK_ATTENTION_AVX512 static void ck_attention_rows_avx512(const ck_attention_job 
     int64_t longest = 0;
     for (int64_t r = r0; r < r1; r++) {
         const sparrow_attention_row *row = &job->rows[r];
-        // Each row's score rows follow the previous row's (the scratch holds CK_ATTENTION_ROWS_PER_UNIT sets).
-        kt = ck_attention_unit_scratch(job, kv_head, group, row, scratch, q[r - r0], scores[r - r0]);
-        for (int h = 0; h < group; h++) scores[r - r0][h] += (int64_t)(r - r0) * group * job->max_pos;
+        kt = ck_attention_unit_scratch(job, kv_head, group, row, r - r0, scratch, q[r - r0], scores[r - r0]);
         if (row->n_pos > longest) longest = row->n_pos;
     }
     const sparrow_attention_row *first = &job->rows[r0];

@@ -62,8 +62,8 @@ public enum ModelLoader {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
               let size = (attributes[.size] as? NSNumber)?.intValue
         else { return }  // opening the file reports what is wrong with it
-        let limit = ResidentMemory.limitBytes()
-        guard size <= limit / 4 * 3 else {
+        guard size <= ResidentMemory.weightsInMemoryLimitBytes() else {
+            let limit = ResidentMemory.limitBytes()
             throw .model(path: path, reason: String(
                 format: "weights in memory: the file is %.1f GB, more than three quarters of the %.1f GB this process "
                     + "may use (RAM or its cgroup limit); map it instead (model.weights: mapped)",

@@ -36,9 +36,8 @@ public enum DeepValidation {
                     let inMemory = loaded.spec.model.weights == .memory
                     let budget = loaded.spec.model.memory.map { Int($0.bytes) }
                         ?? LocalEngine.defaultMemoryBudget(heldWeights: inMemory ? file.fileSize : 0)
-                    let limit = ResidentMemory.limitBytes()
-                    if inMemory, file.fileSize > limit / 4 * 3 {
-                        problems.append("model.weights: memory: the model (\(file.fileSize >> 20) MiB) is more than three quarters of the memory this process may use (\(limit >> 20) MiB); use model.weights: mapped")
+                    if inMemory, file.fileSize > ResidentMemory.weightsInMemoryLimitBytes() {
+                        problems.append("model.weights: memory: the model (\(file.fileSize >> 20) MiB) is more than three quarters of the memory this process may use (\(ResidentMemory.limitBytes() >> 20) MiB); use model.weights: mapped")
                     } else if file.fileSize + budget > physical {
                         let source = loaded.spec.model.memory == nil ? "the default cache budget" : "model.memory"
                         problems.append("the model (\(file.fileSize >> 20) MiB) plus \(source) (\(budget >> 20) MiB) exceed this machine's memory (\(physical >> 20) MiB)")

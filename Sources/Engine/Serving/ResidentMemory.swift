@@ -4,26 +4,23 @@ import Foundation
 public enum ResidentMemory {
     /// Peak resident set size (`VmHWM`), in bytes; nil where /proc is unavailable or the line is missing.
     public static func peakBytes() -> Int? {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-            // "VmHWM:     123456 kB"
-            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
-            guard fields.count >= 2, let kilobytes = Int(fields[1]) else { return nil }
-            return kilobytes * 1024
-        }
-        return nil
+        kilobytes(of: "VmHWM:", in: "/proc/self/status").map { $0 * 1024 }
     }
 
     /// Anonymous memory of the process backed by transparent huge pages (`AnonHugePages` of
     /// /proc/self/smaps_rollup), in bytes; nil where unavailable.
     public static func hugePageBytes() -> Int? {
-        guard let rollup = try? String(contentsOfFile: "/proc/self/smaps_rollup", encoding: .utf8) else { return nil }
-        for line in rollup.split(separator: "\n") where line.hasPrefix("AnonHugePages:") {
-            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
-            guard fields.count >= 2, let kilobytes = Int(fields[1]) else { return nil }
-            return kilobytes * 1024
-        }
-        return nil
+        kilobytes(of: "AnonHugePages:", in: "/proc/self/smaps_rollup").map { $0 * 1024 }
+    }
+
+    /// The number of the first line of `path` that starts with `key` (lines such as "VmHWM:     123456 kB"); nil
+    /// where the file or the line is missing.
+    private static func kilobytes(of key: String, in path: String) -> Int? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix(key) })
+        else { return nil }
+        let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+        return fields.count >= 2 ? Int(fields[1]) : nil
     }
 
     /// The memory this process may use: the machine's RAM, or the cgroup v2 limit (`memory.max` of the process's
@@ -40,4 +37,8 @@ public enum ResidentMemory {
         else { return physical }
         return min(physical, limit)
     }
+
+    /// The largest model file that may be read into memory (`model.weights: memory`): three quarters of
+    /// `limitBytes()`, so the caches and the process keep the rest.
+    public static func weightsInMemoryLimitBytes() -> Int { limitBytes() / 4 * 3 }
 }
