@@ -6,6 +6,8 @@
 // Built and run by `run` beside it (compiled with the CKernels sources); not part of Sparrow.
 //
 // Usage: decode_step TENSORS.txt MODEL.gguf THREADS BATCH STEPS
+// DECODE_STEP_REPACK=1: the Q4_K and Q6_K matrices also get repacked copies (`model.weights: repacked`);
+// DECODE_STEP_MEMORY=1: the file is copied into huge-page memory first (`model.weights: memory`).
 // TENSORS.txt: one line per tensor, "name type offset bytes dim0 dim1 [dim2]" (offset from the start of the file).
 #include <fcntl.h>
 #include <math.h>
@@ -27,6 +29,9 @@ typedef struct {
 
 static tensor tensors[4096];
 static int tensor_count;
+/// Repacked copies (DECODE_STEP_REPACK=1), per tensor; NULL where the type has none.
+static uint8_t *repacked[4096];
+static size_t repacked_each[4096];  // bytes per matrix (per expert for a 3-D tensor)
 
 static double now(void) {
     struct timespec t;
@@ -54,6 +59,36 @@ static size_t row_bytes(const tensor *t) {
     return t->bytes / (size_t)(t->dims[1] * matrices);
 }
 
+/// The repacked copy of matrix `expert` (0 for a 2-D tensor) of `t`, or NULL.
+static const void *x16(const tensor *t, long expert) {
+    const long i = t - tensors;
+    return repacked[i] == NULL ? NULL : repacked[i] + (size_t)expert * repacked_each[i];
+}
+
+/// Makes repacked copies of every tensor that has the layout, in huge-page memory, on `pool`.
+static void repack_all(sparrow_pool *pool, const uint8_t *file) {
+    size_t total = 0;
+    for (int i = 0; i < tensor_count; i++) {
+        const tensor *t = &tensors[i];
+        const long matrices = t->dims[2] > 0 ? t->dims[2] : 1;
+        const size_t each = sparrow_repacked_bytes((uint32_t)t->type, t->dims[1], t->dims[0]);
+        if (each == 0 || strcmp(t->name, "token_embd.weight") == 0) continue;
+        const size_t bytes = (each * (size_t)matrices + (2u << 20) - 1) / (2u << 20) * (2u << 20);
+        uint8_t *memory = aligned_alloc(2u << 20, bytes);
+        if (memory == NULL) { fprintf(stderr, "decode_step: no memory for %s\n", t->name); exit(1); }
+        madvise(memory, bytes, MADV_HUGEPAGE);
+        for (long e = 0; e < matrices; e++) {
+            const size_t slab = t->bytes / (size_t)matrices;
+            sparrow_repack(pool, (uint32_t)t->type, file + t->offset + (size_t)e * slab, t->dims[1], t->dims[0],
+                               memory + (size_t)e * each);
+        }
+        repacked[i] = memory;
+        repacked_each[i] = each;
+        total += each * (size_t)matrices;
+    }
+    fprintf(stderr, "decode_step: %.2f GB repacked\n", (double)total / 1e9);
+}
+
 int main(int argc, char **argv) {
     if (argc != 6) {
         fprintf(stderr, "usage: decode_step TENSORS.txt MODEL.gguf THREADS BATCH STEPS\n");
@@ -76,6 +111,15 @@ int main(int argc, char **argv) {
     if (fd < 0 || fstat(fd, &info) != 0) { perror(argv[2]); return 2; }
     const uint8_t *file = mmap(NULL, (size_t)info.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (file == MAP_FAILED) { perror("mmap"); return 2; }
+    const char *in_memory = getenv("DECODE_STEP_MEMORY");
+    if (in_memory != NULL && strcmp(in_memory, "1") == 0) {  // as `model.weights: memory`: huge-page memory
+        const size_t bytes = ((size_t)info.st_size + (2u << 20) - 1) / (2u << 20) * (2u << 20);
+        uint8_t *copy = aligned_alloc(2u << 20, bytes);
+        if (copy == NULL) { fprintf(stderr, "decode_step: no memory for the file\n"); return 1; }
+        madvise(copy, bytes, MADV_HUGEPAGE);
+        memcpy(copy, file, (size_t)info.st_size);
+        file = copy;
+    }
     // Map every page before timing (as a model that has run a prefill has): with routing drawn at random, a timed
     // step would otherwise take the page-cache mapping faults of experts not seen yet (experts measured 14-17 GB/s
     // that way against 21-22 with the pages mapped).
@@ -98,6 +142,8 @@ int main(int argc, char **argv) {
     const int kernel_level = sparrow_detect_cpu_features().avx512 ? SPARROW_LEVEL_AVX512 : SPARROW_LEVEL_AVX2;
 
     sparrow_pool *pool = sparrow_pool_create(threads);
+    const char *repack = getenv("DECODE_STEP_REPACK");
+    if (repack != NULL && strcmp(repack, "1") == 0) repack_all(pool, file);
     // Activation rows: fixed values quantized once per width (Q8_K for every K-quant weight).
     const long widths[3] = {hidden, q_width, expert_width};
     uint8_t *activations[3];
@@ -135,12 +181,12 @@ int main(int argc, char **argv) {
             for (int i = 0; i < 3; i++) {
                 products[i] = (sparrow_product){(uint32_t)qkv[i]->type, kernel_level, file + qkv[i]->offset,
                                                 row_bytes(qkv[i]), qkv[i]->dims[1], hidden, activations[0],
-                                                activation_bytes[0], batch, y};
+                                                activation_bytes[0], batch, y, x16(qkv[i], 0)};
                 y += (size_t)batch * (size_t)qkv[i]->dims[1];
             }
             int status = sparrow_matmul_many(pool, products, 3);
             status |= sparrow_matmul(pool, kernel_level, (uint32_t)o->type, file + o->offset, row_bytes(o),
-                                     o->dims[1], q_width, activations[1], activation_bytes[1], batch, out);
+                                     o->dims[1], q_width, activations[1], activation_bytes[1], batch, out, x16(o, 0));
             if (status != 0) { fprintf(stderr, "decode_step: no kernel for a type of layer %d\n", layer); return 1; }
             const double t1 = now();
             for (long e = 0; e < experts; e++) routed[e] = 0;
@@ -167,7 +213,7 @@ int main(int argc, char **argv) {
                     products[count++] = (sparrow_product){(uint32_t)pair[g]->type, kernel_level,
                                                           file + pair[g]->offset + (size_t)e * rb * (size_t)expert_width,
                                                           rb, expert_width, hidden, activations[0],
-                                                          activation_bytes[0], routed[e], ey};
+                                                          activation_bytes[0], routed[e], ey, x16(pair[g], e)};
                     ey += (size_t)routed[e] * (size_t)expert_width;
                     if (timed) bytes_gate_up += (double)rb * (double)expert_width;
                 }
@@ -183,7 +229,7 @@ int main(int argc, char **argv) {
                 products[count++] = (sparrow_product){(uint32_t)down->type, kernel_level,
                                                       file + down->offset + (size_t)e * down_rb * (size_t)hidden,
                                                       down_rb, hidden, expert_width, activations[2],
-                                                      activation_bytes[2], routed[e], ey};
+                                                      activation_bytes[2], routed[e], ey, x16(down, e)};
                 ey += (size_t)routed[e] * (size_t)hidden;
                 if (timed) bytes_down += (double)down_rb * (double)hidden;
             }
@@ -198,7 +244,7 @@ int main(int argc, char **argv) {
         }
         const double t0 = now();
         if (sparrow_matmul(pool, kernel_level, (uint32_t)output->type, file + output->offset, row_bytes(output),
-                           vocabulary, hidden, activations[0], activation_bytes[0], batch, out) != 0) {
+                           vocabulary, hidden, activations[0], activation_bytes[0], batch, out, x16(output, 0)) != 0) {
             fprintf(stderr, "decode_step: no kernel for the output matrix\n");
             return 1;
         }

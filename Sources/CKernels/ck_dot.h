@@ -3,6 +3,7 @@
 #ifndef SPARROW_CK_DOT_H
 #define SPARROW_CK_DOT_H
 
+#include "CKernels.h"
 #include "ck_internal.h"
 
 /// One weight row of n values · one activation row; the result is the row sum rounded once to float.
@@ -111,6 +112,29 @@ typedef struct {
 
 /// The batch kernels of a weight type at a level (all NULL when it has none).
 ck_batch_kernels ck_batch_kernels_lookup(uint32_t type, int level);
+
+/// Weights repacked in groups of 16 rows (dot_avx512_x16.c): bytes of the layout for a matrix of `n_rows` × `n_cols`
+/// of `type`, 0 when the type has no such layout or the shape does not fit it (rows a multiple of 16, whole blocks).
+size_t ck_x16_bytes(uint32_t type, int64_t n_rows, int64_t n_cols);
+/// The largest decode batch (≤ 8 rows) a mat-mul runs through the repacked kernel of `type`; larger ones up to 8
+/// take the ggml rows. Batches over 8 (prefill) always go repacked.
+int64_t ck_x16_most_rows(uint32_t type);
+/// Bytes of one group's block (16 rows × 256 values) in the layout, 0 for other types.
+size_t ck_x16_block_bytes(uint32_t type);
+/// Writes the repacked layout of a ggml matrix (`n_rows` rows of `n_cols` values, rows contiguous) to `dst`
+/// (ck_x16_bytes bytes, 64-byte aligned), groups shared out across `pool` (may be NULL). Returns 0, -1 on a bad type
+/// or shape.
+int ck_x16_repack(sparrow_pool *pool, uint32_t type, const void *w, int64_t n_rows, int64_t n_cols, void *dst);
+/// One group of 16 repacked weight rows · `count` (1…8) Q8_K activation rows `x_stride` bytes apart: writes
+/// y[a · y_stride + r] for r in 0..<16; each equals the row kernel on ggml row r bit for bit.
+typedef void (*ck_x16_fn)(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *y,
+                          size_t y_stride);
+void ck_x16_dot_q4_K_avx512(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *y,
+                            size_t y_stride);
+void ck_x16_dot_q6_K_avx512(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *y,
+                            size_t y_stride);
+/// The repacked kernel of a type at a level, or NULL.
+ck_x16_fn ck_x16_lookup(uint32_t type, int level);
 
 /// Whether this CPU has AVX2, FMA and F16C (what the AVX2 level needs).
 int ck_has_avx2(void);

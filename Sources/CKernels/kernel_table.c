@@ -142,6 +142,33 @@ ck_batch_kernels ck_batch_kernels_lookup(uint32_t type, int level) {
     }
 }
 
+ck_x16_fn ck_x16_lookup(uint32_t type, int level) {
+    if (level != SPARROW_LEVEL_AVX512 || !ck_cpu_has_avx512()) return NULL;
+    switch (type) {
+    case T_Q4_K: return ck_x16_dot_q4_K_avx512;
+    case T_Q6_K: return ck_x16_dot_q6_K_avx512;
+    default: return NULL;
+    }
+}
+
+size_t sparrow_repacked_bytes(uint32_t type, int64_t n_rows, int64_t n_cols) {
+    return ck_x16_bytes(type, n_rows, n_cols);
+}
+
+int sparrow_repack(sparrow_pool *pool, uint32_t type, const void *w, int64_t n_rows, int64_t n_cols, void *dst) {
+    return ck_x16_repack(pool, type, w, n_rows, n_cols, dst);
+}
+
+int sparrow_has_repacked_kernel(uint32_t type, int level) { return ck_x16_lookup(type, level) != NULL; }
+
+int sparrow_vec_dot_repacked(uint32_t type, int level, int64_t n, const void *w, const void *x, size_t x_stride,
+                                int count, float *out) {
+    const ck_x16_fn fn = ck_x16_lookup(type, level);
+    if (fn == NULL || n < QK_K || n % QK_K != 0 || count < 1 || count > CK_DOTN_MAX) return -1;
+    fn(n, w, x, x_stride, count, out, 16);
+    return 0;
+}
+
 int sparrow_has_kernel(uint32_t type, int level) { return ck_dot_lookup(type, level) != NULL; }
 
 int sparrow_has_own_kernel(uint32_t type, int level) {

@@ -27,6 +27,10 @@ typedef struct {
     size_t x_row_bytes;
     int64_t n_batch;
     float *y;
+    ck_x16_fn x16;  // the repacked kernel, when the product has a repacked copy and the level a kernel for it
+    const uint8_t *w16;
+    size_t w16_group_bytes;
+    int64_t x16_most_rows;  // batches up to this size go through the repacked kernel (ck_x16_most_rows)
     _Atomic int64_t next;
 } ck_matmul_job;
 
@@ -128,11 +132,42 @@ static void ck_matmul_batch_tile(const ck_matmul_job *job, int64_t r0, int64_t r
 /// Blocks of the longest row an interleaved activation tile takes (on the stack: 37 KB).
 #define CK_TILE_MAX_BLOCKS 16
 
-/// Rows r0..<r1 of one product. Types with tile and few-rows kernels (Q4_K, Q6_K at the AVX-512 level) take the batch
+static void ck_matmul_rows_ggml(const ck_matmul_job *job, int64_t r0, int64_t r1);
+
+/// Rows r0..<r1 of one product that has a repacked copy: whole groups of 16 rows through the repacked kernel
+/// (tiles of up to 8 activation rows), rows before the first and after the last whole group through the ggml rows.
+static void ck_matmul_rows_x16(const ck_matmul_job *job, int64_t r0, int64_t r1) {
+    const int64_t g0 = (r0 + 15) / 16, g1 = r1 / 16;
+    if (g0 >= g1) {
+        ck_matmul_rows_ggml(job, r0, r1);
+        return;
+    }
+    if (r0 < 16 * g0) ck_matmul_rows_ggml(job, r0, 16 * g0);
+    for (int64_t g = g0; g < g1; g++) {
+        const uint8_t *w = job->w16 + (size_t)g * job->w16_group_bytes;
+        for (int64_t b0 = 0; b0 < job->n_batch; b0 += CK_DOTN_MAX) {
+            const int64_t left = job->n_batch - b0;
+            job->x16(job->n_cols, w, job->x + (size_t)b0 * job->x_row_bytes, job->x_row_bytes,
+                     (int)(left < CK_DOTN_MAX ? left : CK_DOTN_MAX), job->y + b0 * job->n_rows + 16 * g,
+                     (size_t)job->n_rows);
+        }
+    }
+    if (16 * g1 < r1) ck_matmul_rows_ggml(job, 16 * g1, r1);
+}
+
+static void ck_matmul_rows(const ck_matmul_job *job, int64_t r0, int64_t r1) {
+    if (job->x16 != NULL && (job->n_batch <= job->x16_most_rows || job->n_batch > CK_DOTN_MAX)) {
+        ck_matmul_rows_x16(job, r0, r1);
+    } else {
+        ck_matmul_rows_ggml(job, r0, r1);
+    }
+}
+
+/// Rows r0..<r1 of one product in the ggml layout. Types with tile and few-rows kernels (Q4_K, Q6_K at the AVX-512 level) take the batch
 /// in tiles of up to 8 activation rows, each tile built once per pass over up to CK_TILED_CHUNK_ROWS weight rows (once
 /// for the whole range when the batch is one tile, as in decoding). Other types go CK_ROWS_PER_TILE weight rows at a
 /// time through the multi-row or row kernel.
-static void ck_matmul_rows(const ck_matmul_job *job, int64_t r0, int64_t r1) {
+static void ck_matmul_rows_ggml(const ck_matmul_job *job, int64_t r0, int64_t r1) {
     if (job->batch.tile != NULL && job->n_batch >= 2 &&
         ck_tile_bytes(job->n_cols) <= CK_TILE_MAX_BLOCKS * CK_TILE_BLOCK_BYTES) {
         _Alignas(64) uint8_t tile[CK_TILE_MAX_BLOCKS * CK_TILE_BLOCK_BYTES];
@@ -159,6 +194,7 @@ static int ck_take_rows(_Atomic int64_t *next, int64_t total, int nth, int64_t *
         if (start >= total) return 0;
         int64_t size = (total - start) / (2 * (int64_t)(nth > 0 ? nth : 1));
         if (size < CK_MIN_CHUNK_ROWS) size = CK_MIN_CHUNK_ROWS;
+        size = (size + 15) / 16 * 16;  // ranges start on 16-row groups (of products whose rows do)
         const int64_t end = size < total - start ? start + size : total;
         if (atomic_compare_exchange_weak(next, &start, end)) {
             *r0 = start;
@@ -178,19 +214,26 @@ static void ck_matmul_part(void *ctx, int ith, int nth) {
 /// Fills a job with the kernels of `type` at `level`; 0 when the level has no row kernel for the type or a size is
 /// negative.
 static int ck_make_job(ck_matmul_job *job, uint32_t type, int level, const void *w, size_t w_row_bytes,
-                       int64_t n_rows, int64_t n_cols, const void *x, size_t x_row_bytes, int64_t n_batch, float *y) {
+                       int64_t n_rows, int64_t n_cols, const void *x, size_t x_row_bytes, int64_t n_batch, float *y,
+                       const void *w16) {
     const ck_dot_fn dot = ck_dot_lookup(type, level);
     if (dot == NULL || n_rows < 0 || n_cols < 0 || n_batch < 0) return 0;
+    const ck_x16_fn x16 = w16 != NULL && ck_x16_bytes(type, n_rows, n_cols) != 0 ? ck_x16_lookup(type, level) : NULL;
     *job = (ck_matmul_job){dot, ck_dotn_lookup(type, level), ck_dotn_scaled_lookup(type, level),
                            ck_batch_kernels_lookup(type, level), w, w_row_bytes, n_rows, n_cols, x, x_row_bytes,
-                           n_batch, y, 0};
+                           n_batch, y, x16, x16 != NULL ? w16 : NULL,
+                           x16 != NULL ? (size_t)(n_cols / QK_K) * ck_x16_block_bytes(type) : 0,
+                           ck_x16_most_rows(type), 0};
     return 1;
 }
 
 int sparrow_matmul(sparrow_pool *pool, int level, uint32_t type, const void *w, size_t w_row_bytes, int64_t n_rows,
-                   int64_t n_cols, const void *x, size_t x_row_bytes, int64_t n_batch, float *y) {
+                   int64_t n_cols, const void *x, size_t x_row_bytes, int64_t n_batch, float *y,
+                   const void *w_repacked) {
     ck_matmul_job job;
-    if (!ck_make_job(&job, type, level, w, w_row_bytes, n_rows, n_cols, x, x_row_bytes, n_batch, y)) return -1;
+    if (!ck_make_job(&job, type, level, w, w_row_bytes, n_rows, n_cols, x, x_row_bytes, n_batch, y, w_repacked)) {
+        return -1;
+    }
     sparrow_pool_run(pool, ck_matmul_part, &job);
     return 0;
 }
@@ -231,7 +274,7 @@ static int ck_matmul_many_run(sparrow_pool *pool, const sparrow_product *product
     for (int64_t i = 0; i < count; i++) {
         const sparrow_product *p = &products[i];
         if (!ck_make_job(&jobs[i], p->type, p->level, p->w, p->w_row_bytes, p->n_rows, p->n_cols, p->x,
-                         p->x_row_bytes, p->n_batch, p->y)) {
+                         p->x_row_bytes, p->n_batch, p->y, p->w_repacked)) {
             return -1;
         }
         first[i + 1] = first[i] + (p->n_batch > 0 ? p->n_rows : 0);

@@ -16,6 +16,10 @@ public struct LoadedModel: Sendable {
     public let fileSize: Int
     /// Where the weights live: mapped from the file or read into memory.
     public let weights: GGUFStorage
+    /// Bytes of repacked copies of the weights (`repack:`), 0 when none were made.
+    public var repackedBytes = 0
+    /// Seconds spent making them.
+    public var repackSeconds = 0.0
 }
 
 /// Loads a GGUF model: maps the file (or reads it into memory), reads the `<arch>.*` hyper-parameters, checks every
@@ -27,8 +31,9 @@ public enum ModelLoader {
 
     /// Loads the model at `path`; `threads` matrix threads (default: every core), or a pool shared with others.
     /// `storage`: the weights mapped from the file (default) or read into huge-page memory (`GGUFStorage`).
-    public static func load(path: String, threads: Int? = nil, storage: GGUFStorage = .mapped) throws(EngineError)
-        -> LoadedModel
+    /// `repack`: also copy the Q4_K and Q6_K matrices into the 16-row repacked layout (`WeightRepacker`).
+    public static func load(path: String, threads: Int? = nil, storage: GGUFStorage = .mapped,
+                            repack: Bool = false) throws(EngineError) -> LoadedModel
     {
         let pool: ThreadPool
         do {
@@ -36,43 +41,54 @@ public enum ModelLoader {
         } catch {
             throw .model(path: path, reason: error.description)
         }
-        return try load(path: path, pool: pool, storage: storage)
+        return try load(path: path, pool: pool, storage: storage, repack: repack)
     }
 
     /// Loads the model at `path`, running its matrix products on `pool` (nil: on the calling thread).
-    public static func load(path: String, pool: ThreadPool?, storage: GGUFStorage = .mapped) throws(EngineError)
-        -> LoadedModel
+    public static func load(path: String, pool: ThreadPool?, storage: GGUFStorage = .mapped,
+                            repack: Bool = false) throws(EngineError) -> LoadedModel
     {
-        if storage == .memory { try checkFitsInMemory(path) }
+        if storage == .memory || repack { try checkFitsInMemory(path, what: repack ? "repacked" : "memory") }
         let file: GGUFFile
         do {
             file = try GGUFFile(contentsOf: URL(fileURLWithPath: path), storage: storage)
         } catch {
             throw .model(path: path, reason: "\(error)")
         }
-        let model = try makeModel(file, path: path, pool: pool)
+        // Mapped originals read only through their copies (Q4_K) are dropped from this process once copied.
+        let repacker = repack ? WeightRepacker(pool: pool, releasingOriginals: storage == .mapped) : nil
+        let started = ContinuousClock.now
+        let model = try makeModel(file, path: path, pool: pool, repacker: repacker)
+        let elapsed = ContinuousClock.now - started
         let tokenizer = try GGUFTokenizer(metadata: file.metadata, path: path)
-        return LoadedModel(model: model, tokenizer: tokenizer, identity: try identity(path: path, file: file),
-                           fileSize: file.fileSize, weights: file.storedAs ?? .mapped)
+        var loaded = LoadedModel(model: model, tokenizer: tokenizer, identity: try identity(path: path, file: file),
+                                 fileSize: file.fileSize, weights: file.storedAs ?? .mapped)
+        if let repacker {
+            loaded.repackedBytes = repacker.bytes
+            loaded.repackSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        }
+        return loaded
     }
 
     /// Refuses to read into memory a file larger than three quarters of the memory this process may use (RAM, or
     /// the container's cgroup limit): that read would end in the kernel's OOM killer, not an error.
-    static func checkFitsInMemory(_ path: String) throws(EngineError) {
+    static func checkFitsInMemory(_ path: String, what: String = "memory") throws(EngineError) {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
               let size = (attributes[.size] as? NSNumber)?.intValue
         else { return }  // opening the file reports what is wrong with it
         guard size <= ResidentMemory.weightsInMemoryLimitBytes() else {
             let limit = ResidentMemory.limitBytes()
             throw .model(path: path, reason: String(
-                format: "weights in memory: the file is %.1f GB, more than three quarters of the %.1f GB this process "
-                    + "may use (RAM or its cgroup limit); map it instead (model.weights: mapped)",
-                Double(size) / 1e9, Double(limit) / 1e9))
+                format: "model.weights: %@: the file is %.1f GB, more than three quarters of the %.1f GB this "
+                    + "process may use (RAM or its cgroup limit); map it instead (model.weights: mapped)",
+                what, Double(size) / 1e9, Double(limit) / 1e9))
         }
     }
 
     /// The forward pass of a parsed file.
-    static func makeModel(_ file: GGUFFile, path: String, pool: ThreadPool?) throws(EngineError) -> any LanguageModel {
+    static func makeModel(_ file: GGUFFile, path: String, pool: ThreadPool?, repacker: WeightRepacker? = nil)
+        throws(EngineError) -> any LanguageModel
+    {
         let architecture: String
         do {
             architecture = try file.metadata.string("general.architecture")
@@ -83,7 +99,7 @@ public enum ModelLoader {
             throw .architectureNotImplemented(architecture, supported: supportedArchitectures, path: path)
         }
         let hyper = try HyperParameters(metadata: file.metadata, architecture: architecture, path: path)
-        let source = TensorSource(file: file, path: path)
+        let source = TensorSource(file: file, path: path, repacker: repacker)
         let name = file.metadata["general.name"]?.stringValue ?? URL(fileURLWithPath: path).lastPathComponent
         switch architecture {
         case Llama.architecture: return try Llama.load(source, hyper, name: name, pool: pool)

@@ -82,7 +82,7 @@ public enum SpecSchema {
         Key(section: .model, name: "threads", type: "integer", defaultValue: "0 (one per core)", allowed: "0 – 1024", example: "2"),
         Key(section: .model, name: "parallel", type: "integer", defaultValue: "4", allowed: "1 – 256", example: "8"),
         Key(section: .model, name: "memory", type: "byte size", defaultValue: "¾ of RAM", allowed: "at least 64MiB, as `20GiB`, `512MiB`, `1.5GB` or bytes", example: "20GiB"),
-        Key(section: .model, name: "weights", type: "string", defaultValue: "`mapped`", allowed: "`mapped` (pages from the file, on use) or `memory` (the file read into huge-page memory at load: faster decoding; its size is held in RAM and, unless `memory` is set, taken from the default cache budget); with `path`", example: "memory"),
+        Key(section: .model, name: "weights", type: "string", defaultValue: "`mapped`", allowed: "`mapped` (pages from the file, on use), `memory` (the file read into huge-page memory at load: faster decoding; its size is held in RAM and, unless `memory` is set, taken from the default cache budget) or `repacked` (mapped, with the Q4_K and Q6_K matrices copied at load into a 16-row repacked layout in huge-page memory: faster prefill, same results; held and budgeted as `memory`); with `path`", example: "memory"),
     ] + generationKeys + [
         Key(section: .defaults, name: "sandbox_limits", type: "mapping", defaultValue: "{}", allowed: "limits of each sandboxed command (`verify`, `run`): the keys `defaults.sandbox_limits.*` below", example: "{processes: 256, wall_clock: 10m}"),
         Key(section: .sandboxLimits, name: "processes", type: "integer", defaultValue: "512", allowed: "1 – 65536 processes and threads (RLIMIT_NPROC)", example: "256"),

@@ -12,6 +12,8 @@ public enum KernelError: Error, Equatable, CustomStringConvertible, Sendable {
     case levelUnavailable(tensor: String, type: String, level: String)
     /// A thread pool of this size could not be started.
     case threadPoolUnavailable(threads: Int)
+    /// Memory for a copy of a tensor (the repacked layout) could not be reserved.
+    case memoryUnavailable(tensor: String, bytes: Int, reason: String)
 
     /// A one-line message naming the tensor and what was expected.
     public var description: String {
@@ -27,6 +29,8 @@ public enum KernelError: Error, Equatable, CustomStringConvertible, Sendable {
             "tensor '\(tensor)': expected activations \(expected), got \(actual)"
         case let .levelUnavailable(tensor, type, level):
             "tensor '\(tensor)': no \(level) kernel for \(type) on this CPU"
+        case let .memoryUnavailable(tensor, bytes, reason):
+            "tensor '\(tensor)': cannot reserve \(bytes) bytes for its repacked copy: \(reason)"
         case let .threadPoolUnavailable(threads):
             "could not start a thread pool of \(threads) threads (expected a count ≥ 1 the system allows)"
         }

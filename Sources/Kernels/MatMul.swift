@@ -27,7 +27,7 @@ public enum MatMul {
             status = activations.withRows { x in
                 sparrow_matmul(pool?.handle, level.cValue, weights.type.rawValue, weights.base, weights.rowBytes,
                                Int64(weights.rows), Int64(weights.columns), x, activations.rowBytes,
-                               Int64(activations.batch), buffer.baseAddress)
+                               Int64(activations.batch), buffer.baseAddress, weights.repacked)
             }
             initialized = count
         }
@@ -71,7 +71,8 @@ public enum MatMul {
                 return sparrow_product(type: w.type.rawValue, level: levels[i].cValue, w: w.base,
                                        w_row_bytes: w.rowBytes, n_rows: Int64(w.rows), n_cols: Int64(w.columns),
                                        x: UnsafeRawPointer(x.storage.bytes), x_row_bytes: x.rowBytes,
-                                       n_batch: Int64(x.batch), y: out + offsets[i])
+                                       n_batch: Int64(x.batch), y: out + offsets[i],
+                                       w_repacked: w.repacked)
             }
             status = withExtendedLifetime(products) {
                 sparrow_matmul_many(pool?.handle, descriptors, Int64(descriptors.count))
@@ -144,6 +145,33 @@ public enum MatMul {
             throw .levelUnavailable(tensor: weights.name, type: weights.type.name, level: level.rawValue)
         }
         return (first, second)
+    }
+
+    /// Weight rows 16·`group` ..< 16·`group` + 16 of `weights`, read from its repacked copy, against activation rows
+    /// `batchRows` (1 to 8) through the repacked kernel of `level`: `batchRows.count × 16` results, activation row
+    /// major. Each equals `dot` on that weight row bit for bit.
+    static func dotRepacked(_ weights: WeightMatrix, group: Int, _ activations: QuantizedActivations,
+                            batchRows: Range<Int>, level: KernelLevel) throws(KernelError) -> [Float]
+    {
+        let groupBytes = WeightRepacker.repackedBytes(weights) / max(weights.rows / 16, 1)
+        guard let repacked = weights.repacked, groupBytes > 0 else {
+            throw .badShape(tensor: weights.name, type: weights.type.name, rows: weights.rows, columns: weights.columns,
+                            reason: "expected a matrix with a repacked copy")
+        }
+        try checkTile(weights, rows: [16 * group, 16 * group + 15], activations, batchRows: batchRows, most: 8)
+        var out = [Float](repeating: 0, count: 16 * batchRows.count)
+        let status = activations.withRows { x in
+            out.withUnsafeMutableBufferPointer { buffer in
+                sparrow_vec_dot_repacked(weights.type.rawValue, level.cValue, Int64(weights.columns),
+                                         repacked + group * groupBytes,
+                                         x.map { $0 + batchRows.lowerBound * activations.rowBytes },
+                                         activations.rowBytes, Int32(batchRows.count), buffer.baseAddress)
+            }
+        }
+        guard status == 0 else {
+            throw .levelUnavailable(tensor: weights.name, type: weights.type.name, level: level.rawValue)
+        }
+        return out
     }
 
     /// Throws unless `activations` are in the format `weights` pairs with, of its width, every weight row is in

@@ -43,7 +43,7 @@ public struct ProductList {
                                            n_cols: Int64(weights.columns),
                                            x: UnsafeRawPointer(activations.storage.bytes),
                                            x_row_bytes: activations.rowBytes, n_batch: Int64(activations.batch),
-                                           y: output))
+                                           y: output, w_repacked: weights.repacked))
         inputs.append(activations)
         names.append(weights.name)
     }

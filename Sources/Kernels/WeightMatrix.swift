@@ -15,10 +15,14 @@ public struct WeightMatrix: @unchecked Sendable {
     public let rowBytes: Int
     /// The first byte of row 0.
     public let base: UnsafeRawPointer
+    /// The same matrix in the 16-row repacked layout (`WeightRepacker`), or nil. Products read whole groups of
+    /// 16 rows from it where the kernel level has a repacked kernel for the type; the results are the same bits.
+    public let repacked: UnsafeRawPointer?
 
     /// Checks the type, the shape and the byte count before any kernel reads the memory.
-    public init(name: String, type: GGMLType, rows: Int, columns: Int, base: UnsafeRawPointer, byteCount: Int)
-        throws(KernelError)
+    /// `repacked`: the matrix's repacked copy (`WeightRepacker.repack`), which must outlive the view.
+    public init(name: String, type: GGMLType, rows: Int, columns: Int, base: UnsafeRawPointer, byteCount: Int,
+                repacked: UnsafeRawPointer? = nil) throws(KernelError)
     {
         try GGMLTypeSupport.check(type, tensor: name)
         guard rows >= 0, columns >= 0 else {
@@ -40,6 +44,18 @@ public struct WeightMatrix: @unchecked Sendable {
         self.columns = columns
         self.rowBytes = rowBytes
         self.base = base
+        self.repacked = repacked
+    }
+
+    /// `matrix` with `repacked` as its repacked copy (the rest was checked when `matrix` was made).
+    init(_ matrix: WeightMatrix, repacked: UnsafeRawPointer) {
+        self.name = matrix.name
+        self.type = matrix.type
+        self.rows = matrix.rows
+        self.columns = matrix.columns
+        self.rowBytes = matrix.rowBytes
+        self.base = matrix.base
+        self.repacked = repacked
     }
 
     /// The first byte of row `row` (0 ≤ row < rows; checked by the callers in this module).

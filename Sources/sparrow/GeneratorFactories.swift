@@ -19,14 +19,15 @@ enum GeneratorFactories {
 
     /// One stderr line on weights read into memory: time, bytes, how many landed on huge pages; and a warning when
     /// the default cache budget left beside them (`defaultBudget`, nil when `model.memory` is set) is small.
-    private static func reportWeightsInMemory(_ loaded: LoadedModel, since started: ContinuousClock.Instant,
+    private static func reportWeightsInMemory(_ loaded: LoadedModel, held: Int, since started: ContinuousClock.Instant,
                                               budget defaultBudget: Int?)
     {
         let elapsed = (ContinuousClock.now - started).components
         let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
-        let huge = min(ResidentMemory.hugePageBytes() ?? 0, loaded.fileSize)
-        var line = String(format: "sparrow: model loaded in %.1f s: %.2f GB read into memory, %.2f GB of it on huge pages",
-                          seconds, Double(loaded.fileSize) / 1e9, Double(huge) / 1e9)
+        let huge = min(ResidentMemory.hugePageBytes() ?? 0, held)
+        let what = loaded.repackedBytes > 0 ? "repacked copies made" : "read into memory"
+        var line = String(format: "sparrow: model loaded in %.1f s: %.2f GB %@, %.2f GB of it on huge pages",
+                          seconds, Double(held) / 1e9, what, Double(huge) / 1e9)
         if huge == 0 { line += " (none: see /sys/kernel/mm/transparent_hugepage/enabled)" }
         StandardError.write(line)
         if let defaultBudget, defaultBudget < 1 << 30 {
@@ -41,18 +42,19 @@ enum GeneratorFactories {
         switch model.source {
         case let .file(path):
             let settings = model.settings
-            let storage: GGUFStorage = switch settings.weights {
-            case .mapped: .mapped
-            case .memory: .memory
-            }
+            let storage: GGUFStorage = settings.weights == .memory ? .memory : .mapped
+            let repack = settings.weights == .repacked
             let started = ContinuousClock.now
             if storage == .memory { StandardError.write("sparrow: reading \(path) into memory (model.weights: memory)") }
+            if repack { StandardError.write("sparrow: repacking \(path)'s Q4_K and Q6_K matrices (model.weights: repacked)") }
             let loaded = try ModelLoader.load(path: path, threads: settings.threads > 0 ? settings.threads : nil,
-                                              storage: storage)
-            // Weights read into memory come out of the default cache budget; an explicit `model.memory` stands.
-            let budget = settings.memory.map { Int($0.bytes) }
-                ?? LocalEngine.defaultMemoryBudget(heldWeights: storage == .memory ? loaded.fileSize : 0)
-            if storage == .memory { reportWeightsInMemory(loaded, since: started, budget: settings.memory == nil ? budget : nil) }
+                                              storage: storage, repack: repack)
+            // Weights held in memory come out of the default cache budget; an explicit `model.memory` stands.
+            let held = storage == .memory ? loaded.fileSize : loaded.repackedBytes
+            let budget = settings.memory.map { Int($0.bytes) } ?? LocalEngine.defaultMemoryBudget(heldWeights: held)
+            if settings.weights.holdsCopy {
+                reportWeightsInMemory(loaded, held: held, since: started, budget: settings.memory == nil ? budget : nil)
+            }
             return LocalEngine(
                 languageModel: loaded.model, tokenizer: loaded.tokenizer.tokenizer, chatTemplate: loaded.tokenizer.chatTemplate,
                 identity: loaded.identity,

@@ -1,5 +1,6 @@
 import Foundation
 import GGUF
+import Kernels
 import Testing
 @testable import Engine
 
@@ -44,6 +45,27 @@ struct ModelLoaderTests {
         let b = try allLogits(memory.model, prompt).map { $0.map(\.bitPattern) }
         #expect(a == b)
         #expect(a.count == prompt.count && a.allSatisfy { !$0.isEmpty })
+    }
+
+    @Test("repacked weights: copies made for the Q4_K/Q6_K matrices, and prefill and decode logits keep the mapped file's bits",
+          .enabled(if: WeightRepacker(pool: nil).hasKernel(for: .q4_K)),
+          arguments: ["qwen3moe-q-q4_k_m", "qwen3next-q-q4_k_m"])
+    func repackedWeights(name: String) throws {
+        let fixture = try ModelFixture.named(name)
+        let mapped = try ModelLoader.load(path: fixture.modelPath, threads: 2)
+        let repacked = try ModelLoader.load(path: fixture.modelPath, threads: 2, repack: true)
+        #expect(mapped.repackedBytes == 0)
+        #expect(repacked.repackedBytes > 0 && repacked.weights == .mapped)
+        let prompt = Array(fixture.sequences[0].prefix(16))
+        // Prefill (16 rows per product) and then greedy decoding one token per step.
+        let a = try allLogits(mapped.model, prompt).map { $0.map(\.bitPattern) }
+        let b = try allLogits(repacked.model, prompt).map { $0.map(\.bitPattern) }
+        let prefillSame = a == b  // compared outside #expect: a failure would print every logit
+        #expect(prefillSame, "\(name): prefill logits differ with repacked weights")
+        #expect(try greedy(mapped.model, prompt: prompt, count: 8) == greedy(repacked.model, prompt: prompt, count: 8))
+        let single = try allLogits(repacked.model, [prompt[0]]).map { $0.map(\.bitPattern) }
+        let singleSame = single == [a[0]]
+        #expect(singleSame, "\(name): one-token logits differ with repacked weights")
     }
 
     @Test("weights in memory: a file larger than the memory this process may use is refused before any read")

@@ -27,6 +27,15 @@ import Testing
         #expect(review.filter == .added && review.contextLines == 3)
     }
 
+    @Test func everyWeightsChoiceIsDecoded() throws {
+        for choice in ModelWeights.allCases {
+            let spec = try load("version: 1\nmodel: {path: m.gguf, weights: \(choice.rawValue)}\ntasks: [{id: r, kind: review}]\n").spec
+            #expect(spec.model.weights == choice)
+            #expect(spec.model.weights.holdsCopy == (choice != .mapped))
+        }
+        #expect(ModelWeights.allCases.map(\.rawValue) == ["mapped", "memory", "repacked"])
+    }
+
     @Test func everyKeyIsDecodedIntoItsValue() throws {
         let text = """
         version: 1

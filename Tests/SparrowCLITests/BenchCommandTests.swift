@@ -17,7 +17,7 @@ import Testing
         (["m.gguf", "--parallel", "0"], "--parallel ≥ 1"),
         (["m.gguf", "--threads=-1"], "--threads ≥ 0"),
         (["m.gguf", "--repeat", "0"], "--repeat ≥ 1"),
-        (["m.gguf", "--weights", "disk"], "expected --weights mapped or memory, found 'disk'"),
+        (["m.gguf", "--weights", "disk"], "expected --weights mapped, memory or repacked, found 'disk'"),
         (["m.gguf", "--depth=-1"], "expected --depth ≥ 0, found -1"),
     ])
     func badArgumentsAreRefusedBeforeAnythingRuns(arguments: [String], message: String) throws {
@@ -69,7 +69,8 @@ import Testing
         #expect((object["loadSeconds"] as? Double ?? -1) >= 0)
     }
 
-    /// The weights read into memory instead of mapped: the same model, so the same routing and bytes per token.
+    /// The weights read into memory or repacked instead of mapped: the same model, so the same routing and bytes per
+    /// token (greedy decoding of the same bits).
     @Test func weightsInMemoryRunTheSameModel() throws {
         func report(_ extra: [String]) throws -> [String: Any] {
             let result = try SparrowBinary.run([
@@ -81,11 +82,20 @@ import Testing
         }
         let mapped = try report([])
         let memory = try report(["--weights", "memory"])
+        let repacked = try report(["--weights", "repacked"])
         #expect(mapped["weights"] as? String == "mapped")
         #expect(memory["weights"] as? String == "memory")
+        #expect(repacked["weights"] as? String == "repacked")
+        #expect(mapped["repackedBytes"] as? Int == 0)
+        // Repacked copies exist where the machine has their kernels (AVX-512 VNNI), and cost about the file's size.
+        let copies = try #require(repacked["repackedBytes"] as? Int), fileBytes = try #require(mapped["fileBytes"] as? Int)
+        let flags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let kernels = flags.contains("avx512_vnni") && flags.contains("avx512bw")
+        #expect(kernels ? copies > 0 && copies < 2 * fileBytes : copies == 0, "\(copies) bytes of copies")
         for key in ["weightBytesPerToken", "aggregateWeightBytesPerToken"] {
             let a = try #require(mapped[key] as? Double), b = try #require(memory[key] as? Double)
-            #expect(a == b, "\(key)")
+            let c = try #require(repacked[key] as? Double)
+            #expect(a == b && a == c, "\(key)")
         }
     }
 

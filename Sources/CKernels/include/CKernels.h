@@ -101,10 +101,32 @@ int sparrow_has_few_rows_kernel(uint32_t type, int level);
 int sparrow_vec_dot_few(uint32_t type, int level, int64_t n, const void *w, const void *x, size_t x_stride, int count,
                         float *out);
 
+// MARK: - Repacked weights (an opt-in layout for Q4_K and Q6_K at the AVX-512 level)
+
+/// Bytes of the 16-row repacked layout of an `n_rows` × `n_cols` matrix of `type`; 0 when the type has no such
+/// layout (Q4_K and Q6_K have) or the shape does not fit it (rows a multiple of 16, rows of whole 256-value blocks).
+size_t sparrow_repacked_bytes(uint32_t type, int64_t n_rows, int64_t n_cols);
+
+typedef struct sparrow_pool sparrow_pool;
+
+/// Writes the repacked layout of the ggml matrix at `w` (rows contiguous) to `dst` (`sparrow_repacked_bytes`
+/// bytes, 64-byte aligned), its 16-row groups shared out across `pool` (may be NULL). Returns 0, -1 on a type or
+/// shape without the layout.
+int sparrow_repack(sparrow_pool *pool, uint32_t type, const void *w, int64_t n_rows, int64_t n_cols, void *dst);
+
+/// Whether `level` has a kernel for repacked weights of `type` on this CPU (a mat-mul given a repacked copy
+/// uses it for every whole group of 16 rows, at any batch size).
+int sparrow_has_repacked_kernel(uint32_t type, int level);
+
+/// One group of 16 repacked weight rows (`w`: the group's first block) against `count` (1…8) activation rows:
+/// out[a · 16 + r]. Each equals `sparrow_vec_dot` on the ggml row r bit for bit. Returns 0, -1 when the level has
+/// no such kernel or a size is out of range.
+int sparrow_vec_dot_repacked(uint32_t type, int level, int64_t n, const void *w, const void *x, size_t x_stride,
+                                int count, float *out);
+
 // MARK: - Thread pool
 
-/// A persistent pool: `n_threads - 1` worker threads plus the calling thread.
-typedef struct sparrow_pool sparrow_pool;
+/// A persistent pool: `n_threads - 1` worker threads plus the calling thread (declared above).
 
 /// Starts a pool; NULL when a thread cannot be started.
 sparrow_pool *sparrow_pool_create(int n_threads);
@@ -128,8 +150,10 @@ void sparrow_pool_for(sparrow_pool *pool, int64_t count, void (*fn)(void *ctx, i
 /// of the same row kernel bit for bit, so it does not depend on the batch size or the thread count. `pool` may be
 /// NULL.
 /// Returns 0, or -1 when `type` has no kernel at `level`.
+/// `w_repacked`: the same matrix in the 16-row repacked layout, or NULL (see `sparrow_product`).
 int sparrow_matmul(sparrow_pool *pool, int level, uint32_t type, const void *w, size_t w_row_bytes, int64_t n_rows,
-                   int64_t n_cols, const void *x, size_t x_row_bytes, int64_t n_batch, float *y);
+                   int64_t n_cols, const void *x, size_t x_row_bytes, int64_t n_batch, float *y,
+                   const void *w_repacked);
 
 /// One product of `sparrow_matmul_many`: the arguments of one `sparrow_matmul` call.
 typedef struct {
@@ -142,6 +166,9 @@ typedef struct {
     size_t x_row_bytes;
     int64_t n_batch;
     float *y;
+    /// The same matrix in the 16-row repacked layout (`sparrow_repack`), or NULL. Where the level has an
+    /// repacked kernel for the type, whole groups of 16 rows are computed from it (same bits).
+    const void *w_repacked;
 } sparrow_product;
 
 /// Runs `count` independent products in one pool job (their row chunks shared out through one counter); each

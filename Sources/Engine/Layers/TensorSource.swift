@@ -7,6 +7,17 @@ import Kernels
 struct TensorSource: @unchecked Sendable {
     let file: GGUFFile
     let path: String
+    /// Makes repacked copies of the matrices it can (`model.weights: repacked`), or nil.
+    let repacker: WeightRepacker?
+
+    init(file: GGUFFile, path: String, repacker: WeightRepacker? = nil) {
+        self.file = file
+        self.path = path
+        self.repacker = repacker
+    }
+
+    /// What the model must hold for its weight views to stay valid: the file and any repacked copies.
+    var owner: AnyObject { WeightMemory(file: file, repacker: repacker) }
 
     /// `[ne0, ne1, …]` as llama.cpp prints shapes.
     private static func shapeText(_ dims: [Int]) -> String { "[" + dims.map(String.init).joined(separator: ", ") + "]" }
@@ -42,14 +53,17 @@ struct TensorSource: @unchecked Sendable {
     /// Whether the file holds tensor `name`.
     func has(_ name: String) -> Bool { file.tensorInfo(named: name) != nil }
 
-    /// A 2-D weight `{columns, rows}` (ggml order: ne0 = inputs, ne1 = outputs).
-    func matrix(_ name: String, columns: Int, rows: Int) throws(EngineError) -> WeightMatrix {
+    /// A 2-D weight `{columns, rows}` (ggml order: ne0 = inputs, ne1 = outputs). `repack`: false for a matrix
+    /// only read row by row (a token embedding), which gains nothing from an repacked copy.
+    func matrix(_ name: String, columns: Int, rows: Int, repack: Bool = true) throws(EngineError) -> WeightMatrix {
         let view = try view(name, shape: [columns, rows])
         let type = try type(of: view)
         guard let base = view.bytes.baseAddress else { throw .tensor(name: name, reason: "expected data, found none") }
         do {
-            return try WeightMatrix(name: name, type: type, rows: rows, columns: columns, base: base,
-                                    byteCount: view.bytes.count)
+            let matrix = try WeightMatrix(name: name, type: type, rows: rows, columns: columns, base: base,
+                                          byteCount: view.bytes.count)
+            guard repack, let repacker else { return matrix }
+            return try repacker.repack(matrix)
         } catch {
             throw .tensor(name: name, reason: error.description)
         }
@@ -73,7 +87,12 @@ struct TensorSource: @unchecked Sendable {
                 throw .tensor(name: name, reason: error.description)
             }
         }
-        return matrices
+        guard let repacker else { return matrices }
+        do {
+            return try repacker.repack(experts: matrices)
+        } catch {
+            throw .tensor(name: name, reason: error.description)
+        }
     }
 
     /// A 1-D vector of `count` values, dequantized to f32 (norm weights).
@@ -85,5 +104,16 @@ struct TensorSource: @unchecked Sendable {
         } catch {
             throw .tensor(name: name, reason: error.description)
         }
+    }
+}
+
+/// The file a model's weight views point into and the repacked copies some of them use, held together.
+final class WeightMemory: @unchecked Sendable {
+    let file: GGUFFile
+    let repacker: WeightRepacker?
+
+    init(file: GGUFFile, repacker: WeightRepacker?) {
+        self.file = file
+        self.repacker = repacker
     }
 }

@@ -70,10 +70,11 @@ enum DecoderWeights {
             throw .tensor(name: "token_embd.weight", reason: "expected [\(n), n_vocab], found no such 2-D tensor in \(source.path)")
         }
         let vocabulary = info.dimensions[1]
-        let embedding = try source.matrix("token_embd.weight", columns: n, rows: vocabulary)
+        let tied = !source.has("output.weight")
+        // Embedding rows are read one at a time; only a tied embedding, which is also the output, gets a copy.
+        let embedding = try source.matrix("token_embd.weight", columns: n, rows: vocabulary, repack: tied)
         let norm = RMSNorm(weight: try source.vector("output_norm.weight", count: n), epsilon: h.rmsEpsilon)
-        let output = source.has("output.weight")
-            ? try source.matrix("output.weight", columns: n, rows: vocabulary) : embedding
+        let output = tied ? embedding : try source.matrix("output.weight", columns: n, rows: vocabulary)
         return (embedding, norm, Linear(weight: output))
     }
 
@@ -87,7 +88,7 @@ enum DecoderWeights {
             trainedContextLength: h.contextLength,
             cacheBytesPerToken: h.layerCount * 2 * h.kvHeadCount * h.headDimension * MemoryLayout<Float>.size
         )
-        return TransformerModel(mapping: source.file, properties: properties, hyper: h, embedding: embedding, layers: layers,
+        return TransformerModel(mapping: source.owner, properties: properties, hyper: h, embedding: embedding, layers: layers,
                                 outputNorm: outputNorm, output: output, ropeStyle: ropeStyle, pool: pool)
     }
 }

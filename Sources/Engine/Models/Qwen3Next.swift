@@ -113,7 +113,7 @@ enum Qwen3Next {
             cacheBytesPerToken: attentionCount * 2 * h.kvHeadCount * h.headDimension * f,
             fixedStateBytes: linearCount * recurrentBytes
         )
-        return Qwen3NextModel(mapping: source.file, properties: properties, embedding: embedding, layers: layers,
+        return Qwen3NextModel(mapping: source.owner, properties: properties, embedding: embedding, layers: layers,
                               outputNorm: outputNorm, output: output, kvWidth: h.kvHeadCount * h.headDimension,
                               attentionLayers: attentionCount, linearLayers: linearCount,
                               convStateFloats: deltaNet?.convStateFloats ?? 0,

@@ -19,6 +19,8 @@ public struct ModelBenchmarkConfiguration: Sendable, Hashable {
     public var prefillChunk = 512
     /// Where the weights live: mapped from the file (default) or read into huge-page memory at load.
     public var storage = GGUFStorage.mapped
+    /// Whether the Q4_K and Q6_K matrices get repacked copies at load (`model.weights: repacked`).
+    public var repack = false
     /// Tokens already in every sequence's cache when prefill and decode are timed (llama-bench `-d`); 0: an empty
     /// cache. The caches are filled once, untimed, and cut back to this length before each measurement.
     public var depth = 0
@@ -60,8 +62,10 @@ public struct ModelBenchmarkReport: Codable, Sendable {
     public var generatedTokens: Int
     public var parallel: Int
     public var repeats: Int
-    /// `mapped` or `memory` (`GGUFStorage`): where the weights lived.
+    /// `mapped`, `memory` (`GGUFStorage`) or `repacked` (mapped, with repacked copies): where the weights lived.
     public var weights: String
+    /// Bytes of repacked copies made at load (0 unless `weights` is `repacked`); part of `loadSeconds`.
+    public var repackedBytes: Int
     /// Tokens in each cache before the timed prefill and decode (0: an empty cache).
     public var depth: Int
     /// Wall seconds of `ModelLoader.load` (mapping or reading the file, tensor checks, tokenizer); mapped pages are
@@ -99,7 +103,7 @@ public enum ModelBenchmark {
                                 + "repeats and prefill chunk, and a depth ≥ 0")
         }
         let started = ContinuousClock.now
-        let loaded = try ModelLoader.load(path: path, threads: c.threads, storage: c.storage)
+        let loaded = try ModelLoader.load(path: path, threads: c.threads, storage: c.storage, repack: c.repack)
         let loadSeconds = seconds(ContinuousClock.now - started)
         let file: GGUFFile
         do {
@@ -171,7 +175,9 @@ public enum ModelBenchmark {
         return ModelBenchmarkReport(
             model: path, architecture: properties.architecture, name: properties.name, fileBytes: loaded.fileSize,
             threads: c.threads, promptTokens: c.promptTokens, generatedTokens: c.generatedTokens,
-            parallel: c.parallel, repeats: c.repeats, weights: loaded.weights.rawValue, depth: c.depth, loadSeconds: loadSeconds,
+            parallel: c.parallel, repeats: c.repeats,
+            weights: c.repack ? "repacked" : loaded.weights.rawValue, repackedBytes: loaded.repackedBytes,
+            depth: c.depth, loadSeconds: loadSeconds,
             prefill: RateMeasurement(runs: prefillRuns), decode: RateMeasurement(runs: decodeRuns),
             aggregateDecode: c.parallel > 1 ? RateMeasurement(runs: aggregateRuns) : nil,
             weightBytesPerToken: single, aggregateWeightBytesPerToken: aggregateBytes,

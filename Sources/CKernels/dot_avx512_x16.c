@@ -1,0 +1,342 @@
+// Weights interleaved 16 rows at a time (an opt-in layout, made once at load) and their AVX-512 VNNI kernels. In the
+// ggml layouts a row's 256-value block is one record, so a kernel works on one weight row against many activation
+// rows and spends its ports on unpacking that row and on folding per-row sums (dot_avx512*.c). Here the 32-bit lane
+// r of every vector is weight row r of a group of 16: a 64-byte load holds four values of each of 16 rows, the four
+// matching activation bytes are a 32-bit broadcast folded into the vpdpbusd, and a block ends with one term per lane
+// instead of a horizontal sum per row. Unpacking a group's block is shared by every activation row of the tile.
+//
+// Every block's integer sums are the exact integers the scalar reference computes (ranges noted per kernel) and are
+// folded per lane with the operations of ck_term / ck_term_min, in block order, in double; so each output equals
+// the scalar reference on the ggml row (and every other kernel) bit for bit, and a matrix may be run through either
+// layout, for any batch, without changing a bit.
+#include "CKernels.h"
+#include "ck_avx512.h"
+#include "ck_dot.h"
+
+#include <stdint.h>
+#include <string.h>
+
+// MARK: - Layouts (portable)
+
+/// Q4_K, 16 rows: per group of 16 rows and 256-value block. Lane r of chunk c holds row r's values 8c..8c+3 in the
+/// low nibbles of its 4 bytes and values 8c+4..8c+7 in the high nibbles.
+typedef struct {
+    float d[16];
+    float dmin[16];
+    uint8_t scales[8][16];  // [sub-block][row], 6-bit
+    uint8_t mins[8][16];    // [sub-block][row], 6-bit
+    uint8_t qs[32][64];     // [chunk][row · 4 + j]
+} blk_q4_Kx16;
+_Static_assert(sizeof(blk_q4_Kx16) == 2432, "q4_Kx16");
+
+/// Q6_K, 16 rows: values' low 4 bits as Q4_Kx16's chunks; their high 2 bits in qh: byte (row · 4 + j) of entry e
+/// holds, at bits 2k..2k+1, the high bits of value 16e + 4k + j.
+typedef struct {
+    float d[16];
+    int8_t scale_pairs[8][32];  // [sub-block pair p][row · 2 + k]: scale of sub-block 2p + k
+    uint8_t ql[32][64];     // [chunk][row · 4 + j]
+    uint8_t qh[16][64];     // [16-value sub-block][row · 4 + j]
+} blk_q6_Kx16;
+_Static_assert(sizeof(blk_q6_Kx16) == 3392, "q6_Kx16");
+
+size_t ck_x16_block_bytes(uint32_t type) {
+    switch (type) {
+    case T_Q4_K: return sizeof(blk_q4_Kx16);
+    case T_Q6_K: return sizeof(blk_q6_Kx16);
+    default: return 0;
+    }
+}
+
+/// A Q4_K block's 256 values, 0..15.
+static void ck_q4_K_values(const blk_q4_K *b, uint8_t v[QK_K]) {
+    for (int c = 0; c < 4; c++) {
+        for (int l = 0; l < 32; l++) {
+            v[64 * c + l] = b->qs[32 * c + l] & 0xF;
+            v[64 * c + 32 + l] = b->qs[32 * c + l] >> 4;
+        }
+    }
+}
+
+/// A Q6_K block's 256 values, 0..63 (before the −32 offset).
+static void ck_q6_K_values(const blk_q6_K *b, uint8_t v[QK_K]) {
+    for (int half = 0; half < 2; half++) {
+        for (int g = 0; g < 4; g++) {
+            for (int l = 0; l < 32; l++) {
+                const int low = (b->ql[64 * half + 32 * (g % 2) + l] >> (4 * (g / 2))) & 0xF;
+                const int high = (b->qh[32 * half + l] >> (2 * g)) & 3;
+                v[128 * half + 32 * g + l] = (uint8_t)(low | (high << 4));
+            }
+        }
+    }
+}
+
+/// Packs the low nibbles of 16 rows' values into the chunk layout.
+static void ck_x16_nibbles(uint8_t qs[32][64], const uint8_t v[16][QK_K]) {
+    for (int c = 0; c < 32; c++) {
+        for (int r = 0; r < 16; r++) {
+            for (int j = 0; j < 4; j++) {
+                qs[c][4 * r + j] = (uint8_t)((v[r][8 * c + j] & 0xF) | ((v[r][8 * c + 4 + j] & 0xF) << 4));
+            }
+        }
+    }
+}
+
+static void ck_x16_q4_K_block(blk_q4_Kx16 *out, const blk_q4_K *const rows[16]) {
+    uint8_t v[16][QK_K];
+    for (int r = 0; r < 16; r++) {
+        out->d[r] = ck_half(&rows[r]->d);
+        out->dmin[r] = ck_half(&rows[r]->dmin);
+        for (int j = 0; j < 8; j++) ck_scale_min_k4(j, rows[r]->scales, &out->scales[j][r], &out->mins[j][r]);
+        ck_q4_K_values(rows[r], v[r]);
+    }
+    ck_x16_nibbles(out->qs, v);
+}
+
+static void ck_x16_q6_K_block(blk_q6_Kx16 *out, const blk_q6_K *const rows[16]) {
+    uint8_t v[16][QK_K];
+    for (int r = 0; r < 16; r++) {
+        out->d[r] = ck_half(&rows[r]->d);
+        for (int s = 0; s < 16; s++) out->scale_pairs[s / 2][2 * r + s % 2] = rows[r]->scales[s];
+        ck_q6_K_values(rows[r], v[r]);
+        for (int e = 0; e < 16; e++) {
+            for (int j = 0; j < 4; j++) {
+                uint8_t bits = 0;
+                for (int k = 0; k < 4; k++) bits |= (uint8_t)((v[r][16 * e + 4 * k + j] >> 4) << (2 * k));
+                out->qh[e][4 * r + j] = bits;
+            }
+        }
+    }
+    ck_x16_nibbles(out->ql, v);
+}
+
+/// Group `g` (rows 16g..16g+15), every block.
+static void ck_x16_repack_group(uint32_t type, const void *w, size_t row_bytes, int64_t nb, int64_t g, void *dst) {
+    const size_t block = ck_x16_block_bytes(type);
+    for (int64_t i = 0; i < nb; i++) {
+        uint8_t *out = (uint8_t *)dst + ((size_t)g * (size_t)nb + (size_t)i) * block;
+        if (type == T_Q4_K) {
+            const blk_q4_K *rows[16];
+            for (int r = 0; r < 16; r++) rows[r] = (const blk_q4_K *)((const uint8_t *)w + (size_t)(16 * g + r) * row_bytes) + i;
+            ck_x16_q4_K_block((blk_q4_Kx16 *)out, rows);
+        } else {
+            const blk_q6_K *rows[16];
+            for (int r = 0; r < 16; r++) rows[r] = (const blk_q6_K *)((const uint8_t *)w + (size_t)(16 * g + r) * row_bytes) + i;
+            ck_x16_q6_K_block((blk_q6_Kx16 *)out, rows);
+        }
+    }
+}
+
+int64_t ck_x16_most_rows(uint32_t type) {
+    // Q6_K's interleaved kernel multiplies each 16-value sum by its scale with vpmulld; a decode step of 4 to 8
+    // rows streamed its weights from memory faster through the row-by-row tile (dot_avx512_tile.c). Prefill (more
+    // than 8 rows, the weights in L2 for every tile) is faster interleaved.
+    return type == T_Q6_K ? 3 : INT64_MAX;
+}
+
+size_t ck_x16_bytes(uint32_t type, int64_t n_rows, int64_t n_cols) {
+    const size_t block = ck_x16_block_bytes(type);
+    if (block == 0 || n_rows <= 0 || n_cols <= 0 || n_rows % 16 != 0 || n_cols % QK_K != 0) return 0;
+    return (size_t)(n_rows / 16) * (size_t)(n_cols / QK_K) * block;
+}
+
+typedef struct {
+    uint32_t type;
+    const void *w;
+    size_t row_bytes;
+    int64_t nb;
+    void *dst;
+} ck_x16_repack_job;
+
+static void ck_x16_repack_part(void *ctx, int64_t g) {
+    const ck_x16_repack_job *job = ctx;
+    ck_x16_repack_group(job->type, job->w, job->row_bytes, job->nb, g, job->dst);
+}
+
+int ck_x16_repack(sparrow_pool *pool, uint32_t type, const void *w, int64_t n_rows, int64_t n_cols, void *dst) {
+    if (ck_x16_bytes(type, n_rows, n_cols) == 0) return -1;
+    const int64_t nb = n_cols / QK_K;
+    const size_t row_bytes = (size_t)nb * (type == T_Q4_K ? sizeof(blk_q4_K) : sizeof(blk_q6_K));
+    ck_x16_repack_job job = {type, w, row_bytes, nb, dst};
+    sparrow_pool_for(pool, n_rows / 16, ck_x16_repack_part, &job);
+    return 0;
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+
+// MARK: - Kernels (AVX-512 VNNI)
+
+/// acc + Σ of four unsigned weight bytes × the four signed activation bytes at `x`, broadcast to every lane: one
+/// vpdpbusd with an embedded 32-bit broadcast.
+static inline CK_AVX512 __m512i ck_x16_dpbusd(__m512i acc, __m512i w, const void *x) {
+    __asm__("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(w), "m"(*(const int32_t *)x));
+    return acc;
+}
+
+/// acc + the int16 pairs of `a` times those of the 32-bit value at `x` broadcast to every lane.
+static inline CK_AVX512 __m512i ck_x16_dpwssd_bcast(__m512i acc, __m512i a, const void *x) {
+    __asm__("vpdpwssd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(a), "m"(*(const int32_t *)x));
+    return acc;
+}
+
+/// Bytes ahead of the block being computed that its prefetches reach: the hardware prefetcher alone left a stream of
+/// these blocks from memory at ~2/3 of the rate the row-by-row kernels reach.
+#define CK_X16_PREFETCH_AHEAD 4096
+
+/// Prefetches the block `CK_X16_PREFETCH_AHEAD` bytes past `block` (`bytes` long) into L1.
+static inline CK_AVX512 void ck_x16_prefetch(const void *block, size_t bytes) {
+    for (size_t k = 0; k < bytes; k += 64) _mm_prefetch((const char *)block + CK_X16_PREFETCH_AHEAD + k, _MM_HINT_T0);
+}
+
+/// sums[16] += d·dx·isum − dmin·dx·msum per lane (ck_term_min), or d·dx·isum when `dmin` is NULL (ck_term).
+static inline __attribute__((always_inline)) CK_AVX512 void ck_x16_terms(double *sums, const float *d,
+                                                                         const float *dmin, float dx, __m512i isum,
+                                                                         __m512i msum) {
+    const __m512d x = _mm512_set1_pd((double)dx);
+    for (int h = 0; h < 2; h++) {
+        const __m512d dw = _mm512_cvtps_pd(_mm256_loadu_ps(d + 8 * h));
+        const __m512d is = _mm512_cvtepi32_pd(h == 0 ? _mm512_castsi512_si256(isum)
+                                                     : _mm512_extracti64x4_epi64(isum, 1));
+        __m512d term = _mm512_mul_pd(_mm512_mul_pd(dw, x), is);
+        if (dmin != NULL) {
+            const __m512d dm = _mm512_cvtps_pd(_mm256_loadu_ps(dmin + 8 * h));
+            const __m512d ms = _mm512_cvtepi32_pd(h == 0 ? _mm512_castsi512_si256(msum)
+                                                         : _mm512_extracti64x4_epi64(msum, 1));
+            term = _mm512_sub_pd(term, _mm512_mul_pd(_mm512_mul_pd(dm, x), ms));
+        }
+        _mm512_store_pd(sums + 8 * h, _mm512_add_pd(_mm512_load_pd(sums + 8 * h), term));
+    }
+}
+
+/// Writes `count` rows of 16 sums as floats, `y_stride` floats apart.
+static inline CK_AVX512 void ck_x16_store(const double sums[][16], int count, float *y, size_t y_stride) {
+    for (int a = 0; a < count; a++) {
+        const __m256 lo = _mm512_cvtpd_ps(_mm512_load_pd(sums[a])), hi = _mm512_cvtpd_ps(_mm512_load_pd(sums[a] + 8));
+        _mm512_storeu_ps(y + (size_t)a * y_stride, _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1));
+    }
+}
+
+// Q4_K: per lane and 16 values, the vpdpbusd part is ≤ 16·15·128 = 30720 < 2^15 in magnitude, so it is its own low
+// int16 half, and one vpdpwssd with the scale as the pair (scale, 0) adds part·scale; 16 halves of ≤ 63·30720:
+// < 2^21. Mins: pairs (m, m) times the bsums pair (2j, 2j+1), each ≤ 16·128: 8 sub-blocks, < 2^22.
+static inline __attribute__((always_inline)) CK_AVX512 void ck_x16_q4_K_rows(int64_t n, const blk_q4_Kx16 *w,
+                                                                             const uint8_t *x, size_t x_stride,
+                                                                             float *y, size_t y_stride, const int R) {
+    _Alignas(64) double sums[8][16];
+    memset(sums, 0, sizeof sums);
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        const blk_q4_Kx16 *b = w + i;
+        ck_x16_prefetch(b, sizeof *b);
+        const blk_q8_K *xr[8];
+        for (int a = 0; a < R; a++) xr[a] = (const blk_q8_K *)(x + (size_t)a * x_stride) + i;
+        __m512i acc[8], macc[8];
+        for (int a = 0; a < R; a++) acc[a] = macc[a] = _mm512_setzero_si512();
+        _Pragma("clang loop unroll(disable)") for (int s = 0; s < 8; s++) {  // as in Q6_K below
+            const __m512i scale = _mm512_cvtepu8_epi32(_mm_load_si128((const __m128i *)b->scales[s]));
+            _Pragma("clang loop unroll(full)") for (int h = 0; h < 2; h++) {
+                __m512i part[8];
+                for (int a = 0; a < R; a++) part[a] = _mm512_setzero_si512();
+                _Pragma("clang loop unroll(full)") for (int c = 4 * s + 2 * h; c < 4 * s + 2 * h + 2; c++) {
+                    const __m512i v = _mm512_load_si512((const void *)b->qs[c]);
+                    const __m512i lo = _mm512_and_si512(v, m4), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+                    for (int a = 0; a < R; a++) {
+                        part[a] = ck_x16_dpbusd(part[a], lo, xr[a]->qs + 8 * c);
+                        part[a] = ck_x16_dpbusd(part[a], hi, xr[a]->qs + 8 * c + 4);
+                    }
+                }
+                for (int a = 0; a < R; a++) acc[a] = ck512_dpwssd(acc[a], part[a], scale);
+            }
+            const __m512i m = _mm512_cvtepu8_epi32(_mm_load_si128((const __m128i *)b->mins[s]));
+            const __m512i mm = _mm512_or_si512(m, _mm512_slli_epi32(m, 16));
+            for (int a = 0; a < R; a++) macc[a] = ck_x16_dpwssd_bcast(macc[a], mm, &xr[a]->bsums[2 * s]);
+        }
+        for (int a = 0; a < R; a++) ck_x16_terms(sums[a], b->d, b->dmin, xr[a]->d, acc[a], macc[a]);
+    }
+    ck_x16_store(sums, R, y, y_stride);
+}
+
+// Q6_K: per lane and 16-value sub-block, the vpdpbusd part (quants 0..63 × int8) is ≤ 16·63·128 < 2^17; times the
+// scale with vpmulld, 16 sub-blocks: < 2^28. The −32 offset: Σ scale·bsum (≤ 128·2048, 16 of them: < 2^23) by
+// vpdpwssd with pairs of scales, times 32, subtracted: the reference's Σ scale·(q − 32)·x exactly.
+static inline __attribute__((always_inline)) CK_AVX512 void ck_x16_q6_K_rows(int64_t n, const blk_q6_Kx16 *w,
+                                                                             const uint8_t *x, size_t x_stride,
+                                                                             float *y, size_t y_stride, const int R) {
+    _Alignas(64) double sums[8][16];
+    memset(sums, 0, sizeof sums);
+    const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30);
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        const blk_q6_Kx16 *b = w + i;
+        ck_x16_prefetch(b, sizeof *b);
+        const blk_q8_K *xr[8];
+        for (int a = 0; a < R; a++) xr[a] = (const blk_q8_K *)(x + (size_t)a * x_stride) + i;
+        __m512i acc[8], oacc[8];
+        for (int a = 0; a < R; a++) acc[a] = oacc[a] = _mm512_setzero_si512();
+        // Sub-blocks one at a time: unrolled, the compiler hoists every unpack ahead and spills them.
+        _Pragma("clang loop unroll(disable)") for (int s = 0; s < 16; s++) {
+            const __m512i pairs = _mm512_cvtepi8_epi16(_mm256_load_si256((const __m256i *)b->scale_pairs[s / 2]));
+            const __m512i scale = _mm512_srai_epi32(s % 2 == 0 ? _mm512_slli_epi32(pairs, 16) : pairs, 16);
+            const __m512i qh = _mm512_load_si512((const void *)b->qh[s]);
+            __m512i part[8];
+            for (int a = 0; a < R; a++) part[a] = _mm512_setzero_si512();
+            _Pragma("clang loop unroll(full)") for (int c = 2 * s; c < 2 * s + 2; c++) {
+                const __m512i v = _mm512_load_si512((const void *)b->ql[c]);
+                // values 8c..8c+3 (k = 2(c − 2s)) and 8c+4..8c+7 (k + 1): high bits at 2k in qh, moved to bits 4-5
+                const __m512i hk = c == 2 * s ? _mm512_slli_epi16(qh, 4) : qh;
+                const __m512i hk1 = c == 2 * s ? _mm512_slli_epi16(qh, 2) : _mm512_srli_epi16(qh, 2);
+                const __m512i lo = _mm512_ternarylogic_epi32(_mm512_and_si512(v, m4), hk, m30, 0xF8);
+                const __m512i hi = _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi16(v, 4), m4), hk1, m30,
+                                                             0xF8);
+                for (int a = 0; a < R; a++) {
+                    part[a] = ck_x16_dpbusd(part[a], lo, xr[a]->qs + 8 * c);
+                    part[a] = ck_x16_dpbusd(part[a], hi, xr[a]->qs + 8 * c + 4);
+                }
+            }
+            for (int a = 0; a < R; a++) acc[a] = _mm512_add_epi32(acc[a], _mm512_mullo_epi32(part[a], scale));
+        }
+        _Pragma("clang loop unroll(full)") for (int s = 0; s < 16; s += 2) {  // scales s, s+1 as int16 pairs · bsums
+            const __m512i pairs = _mm512_cvtepi8_epi16(_mm256_load_si256((const __m256i *)b->scale_pairs[s / 2]));
+            for (int a = 0; a < R; a++) oacc[a] = ck_x16_dpwssd_bcast(oacc[a], pairs, &xr[a]->bsums[s]);
+        }
+        for (int a = 0; a < R; a++) {
+            const __m512i isum = _mm512_sub_epi32(acc[a], _mm512_slli_epi32(oacc[a], 5));
+            ck_x16_terms(sums[a], b->d, NULL, xr[a]->d, isum, isum);
+        }
+    }
+    ck_x16_store(sums, R, y, y_stride);
+}
+
+#define CK_X16_DISPATCH(kernel, blk)                                                                              \
+    switch (count) {                                                                                              \
+    case 1: kernel(n, (const blk *)w, (const uint8_t *)x, x_stride, y, y_stride, 1); break;                        \
+    case 2: kernel(n, (const blk *)w, (const uint8_t *)x, x_stride, y, y_stride, 2); break;                        \
+    case 3: kernel(n, (const blk *)w, (const uint8_t *)x, x_stride, y, y_stride, 3); break;                        \
+    case 4: kernel(n, (const blk *)w, (const uint8_t *)x, x_stride, y, y_stride, 4); break;                        \
+    case 5: kernel(n, (const blk *)w, (const uint8_t *)x, x_stride, y, y_stride, 5); break;                        \
+    case 6: kernel(n, (const blk *)w, (const uint8_t *)x, x_stride, y, y_stride, 6); break;                        \
+    case 7: kernel(n, (const blk *)w, (const uint8_t *)x, x_stride, y, y_stride, 7); break;                        \
+    case 8: kernel(n, (const blk *)w, (const uint8_t *)x, x_stride, y, y_stride, 8); break;                        \
+    default: break;                                                                                               \
+    }
+
+CK_AVX512 void ck_x16_dot_q4_K_avx512(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *y,
+                                      size_t y_stride) {
+    CK_X16_DISPATCH(ck_x16_q4_K_rows, blk_q4_Kx16)
+}
+
+CK_AVX512 void ck_x16_dot_q6_K_avx512(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *y,
+                                      size_t y_stride) {
+    CK_X16_DISPATCH(ck_x16_q6_K_rows, blk_q6_Kx16)
+}
+
+#else
+
+void ck_x16_dot_q4_K_avx512(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *y,
+                            size_t y_stride) {
+    (void)n; (void)w; (void)x; (void)x_stride; (void)count; (void)y; (void)y_stride;
+}
+void ck_x16_dot_q6_K_avx512(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *y,
+                            size_t y_stride) {
+    (void)n; (void)w; (void)x; (void)x_stride; (void)count; (void)y; (void)y_stride;
+}
+
+#endif

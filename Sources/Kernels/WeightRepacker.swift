@@ -1,0 +1,137 @@
+internal import CKernels
+public import GGUF
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Darwin)
+internal import Darwin
+#endif
+
+/// Makes and owns copies of Q4_K and Q6_K matrices in the 16-row repacked layout (an opt-in weight layout:
+/// `model.weights: repacked`). In a ggml row every 256-value block is one record, so the kernels work one weight
+/// row at a time and spend much of their time unpacking it and summing across vector lanes; repacked, one vector
+/// holds four values of 16 rows, and one unpacking serves every activation row of a batch (`dot_avx512_x16.c`).
+/// Every output keeps the exact integer sums and double terms of the scalar reference, so a matrix gives the same
+/// bits in either layout, at any batch size.
+///
+/// The copies live in anonymous memory advised to use transparent huge pages, in regions of at least
+/// `regionBytes`; untouched parts of a region are never resident. The views the repacker returns point into
+/// that memory: keep the repacker alive as long as they are used.
+public final class WeightRepacker: @unchecked Sendable {
+    /// Bytes reserved at a time (the huge-page size rounds it up).
+    static let regionBytes = 256 << 20
+
+    private let pool: ThreadPool?
+    private let level: KernelLevel
+    private var regions: [(start: UnsafeMutableRawPointer, size: Int)] = []
+    private var cursor: UnsafeMutableRawPointer?
+    private var left = 0
+
+    /// Bytes of repacked copies made so far.
+    public private(set) var bytes = 0
+    /// Matrices (experts counted one by one) copied so far.
+    public private(set) var matrices = 0
+    /// Matrices left in the ggml layout because their type or shape has no repacked form or kernel.
+    public private(set) var skipped = 0
+
+    /// Whether the pages of originals that products read only through their copies are dropped after copying.
+    private let releasingOriginals: Bool
+
+    /// An repacker that repacks on `pool` (nil: this thread) for kernels of `level` (default: AVX-512, the only
+    /// level with repacked kernels). `releasingOriginals`: the originals are a private file mapping (never
+    /// anonymous memory, which dropping would zero), so the pages of Q4_K originals, which products read only through
+    /// their copies (`ck_x16_most_rows`), can be dropped from this process once copied; a read of one later (a row
+    /// range not on a 16-row boundary) faults it back in from the file.
+    public init(pool: ThreadPool?, level: KernelLevel? = nil, releasingOriginals: Bool = false) {
+        self.pool = pool
+        self.level = level ?? .avx512
+        self.releasingOriginals = releasingOriginals
+    }
+
+    deinit {
+        for region in regions { munmap(region.start, region.size) }
+    }
+
+    /// Whether this machine can run `type` repacked at the repacker's level.
+    public func hasKernel(for type: GGMLType) -> Bool {
+        sparrow_has_repacked_kernel(type.rawValue, level.cValue) != 0
+    }
+
+    /// Bytes of the repacked layout of `matrix`, 0 when it has none (type other than Q4_K/Q6_K, rows not a
+    /// multiple of 16).
+    public static func repackedBytes(_ matrix: WeightMatrix) -> Int {
+        Int(sparrow_repacked_bytes(matrix.type.rawValue, Int64(matrix.rows), Int64(matrix.columns)))
+    }
+
+    /// `matrix` with a repacked copy, or `matrix` unchanged when its type or shape has no repacked form or
+    /// this machine no kernel for it.
+    public func repack(_ matrix: WeightMatrix) throws(KernelError) -> WeightMatrix {
+        try repack(experts: [matrix])[0]
+    }
+
+    /// Every matrix of `experts` (one 3-D tensor's slabs: same type and shape) with an repacked copy, made in one
+    /// piece of memory; unchanged when they have no repacked form here.
+    public func repack(experts: [WeightMatrix]) throws(KernelError) -> [WeightMatrix] {
+        guard let first = experts.first else { return experts }
+        let each = Self.repackedBytes(first)
+        guard each > 0, hasKernel(for: first.type),
+              experts.allSatisfy({ $0.type == first.type && $0.rows == first.rows && $0.columns == first.columns })
+        else {
+            skipped += experts.count
+            return experts
+        }
+        let memory = try allocate(each * experts.count, for: first.name)
+        var result: [WeightMatrix] = []
+        result.reserveCapacity(experts.count)
+        for (index, matrix) in experts.enumerated() {
+            let destination = memory + index * each
+            let status = sparrow_repack(pool?.handle, matrix.type.rawValue, matrix.base, Int64(matrix.rows),
+                                            Int64(matrix.columns), destination)
+            guard status == 0 else {
+                throw .badShape(tensor: matrix.name, type: matrix.type.name, rows: matrix.rows,
+                                columns: matrix.columns, reason: "expected a shape the repacked layout takes")
+            }
+            result.append(WeightMatrix(matrix, repacked: UnsafeRawPointer(destination)))
+        }
+        bytes += each * experts.count
+        matrices += experts.count
+        if releasingOriginals, first.type == .q4_K { release(experts) }
+        return result
+    }
+
+    /// Drops the whole pages of `matrices`' bytes (consecutive slabs of one tensor) from this process.
+    private func release(_ matrices: [WeightMatrix]) {
+        guard let first = matrices.first, let last = matrices.last else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (Int(bitPattern: first.base) + page - 1) & ~(page - 1)
+        let end = (Int(bitPattern: last.base) + last.rows * last.rowBytes) & ~(page - 1)
+        guard end > start, let pointer = UnsafeMutableRawPointer(bitPattern: start) else { return }
+        _ = madvise(pointer, end - start, MADV_DONTNEED)  // advice only: on failure the pages simply stay
+    }
+
+    /// `count` bytes, 64-byte aligned, from the current region or a new one.
+    private func allocate(_ count: Int, for tensor: String) throws(KernelError) -> UnsafeMutableRawPointer {
+        let rounded = (count + 63) & ~63
+        if let cursor, left >= rounded {
+            self.cursor = cursor + rounded
+            left -= rounded
+            return cursor
+        }
+        let hugePage = 2 << 20
+        let size = (max(rounded, Self.regionBytes) + hugePage - 1) / hugePage * hugePage
+        let reserved = size + hugePage  // room to start on a huge-page boundary
+        guard let region = mmap(nil, reserved, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+              region != MAP_FAILED
+        else {
+            throw .memoryUnavailable(tensor: tensor, bytes: reserved, reason: String(cString: strerror(errno)))
+        }
+        regions.append((region, reserved))
+        let aligned = (Int(bitPattern: region) + hugePage - 1) & ~(hugePage - 1)
+        let start = region + (aligned - Int(bitPattern: region))
+        #if os(Linux)
+        _ = madvise(start, size, MADV_HUGEPAGE)  // advice only
+        #endif
+        cursor = start + rounded
+        left = size - rounded
+        return start
+    }
+}

@@ -1,0 +1,115 @@
+import GGUF
+import Testing
+@testable import Kernels
+
+/// The repacked layout (`WeightRepacker`, `dot_avx512_x16.c`: Q4_K and Q6_K rows interleaved in groups of 16): its
+/// kernel gives the scalar reference's bits for every row, at the extremes of weights and activations, for every
+/// tile height, and a product with a repacked copy equals one without bit for bit, for every batch and thread count.
+@Suite("Repacked weights (16-row groups)")
+struct RepackedWeightsTests {
+    static let types: [GGMLType] = [.q4_K, .q6_K]
+    /// Whether this machine has the repacked kernels (AVX-512 VNNI); the tests need them.
+    static let available = WeightRepacker(pool: nil).hasKernel(for: .q4_K)
+
+    @Test("each group's 16 rows × 1…8 activation rows equal the scalar reference at the extremes",
+          .enabled(if: available), arguments: types)
+    func extremes(type: GGMLType) throws {
+        // 32 rows (two groups), 3 blocks; weight sets with quants at their ends and Q6_K's −128 scales.
+        let rows = 32, columns = 3 * 256
+        let repacker = WeightRepacker(pool: nil)
+        for (weightName, bytes) in KernelExtremesTests.weightSets(type, rows: rows, columns: columns) {
+            try WeightMatrix.over(bytes, type: type, rows: rows, columns: columns) { plain in
+                let w = try repacker.repack(plain)
+                #expect(w.repacked != nil, "\(type.name): no repacked copy")
+                let x = (0..<8 * columns).map { Float(($0 * 7919) % 255) / 127 - 1 }
+                let q = try QuantizedActivations(x, batch: 8, for: w)
+                for (patternName, value) in KernelExtremesTests.patterns(for: type) {
+                    KernelExtremesTests.setQuants(q, value)
+                    let reference = try (0..<8).map { b in
+                        try (0..<rows).map { try MatMul.dot(w, row: $0, q, batchRow: b, level: .scalar).bitPattern }
+                    }
+                    for group in 0..<rows / 16 {
+                        for count in 1...8 {
+                            let start = 8 - count  // tiles that start at a later activation row, too
+                            let out = try MatMul.dotRepacked(w, group: group, q, batchRows: start..<8, level: .avx512)
+                            for k in 0..<count {
+                                #expect(Array(out[(16 * k)..<(16 * k + 16)]).map(\.bitPattern)
+                                            == Array(reference[start + k][(16 * group)..<(16 * group + 16)]),
+                                        "\(type.name) weights \(weightName), activations \(patternName), group \(group), tile of \(count), row \(k)")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("a product with a repacked copy equals the ggml rows' bit for bit: batches 1…20, 1 to 3 threads, rows not on a group boundary",
+          .enabled(if: available), arguments: types)
+    func products(type: GGMLType) throws {
+        let rows = 80, columns = 4 * 256
+        let bytes = KernelTestData.randomWeights(type, rows: rows, columns: columns, seed: 91)
+        let pools = try [nil, ThreadPool(threads: 2), ThreadPool(threads: 3)]
+        try WeightMatrix.over(bytes, type: type, rows: rows, columns: columns) { plain in
+            let repacker = WeightRepacker(pool: pools[1])
+            let repacked = try repacker.repack(plain)
+            #expect(repacker.bytes == WeightRepacker.repackedBytes(plain) && repacker.matrices == 1)
+            for batch in [1, 2, 3, 4, 7, 8, 9, 20] {
+                let x = (0..<batch).flatMap { KernelTestData.randomActivations(count: columns, seed: UInt64(500 + $0)) }
+                let q = try QuantizedActivations(x, batch: batch, for: plain)
+                let reference = try MatMul.multiply(plain, q, level: .scalar)
+                for pool in pools {
+                    let fast = try MatMul.multiply(repacked, q, pool: pool)
+                    #expect(fast.map(\.bitPattern) == reference.map(\.bitPattern),
+                            "\(type.name) batch \(batch), \(pool?.threadCount ?? 1) threads")
+                }
+                // In one pool job behind a product of 40 rows (no repacked form), so the repacked matrix's rows are
+                // handed out from global row 40: ranges that start and end inside its 16-row groups.
+                let odd = KernelTestData.randomWeights(type, rows: 40, columns: columns, seed: 92)
+                try WeightMatrix.over(odd, type: type, rows: 40, columns: columns) { small in
+                    let skipped = try repacker.repack(small)
+                    #expect(skipped.repacked == nil, "40 rows: not a whole number of groups")
+                    let both = try MatMul.multiply([(skipped, q), (repacked, q)], pool: pools[1])
+                    #expect(both[1].map(\.bitPattern) == reference.map(\.bitPattern), "\(type.name) batch \(batch) after 40 rows")
+                }
+            }
+        }
+    }
+
+    @Test("types and shapes without a repacked form are left as they are", .enabled(if: available))
+    func skipped() throws {
+        let repacker = WeightRepacker(pool: nil)
+        for (type, rows, columns) in [(GGMLType.q8_0, 32, 256), (.q4_K, 24, 256), (.q5_K, 32, 256)] {
+            let bytes = KernelTestData.randomWeights(type, rows: rows, columns: columns, seed: 5)
+            try WeightMatrix.over(bytes, type: type, rows: rows, columns: columns) { w in
+                #expect(WeightRepacker.repackedBytes(w) == 0)
+                let result = try repacker.repack(w)
+                #expect(result.repacked == nil, "\(type.name) \(rows) rows")
+            }
+        }
+        #expect(repacker.skipped == 3 && repacker.matrices == 0 && repacker.bytes == 0)
+    }
+
+    @Test("experts: one copy per slab, each equal to its own matrix's products", .enabled(if: available))
+    func experts() throws {
+        let rows = 32, columns = 512, count = 3
+        let bytes = KernelTestData.randomWeights(.q4_K, rows: rows * count, columns: columns, seed: 13)
+        let slab = bytes.count / count
+        try bytes.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress else { return }
+            let matrices = try (0..<count).map { e in
+                try WeightMatrix(name: "exps[\(e)]", type: .q4_K, rows: rows, columns: columns, base: base + e * slab,
+                                 byteCount: slab)
+            }
+            let repacker = WeightRepacker(pool: nil)
+            let repacked = try repacker.repack(experts: matrices)
+            #expect(repacker.matrices == count)
+            let x = KernelTestData.randomActivations(count: 2 * columns, seed: 14)
+            let q = try QuantizedActivations(x, batch: 2, for: matrices[0])
+            for e in 0..<count {
+                let fast = try MatMul.multiply(repacked[e], q), reference = try MatMul.multiply(matrices[e], q, level: .scalar)
+                #expect(fast.map(\.bitPattern) == reference.map(\.bitPattern), "expert \(e)")
+            }
+        }
+    }
+}
