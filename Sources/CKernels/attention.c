@@ -1,6 +1,6 @@
 // Causal grouped-query attention over an F32 KV cache, as llama.cpp computes it with flash attention off: per query
-// head, scores = K·q · scale, softmax with max subtraction (the sum in double, in position order), then the
-// probability-weighted sum of V in position order. Work is handed out per (query row, head) through an atomic
+// head, scores = K·q · scale, softmax with max subtraction (Sparrow's own exponential, ck_attention_exp, and the sum
+// in double over 8 lanes of positions), then the probability-weighted sum of V in position order. Work is handed out per (query row, head) through an atomic
 // counter; each unit's arithmetic is fixed (it does not depend on the thread, the batch or the other rows), so the
 // result is the same whatever runs beside it. Every q·k score is the plain sequential sum over the head's values
 // (so the logits are bit-identical to the engine's earlier Swift loop); speed comes from computing 8 positions'
@@ -11,7 +11,8 @@
 // positions are transposed once into a small block (dimension-major), and every query head of the group then scores
 // those 8 positions as 8 lanes of one vector, up to 4 heads side by side (independent chains hide the add latency);
 // each lane still adds q[i]·k[i] for i = 0, 1, 2, … in order, so every score has the same bits as the portable path.
-// The softmax is the same scalar code, and the weighted sum of V keeps each output value's sum in position order
+// The softmax takes 8 exponentials at a time (the scalar one's operations, lane for lane), and the weighted sum of V
+// keeps each output value's sum in position order
 // in registers, 64 values at a time. The AVX-512 path (where the CPU has it) is the AVX2 path on 16 positions per
 // vector: the K vectors of 16 positions transposed into one block, up to 8 query heads side by side, and the weighted
 // sum of V 128 values at a time; its lanes run the same sequential sums, so its bits are the portable path's too.
@@ -66,6 +67,54 @@ static inline __attribute__((always_inline)) float ck_attention_dot(const float 
     return acc;
 }
 
+// The softmax's exponential: Sparrow's own, not libm's expf, so that the SIMD paths compute 8 or 16 of them at once
+// with the same bits as this scalar one (one libm expf per score was a third of the attention time of a prefill on
+// top of a long cache). e^x = 2^n · e^r with n = round(x·log2 e), r = x − n·ln 2 in two steps (Cody-Waite: ln 2's
+// high part has 8 zero low bits, so n·hi is exact for |n| ≤ 2^8), e^r by its Taylor polynomial of degree 7 (|r| ≤
+// 0.347: truncation < 6e-9 relative, below half an ulp), 2^n put in the exponent bits. Every step is a fused
+// multiply-add or a single rounding, the same in every path (fmaf here, vfmadd there). x below −87 gives 0 (the
+// scores are at most 0 after the maximum is subtracted, and e^−87 ≈ 1.6e−38 is nothing beside the maximum's 1).
+#define CK_EXP_LOG2E 1.44269504088896341f
+#define CK_EXP_ROUND 12582912.0f  // 1.5 · 2^23: x + this rounds x to an integer (for |x| < 2^22)
+#define CK_EXP_LN2_HI 0.693145751953125f
+#define CK_EXP_LN2_LO 1.42860682030941723e-6f
+#define CK_EXP_FLOOR (-87.0f)
+
+static const float ck_exp_taylor[8] = {1.0f / 5040.0f, 1.0f / 720.0f, 1.0f / 120.0f, 1.0f / 24.0f, 1.0f / 6.0f, 0.5f,
+                                       1.0f, 1.0f};  // r^7/7! … r^0/0!, Horner order
+
+static inline __attribute__((always_inline)) float ck_attention_exp(float x) {
+    if (!(x >= CK_EXP_FLOOR)) return 0.0f;
+    const float n = fmaf(x, CK_EXP_LOG2E, CK_EXP_ROUND) - CK_EXP_ROUND;
+    float r = fmaf(n, -CK_EXP_LN2_HI, x);
+    r = fmaf(n, -CK_EXP_LN2_LO, r);
+    float p = ck_exp_taylor[0];
+    for (int k = 1; k < 8; k++) p = fmaf(p, r, ck_exp_taylor[k]);
+    const uint32_t bits = (uint32_t)((int32_t)n + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, 4);
+    return p * scale;
+}
+
+float sparrow_attention_exp(float x) { return ck_attention_exp(x); }
+
+/// Folds the 8 lane sums of the softmax's denominator in a fixed order.
+static inline __attribute__((always_inline)) double ck_attention_fold8(const double lane[8]) {
+    return ((lane[0] + lane[4]) + (lane[2] + lane[6])) + ((lane[1] + lane[5]) + (lane[3] + lane[7]));
+}
+
+/// Replaces s[t] by e^(s[t] − maximum) and returns the inverse of their sum, as a float: the sum in double, value t
+/// added to lane t mod 8 in position order, the lanes folded by ck_attention_fold8 (the order the SIMD paths keep).
+static inline __attribute__((always_inline)) float ck_attention_exp_sum(float *s, int64_t n_pos, float maximum) {
+    double lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (int64_t t = 0; t < n_pos; t++) {
+        const float e = ck_attention_exp(s[t] - maximum);
+        s[t] = e;
+        lane[t & 7] += (double)e;
+    }
+    return (float)(1.0 / ck_attention_fold8(lane));
+}
+
 static inline __attribute__((always_inline)) void ck_attention_unit(const ck_attention_job *job, const sparrow_attention_row *row, int head, float *scores) {
     const int d = job->head_dim;
     const int group = job->heads / job->kv_heads;
@@ -87,13 +136,7 @@ static inline __attribute__((always_inline)) void ck_attention_unit(const ck_att
         scores[p] = score;
         if (score > maximum) maximum = score;
     }
-    double sum = 0;
-    for (p = 0; p < row->n_pos; p++) {
-        const float e = expf(scores[p] - maximum);
-        scores[p] = e;
-        sum += (double)e;
-    }
-    const float inverse = (float)(1.0 / sum);
+    const float inverse = ck_attention_exp_sum(scores, row->n_pos, maximum);
     float *out = row->out + (int64_t)head * d;
     for (int i = 0; i < d; i++) out[i] = 0;
     for (p = 0; p < row->n_pos; p++) {
@@ -114,15 +157,16 @@ static inline __attribute__((always_inline)) void ck_attention_units(ck_attentio
     }
 }
 
-// The same C compiled twice: for any x86-64, and with AVX2 enabled (wider vectors for the same lane-wise
-// operations; with contraction off, every rounding is the same, so both give identical bits).
+// The same C compiled twice: for any x86-64, and with AVX2 and FMA enabled (wider vectors for the same lane-wise
+// operations, fmaf as one instruction instead of libm's; with contraction off, every rounding is the same, so both
+// give identical bits).
 static void ck_attention_part(void *ctx, int ith, int nth) {
     (void)nth;
     ck_attention_units(ctx, ith);
 }
 
 #if defined(__x86_64__) || defined(__i386__)
-__attribute__((target("avx2"))) static void ck_attention_part_avx2(void *ctx, int ith, int nth) {
+__attribute__((target("avx2,fma"))) static void ck_attention_part_avx2(void *ctx, int ith, int nth) {
     (void)nth;
     ck_attention_units(ctx, ith);
 }
@@ -248,21 +292,45 @@ static inline __attribute__((always_inline, target("avx2"))) void ck_attention_s
     }
 }
 
-/// One head's scores turned into weights in place, as the portable path does: the maximum subtracted, expf, the
-/// sum in double in position order, each value times the sum's inverse.
-static inline __attribute__((always_inline)) void ck_attention_softmax(float *s, int64_t n_pos) {
+/// ck_attention_exp on 8 lanes: the same operations, so the same bits.
+static inline __attribute__((always_inline, target("avx2,fma"))) __m256 ck_attention_exp8(__m256 x) {
+    const __m256 keep = _mm256_cmp_ps(x, _mm256_set1_ps(CK_EXP_FLOOR), _CMP_GE_OQ);
+    const __m256 round = _mm256_set1_ps(CK_EXP_ROUND);
+    const __m256 n = _mm256_sub_ps(_mm256_fmadd_ps(x, _mm256_set1_ps(CK_EXP_LOG2E), round), round);
+    __m256 r = _mm256_fmadd_ps(n, _mm256_set1_ps(-CK_EXP_LN2_HI), x);
+    r = _mm256_fmadd_ps(n, _mm256_set1_ps(-CK_EXP_LN2_LO), r);
+    __m256 p = _mm256_set1_ps(ck_exp_taylor[0]);
+    for (int k = 1; k < 8; k++) p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(ck_exp_taylor[k]));
+    const __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_and_ps(_mm256_mul_ps(p, _mm256_castsi256_ps(bits)), keep);
+}
+
+/// One head's scores turned into weights in place, as the portable path does: the maximum subtracted,
+/// ck_attention_exp_sum's exponentials and lane sums 8 positions at a time, each value times the sum's inverse.
+static inline __attribute__((always_inline, target("avx2,fma"))) void ck_attention_softmax(float *s, int64_t n_pos) {
     float maximum = -INFINITY;
     for (int64_t t = 0; t < n_pos; t++) {
         if (s[t] > maximum) maximum = s[t];
     }
-    double sum = 0;
-    for (int64_t t = 0; t < n_pos; t++) {
-        const float e = expf(s[t] - maximum);
-        s[t] = e;
-        sum += (double)e;
+    const __m256 m = _mm256_set1_ps(maximum);
+    __m256d low = _mm256_setzero_pd(), high = _mm256_setzero_pd();  // lanes 0-3 and 4-7
+    int64_t t = 0;
+    for (; t + 8 <= n_pos; t += 8) {
+        const __m256 e = ck_attention_exp8(_mm256_sub_ps(_mm256_loadu_ps(s + t), m));
+        _mm256_storeu_ps(s + t, e);
+        low = _mm256_add_pd(low, _mm256_cvtps_pd(_mm256_castps256_ps128(e)));
+        high = _mm256_add_pd(high, _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1)));
     }
-    const float inverse = (float)(1.0 / sum);
-    for (int64_t t = 0; t < n_pos; t++) s[t] = s[t] * inverse;
+    double lane[8];
+    _mm256_storeu_pd(lane, low);
+    _mm256_storeu_pd(lane + 4, high);
+    for (; t < n_pos; t++) {  // t mod 8 counts from 0 again here: t is a multiple of 8 where the loop ended
+        const float e = ck_attention_exp(s[t] - maximum);
+        s[t] = e;
+        lane[t & 7] += (double)e;
+    }
+    const float inverse = (float)(1.0 / ck_attention_fold8(lane));
+    for (t = 0; t < n_pos; t++) s[t] = s[t] * inverse;
 }
 
 /// A unit's transposed-K block and score rows in its thread's scratch: kt (16 × d floats, rounded up to 8
@@ -283,7 +351,7 @@ static inline __attribute__((always_inline)) float *ck_attention_unit_scratch(
 }
 
 /// One (row, KV head) unit: every query head of the group, with the portable path's arithmetic.
-__attribute__((target("avx2"))) static void ck_attention_group_avx2(const ck_attention_job *job,
+__attribute__((target("avx2,fma"))) static void ck_attention_group_avx2(const ck_attention_job *job,
                                                                     const sparrow_attention_row *row, int kv_head,
                                                                     float *scratch) {
     const int d = job->head_dim;
@@ -334,7 +402,7 @@ static inline __attribute__((always_inline)) CK_ATTENTION_AVX512 void ck_attenti
     if (i < d) ck_attention_weighted_sum_avx2(weights, v, n_pos, kv_offset + i, d - i, out + i);
 }
 
-__attribute__((target("avx2"))) static void ck_attention_groups_avx2(void *ctx, int ith, int nth) {
+__attribute__((target("avx2,fma"))) static void ck_attention_groups_avx2(void *ctx, int ith, int nth) {
     (void)nth;
     ck_attention_job *job = ctx;
     float *scratch = job->scratch + (int64_t)ith * job->scratch_stride;

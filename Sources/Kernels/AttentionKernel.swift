@@ -4,6 +4,9 @@ internal import CKernels
 /// (row, head) (`attention.c`). Each row's output depends only on its own query and cache positions, in a fixed
 /// order, so it is the same whatever else is in the batch and however many threads run.
 public struct AttentionKernel: Sendable {
+    /// The exponential of the softmax, on every path (`sparrow_attention_exp`): for tests of its accuracy.
+    static func softmaxExponential(_ x: Float) -> Float { sparrow_attention_exp(x) }
+
     /// One query row: where its query and output are, and the cache positions it attends to.
     public struct Row {
         /// `heads × headDimension` values.

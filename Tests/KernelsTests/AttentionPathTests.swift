@@ -8,6 +8,21 @@ import Testing
 /// whose position counts end a block of 8 anywhere).
 @Suite("Attention kernel paths")
 struct AttentionPathTests {
+    @Test("the softmax's exponential is within 2 ulp of e^x on [−87, 0], exactly 1 at 0, and 0 below −87")
+    func exponential() {
+        #expect(AttentionKernel.softmaxExponential(0) == 1)
+        for x: Float in [-87.5, -100, -.infinity, .nan] { #expect(AttentionKernel.softmaxExponential(x) == 0, "\(x)") }
+        var worst = 0.0, at: Float = 0
+        for i in 0...200_000 {
+            let x = -87 * Float(i) / 200_000
+            let exact = Foundation.exp(Double(x))
+            let ulp = Double(Float(exact).ulp)
+            let error = abs(Double(AttentionKernel.softmaxExponential(x)) - exact) / ulp
+            if error > worst { (worst, at) = (error, x) }
+        }
+        #expect(worst <= 2, "\(worst) ulp at x = \(at)")
+    }
+
     @Test("the fast path gives the portable path's bits", arguments: [
         (32, 4, 128),  // Qwen3-Coder-30B-A3B
         (16, 2, 256),  // Qwen3-Coder-Next's gated attention

@@ -208,6 +208,10 @@ int sparrow_attention(sparrow_pool *pool, const sparrow_attention_row *rows, int
 int sparrow_attention_portable(sparrow_pool *pool, const sparrow_attention_row *rows, int64_t n_rows, int heads,
                                int kv_heads, int head_dim, float *scratch, int64_t max_pos);
 
+/// The exponential the attention's softmax uses (on every path): e^x within 2 ulp for x in [−87, 0], 0 below −87.
+/// Exposed for tests.
+float sparrow_attention_exp(float x);
+
 /// Floats of scratch `sparrow_attention` needs per pool thread for rows of at most `max_pos` positions.
 int64_t sparrow_attention_scratch_floats(int heads, int kv_heads, int head_dim, int64_t max_pos);
 
