@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "Remote", dependencies: ["Generation"], swiftSettings: strictSettings),
         .target(
             name: "Runner",
-            dependencies: ["Jobs", "Generation", "Engine", "Remote", "Git", "Annotations", "GGUF", "Hashing"],
+            dependencies: ["Jobs", "Generation", "Engine", "Kernels", "Remote", "Git", "Annotations", "GGUF", "Hashing"],
             swiftSettings: strictSettings
         ),
 

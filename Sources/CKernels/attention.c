@@ -73,7 +73,8 @@ static inline __attribute__((always_inline)) float ck_attention_dot(const float 
 // high part has 8 zero low bits, so n·hi is exact for |n| ≤ 2^8), e^r by its Taylor polynomial of degree 7 (|r| ≤
 // 0.347: truncation < 6e-9 relative, below half an ulp), 2^n put in the exponent bits. Every step is a fused
 // multiply-add or a single rounding, the same in every path (fmaf here, vfmadd there). x below −87 gives 0 (the
-// scores are at most 0 after the maximum is subtracted, and e^−87 ≈ 1.6e−38 is nothing beside the maximum's 1).
+// scores are at most 0 after the maximum is subtracted, and e^−87 ≈ 1.6e−38 is nothing beside the maximum's 1), a
+// NaN gives NaN; x must not exceed 0 (above ~88 the exponent field would overflow).
 #define CK_EXP_LOG2E 1.44269504088896341f
 #define CK_EXP_ROUND 12582912.0f  // 1.5 · 2^23: x + this rounds x to an integer (for |x| < 2^22)
 #define CK_EXP_LN2_HI 0.693145751953125f
@@ -84,7 +85,7 @@ static const float ck_exp_taylor[8] = {1.0f / 5040.0f, 1.0f / 720.0f, 1.0f / 120
                                        1.0f, 1.0f};  // r^7/7! … r^0/0!, Horner order
 
 static inline __attribute__((always_inline)) float ck_attention_exp(float x) {
-    if (!(x >= CK_EXP_FLOOR)) return 0.0f;
+    if (!(x >= CK_EXP_FLOOR)) return x != x ? x : 0.0f;  // a NaN score stays NaN, so it shows in the output
     const float n = fmaf(x, CK_EXP_LOG2E, CK_EXP_ROUND) - CK_EXP_ROUND;
     float r = fmaf(n, -CK_EXP_LN2_HI, x);
     r = fmaf(n, -CK_EXP_LN2_LO, r);
@@ -302,7 +303,8 @@ static inline __attribute__((always_inline, target("avx2,fma"))) __m256 ck_atten
     __m256 p = _mm256_set1_ps(ck_exp_taylor[0]);
     for (int k = 1; k < 8; k++) p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(ck_exp_taylor[k]));
     const __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-    return _mm256_and_ps(_mm256_mul_ps(p, _mm256_castsi256_ps(bits)), keep);
+    const __m256 value = _mm256_and_ps(_mm256_mul_ps(p, _mm256_castsi256_ps(bits)), keep);
+    return _mm256_blendv_ps(value, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));  // NaN stays NaN, as in the scalar one
 }
 
 /// One head's scores turned into weights in place, as the portable path does: the maximum subtracted,

@@ -216,8 +216,8 @@ static inline CK_AVX512 void ck_x16_store(const double sums[][16], int count, fl
 }
 
 // Q4_K: per lane and 16 values, the vpdpbusd part is ≤ 16·15·128 = 30720 < 2^15 in magnitude, so it is its own low
-// int16 half, and one vpdpwssd with the scale as the pair (scale, 0) adds part·scale; 16 halves of ≤ 63·30720:
-// < 2^21. Mins: pairs (m, m) times the bsums pair (2j, 2j+1), each ≤ 16·128: 8 sub-blocks, < 2^22.
+// int16 half, and one vpdpwssd with the scale as the pair (scale, 0) adds part·scale; each ≤ 63·30720 < 2^21, 16
+// of them < 2^25. Mins: pairs (m, m) times the bsums pair (2j, 2j+1), each ≤ 16·128: 8 sub-blocks, < 2^22.
 static inline __attribute__((always_inline)) CK_AVX512 void ck_x16_q4_K_rows(int64_t n, const blk_q4_Kx16 *w,
                                                                              const uint8_t *x, size_t x_stride,
                                                                              float *y, size_t y_stride, const int R) {

@@ -18,8 +18,6 @@ public struct LoadedModel: Sendable {
     public let weights: GGUFStorage
     /// Bytes of repacked copies of the weights (`repack:`), 0 when none were made.
     public var repackedBytes = 0
-    /// Seconds spent making them.
-    public var repackSeconds = 0.0
 }
 
 /// Loads a GGUF model: maps the file (or reads it into memory), reads the `<arch>.*` hyper-parameters, checks every
@@ -48,7 +46,9 @@ public enum ModelLoader {
     public static func load(path: String, pool: ThreadPool?, storage: GGUFStorage = .mapped,
                             repack: Bool = false) throws(EngineError) -> LoadedModel
     {
-        if storage == .memory || repack { try checkFitsInMemory(path, what: repack ? "repacked" : "memory") }
+        // Copies are made only where their kernels run (AVX-512 VNNI): elsewhere `repack` holds nothing extra.
+        let repacking = repack && WeightRepacker.isAvailable
+        if storage == .memory || repacking { try checkFitsInMemory(path, what: repacking ? "repacked" : "memory") }
         let file: GGUFFile
         do {
             file = try GGUFFile(contentsOf: URL(fileURLWithPath: path), storage: storage)
@@ -56,17 +56,12 @@ public enum ModelLoader {
             throw .model(path: path, reason: "\(error)")
         }
         // Mapped originals read only through their copies (Q4_K) are dropped from this process once copied.
-        let repacker = repack ? WeightRepacker(pool: pool, releasingOriginals: storage == .mapped) : nil
-        let started = ContinuousClock.now
+        let repacker = repacking ? WeightRepacker(pool: pool, releasingOriginals: storage == .mapped) : nil
         let model = try makeModel(file, path: path, pool: pool, repacker: repacker)
-        let elapsed = ContinuousClock.now - started
         let tokenizer = try GGUFTokenizer(metadata: file.metadata, path: path)
         var loaded = LoadedModel(model: model, tokenizer: tokenizer, identity: try identity(path: path, file: file),
                                  fileSize: file.fileSize, weights: file.storedAs ?? .mapped)
-        if let repacker {
-            loaded.repackedBytes = repacker.bytes
-            loaded.repackSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        }
+        if let repacker { loaded.repackedBytes = repacker.bytes }
         return loaded
     }
 

@@ -66,10 +66,6 @@ public enum ModelWeights: String, Sendable, Hashable, CaseIterable {
     /// Mapped, with the Q4_K and Q6_K matrices copied at load into a layout of 16-row groups in huge-page memory:
     /// faster prefill (same results), about the file's size held in RAM and a longer load.
     case repacked
-
-    /// Whether this choice holds about the file's size in anonymous memory (counted against the memory limit and
-    /// the default cache budget).
-    public var holdsCopy: Bool { self != .mapped }
 }
 
 /// `sandbox:`: how model-written code is run.

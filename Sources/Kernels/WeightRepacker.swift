@@ -36,14 +36,15 @@ public final class WeightRepacker: @unchecked Sendable {
     /// Whether the pages of originals that products read only through their copies are dropped after copying.
     private let releasingOriginals: Bool
 
-    /// An repacker that repacks on `pool` (nil: this thread) for kernels of `level` (default: AVX-512, the only
-    /// level with repacked kernels). `releasingOriginals`: the originals are a private file mapping (never
+    /// A repacker that repacks on `pool` (nil: this thread) for kernels of `level` (default: the level products run
+    /// at, `KernelLevel.best`, which `SPARROW_KERNEL_LEVEL` caps: below AVX-512 there are no repacked kernels, and
+    /// no copies are made). `releasingOriginals`: the originals are a private file mapping (never
     /// anonymous memory, which dropping would zero), so the pages of Q4_K originals, which products read only through
     /// their copies (`ck_x16_most_rows`), can be dropped from this process once copied; a read of one later (a row
     /// range not on a 16-row boundary) faults it back in from the file.
     public init(pool: ThreadPool?, level: KernelLevel? = nil, releasingOriginals: Bool = false) {
         self.pool = pool
-        self.level = level ?? .avx512
+        self.level = level ?? KernelLevel.best(for: .q4_K)
         self.releasingOriginals = releasingOriginals
     }
 
@@ -54,6 +55,11 @@ public final class WeightRepacker: @unchecked Sendable {
     /// Whether this machine can run `type` repacked at the repacker's level.
     public func hasKernel(for type: GGMLType) -> Bool {
         sparrow_has_repacked_kernel(type.rawValue, level.cValue) != 0
+    }
+
+    /// Whether copies would be made on this machine at the default level (AVX-512 VNNI, not capped below it).
+    public static var isAvailable: Bool {
+        sparrow_has_repacked_kernel(GGMLType.q4_K.rawValue, KernelLevel.best(for: .q4_K).cValue) != 0
     }
 
     /// Bytes of the repacked layout of `matrix`, 0 when it has none (type other than Q4_K/Q6_K, rows not a
@@ -68,7 +74,7 @@ public final class WeightRepacker: @unchecked Sendable {
         try repack(experts: [matrix])[0]
     }
 
-    /// Every matrix of `experts` (one 3-D tensor's slabs: same type and shape) with an repacked copy, made in one
+    /// Every matrix of `experts` (one 3-D tensor's slabs: same type and shape) with a repacked copy, made in one
     /// piece of memory; unchanged when they have no repacked form here.
     public func repack(experts: [WeightMatrix]) throws(KernelError) -> [WeightMatrix] {
         guard let first = experts.first else { return experts }

@@ -3,6 +3,7 @@ import Foundation
 import Generation
 import GGUF
 import Jobs
+import Kernels
 import Remote
 import Runner
 
@@ -46,13 +47,17 @@ enum GeneratorFactories {
             let repack = settings.weights == .repacked
             let started = ContinuousClock.now
             if storage == .memory { StandardError.write("sparrow: reading \(path) into memory (model.weights: memory)") }
-            if repack { StandardError.write("sparrow: repacking \(path)'s Q4_K and Q6_K matrices (model.weights: repacked)") }
+            if repack {
+                StandardError.write(WeightRepacker.isAvailable
+                    ? "sparrow: repacking \(path)'s Q4_K and Q6_K matrices (model.weights: repacked)"
+                    : "sparrow: model.weights: repacked: this CPU has no repacked kernels (AVX-512 VNNI); weights stay mapped")
+            }
             let loaded = try ModelLoader.load(path: path, threads: settings.threads > 0 ? settings.threads : nil,
                                               storage: storage, repack: repack)
             // Weights held in memory come out of the default cache budget; an explicit `model.memory` stands.
             let held = storage == .memory ? loaded.fileSize : loaded.repackedBytes
             let budget = settings.memory.map { Int($0.bytes) } ?? LocalEngine.defaultMemoryBudget(heldWeights: held)
-            if settings.weights.holdsCopy {
+            if storage == .memory || loaded.repackedBytes > 0 {
                 reportWeightsInMemory(loaded, held: held, since: started, budget: settings.memory == nil ? budget : nil)
             }
             return LocalEngine(

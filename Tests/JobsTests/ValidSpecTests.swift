@@ -31,7 +31,6 @@ import Testing
         for choice in ModelWeights.allCases {
             let spec = try load("version: 1\nmodel: {path: m.gguf, weights: \(choice.rawValue)}\ntasks: [{id: r, kind: review}]\n").spec
             #expect(spec.model.weights == choice)
-            #expect(spec.model.weights.holdsCopy == (choice != .mapped))
         }
         #expect(ModelWeights.allCases.map(\.rawValue) == ["mapped", "memory", "repacked"])
     }

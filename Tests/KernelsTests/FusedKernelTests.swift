@@ -79,10 +79,12 @@ struct AttentionKernelTests {
             self.init(heads: 6, kvHeads: 2, headDimension: 20, positions: [0, 3, 4, 11, 11, 30], seed: seed)
         }
 
-        init(heads: Int, kvHeads: Int, headDimension: Int, positions: [Int], seed: UInt64) {
+        /// `queryScale` multiplies every query value (large ones spread the scores beyond the exponential's floor).
+        init(heads: Int, kvHeads: Int, headDimension: Int, positions: [Int], seed: UInt64, queryScale: Float = 1) {
             (self.heads, self.kvHeads, self.headDimension, self.positions) = (heads, kvHeads, headDimension, positions)
             let cacheLength = (positions.max() ?? 0) + 1
             query = KernelTestData.randomActivations(count: positions.count * heads * headDimension, seed: seed)
+                .map { $0 * queryScale }
             keys = KernelTestData.randomActivations(count: cacheLength * kvHeads * headDimension, seed: seed + 1)
             values = KernelTestData.randomActivations(count: cacheLength * kvHeads * headDimension, seed: seed + 2)
         }

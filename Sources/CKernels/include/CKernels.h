@@ -107,6 +107,7 @@ int sparrow_vec_dot_few(uint32_t type, int level, int64_t n, const void *w, cons
 /// layout (Q4_K and Q6_K have) or the shape does not fit it (rows a multiple of 16, rows of whole 256-value blocks).
 size_t sparrow_repacked_bytes(uint32_t type, int64_t n_rows, int64_t n_cols);
 
+/// A persistent pool: `n_threads - 1` worker threads plus the calling thread (see Thread pool below).
 typedef struct sparrow_pool sparrow_pool;
 
 /// Writes the repacked layout of the ggml matrix at `w` (rows contiguous) to `dst` (`sparrow_repacked_bytes`
@@ -114,19 +115,17 @@ typedef struct sparrow_pool sparrow_pool;
 /// shape without the layout.
 int sparrow_repack(sparrow_pool *pool, uint32_t type, const void *w, int64_t n_rows, int64_t n_cols, void *dst);
 
-/// Whether `level` has a kernel for repacked weights of `type` on this CPU (a mat-mul given a repacked copy
-/// uses it for every whole group of 16 rows, at any batch size).
+/// Whether `level` has a kernel for repacked weights of `type` on this CPU (a mat-mul given a repacked copy uses it
+/// for every whole group of 16 rows, at every batch size except Q6_K batches of 4 to 8 rows, which take the row tile).
 int sparrow_has_repacked_kernel(uint32_t type, int level);
 
 /// One group of 16 repacked weight rows (`w`: the group's first block) against `count` (1…8) activation rows:
 /// out[a · 16 + r]. Each equals `sparrow_vec_dot` on the ggml row r bit for bit. Returns 0, -1 when the level has
 /// no such kernel or a size is out of range.
 int sparrow_vec_dot_repacked(uint32_t type, int level, int64_t n, const void *w, const void *x, size_t x_stride,
-                                int count, float *out);
+                             int count, float *out);
 
 // MARK: - Thread pool
-
-/// A persistent pool: `n_threads - 1` worker threads plus the calling thread (declared above).
 
 /// Starts a pool; NULL when a thread cannot be started.
 sparrow_pool *sparrow_pool_create(int n_threads);
@@ -166,8 +165,9 @@ typedef struct {
     size_t x_row_bytes;
     int64_t n_batch;
     float *y;
-    /// The same matrix in the 16-row repacked layout (`sparrow_repack`), or NULL. Where the level has an
-    /// repacked kernel for the type, whole groups of 16 rows are computed from it (same bits).
+    /// The same matrix in the 16-row repacked layout (`sparrow_repack`), or NULL. Where the level has a repacked
+    /// kernel for the type, whole groups of 16 rows are computed from it (same bits; Q6_K batches of 4 to 8 rows
+    /// excepted, `sparrow_has_repacked_kernel`).
     const void *w_repacked;
 } sparrow_product;
 
@@ -208,8 +208,8 @@ int sparrow_attention(sparrow_pool *pool, const sparrow_attention_row *rows, int
 int sparrow_attention_portable(sparrow_pool *pool, const sparrow_attention_row *rows, int64_t n_rows, int heads,
                                int kv_heads, int head_dim, float *scratch, int64_t max_pos);
 
-/// The exponential the attention's softmax uses (on every path): e^x within 2 ulp for x in [−87, 0], 0 below −87.
-/// Exposed for tests.
+/// The exponential the attention's softmax uses (on every path): e^x within 2 ulp for x in [−87, 0], 0 below −87,
+/// NaN for NaN; not defined above 0 (the softmax's scores minus their maximum never are). Exposed for tests.
 float sparrow_attention_exp(float x);
 
 /// Floats of scratch `sparrow_attention` needs per pool thread for rows of at most `max_pos` positions.

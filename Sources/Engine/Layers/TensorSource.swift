@@ -54,7 +54,7 @@ struct TensorSource: @unchecked Sendable {
     func has(_ name: String) -> Bool { file.tensorInfo(named: name) != nil }
 
     /// A 2-D weight `{columns, rows}` (ggml order: ne0 = inputs, ne1 = outputs). `repack`: false for a matrix
-    /// only read row by row (a token embedding), which gains nothing from an repacked copy.
+    /// only read row by row (a token embedding), which gains nothing from a repacked copy.
     func matrix(_ name: String, columns: Int, rows: Int, repack: Bool = true) throws(EngineError) -> WeightMatrix {
         let view = try view(name, shape: [columns, rows])
         let type = try type(of: view)
