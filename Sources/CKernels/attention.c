@@ -1,10 +1,10 @@
 // Causal grouped-query attention over an F32 KV cache, as llama.cpp computes it with flash attention off: per query
 // head, scores = K·q · scale, softmax with max subtraction (Sparrow's own exponential, ck_attention_exp, and the sum
-// in double over 8 lanes of positions), then the probability-weighted sum of V in position order. Work is handed out per (query row, head) through an atomic
-// counter; each unit's arithmetic is fixed (it does not depend on the thread, the batch or the other rows), so the
-// result is the same whatever runs beside it. Every q·k score is the plain sequential sum over the head's values
-// (so the logits are bit-identical to the engine's earlier Swift loop); speed comes from computing 8 positions'
-// sums side by side and from the pool, not from reordering a sum. This one C function is both the reference and
+// in double over 8 lanes of positions), then the probability-weighted sum of V in position order. Work is handed out
+// per (query row, head) through an atomic counter; each unit's arithmetic is fixed (it does not depend on the
+// thread, the batch or the other rows), so the result is the same whatever runs beside it. Every q·k score is the
+// plain sequential sum over the head's values (so the logits are bit-identical to the engine's earlier Swift loop);
+// speed comes from computing 8 positions' sums side by side and from the pool, not from reordering a sum. This one C function is both the reference and
 // the fast path (no FMA contraction: the target is built with -ffp-contract=off).
 //
 // The AVX2 path does the same arithmetic faster. Its unit of work is a (query row, KV head) pair: the K vectors of 8
@@ -12,8 +12,7 @@
 // those 8 positions as 8 lanes of one vector, up to 4 heads side by side (independent chains hide the add latency);
 // each lane still adds q[i]·k[i] for i = 0, 1, 2, … in order, so every score has the same bits as the portable path.
 // The softmax takes 8 exponentials at a time (the scalar one's operations, lane for lane), and the weighted sum of V
-// keeps each output value's sum in position order
-// in registers, 64 values at a time. The AVX-512 path (where the CPU has it) is the AVX2 path on 16 positions per
+// keeps each output value's sum in position order in registers, 64 values at a time. The AVX-512 path (where the CPU has it) is the AVX2 path on 16 positions per
 // vector: the K vectors of 16 positions transposed into one block, up to 8 query heads side by side, and the weighted
 // sum of V 128 values at a time; its lanes run the same sequential sums, so its bits are the portable path's too.
 // The tests compare every path bit for bit.
@@ -104,15 +103,22 @@ static inline __attribute__((always_inline)) double ck_attention_fold8(const dou
     return ((lane[0] + lane[4]) + (lane[2] + lane[6])) + ((lane[1] + lane[5]) + (lane[3] + lane[7]));
 }
 
-/// Replaces s[t] by e^(s[t] − maximum) and returns the inverse of their sum, as a float: the sum in double, value t
-/// added to lane t mod 8 in position order, the lanes folded by ck_attention_fold8 (the order the SIMD paths keep).
-static inline __attribute__((always_inline)) float ck_attention_exp_sum(float *s, int64_t n_pos, float maximum) {
-    double lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    for (int64_t t = 0; t < n_pos; t++) {
+/// Replaces s[t] by e^(s[t] − maximum) for t in t0 ..< n_pos, adding each to lane[t mod 8] in double, in position
+/// order (t0 a multiple of 8, so that the SIMD paths can take the positions before it 8 at a time).
+static inline __attribute__((always_inline)) void ck_attention_exp_lanes(float *s, int64_t t0, int64_t n_pos,
+                                                                         float maximum, double lane[8]) {
+    for (int64_t t = t0; t < n_pos; t++) {
         const float e = ck_attention_exp(s[t] - maximum);
         s[t] = e;
         lane[t & 7] += (double)e;
     }
+}
+
+/// Replaces s[t] by e^(s[t] − maximum) and returns the inverse of their sum, as a float: the sum in double, value t
+/// added to lane t mod 8 in position order, the lanes folded by ck_attention_fold8 (the order the SIMD paths keep).
+static inline __attribute__((always_inline)) float ck_attention_exp_sum(float *s, int64_t n_pos, float maximum) {
+    double lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    ck_attention_exp_lanes(s, 0, n_pos, maximum, lane);
     return (float)(1.0 / ck_attention_fold8(lane));
 }
 
@@ -326,11 +332,7 @@ static inline __attribute__((always_inline, target("avx2,fma"))) void ck_attenti
     double lane[8];
     _mm256_storeu_pd(lane, low);
     _mm256_storeu_pd(lane + 4, high);
-    for (; t < n_pos; t++) {  // t mod 8 counts from 0 again here: t is a multiple of 8 where the loop ended
-        const float e = ck_attention_exp(s[t] - maximum);
-        s[t] = e;
-        lane[t & 7] += (double)e;
-    }
+    ck_attention_exp_lanes(s, t, n_pos, maximum, lane);  // the last 0-7 positions
     const float inverse = (float)(1.0 / ck_attention_fold8(lane));
     for (t = 0; t < n_pos; t++) s[t] = s[t] * inverse;
 }

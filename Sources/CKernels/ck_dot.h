@@ -116,9 +116,9 @@ ck_batch_kernels ck_batch_kernels_lookup(uint32_t type, int level);
 /// Weights repacked in groups of 16 rows (dot_avx512_x16.c): bytes of the layout for a matrix of `n_rows` × `n_cols`
 /// of `type`, 0 when the type has no such layout or the shape does not fit it (rows a multiple of 16, whole blocks).
 size_t ck_x16_bytes(uint32_t type, int64_t n_rows, int64_t n_cols);
-/// The largest decode batch (≤ 8 rows) a mat-mul runs through the repacked kernel of `type`; larger ones up to 8
-/// take the ggml rows. Batches over 8 (prefill) always go repacked.
-int64_t ck_x16_most_rows(uint32_t type);
+/// Whether a mat-mul of `n_batch` activation rows runs a repacked matrix of `type` through its repacked kernel
+/// (Q6_K batches of 4 to 8 rows take the ggml rows' tile instead).
+int ck_x16_takes_batch(uint32_t type, int64_t n_batch);
 /// Bytes of one group's block (16 rows × 256 values) in the layout, 0 for other types.
 size_t ck_x16_block_bytes(uint32_t type);
 /// Writes the repacked layout of a ggml matrix (`n_rows` rows of `n_cols` values, rows contiguous) to `dst`

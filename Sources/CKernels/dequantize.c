@@ -116,12 +116,11 @@ static void dq_q4_K(const blk_q4_K *b, float *y, int64_t nb) {
     for (int64_t i = 0; i < nb; i++) {
         const float d = ck_fp16_to_fp32(ck_u16(&b[i].d));
         const float dmin = ck_fp16_to_fp32(ck_u16(&b[i].dmin));
-        for (int j = 0; j < 8; j++) {  // sub-block j: nibble j%2 of qs[32*(j/2) ..]
+        for (int j = 0; j < 8; j++) {
             uint8_t sc, m;
             ck_scale_min_k4(j, b[i].scales, &sc, &m);
             const float d1 = d * (float)sc, m1 = dmin * (float)m;
-            const uint8_t *q = b[i].qs + 32 * (j / 2);
-            for (int l = 0; l < 32; l++) y[32 * j + l] = d1 * (float)((q[l] >> (4 * (j % 2))) & 0xF) - m1;
+            for (int l = 0; l < 32; l++) y[32 * j + l] = d1 * (float)ck_q4_K_quant(&b[i], 32 * j + l) - m1;
         }
         y += QK_K;
     }
@@ -148,12 +147,9 @@ static void dq_q5_K(const blk_q5_K *b, float *y, int64_t nb) {
 static void dq_q6_K(const blk_q6_K *b, float *y, int64_t nb) {
     for (int64_t i = 0; i < nb; i++) {
         const float d = ck_fp16_to_fp32(ck_u16(&b[i].d));
-        for (int v = 0; v < QK_K; v++) {  // v = 128*half + 32*g + l
-            const int half = v / 128, g = (v / 32) % 4, l = v % 32;
-            const int low = (b[i].ql[64 * half + 32 * (g % 2) + l] >> (4 * (g / 2))) & 0xF;
-            const int high = (b[i].qh[32 * half + l] >> (2 * g)) & 3;
+        for (int v = 0; v < QK_K; v++) {
             const float dl = d * (float)b[i].scales[v / 16];
-            y[v] = dl * (float)((low | (high << 4)) - 32);
+            y[v] = dl * (float)(ck_q6_K_quant(&b[i], v) - 32);
         }
         y += QK_K;
     }

@@ -13,7 +13,6 @@
 #include "ck_avx512.h"
 #include "ck_dot.h"
 
-#include <stdint.h>
 #include <string.h>
 
 // MARK: - Layouts (portable)
@@ -47,29 +46,6 @@ size_t ck_x16_block_bytes(uint32_t type) {
     }
 }
 
-/// A Q4_K block's 256 values, 0..15.
-static void ck_q4_K_values(const blk_q4_K *b, uint8_t v[QK_K]) {
-    for (int c = 0; c < 4; c++) {
-        for (int l = 0; l < 32; l++) {
-            v[64 * c + l] = b->qs[32 * c + l] & 0xF;
-            v[64 * c + 32 + l] = b->qs[32 * c + l] >> 4;
-        }
-    }
-}
-
-/// A Q6_K block's 256 values, 0..63 (before the −32 offset).
-static void ck_q6_K_values(const blk_q6_K *b, uint8_t v[QK_K]) {
-    for (int half = 0; half < 2; half++) {
-        for (int g = 0; g < 4; g++) {
-            for (int l = 0; l < 32; l++) {
-                const int low = (b->ql[64 * half + 32 * (g % 2) + l] >> (4 * (g / 2))) & 0xF;
-                const int high = (b->qh[32 * half + l] >> (2 * g)) & 3;
-                v[128 * half + 32 * g + l] = (uint8_t)(low | (high << 4));
-            }
-        }
-    }
-}
-
 /// Packs the low nibbles of 16 rows' values into the chunk layout.
 static void ck_x16_nibbles(uint8_t qs[32][64], const uint8_t v[16][QK_K]) {
     for (int c = 0; c < 32; c++) {
@@ -81,23 +57,28 @@ static void ck_x16_nibbles(uint8_t qs[32][64], const uint8_t v[16][QK_K]) {
     }
 }
 
-static void ck_x16_q4_K_block(blk_q4_Kx16 *out, const blk_q4_K *const rows[16]) {
+/// One group's block from block `i` of its 16 rows (`rows[r]`: row r's first byte).
+static void ck_x16_q4_K_block(void *dst, const uint8_t *const rows[16], int64_t i) {
+    blk_q4_Kx16 *out = dst;
     uint8_t v[16][QK_K];
     for (int r = 0; r < 16; r++) {
-        out->d[r] = ck_half(&rows[r]->d);
-        out->dmin[r] = ck_half(&rows[r]->dmin);
-        for (int j = 0; j < 8; j++) ck_scale_min_k4(j, rows[r]->scales, &out->scales[j][r], &out->mins[j][r]);
-        ck_q4_K_values(rows[r], v[r]);
+        const blk_q4_K *b = (const blk_q4_K *)rows[r] + i;
+        out->d[r] = ck_half(&b->d);
+        out->dmin[r] = ck_half(&b->dmin);
+        for (int j = 0; j < 8; j++) ck_scale_min_k4(j, b->scales, &out->scales[j][r], &out->mins[j][r]);
+        ck_q4_K_quants(b, v[r]);
     }
     ck_x16_nibbles(out->qs, v);
 }
 
-static void ck_x16_q6_K_block(blk_q6_Kx16 *out, const blk_q6_K *const rows[16]) {
+static void ck_x16_q6_K_block(void *dst, const uint8_t *const rows[16], int64_t i) {
+    blk_q6_Kx16 *out = dst;
     uint8_t v[16][QK_K];
     for (int r = 0; r < 16; r++) {
-        out->d[r] = ck_half(&rows[r]->d);
-        for (int s = 0; s < 16; s++) out->scale_pairs[s / 2][2 * r + s % 2] = rows[r]->scales[s];
-        ck_q6_K_values(rows[r], v[r]);
+        const blk_q6_K *b = (const blk_q6_K *)rows[r] + i;
+        out->d[r] = ck_half(&b->d);
+        for (int s = 0; s < 16; s++) out->scale_pairs[s / 2][2 * r + s % 2] = b->scales[s];
+        ck_q6_K_quants(b, v[r]);
         for (int e = 0; e < 16; e++) {
             for (int j = 0; j < 4; j++) {
                 uint8_t bits = 0;
@@ -109,28 +90,11 @@ static void ck_x16_q6_K_block(blk_q6_Kx16 *out, const blk_q6_K *const rows[16]) 
     ck_x16_nibbles(out->ql, v);
 }
 
-/// Group `g` (rows 16g..16g+15), every block.
-static void ck_x16_repack_group(uint32_t type, const void *w, size_t row_bytes, int64_t nb, int64_t g, void *dst) {
-    const size_t block = ck_x16_block_bytes(type);
-    for (int64_t i = 0; i < nb; i++) {
-        uint8_t *out = (uint8_t *)dst + ((size_t)g * (size_t)nb + (size_t)i) * block;
-        if (type == T_Q4_K) {
-            const blk_q4_K *rows[16];
-            for (int r = 0; r < 16; r++) rows[r] = (const blk_q4_K *)((const uint8_t *)w + (size_t)(16 * g + r) * row_bytes) + i;
-            ck_x16_q4_K_block((blk_q4_Kx16 *)out, rows);
-        } else {
-            const blk_q6_K *rows[16];
-            for (int r = 0; r < 16; r++) rows[r] = (const blk_q6_K *)((const uint8_t *)w + (size_t)(16 * g + r) * row_bytes) + i;
-            ck_x16_q6_K_block((blk_q6_Kx16 *)out, rows);
-        }
-    }
-}
-
-int64_t ck_x16_most_rows(uint32_t type) {
-    // Q6_K's interleaved kernel multiplies each 16-value sum by its scale with vpmulld; a decode step of 4 to 8
-    // rows streamed its weights from memory faster through the row-by-row tile (dot_avx512_tile.c). Prefill (more
-    // than 8 rows, the weights in L2 for every tile) is faster interleaved.
-    return type == T_Q6_K ? 3 : INT64_MAX;
+int ck_x16_takes_batch(uint32_t type, int64_t n_batch) {
+    // Q6_K's repacked kernel multiplies each 16-value sum by its scale with vpmulld; a decode step of 4 to 8 rows
+    // streamed its weights from memory faster through the row-by-row tile (dot_avx512_tile.c). Prefill (more than 8
+    // rows, the weights in L2 for every tile) is faster repacked.
+    return type != T_Q6_K || n_batch <= 3 || n_batch > CK_DOTN_MAX;
 }
 
 size_t ck_x16_bytes(uint32_t type, int64_t n_rows, int64_t n_cols) {
@@ -140,23 +104,30 @@ size_t ck_x16_bytes(uint32_t type, int64_t n_rows, int64_t n_cols) {
 }
 
 typedef struct {
-    uint32_t type;
-    const void *w;
-    size_t row_bytes;
+    void (*block)(void *dst, const uint8_t *const rows[16], int64_t i);
+    const uint8_t *w;
+    size_t row_bytes, block_bytes;
     int64_t nb;
-    void *dst;
+    uint8_t *dst;
 } ck_x16_repack_job;
 
+/// Group `g` (rows 16g..16g+15), every block.
 static void ck_x16_repack_part(void *ctx, int64_t g) {
     const ck_x16_repack_job *job = ctx;
-    ck_x16_repack_group(job->type, job->w, job->row_bytes, job->nb, g, job->dst);
+    const uint8_t *rows[16];
+    for (int r = 0; r < 16; r++) rows[r] = job->w + (size_t)(16 * g + r) * job->row_bytes;
+    for (int64_t i = 0; i < job->nb; i++) {
+        job->block(job->dst + ((size_t)g * (size_t)job->nb + (size_t)i) * job->block_bytes, rows, i);
+    }
 }
 
 int ck_x16_repack(sparrow_pool *pool, uint32_t type, const void *w, int64_t n_rows, int64_t n_cols, void *dst) {
     if (ck_x16_bytes(type, n_rows, n_cols) == 0) return -1;
     const int64_t nb = n_cols / QK_K;
-    const size_t row_bytes = (size_t)nb * (type == T_Q4_K ? sizeof(blk_q4_K) : sizeof(blk_q6_K));
-    ck_x16_repack_job job = {type, w, row_bytes, nb, dst};
+    const int q4 = type == T_Q4_K;
+    ck_x16_repack_job job = {q4 ? ck_x16_q4_K_block : ck_x16_q6_K_block, w,
+                             (size_t)nb * (q4 ? sizeof(blk_q4_K) : sizeof(blk_q6_K)), ck_x16_block_bytes(type), nb,
+                             dst};
     sparrow_pool_for(pool, n_rows / 16, ck_x16_repack_part, &job);
     return 0;
 }
@@ -178,13 +149,19 @@ static inline CK_AVX512 __m512i ck_x16_dpwssd_bcast(__m512i acc, __m512i a, cons
     return acc;
 }
 
-/// Bytes ahead of the block being computed that its prefetches reach: the hardware prefetcher alone left a stream of
-/// these blocks from memory at ~2/3 of the rate the row-by-row kernels reach.
+/// Bytes ahead of the block being computed that its prefetches reach (as the row kernels prefetch 4 KB ahead; 2 to
+/// 32 KB, into L1 or L2, measured alike from memory).
 #define CK_X16_PREFETCH_AHEAD 4096
 
 /// Prefetches the block `CK_X16_PREFETCH_AHEAD` bytes past `block` (`bytes` long) into L1.
 static inline CK_AVX512 void ck_x16_prefetch(const void *block, size_t bytes) {
     for (size_t k = 0; k < bytes; k += 64) _mm_prefetch((const char *)block + CK_X16_PREFETCH_AHEAD + k, _MM_HINT_T0);
+}
+
+/// Block `i` of each of the `count` Q8_K activation rows `x_stride` bytes apart.
+static inline void ck_x16_activation_blocks(const uint8_t *x, size_t x_stride, int64_t i, int count,
+                                            const blk_q8_K *xr[8]) {
+    for (int a = 0; a < count; a++) xr[a] = (const blk_q8_K *)(x + (size_t)a * x_stride) + i;
 }
 
 /// sums[16] += d·dx·isum − dmin·dx·msum per lane (ck_term_min), or d·dx·isum when `dmin` is NULL (ck_term).
@@ -228,7 +205,7 @@ static inline __attribute__((always_inline)) CK_AVX512 void ck_x16_q4_K_rows(int
         const blk_q4_Kx16 *b = w + i;
         ck_x16_prefetch(b, sizeof *b);
         const blk_q8_K *xr[8];
-        for (int a = 0; a < R; a++) xr[a] = (const blk_q8_K *)(x + (size_t)a * x_stride) + i;
+        ck_x16_activation_blocks(x, x_stride, i, R, xr);
         __m512i acc[8], macc[8];
         for (int a = 0; a < R; a++) acc[a] = macc[a] = _mm512_setzero_si512();
         _Pragma("clang loop unroll(disable)") for (int s = 0; s < 8; s++) {  // as in Q6_K below
@@ -268,7 +245,7 @@ static inline __attribute__((always_inline)) CK_AVX512 void ck_x16_q6_K_rows(int
         const blk_q6_Kx16 *b = w + i;
         ck_x16_prefetch(b, sizeof *b);
         const blk_q8_K *xr[8];
-        for (int a = 0; a < R; a++) xr[a] = (const blk_q8_K *)(x + (size_t)a * x_stride) + i;
+        ck_x16_activation_blocks(x, x_stride, i, R, xr);
         __m512i acc[8], oacc[8];
         for (int a = 0; a < R; a++) acc[a] = oacc[a] = _mm512_setzero_si512();
         // Sub-blocks one at a time: unrolled, the compiler hoists every unpack ahead and spills them.

@@ -169,9 +169,8 @@ float ck_dot_q4_K_ref(int64_t n, const void *vw, const void *vx) {
         for (int j = 0; j < 8; j++) {
             uint8_t sc, m;
             ck_scale_min_k4(j, w[i].scales, &sc, &m);
-            const uint8_t *q = w[i].qs + 32 * (j / 2);
             int32_t s = 0;
-            for (int l = 0; l < 32; l++) s += ((q[l] >> (4 * (j % 2))) & 0xF) * x[i].qs[32 * j + l];
+            for (int l = 0; l < 32; l++) s += ck_q4_K_quant(&w[i], 32 * j + l) * x[i].qs[32 * j + l];
             sumi += (int64_t)sc * s;
             summ += (int64_t)m * (x[i].bsums[2 * j] + x[i].bsums[2 * j + 1]);
         }
@@ -210,10 +209,7 @@ float ck_dot_q6_K_ref(int64_t n, const void *vw, const void *vx) {
     for (int64_t i = 0; i < n / QK_K; i++) {
         int64_t sumi = 0;
         for (int v = 0; v < QK_K; v++) {
-            const int half = v / 128, g = (v / 32) % 4, l = v % 32;
-            const int low = (w[i].ql[64 * half + 32 * (g % 2) + l] >> (4 * (g / 2))) & 0xF;
-            const int high = (w[i].qh[32 * half + l] >> (2 * g)) & 3;
-            sumi += (int64_t)w[i].scales[v / 16] * ((low | (high << 4)) - 32) * x[i].qs[v];
+            sumi += (int64_t)w[i].scales[v / 16] * (ck_q6_K_quant(&w[i], v) - 32) * x[i].qs[v];
         }
         sum += ck_term(ck_half(&w[i].d), x[i].d, sumi);
     }

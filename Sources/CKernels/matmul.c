@@ -3,8 +3,9 @@
 // runs of consecutive weight rows, while a slow or shared core, or a worker that joins late, still leaves the rest to
 // the others. (Fixed chunks of 16 rows, taken alternately by two threads, streamed a decode step's weights at 12-13
 // GB/s on a 2-core machine where ranges like these reach 17-18, the output head 19-20.) Every output is one call of
-// the row kernel or of a multi-row one (multi-row, few-rows, interleaved tile), each of which keeps the row kernel's
-// arithmetic for every row, whichever thread takes it and however large the batch, so results depend on neither.
+// the row kernel or of a multi-row one (multi-row, few-rows, interleaved tile, repacked group), each of which keeps
+// the row kernel's arithmetic for every row, whichever thread takes it and however large the batch, so results
+// depend on neither.
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -27,10 +28,9 @@ typedef struct {
     size_t x_row_bytes;
     int64_t n_batch;
     float *y;
-    ck_x16_fn x16;  // the repacked kernel, when the product has a repacked copy and the level a kernel for it
+    ck_x16_fn x16;  // the repacked kernel, when the product has a repacked copy that this level and batch use
     const uint8_t *w16;
     size_t w16_group_bytes;
-    int64_t x16_most_rows;  // batches up to this size go through the repacked kernel (ck_x16_most_rows)
     _Atomic int64_t next;
 } ck_matmul_job;
 
@@ -156,17 +156,17 @@ static void ck_matmul_rows_x16(const ck_matmul_job *job, int64_t r0, int64_t r1)
 }
 
 static void ck_matmul_rows(const ck_matmul_job *job, int64_t r0, int64_t r1) {
-    if (job->x16 != NULL && (job->n_batch <= job->x16_most_rows || job->n_batch > CK_DOTN_MAX)) {
+    if (job->x16 != NULL) {
         ck_matmul_rows_x16(job, r0, r1);
     } else {
         ck_matmul_rows_ggml(job, r0, r1);
     }
 }
 
-/// Rows r0..<r1 of one product in the ggml layout. Types with tile and few-rows kernels (Q4_K, Q6_K at the AVX-512 level) take the batch
-/// in tiles of up to 8 activation rows, each tile built once per pass over up to CK_TILED_CHUNK_ROWS weight rows (once
-/// for the whole range when the batch is one tile, as in decoding). Other types go CK_ROWS_PER_TILE weight rows at a
-/// time through the multi-row or row kernel.
+/// Rows r0..<r1 of one product in the ggml layout. Types with tile and few-rows kernels (Q4_K, Q6_K at the AVX-512
+/// level) take the batch in tiles of up to 8 activation rows, each tile built once per pass over up to
+/// CK_TILED_CHUNK_ROWS weight rows (once for the whole range when the batch is one tile, as in decoding). Other types
+/// go CK_ROWS_PER_TILE weight rows at a time through the multi-row or row kernel.
 static void ck_matmul_rows_ggml(const ck_matmul_job *job, int64_t r0, int64_t r1) {
     if (job->batch.tile != NULL && job->n_batch >= 2 &&
         ck_tile_bytes(job->n_cols) <= CK_TILE_MAX_BLOCKS * CK_TILE_BLOCK_BYTES) {
@@ -218,12 +218,13 @@ static int ck_make_job(ck_matmul_job *job, uint32_t type, int level, const void 
                        const void *w16) {
     const ck_dot_fn dot = ck_dot_lookup(type, level);
     if (dot == NULL || n_rows < 0 || n_cols < 0 || n_batch < 0) return 0;
-    const ck_x16_fn x16 = w16 != NULL && ck_x16_bytes(type, n_rows, n_cols) != 0 ? ck_x16_lookup(type, level) : NULL;
+    const ck_x16_fn x16 = w16 != NULL && ck_x16_bytes(type, n_rows, n_cols) != 0 && ck_x16_takes_batch(type, n_batch)
+                              ? ck_x16_lookup(type, level)
+                              : NULL;
     *job = (ck_matmul_job){dot, ck_dotn_lookup(type, level), ck_dotn_scaled_lookup(type, level),
                            ck_batch_kernels_lookup(type, level), w, w_row_bytes, n_rows, n_cols, x, x_row_bytes,
                            n_batch, y, x16, x16 != NULL ? w16 : NULL,
-                           x16 != NULL ? (size_t)(n_cols / QK_K) * ck_x16_block_bytes(type) : 0,
-                           ck_x16_most_rows(type), 0};
+                           x16 != NULL ? (size_t)(n_cols / QK_K) * ck_x16_block_bytes(type) : 0, 0};
     return 1;
 }
 

@@ -46,9 +46,10 @@ public enum ModelLoader {
     public static func load(path: String, pool: ThreadPool?, storage: GGUFStorage = .mapped,
                             repack: Bool = false) throws(EngineError) -> LoadedModel
     {
-        // Copies are made only where their kernels run (AVX-512 VNNI): elsewhere `repack` holds nothing extra.
         let repacking = repack && WeightRepacker.isAvailable
-        if storage == .memory || repacking { try checkFitsInMemory(path, what: repacking ? "repacked" : "memory") }
+        if holdsWeightCopy(storage: storage, repack: repack) {
+            try checkFitsInMemory(path, what: repacking ? "repacked" : "memory")
+        }
         let file: GGUFFile
         do {
             file = try GGUFFile(contentsOf: URL(fileURLWithPath: path), storage: storage)
@@ -63,6 +64,12 @@ public enum ModelLoader {
                                  fileSize: file.fileSize, weights: file.storedAs ?? .mapped)
         if let repacker { loaded.repackedBytes = repacker.bytes }
         return loaded
+    }
+
+    /// Whether loading with these options holds about the file's size in anonymous memory (weights read into
+    /// memory, or repacked copies, which are made only where their kernels run: AVX-512 VNNI).
+    public static func holdsWeightCopy(storage: GGUFStorage, repack: Bool) -> Bool {
+        storage == .memory || (repack && WeightRepacker.isAvailable)
     }
 
     /// Refuses to read into memory a file larger than three quarters of the memory this process may use (RAM, or

@@ -46,43 +46,30 @@ final class ByteStorage: @unchecked Sendable {
         let (fd, size) = try openRegularFile(path)
         defer { close(fd) }
         guard size > 0 else { return ByteStorage(base: nil, count: 0, release: { _, _ in }) }
-        // Over-allocate by one huge page so the start can sit on a huge-page boundary.
-        let hugePage = hugePageBytes
-        let reserved = size + hugePage
-        guard let region = mmap(nil, reserved, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
-              region != MAP_FAILED
-        else {
-            let reason = String(cString: strerror(errno))
-            throw GGUFError.cannotOpen(path: path, reason: "cannot reserve \(reserved) bytes of memory: " + reason)
+        let region: HugePageRegion
+        do {
+            region = try HugePageRegion.reserve(size)
+        } catch {
+            throw GGUFError.cannotOpen(path: path, reason: error.reason)
         }
-        let aligned = (Int(bitPattern: region) + hugePage - 1) & ~(hugePage - 1)
-        guard let base = UnsafeMutableRawPointer(bitPattern: aligned) else {  // inside the region, so never nil
-            munmap(region, reserved)
-            throw GGUFError.cannotOpen(path: path, reason: "no aligned start in the reserved memory")
-        }
-        #if os(Linux)
-        _ = madvise(base, size, MADV_HUGEPAGE)  // advice only: without THP the copy still works, on small pages
-        #endif
+        let base = region.start
         var done = 0
         while done < size {
             let got = pread(fd, base + done, min(size - done, 64 << 20), off_t(done))
             if got < 0 && errno == EINTR { continue }
             guard got > 0 else {
                 let reason = got == 0 ? "the file ended at byte \(done) of \(size)" : String(cString: strerror(errno))
-                munmap(region, reserved)
+                region.release()
                 throw GGUFError.cannotOpen(path: path, reason: "read failed: " + reason)
             }
             done += got
         }
         guard mprotect(base, size, PROT_READ) == 0 else {
             let reason = String(cString: strerror(errno))
-            munmap(region, reserved)
+            region.release()
             throw GGUFError.cannotOpen(path: path, reason: "mprotect failed: " + reason)
         }
-        let start = Int(bitPattern: region)
-        return ByteStorage(base: UnsafeRawPointer(base), count: size) { _, _ in
-            munmap(UnsafeMutableRawPointer(bitPattern: start), reserved)
-        }
+        return ByteStorage(base: UnsafeRawPointer(base), count: size) { _, _ in region.release() }
     }
 
     /// Maps the file at `path` read-only.
@@ -97,15 +84,6 @@ final class ByteStorage: @unchecked Sendable {
             if let base { munmap(UnsafeMutableRawPointer(mutating: base), count) }
         }
     }
-
-    /// The kernel's transparent huge-page size (`hpage_pmd_size`), 2 MiB where it cannot be read.
-    private static let hugePageBytes: Int = {
-        let text = try? String(contentsOfFile: "/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", encoding: .utf8)
-        guard let value = text.flatMap({ Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }),
-              value > 0, value & (value - 1) == 0
-        else { return 2 << 20 }
-        return value
-    }()
 
     /// Opens `path` read-only and returns the descriptor (the caller closes it) and the file's size; throws when it
     /// cannot be opened or is not a regular file.

@@ -30,7 +30,7 @@ public enum KernelError: Error, Equatable, CustomStringConvertible, Sendable {
         case let .levelUnavailable(tensor, type, level):
             "tensor '\(tensor)': no \(level) kernel for \(type) on this CPU"
         case let .memoryUnavailable(tensor, bytes, reason):
-            "tensor '\(tensor)': cannot reserve \(bytes) bytes for its repacked copy: \(reason)"
+            "tensor '\(tensor)': no memory for its repacked copy (\(bytes) bytes): \(reason)"
         case let .threadPoolUnavailable(threads):
             "could not start a thread pool of \(threads) threads (expected a count ≥ 1 the system allows)"
         }

@@ -18,12 +18,11 @@ public struct WeightMatrix: @unchecked Sendable {
     /// The same matrix in the 16-row repacked layout (`WeightRepacker`), or nil. Products read whole groups of
     /// 16 rows from it where the kernel level has a repacked kernel for the type (Q6_K batches of 4 to 8 rows
     /// excepted: they take the row tile); the results are the same bits.
-    public let repacked: UnsafeRawPointer?
+    public internal(set) var repacked: UnsafeRawPointer?
 
     /// Checks the type, the shape and the byte count before any kernel reads the memory.
-    /// `repacked`: the matrix's repacked copy (`WeightRepacker.repack`), which must outlive the view.
-    public init(name: String, type: GGMLType, rows: Int, columns: Int, base: UnsafeRawPointer, byteCount: Int,
-                repacked: UnsafeRawPointer? = nil) throws(KernelError)
+    public init(name: String, type: GGMLType, rows: Int, columns: Int, base: UnsafeRawPointer, byteCount: Int)
+        throws(KernelError)
     {
         try GGMLTypeSupport.check(type, tensor: name)
         guard rows >= 0, columns >= 0 else {
@@ -45,18 +44,6 @@ public struct WeightMatrix: @unchecked Sendable {
         self.columns = columns
         self.rowBytes = rowBytes
         self.base = base
-        self.repacked = repacked
-    }
-
-    /// `matrix` with `repacked` as its repacked copy (the rest was checked when `matrix` was made).
-    init(_ matrix: WeightMatrix, repacked: UnsafeRawPointer) {
-        self.name = matrix.name
-        self.type = matrix.type
-        self.rows = matrix.rows
-        self.columns = matrix.columns
-        self.rowBytes = matrix.rowBytes
-        self.base = matrix.base
-        self.repacked = repacked
     }
 
     /// The first byte of row `row` (0 ≤ row < rows; checked by the callers in this module).

@@ -22,7 +22,7 @@ public final class WeightRepacker: @unchecked Sendable {
 
     private let pool: ThreadPool?
     private let level: KernelLevel
-    private var regions: [(start: UnsafeMutableRawPointer, size: Int)] = []
+    private var regions: [HugePageRegion] = []
     private var cursor: UnsafeMutableRawPointer?
     private var left = 0
 
@@ -49,7 +49,7 @@ public final class WeightRepacker: @unchecked Sendable {
     }
 
     deinit {
-        for region in regions { munmap(region.start, region.size) }
+        for region in regions { region.release() }
     }
 
     /// Whether this machine can run `type` repacked at the repacker's level.
@@ -96,7 +96,9 @@ public final class WeightRepacker: @unchecked Sendable {
                 throw .badShape(tensor: matrix.name, type: matrix.type.name, rows: matrix.rows,
                                 columns: matrix.columns, reason: "expected a shape the repacked layout takes")
             }
-            result.append(WeightMatrix(matrix, repacked: UnsafeRawPointer(destination)))
+            var copy = matrix
+            copy.repacked = UnsafeRawPointer(destination)
+            result.append(copy)
         }
         bytes += each * experts.count
         matrices += experts.count
@@ -122,22 +124,15 @@ public final class WeightRepacker: @unchecked Sendable {
             left -= rounded
             return cursor
         }
-        let hugePage = 2 << 20
-        let size = (max(rounded, Self.regionBytes) + hugePage - 1) / hugePage * hugePage
-        let reserved = size + hugePage  // room to start on a huge-page boundary
-        guard let region = mmap(nil, reserved, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
-              region != MAP_FAILED
-        else {
-            throw .memoryUnavailable(tensor: tensor, bytes: reserved, reason: String(cString: strerror(errno)))
+        let region: HugePageRegion
+        do {
+            region = try HugePageRegion.reserve(max(rounded, Self.regionBytes))
+        } catch {
+            throw .memoryUnavailable(tensor: tensor, bytes: max(rounded, Self.regionBytes), reason: error.reason)
         }
-        regions.append((region, reserved))
-        let aligned = (Int(bitPattern: region) + hugePage - 1) & ~(hugePage - 1)
-        let start = region + (aligned - Int(bitPattern: region))
-        #if os(Linux)
-        _ = madvise(start, size, MADV_HUGEPAGE)  // advice only
-        #endif
-        cursor = start + rounded
-        left = size - rounded
-        return start
+        regions.append(region)
+        cursor = region.start + rounded
+        left = region.size - rounded
+        return region.start
     }
 }

@@ -2,7 +2,6 @@ import Foundation
 import GGUF
 import Engine
 import Git
-import Kernels
 public import Jobs
 
 /// `sparrow validate --deep`: beyond the spec itself, resolve every task's revisions and read the model file's
@@ -35,11 +34,9 @@ public enum DeepValidation {
                     }
                     let physical = Int(ProcessInfo.processInfo.physicalMemory)
                     let weights = loaded.spec.model.weights
-                    // As the loader: repacked copies exist only where their kernels run.
-                    let holdsCopy = weights == .memory || (weights == .repacked && WeightRepacker.isAvailable)
                     let budget = loaded.spec.model.memory.map { Int($0.bytes) }
-                        ?? LocalEngine.defaultMemoryBudget(heldWeights: holdsCopy ? file.fileSize : 0)
-                    if holdsCopy, file.fileSize > ResidentMemory.weightsInMemoryLimitBytes() {
+                        ?? LocalEngine.defaultMemoryBudget(heldWeights: weights.holdsCopy ? file.fileSize : 0)
+                    if weights.holdsCopy, file.fileSize > ResidentMemory.weightsInMemoryLimitBytes() {
                         problems.append("model.weights: \(weights.rawValue): the model (\(file.fileSize >> 20) MiB) is more than three quarters of the memory this process may use (\(ResidentMemory.limitBytes() >> 20) MiB); use model.weights: mapped")
                     } else if file.fileSize + budget > physical {
                         let source = loaded.spec.model.memory == nil ? "the default cache budget" : "model.memory"

@@ -43,8 +43,7 @@ enum GeneratorFactories {
         switch model.source {
         case let .file(path):
             let settings = model.settings
-            let storage: GGUFStorage = settings.weights == .memory ? .memory : .mapped
-            let repack = settings.weights == .repacked
+            let storage = settings.weights.storage, repack = settings.weights.repack
             let started = ContinuousClock.now
             if storage == .memory { StandardError.write("sparrow: reading \(path) into memory (model.weights: memory)") }
             if repack {

@@ -1,11 +1,12 @@
 import ArgumentParser
 import Engine
 import Foundation
-import GGUF
+import Jobs
 import Kernels
+import Runner
 
 /// `sparrow bench MODEL.gguf [--prompt-tokens N] [--gen-tokens N] [--parallel P] [--threads T] [--repeat R]
-/// [--weights mapped|memory] [--depth D] [--json]`:
+/// [--weights mapped|memory|repacked] [--depth D] [--json]`:
 /// prefill, single-stream and aggregate decode tokens/s, weight bytes per generated token, load time and peak
 /// memory; `sparrow bench --kernels [--json]`: kernel GB/s beside a STREAM-like triad (DESIGN.md §4, §9).
 struct Bench: ParsableCommand {
@@ -40,16 +41,13 @@ struct Bench: ParsableCommand {
     var repeats = 5
 
     @Option(help: "Where the model's weights live: mapped (from the file, pages faulted in on use), memory (the file read into huge-page memory at load) or repacked (mapped, with the Q4_K and Q6_K matrices copied at load into a layout of 16-row groups in huge-page memory: faster prefill, same results).")
-    var weights = GGUFStorage.mapped.rawValue
+    var weights = ModelWeights.mapped.rawValue
 
     @Option(help: "Tokens already in every sequence's cache when prefill and decode are timed, as llama-bench -d (0: an empty cache).")
     var depth = 0
 
     @Option(help: "--kernels: MiB each measurement streams through (copies of the matrix; larger than the last-level cache).")
     var workingSetMb = 1024
-
-    /// The `--weights` value that adds repacked copies to mapped weights.
-    static let repacked = "repacked"
 
     func validate() throws {
         guard kernels != (model != nil) else {
@@ -66,9 +64,10 @@ struct Bench: ParsableCommand {
         guard parallel >= 1 else { throw ValidationError("expected --parallel ≥ 1, found \(parallel)") }
         guard threads >= 0 else { throw ValidationError("expected --threads ≥ 0 (0: one per core), found \(threads)") }
         guard depth >= 0 else { throw ValidationError("expected --depth ≥ 0, found \(depth)") }
-        guard GGUFStorage(rawValue: weights) != nil || weights == Self.repacked else {
-            throw ValidationError("expected --weights " + GGUFStorage.allCases.map(\.rawValue).joined(separator: ", ")
-                                  + " or \(Self.repacked), found '\(weights)'")
+        guard ModelWeights(rawValue: weights) != nil else {
+            let names = ModelWeights.allCases.map(\.rawValue)
+            throw ValidationError("expected --weights " + names.dropLast().joined(separator: ", ")
+                                  + " or \(names.last ?? ""), found '\(weights)'")
         }
     }
 
@@ -80,8 +79,9 @@ struct Bench: ParsableCommand {
         configuration.parallel = parallel
         configuration.threads = threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount
         configuration.repeats = repeats
-        configuration.storage = GGUFStorage(rawValue: weights) ?? .mapped
-        configuration.repack = weights == Self.repacked
+        let choice = ModelWeights(rawValue: weights) ?? .mapped
+        configuration.storage = choice.storage
+        configuration.repack = choice.repack
         configuration.depth = depth
         let report: ModelBenchmarkReport
         do {
