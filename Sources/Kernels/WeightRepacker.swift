@@ -40,7 +40,7 @@ public final class WeightRepacker: @unchecked Sendable {
     /// at, `KernelLevel.best`, which `SPARROW_KERNEL_LEVEL` caps: below AVX-512 there are no repacked kernels, and
     /// no copies are made). `releasingOriginals`: the originals are a private file mapping (never
     /// anonymous memory, which dropping would zero), so the pages of Q4_K originals, which products read only through
-    /// their copies (`ck_x16_most_rows`), can be dropped from this process once copied; a read of one later (a row
+    /// their copies (`ck_x16_takes_batch`), can be dropped from this process once copied; a read of one later (a row
     /// range not on a 16-row boundary) faults it back in from the file.
     public init(pool: ThreadPool?, level: KernelLevel? = nil, releasingOriginals: Bool = false) {
         self.pool = pool
