@@ -91,10 +91,10 @@ static void ck_x16_q6_K_block(void *dst, const uint8_t *const rows[16], int64_t 
 }
 
 int ck_x16_takes_batch(uint32_t type, int64_t n_batch) {
-    // Q6_K's repacked kernel multiplies each 16-value sum by its scale with vpmulld; a decode step of 4 to 8 rows
-    // streamed its weights from memory faster through the row-by-row tile (dot_avx512_tile.c). Prefill (more than 8
-    // rows, the weights in L2 for every tile) is faster repacked.
-    return type != T_Q6_K || n_batch <= 3 || n_batch > CK_DOTN_MAX;
+    // One or two activation rows stream a Q6_K matrix from memory faster through the ggml row and few-rows kernels
+    // (measured 2026-11-30 on the bench file's output matrix, 293 MB: 1 row 28-32 GB/s there against 23-28
+    // repacked, 2 rows 29-30 against 23-26; 3 rows alike; 4 rows 15-17 against 24-26, 8 rows 16-17 against 20-21).
+    return type != T_Q6_K || n_batch >= 3;
 }
 
 size_t ck_x16_bytes(uint32_t type, int64_t n_rows, int64_t n_cols) {
@@ -149,13 +149,16 @@ static inline CK_AVX512 __m512i ck_x16_dpwssd_bcast(__m512i acc, __m512i a, cons
     return acc;
 }
 
-/// Bytes ahead of the block being computed that its prefetches reach (as the row kernels prefetch 4 KB ahead; 2 to
-/// 32 KB, into L1 or L2, measured alike from memory).
+/// Bytes ahead of the block being computed that its prefetches reach.
 #define CK_X16_PREFETCH_AHEAD 4096
 
-/// Prefetches the block `CK_X16_PREFETCH_AHEAD` bytes past `block` (`bytes` long) into L1.
+/// Prefetches the block `CK_X16_PREFETCH_AHEAD` bytes past `block` (`bytes` long) into L2, not L1. Measured
+/// 2026-11-30 from memory (2 threads, every block streamed once): into L1 (_MM_HINT_T0, as the row kernels do), 8
+/// activation rows streamed Q4_K attention matrices at 9-10 GB/s and the Q6_K output matrix at 11-12; with no
+/// prefetch 12-14 and 12-14; into L2 at 4 KB 15-16 and 20-21, at 8 KB 15-16 and 19, at 16-32 KB 14-16 and 14-17.
+/// (The row kernels measured no gain from the L2 hint.)
 static inline CK_AVX512 void ck_x16_prefetch(const void *block, size_t bytes) {
-    for (size_t k = 0; k < bytes; k += 64) _mm_prefetch((const char *)block + CK_X16_PREFETCH_AHEAD + k, _MM_HINT_T0);
+    for (size_t k = 0; k < bytes; k += 64) _mm_prefetch((const char *)block + CK_X16_PREFETCH_AHEAD + k, _MM_HINT_T1);
 }
 
 /// Block `i` of each of the `count` Q8_K activation rows `x_stride` bytes apart.
