@@ -241,13 +241,16 @@ int sparrow_matmul(sparrow_pool *pool, int level, uint32_t type, const void *w, 
 
 // Several products in one pool job: their rows, laid end to end, are handed out as one range of rows, so a step's
 // small matrices (q, k, v; gate and up; every active expert) keep both cores busy for one wake-up instead of one
-// each, and a taken range may run from one product into the next. Every output is still one row-kernel call, so the
-// results equal separate sparrow_matmul calls bit for bit.
+// each, and a taken range may run from one product into the next. Each product starts on a multiple of 16 of that
+// global index (a product whose rows are not a multiple of 16 is followed by unused indices up to the next one), so
+// the ranges, which are multiples of 16 long, start on a 16-row group of every product: a product with a repacked
+// copy reads only the copy, whatever came before it. Every output is still one row-kernel call, so the results
+// equal separate sparrow_matmul calls bit for bit.
 #define CK_MANY_STACK 64
 
 typedef struct {
     ck_matmul_job *jobs;
-    int64_t *first_row;  // first_row[i]: the global index of product i's first row; [count] = total
+    int64_t *first_row;  // first_row[i]: the global index of product i's first row (a multiple of 16); [count] = end
     int64_t count;
     _Atomic int64_t next;
 } ck_many_job;
@@ -261,8 +264,10 @@ static void ck_many_part(void *ctx, int ith, int nth) {
         // Ranges are taken in increasing order, so the product index only moves forward.
         while (g0 < g1) {
             while (g0 >= first[product + 1]) product++;
+            const ck_matmul_job *job = &many->jobs[product];
             const int64_t end = g1 < first[product + 1] ? g1 : first[product + 1];
-            ck_matmul_rows(&many->jobs[product], g0 - first[product], end - first[product]);
+            const int64_t r0 = g0 - first[product], r1 = end - first[product];
+            if (r0 < job->n_rows) ck_matmul_rows(job, r0, r1 < job->n_rows ? r1 : job->n_rows);  // past n_rows: padding
             g0 = end;
         }
     }
@@ -278,7 +283,7 @@ static int ck_matmul_many_run(sparrow_pool *pool, const sparrow_product *product
                          p->x_row_bytes, p->n_batch, p->y, p->w_repacked)) {
             return -1;
         }
-        first[i + 1] = first[i] + (p->n_batch > 0 ? p->n_rows : 0);
+        first[i + 1] = first[i] + (p->n_batch > 0 ? (p->n_rows + 15) / 16 * 16 : 0);
     }
     ck_many_job many = {jobs, first, count, 0};
     sparrow_pool_run(pool, ck_many_part, &many);

@@ -63,14 +63,29 @@ struct RepackedWeightsTests {
                     #expect(fast.map(\.bitPattern) == reference.map(\.bitPattern),
                             "\(type.name) batch \(batch), \(pool?.threadCount ?? 1) threads")
                 }
-                // In one pool job behind a product of 40 rows (no repacked form), so the repacked matrix's rows are
-                // handed out from global row 40: ranges that start and end inside its 16-row groups.
+                // In one pool job behind a product of 40 rows (no repacked form): the repacked matrix still starts on
+                // a 16-row group of the job's rows, so every range it gets starts on one of its groups and it reads
+                // only its copy. Shown by pairing the copy with garbage ggml rows, which a range starting inside a
+                // group (global row 40, as before the rows were padded) would read for its first rows. (Q6_K
+                // products of 1-2 rows read the ggml rows by design: `ck_x16_takes_batch`.)
                 let odd = KernelTestData.randomWeights(type, rows: 40, columns: columns, seed: 92)
+                let garbage = KernelTestData.randomWeights(type, rows: rows, columns: columns, seed: 93)
                 try WeightMatrix.over(odd, type: type, rows: 40, columns: columns) { small in
                     let skipped = try repacker.repack(small)
                     #expect(skipped.repacked == nil, "40 rows: not a whole number of groups")
                     let both = try MatMul.multiply([(skipped, q), (repacked, q)], pool: pools[1])
                     #expect(both[1].map(\.bitPattern) == reference.map(\.bitPattern), "\(type.name) batch \(batch) after 40 rows")
+                    guard type == .q4_K || batch >= 3 else { return }
+                    try WeightMatrix.over(garbage, type: type, rows: rows, columns: columns) { poisoned in
+                        var copyOnly = poisoned
+                        copyOnly.repacked = repacked.repacked
+                        for pool in pools {
+                            let behind = try MatMul.multiply([(skipped, q), (copyOnly, q)], pool: pool)
+                            let differing = zip(behind[1], reference).filter { $0.bitPattern != $1.bitPattern }.count
+                            #expect(differing == 0,
+                                    "\(type.name) batch \(batch), \(pool?.threadCount ?? 1) threads: outputs read from the ggml rows")
+                        }
+                    }
                 }
             }
         }
