@@ -1,5 +1,6 @@
 internal import CKernels
 public import GGUF
+internal import Foundation
 #if canImport(Glibc)
 internal import Glibc
 #elseif canImport(Darwin)
@@ -15,23 +16,32 @@ internal import Darwin
 ///
 /// The copies live in anonymous memory advised to use transparent huge pages, in regions of at least
 /// `regionBytes`; untouched parts of a region are never resident. The views the repacker returns point into
-/// that memory: keep the repacker alive as long as they are used.
+/// that memory: keep the repacker alive as long as they are used. Its bookkeeping is behind a lock (all of its
+/// mutable state is in `state`), so loaders on several threads may share one.
 public final class WeightRepacker: @unchecked Sendable {
     /// Bytes reserved at a time (the huge-page size rounds it up).
     static let regionBytes = 256 << 20
 
+    /// The memory reserved so far and what has been copied into it.
+    private struct State {
+        var regions: [HugePageRegion] = []
+        /// Where the next copy goes in the newest region, and the bytes left there.
+        var cursor: UnsafeMutableRawPointer?
+        var left = 0
+        var bytes = 0, matrices = 0, skipped = 0
+    }
+
     private let pool: ThreadPool?
     private let level: KernelLevel
-    private var regions: [HugePageRegion] = []
-    private var cursor: UnsafeMutableRawPointer?
-    private var left = 0
+    private let lock = NSLock()
+    private var state = State()  // only under `lock`
 
     /// Bytes of repacked copies made so far.
-    public private(set) var bytes = 0
+    public var bytes: Int { withState { $0.bytes } }
     /// Matrices (experts counted one by one) copied so far.
-    public private(set) var matrices = 0
+    public var matrices: Int { withState { $0.matrices } }
     /// Matrices left in the ggml layout because their type or shape has no repacked form or kernel.
-    public private(set) var skipped = 0
+    public var skipped: Int { withState { $0.skipped } }
 
     /// Whether the pages of originals that products read only through their copies are dropped after copying.
     private let releasingOriginals: Bool
@@ -40,16 +50,23 @@ public final class WeightRepacker: @unchecked Sendable {
     /// at, `KernelLevel.best`, which `SPARROW_KERNEL_LEVEL` caps: below AVX-512 there are no repacked kernels, and
     /// no copies are made). `releasingOriginals`: the originals are a private file mapping (never
     /// anonymous memory, which dropping would zero), so the pages of Q4_K originals, which products read only through
-    /// their copies (`ck_x16_takes_batch`), can be dropped from this process once copied; a read of one later (a row
-    /// range not on a 16-row boundary) faults it back in from the file.
+    /// their copies (`ck_x16_takes_batch`; every row range a product hands out starts on a 16-row group), can be
+    /// dropped from this process once copied; a read of one later would fault it back in from the file.
     public init(pool: ThreadPool?, level: KernelLevel? = nil, releasingOriginals: Bool = false) {
         self.pool = pool
         self.level = level ?? KernelLevel.best(for: .q4_K)
         self.releasingOriginals = releasingOriginals
     }
 
+    /// Runs `body` on the bookkeeping, under the lock.
+    private func withState<T, E: Error>(_ body: (inout State) throws(E) -> T) throws(E) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&state)
+    }
+
     deinit {
-        for region in regions { region.release() }
+        withState { for region in $0.regions { region.release() } }
     }
 
     /// Whether this machine can run `type` repacked at the repacker's level.
@@ -82,7 +99,7 @@ public final class WeightRepacker: @unchecked Sendable {
         guard each > 0, hasKernel(for: first.type),
               experts.allSatisfy({ $0.type == first.type && $0.rows == first.rows && $0.columns == first.columns })
         else {
-            skipped += experts.count
+            withState { $0.skipped += experts.count }
             return experts
         }
         let memory = try allocate(each * experts.count, for: first.name)
@@ -100,8 +117,10 @@ public final class WeightRepacker: @unchecked Sendable {
             copy.repacked = UnsafeRawPointer(destination)
             result.append(copy)
         }
-        bytes += each * experts.count
-        matrices += experts.count
+        withState {
+            $0.bytes += each * experts.count
+            $0.matrices += experts.count
+        }
         if releasingOriginals, first.type == .q4_K { release(experts) }
         return result
     }
@@ -119,20 +138,22 @@ public final class WeightRepacker: @unchecked Sendable {
     /// `count` bytes, 64-byte aligned, from the current region or a new one.
     private func allocate(_ count: Int, for tensor: String) throws(KernelError) -> UnsafeMutableRawPointer {
         let rounded = (count + 63) & ~63
-        if let cursor, left >= rounded {
-            self.cursor = cursor + rounded
-            left -= rounded
-            return cursor
+        return try withState { (s: inout State) throws(KernelError) -> UnsafeMutableRawPointer in
+            if let cursor = s.cursor, s.left >= rounded {
+                s.cursor = cursor + rounded
+                s.left -= rounded
+                return cursor
+            }
+            let region: HugePageRegion
+            do throws(HugePageRegion.ReservationError) {
+                region = try HugePageRegion.reserve(max(rounded, Self.regionBytes))
+            } catch {
+                throw .memoryUnavailable(tensor: tensor, bytes: max(rounded, Self.regionBytes), reason: error.reason)
+            }
+            s.regions.append(region)
+            s.cursor = region.start + rounded
+            s.left = region.size - rounded
+            return region.start
         }
-        let region: HugePageRegion
-        do {
-            region = try HugePageRegion.reserve(max(rounded, Self.regionBytes))
-        } catch {
-            throw .memoryUnavailable(tensor: tensor, bytes: max(rounded, Self.regionBytes), reason: error.reason)
-        }
-        regions.append(region)
-        cursor = region.start + rounded
-        left = region.size - rounded
-        return region.start
     }
 }

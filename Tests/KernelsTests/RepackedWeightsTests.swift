@@ -1,3 +1,4 @@
+import Foundation
 import GGUF
 import Testing
 @testable import Kernels
@@ -91,6 +92,35 @@ struct RepackedWeightsTests {
         }
     }
 
+    @Test("one repacker shared by threads: every copy its own memory, every product the reference's, the counts exact",
+          .enabled(if: available))
+    func sharedAcrossThreads() throws {
+        let rows = 32, columns = 512, threads = 8, perThread = 6
+        let bytes = KernelTestData.randomWeights(.q4_K, rows: rows, columns: columns, seed: 31)
+        let x = KernelTestData.randomActivations(count: columns, seed: 32)
+        let repacker = WeightRepacker(pool: nil)
+        try WeightMatrix.over(bytes, type: .q4_K, rows: rows, columns: columns) { plain in
+            let q = try QuantizedActivations(x, batch: 1, for: plain)
+            let reference = try MatMul.multiply(plain, q, level: .scalar).map(\.bitPattern)
+            let copies = Collected()
+            DispatchQueue.concurrentPerform(iterations: threads) { _ in
+                for _ in 0..<perThread {
+                    if let copy = try? repacker.repack(plain) { copies.append(copy) }
+                }
+            }
+            let all = copies.all
+            #expect(all.count == threads * perThread)
+            let each = WeightRepacker.repackedBytes(plain)
+            #expect(repacker.matrices == threads * perThread && repacker.bytes == threads * perThread * each)
+            let starts = all.compactMap { $0.repacked.map { Int(bitPattern: $0) } }.sorted()
+            #expect(starts.count == all.count)
+            #expect(zip(starts, starts.dropFirst()).allSatisfy { $1 - $0 >= each }, "copies overlap")
+            for copy in all {
+                #expect(try MatMul.multiply(copy, q).map(\.bitPattern) == reference)
+            }
+        }
+    }
+
     @Test("types and shapes without a repacked form are left as they are", .enabled(if: available))
     func skipped() throws {
         let repacker = WeightRepacker(pool: nil)
@@ -126,5 +156,23 @@ struct RepackedWeightsTests {
                 #expect(fast.map(\.bitPattern) == reference.map(\.bitPattern), "expert \(e)")
             }
         }
+    }
+}
+
+/// Matrices gathered from several threads.
+private final class Collected: @unchecked Sendable {
+    private let lock = NSLock()
+    private var matrices: [WeightMatrix] = []  // only under `lock`
+
+    func append(_ matrix: WeightMatrix) {
+        lock.lock()
+        defer { lock.unlock() }
+        matrices.append(matrix)
+    }
+
+    var all: [WeightMatrix] {
+        lock.lock()
+        defer { lock.unlock() }
+        return matrices
     }
 }
