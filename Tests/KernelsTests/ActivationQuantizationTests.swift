@@ -23,7 +23,7 @@ struct ActivationQuantizationTests {
     func q8_KMatchesLlama() throws {
         let input = try KernelTestData.floats("quantize/Q8_0.input.f32")
         let expected = try KernelTestData.bytes("quantize/Q8_K.blocks")
-        let rows = 3, columns = input.count / rows
+        let rows = 3
         let quantized = try QuantizedActivations(input, batch: rows, format: .q8_K, tensor: "fixture")
         let bytes = (0..<rows).flatMap { Array(quantized.bytes(ofRow: $0)) }
         #expect(bytes.count == expected.count)

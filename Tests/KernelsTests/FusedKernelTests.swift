@@ -202,13 +202,13 @@ struct AttentionKernelTests {
         var q = [Float](repeating: 1, count: 16), out = [Float](repeating: 0, count: 16)
         var scratch: [Float] = []
         let key = [Float](repeating: 0, count: 8)
-        try key.withUnsafeBufferPointer { k in
+        key.withUnsafeBufferPointer { k in
             guard let kp = k.baseAddress else { return }
             let table = [kp]
-            try table.withUnsafeBufferPointer { t in
+            table.withUnsafeBufferPointer { t in
                 guard let tp = t.baseAddress else { return }
-                try q.withUnsafeMutableBufferPointer { qb in
-                    try out.withUnsafeMutableBufferPointer { ob in
+                q.withUnsafeMutableBufferPointer { qb in
+                    out.withUnsafeMutableBufferPointer { ob in
                         guard let qp = qb.baseAddress, let op = ob.baseAddress else { return }
                         let row = AttentionKernel.Row(query: qp, output: op, keys: tp, values: tp, positions: 0)
                         #expect(throws: KernelError.self) { try kernel.attend([row], scratch: &scratch, pool: nil) }
