@@ -194,7 +194,7 @@ static int ck_take_rows(_Atomic int64_t *next, int64_t total, int nth, int64_t *
         if (start >= total) return 0;
         int64_t size = (total - start) / (2 * (int64_t)(nth > 0 ? nth : 1));
         if (size < CK_MIN_CHUNK_ROWS) size = CK_MIN_CHUNK_ROWS;
-        size = (size + 15) / 16 * 16;  // ranges start on 16-row groups (of products whose rows do)
+        size = (size + 15) / 16 * 16;  // ranges start on 16-row groups (every product starts on one: see ck_matmul_many_run)
         const int64_t end = size < total - start ? start + size : total;
         if (atomic_compare_exchange_weak(next, &start, end)) {
             *r0 = start;
