@@ -136,6 +136,7 @@ static void ck_matmul_rows_ggml(const ck_matmul_job *job, int64_t r0, int64_t r1
 
 /// Rows r0..<r1 of one product that has a repacked copy: whole groups of 16 rows through the repacked kernel
 /// (tiles of up to 8 activation rows), rows before the first and after the last whole group through the ggml rows.
+/// (The pool's ranges start and end on groups, so those edges are only a guard for callers that hand out others.)
 static void ck_matmul_rows_x16(const ck_matmul_job *job, int64_t r0, int64_t r1) {
     const int64_t g0 = (r0 + 15) / 16, g1 = r1 / 16;
     if (g0 >= g1) {

@@ -71,7 +71,7 @@ import Testing
 
     /// The weights read into memory or repacked instead of mapped: the same model, so the same routing and bytes per
     /// token (greedy decoding of the same bits).
-    @Test func weightsInMemoryRunTheSameModel() throws {
+    @Test func everyWeightsChoiceRunsTheSameModel() throws {
         func report(_ extra: [String]) throws -> [String: Any] {
             let result = try SparrowBinary.run([
                 "bench", Self.fixture("qwen3moe-q-q4_k_m.gguf"), "--prompt-tokens", "6", "--gen-tokens", "4",
