@@ -8,6 +8,10 @@
 // Usage: decode_step TENSORS.txt MODEL.gguf THREADS BATCH STEPS
 // DECODE_STEP_REPACK=1: the Q4_K and Q6_K matrices also get repacked copies (`model.weights: repacked`);
 // DECODE_STEP_MEMORY=1: the file is copied into huge-page memory first (`model.weights: memory`).
+// DECODE_STEP_X16_MIN=2,3,...: with DECODE_STEP_REPACK=1, variants that take turns step by step (so that a slow
+// stretch of a shared machine slows each alike): a product hands its repacked copy to the kernels only from that many
+// activation rows (the library's own rule, `ck_x16_takes_batch`, applies on top); each variant's mean step time and
+// output-matrix time are printed.
 // TENSORS.txt: one line per tensor, "name type offset bytes dim0 dim1 [dim2]" (offset from the start of the file).
 #include <fcntl.h>
 #include <math.h>
@@ -59,8 +63,12 @@ static size_t row_bytes(const tensor *t) {
     return t->bytes / (size_t)(t->dims[1] * matrices);
 }
 
-/// The repacked copy of matrix `expert` (0 for a 2-D tensor) of `t`, or NULL.
-static const void *x16(const tensor *t, long expert) {
+/// Activation rows from which a product is given its repacked copy (DECODE_STEP_X16_MIN: this step's variant).
+static long x16_min_rows = 1;
+
+/// The repacked copy of matrix `expert` (0 for a 2-D tensor) of `t` for a product of `rows` activation rows, or NULL.
+static const void *x16(const tensor *t, long expert, long rows) {
+    if (rows < x16_min_rows) return NULL;
     const long i = t - tensors;
     return repacked[i] == NULL ? NULL : repacked[i] + (size_t)expert * repacked_each[i];
 }
@@ -166,10 +174,23 @@ int main(int argc, char **argv) {
 
     double time_attention = 0, time_gate_up = 0, time_down = 0, time_output = 0;
     double bytes_attention = 0, bytes_gate_up = 0, bytes_down = 0, bytes_output = 0, experts_read = 0;
+    long variant_min[16];
+    double variant_step[16] = {0}, variant_output[16] = {0};
+    int variants = 0, variant_steps[16] = {0};
+    for (const char *v = getenv("DECODE_STEP_X16_MIN"); v != NULL && *v != '\0' && variants < 16;) {
+        char *end;
+        variant_min[variants] = strtol(v, &end, 10);
+        if (end == v || variant_min[variants] < 1) { fprintf(stderr, "decode_step: bad DECODE_STEP_X16_MIN\n"); return 2; }
+        variants++;
+        v = *end == ',' ? end + 1 : end;
+    }
     srand(1);
     const int warm_up = 2;
     for (int step = 0; step < warm_up + steps; step++) {
         const int timed = step >= warm_up;
+        const int variant = variants > 0 ? step % variants : 0;
+        if (variants > 0) x16_min_rows = variant_min[variant];
+        const double step_start = now();
         for (int layer = 0; layer < layers; layer++) {
             const tensor *q = layer_tensor(layer, "attn_q"), *k = layer_tensor(layer, "attn_k"),
                          *v = layer_tensor(layer, "attn_v"), *o = layer_tensor(layer, "attn_output"),
@@ -181,12 +202,12 @@ int main(int argc, char **argv) {
             for (int i = 0; i < 3; i++) {
                 products[i] = (sparrow_product){(uint32_t)qkv[i]->type, kernel_level, file + qkv[i]->offset,
                                                 row_bytes(qkv[i]), qkv[i]->dims[1], hidden, activations[0],
-                                                activation_bytes[0], batch, y, x16(qkv[i], 0)};
+                                                activation_bytes[0], batch, y, x16(qkv[i], 0, batch)};
                 y += (size_t)batch * (size_t)qkv[i]->dims[1];
             }
             int status = sparrow_matmul_many(pool, products, 3);
             status |= sparrow_matmul(pool, kernel_level, (uint32_t)o->type, file + o->offset, row_bytes(o),
-                                     o->dims[1], q_width, activations[1], activation_bytes[1], batch, out, x16(o, 0));
+                                     o->dims[1], q_width, activations[1], activation_bytes[1], batch, out, x16(o, 0, batch));
             if (status != 0) { fprintf(stderr, "decode_step: no kernel for a type of layer %d\n", layer); return 1; }
             const double t1 = now();
             for (long e = 0; e < experts; e++) routed[e] = 0;
@@ -213,7 +234,7 @@ int main(int argc, char **argv) {
                     products[count++] = (sparrow_product){(uint32_t)pair[g]->type, kernel_level,
                                                           file + pair[g]->offset + (size_t)e * rb * (size_t)expert_width,
                                                           rb, expert_width, hidden, activations[0],
-                                                          activation_bytes[0], routed[e], ey, x16(pair[g], e)};
+                                                          activation_bytes[0], routed[e], ey, x16(pair[g], e, routed[e])};
                     ey += (size_t)routed[e] * (size_t)expert_width;
                     if (timed) bytes_gate_up += (double)rb * (double)expert_width;
                 }
@@ -229,7 +250,7 @@ int main(int argc, char **argv) {
                 products[count++] = (sparrow_product){(uint32_t)down->type, kernel_level,
                                                       file + down->offset + (size_t)e * down_rb * (size_t)hidden,
                                                       down_rb, hidden, expert_width, activations[2],
-                                                      activation_bytes[2], routed[e], ey, x16(down, e)};
+                                                      activation_bytes[2], routed[e], ey, x16(down, e, routed[e])};
                 ey += (size_t)routed[e] * (size_t)hidden;
                 if (timed) bytes_down += (double)down_rb * (double)hidden;
             }
@@ -244,9 +265,14 @@ int main(int argc, char **argv) {
         }
         const double t0 = now();
         if (sparrow_matmul(pool, kernel_level, (uint32_t)output->type, file + output->offset, row_bytes(output),
-                           vocabulary, hidden, activations[0], activation_bytes[0], batch, out, x16(output, 0)) != 0) {
+                           vocabulary, hidden, activations[0], activation_bytes[0], batch, out, x16(output, 0, batch)) != 0) {
             fprintf(stderr, "decode_step: no kernel for the output matrix\n");
             return 1;
+        }
+        if (timed && variants > 0) {
+            variant_step[variant] += now() - step_start;
+            variant_output[variant] += now() - t0;
+            variant_steps[variant]++;
         }
         if (timed) {
             time_output += now() - t0;
@@ -263,5 +289,10 @@ int main(int argc, char **argv) {
     printf("  experts gate+up    %7.2f ms  %5.1f GB/s\n", 1e3 * time_gate_up / steps, bytes_gate_up / time_gate_up / 1e9);
     printf("  experts down       %7.2f ms  %5.1f GB/s\n", 1e3 * time_down / steps, bytes_down / time_down / 1e9);
     printf("  output matrix      %7.2f ms  %5.1f GB/s\n", 1e3 * time_output / steps, bytes_output / time_output / 1e9);
+    for (int v = 0; v < variants; v++) {
+        if (variant_steps[v] == 0) continue;
+        printf("  repacked from %ld rows: %7.2f ms per step, output matrix %.2f ms (%d steps)\n", variant_min[v],
+               1e3 * variant_step[v] / variant_steps[v], 1e3 * variant_output[v] / variant_steps[v], variant_steps[v]);
+    }
     return 0;
 }

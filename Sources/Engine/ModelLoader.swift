@@ -47,17 +47,15 @@ public enum ModelLoader {
                             repack: Bool = false) throws(EngineError) -> LoadedModel
     {
         let repacking = repack && WeightRepacker.isAvailable
-        if holdsWeightCopy(storage: storage, repack: repack) {
-            try checkFitsInMemory(path, what: repacking ? "repacked" : "memory")
-        }
+        let copies = heldWeightCopies(storage: storage, repack: repack)
+        if copies > 0 { try checkFitsInMemory(path, copies: copies, what: repacking ? "repacked" : "memory") }
         let file: GGUFFile
         do {
             file = try GGUFFile(contentsOf: URL(fileURLWithPath: path), storage: storage)
         } catch {
             throw .model(path: path, reason: "\(error)")
         }
-        // Mapped originals read only through their copies (Q4_K) are dropped from this process once copied.
-        let repacker = repacking ? WeightRepacker(pool: pool, releasingOriginals: storage == .mapped) : nil
+        let repacker = repacking ? WeightRepacker(pool: pool) : nil
         let model = try makeModel(file, path: path, pool: pool, repacker: repacker)
         let tokenizer = try GGUFTokenizer(metadata: file.metadata, path: path)
         var loaded = LoadedModel(model: model, tokenizer: tokenizer, identity: try identity(path: path, file: file),
@@ -66,24 +64,26 @@ public enum ModelLoader {
         return loaded
     }
 
-    /// Whether loading with these options holds about the file's size in anonymous memory (weights read into
-    /// memory, or repacked copies, which are made only where their kernels run: AVX-512 VNNI).
-    public static func holdsWeightCopy(storage: GGUFStorage, repack: Bool) -> Bool {
-        storage == .memory || (repack && WeightRepacker.isAvailable)
+    /// How many copies of about the file's size loading with these options holds in anonymous memory: one for
+    /// the weights read into memory, one for repacked copies (made only where their kernels run: AVX-512 VNNI).
+    public static func heldWeightCopies(storage: GGUFStorage, repack: Bool) -> Int {
+        (storage == .memory ? 1 : 0) + (repack && WeightRepacker.isAvailable ? 1 : 0)
     }
 
-    /// Refuses to read into memory a file larger than three quarters of the memory this process may use (RAM, or
-    /// the container's cgroup limit): that read would end in the kernel's OOM killer, not an error.
-    static func checkFitsInMemory(_ path: String, what: String = "memory") throws(EngineError) {
+    /// Refuses to hold `copies` copies of a file in memory when together they are more than three quarters of the
+    /// memory this process may use (RAM, or the container's cgroup limit): that load would end in the kernel's OOM
+    /// killer, not an error.
+    static func checkFitsInMemory(_ path: String, copies: Int, what: String) throws(EngineError) {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
               let size = (attributes[.size] as? NSNumber)?.intValue
         else { return }  // opening the file reports what is wrong with it
-        guard size <= ResidentMemory.weightsInMemoryLimitBytes() else {
+        guard size * copies <= ResidentMemory.weightsInMemoryLimitBytes() else {
             let limit = ResidentMemory.limitBytes()
             throw .model(path: path, reason: String(
-                format: "model.weights: %@: the file is %.1f GB, more than three quarters of the %.1f GB this "
-                    + "process may use (RAM or its cgroup limit); map it instead (model.weights: mapped)",
-                what, Double(size) / 1e9, Double(limit) / 1e9))
+                format: "model.weights: %@: the file is %.1f GB and this choice holds it %d× in memory, more than "
+                    + "three quarters of the %.1f GB this process may use (RAM or its cgroup limit); map it instead "
+                    + "(model.weights: mapped)",
+                what, Double(size) / 1e9, copies, Double(limit) / 1e9))
         }
     }
 

@@ -1,11 +1,6 @@
 internal import CKernels
 public import GGUF
 internal import Foundation
-#if canImport(Glibc)
-internal import Glibc
-#elseif canImport(Darwin)
-internal import Darwin
-#endif
 
 /// Makes and owns copies of Q4_K and Q6_K matrices in the 16-row repacked layout (an opt-in weight layout:
 /// `model.weights: repacked`). In a ggml row every 256-value block is one record, so the kernels work one weight
@@ -43,19 +38,13 @@ public final class WeightRepacker: @unchecked Sendable {
     /// Matrices left in the ggml layout because their type or shape has no repacked form or kernel.
     public var skipped: Int { withState { $0.skipped } }
 
-    /// Whether the pages of originals that products read only through their copies are dropped after copying.
-    private let releasingOriginals: Bool
-
     /// A repacker that repacks on `pool` (nil: this thread) for kernels of `level` (default: the level products run
     /// at, `KernelLevel.best`, which `SPARROW_KERNEL_LEVEL` caps: below AVX-512 there are no repacked kernels, and
-    /// no copies are made). `releasingOriginals`: the originals are a private file mapping (never
-    /// anonymous memory, which dropping would zero), so the pages of Q4_K originals, which products read only through
-    /// their copies (`ck_x16_takes_batch`; every row range a product hands out starts on a 16-row group), can be
-    /// dropped from this process once copied; a read of one later would fault it back in from the file.
-    public init(pool: ThreadPool?, level: KernelLevel? = nil, releasingOriginals: Bool = false) {
+    /// no copies are made). The originals stay in use: products of one activation row read them
+    /// (`ck_x16_takes_batch`).
+    public init(pool: ThreadPool?, level: KernelLevel? = nil) {
         self.pool = pool
         self.level = level ?? KernelLevel.best(for: .q4_K)
-        self.releasingOriginals = releasingOriginals
     }
 
     /// Runs `body` on the bookkeeping, under the lock.
@@ -121,18 +110,7 @@ public final class WeightRepacker: @unchecked Sendable {
             $0.bytes += each * experts.count
             $0.matrices += experts.count
         }
-        if releasingOriginals, first.type == .q4_K { release(experts) }
         return result
-    }
-
-    /// Drops the whole pages of `matrices`' bytes (consecutive slabs of one tensor) from this process.
-    private func release(_ matrices: [WeightMatrix]) {
-        guard let first = matrices.first, let last = matrices.last else { return }
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let start = (Int(bitPattern: first.base) + page - 1) & ~(page - 1)
-        let end = (Int(bitPattern: last.base) + last.rows * last.rowBytes) & ~(page - 1)
-        guard end > start, let pointer = UnsafeMutableRawPointer(bitPattern: start) else { return }
-        _ = madvise(pointer, end - start, MADV_DONTNEED)  // advice only: on failure the pages simply stay
     }
 
     /// `count` bytes, 64-byte aligned, from the current region or a new one.

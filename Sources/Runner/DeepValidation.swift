@@ -34,10 +34,12 @@ public enum DeepValidation {
                     }
                     let physical = Int(ProcessInfo.processInfo.physicalMemory)
                     let weights = loaded.spec.model.weights
+                    let held = file.fileSize * weights.heldCopies
                     let budget = loaded.spec.model.memory.map { Int($0.bytes) }
-                        ?? LocalEngine.defaultMemoryBudget(heldWeights: weights.holdsCopy ? file.fileSize : 0)
-                    if weights.holdsCopy, file.fileSize > ResidentMemory.weightsInMemoryLimitBytes() {
-                        problems.append("model.weights: \(weights.rawValue): the model (\(file.fileSize >> 20) MiB) is more than three quarters of the memory this process may use (\(ResidentMemory.limitBytes() >> 20) MiB); use model.weights: mapped")
+                        ?? LocalEngine.defaultMemoryBudget(heldWeights: held)
+                    if held > 0, held > ResidentMemory.weightsInMemoryLimitBytes() {
+                        let times = weights.heldCopies > 1 ? " \(weights.heldCopies) times" : ""
+                        problems.append("model.weights: \(weights.rawValue): the model (\(file.fileSize >> 20) MiB) held\(times) in memory is more than three quarters of the memory this process may use (\(ResidentMemory.limitBytes() >> 20) MiB); use model.weights: mapped")
                     } else if file.fileSize + budget > physical {
                         let source = loaded.spec.model.memory == nil ? "the default cache budget" : "model.memory"
                         problems.append("the model (\(file.fileSize >> 20) MiB) plus \(source) (\(budget >> 20) MiB) exceed this machine's memory (\(physical >> 20) MiB)")

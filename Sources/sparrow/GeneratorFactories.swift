@@ -26,7 +26,7 @@ enum GeneratorFactories {
         let elapsed = (ContinuousClock.now - started).components
         let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
         let huge = min(ResidentMemory.hugePageBytes() ?? 0, held)
-        let what = loaded.repackedBytes > 0 ? "repacked copies made" : "read into memory"
+        let what = loaded.repackedBytes > 0 ? "read into memory and repacked" : "read into memory"
         var line = String(format: "sparrow: model loaded in %.1f s: %.2f GB %@, %.2f GB of it on huge pages",
                           seconds, Double(held) / 1e9, what, Double(huge) / 1e9)
         if huge == 0 { line += " (none: see /sys/kernel/mm/transparent_hugepage/enabled)" }
@@ -49,12 +49,12 @@ enum GeneratorFactories {
             if repack {
                 StandardError.write(WeightRepacker.isAvailable
                     ? "sparrow: repacking \(path)'s Q4_K and Q6_K matrices (model.weights: repacked)"
-                    : "sparrow: model.weights: repacked: this CPU has no repacked kernels (AVX-512 VNNI); weights stay mapped")
+                    : "sparrow: model.weights: repacked: this CPU has no repacked kernels (AVX-512 VNNI); the weights are only read into memory")
             }
             let loaded = try ModelLoader.load(path: path, threads: settings.threads > 0 ? settings.threads : nil,
                                               storage: storage, repack: repack)
             // Weights held in memory come out of the default cache budget; an explicit `model.memory` stands.
-            let held = storage == .memory ? loaded.fileSize : loaded.repackedBytes
+            let held = (storage == .memory ? loaded.fileSize : 0) + loaded.repackedBytes
             let budget = settings.memory.map { Int($0.bytes) } ?? LocalEngine.defaultMemoryBudget(heldWeights: held)
             if storage == .memory || loaded.repackedBytes > 0 {
                 reportWeightsInMemory(loaded, held: held, since: started, budget: settings.memory == nil ? budget : nil)

@@ -1,5 +1,7 @@
 import Foundation
+import Engine
 import Jobs
+import Kernels
 @testable import Runner
 import Testing
 
@@ -29,12 +31,23 @@ import Testing
     @Test func weightsInMemoryLargerThanTheMachineAreAProblem() throws {
         let terabyte: UInt64 = 1 << 40
         let memory = try Self.problems(modelSize: terabyte, weights: "memory")
-        #expect(memory.contains { $0.hasPrefix("model.weights: memory: the model (1048576 MiB) is more than three quarters") },
+        #expect(memory.contains { $0.hasPrefix("model.weights: memory: the model (1048576 MiB) held in memory is more than three quarters") },
                 "\(memory)")
         // Mapped, the same file is the other check: file plus cache budget against RAM, named as the default budget.
         let mapped = try Self.problems(modelSize: terabyte, weights: "mapped")
         #expect(!mapped.contains { $0.hasPrefix("model.weights") })
         #expect(mapped.contains { $0.hasPrefix("the model (1048576 MiB) plus the default cache budget") }, "\(mapped)")
+    }
+
+    /// `repacked` holds the file twice (read into memory, and the repacked copies) where the copies are made.
+    @Test(.enabled(if: WeightRepacker.isAvailable))
+    func repackedWeightsCountTwice() throws {
+        let size = UInt64(ResidentMemory.weightsInMemoryLimitBytes() / 3 * 2)  // once within the limit, twice over it
+        let memory = try Self.problems(modelSize: size, weights: "memory")
+        #expect(!memory.contains { $0.hasPrefix("model.weights") }, "\(memory)")
+        let repacked = try Self.problems(modelSize: size, weights: "repacked")
+        #expect(repacked.contains { $0.hasPrefix("model.weights: repacked: the model (\(size >> 20) MiB) held 2 times in memory is more than three quarters") },
+                "\(repacked)")
     }
 
     @Test func aSmallModelInMemoryIsNoProblem() throws {

@@ -116,8 +116,8 @@ typedef struct sparrow_pool sparrow_pool;
 int sparrow_repack(sparrow_pool *pool, uint32_t type, const void *w, int64_t n_rows, int64_t n_cols, void *dst);
 
 /// Whether `level` has a kernel for repacked weights of `type` on this CPU (a mat-mul given a repacked copy uses it
-/// for every whole group of 16 rows, at every batch size except Q6_K products of 1-2 activation rows, which take
-/// the ggml row and few-rows kernels).
+/// for every whole group of 16 rows of a product of 2 or more activation rows; a product of 1 row takes the ggml row
+/// kernel, which streams from memory faster).
 int sparrow_has_repacked_kernel(uint32_t type, int level);
 
 /// One group of 16 repacked weight rows (`w`: the group's first block) against `count` (1…8) activation rows:
@@ -167,8 +167,8 @@ typedef struct {
     int64_t n_batch;
     float *y;
     /// The same matrix in the 16-row repacked layout (`sparrow_repack`), or NULL. Where the level has a repacked
-    /// kernel for the type, whole groups of 16 rows are computed from it (same bits; Q6_K products of 1-2
-    /// activation rows excepted, `sparrow_has_repacked_kernel`).
+    /// kernel for the type, whole groups of 16 rows are computed from it when the product has 2 or more activation
+    /// rows (same bits; `sparrow_has_repacked_kernel`).
     const void *w_repacked;
 } sparrow_product;
 

@@ -40,7 +40,7 @@ struct Bench: ParsableCommand {
             help: "Timed repetitions of each measurement (median and spread reported).")
     var repeats = 5
 
-    @Option(help: "Where the model's weights live: mapped (from the file, pages faulted in on use), memory (the file read into huge-page memory at load) or repacked (mapped, with the Q4_K and Q6_K matrices copied at load into a layout of 16-row groups in huge-page memory: faster prefill, same results).")
+    @Option(help: "Where the model's weights live: mapped (from the file, pages faulted in on use), memory (the file read into huge-page memory at load) or repacked (as memory, and the Q4_K and Q6_K matrices also copied at load into a layout of 16-row groups: faster prefill and batched decoding, same results, the file's size held twice).")
     var weights = ModelWeights.mapped.rawValue
 
     @Option(help: "Tokens already in every sequence's cache when prefill and decode are timed, as llama-bench -d (0: an empty cache).")
