@@ -1,5 +1,6 @@
 import Foundation
 import Engine
+import GGUF
 import Jobs
 import Kernels
 @testable import Runner
@@ -37,6 +38,14 @@ import Testing
         let mapped = try Self.problems(modelSize: terabyte, weights: "mapped")
         #expect(!mapped.contains { $0.hasPrefix("model.weights") })
         #expect(mapped.contains { $0.hasPrefix("the model (1048576 MiB) plus the default cache budget") }, "\(mapped)")
+    }
+
+    /// Where each choice keeps the file: `repacked` reads it into memory as well (1-row products read its ggml rows).
+    @Test func weightsChoicesStorage() {
+        #expect(ModelWeights.mapped.storage == .mapped && !ModelWeights.mapped.repack && ModelWeights.mapped.heldCopies == 0)
+        #expect(ModelWeights.memory.storage == .memory && !ModelWeights.memory.repack && ModelWeights.memory.heldCopies == 1)
+        #expect(ModelWeights.repacked.storage == .memory && ModelWeights.repacked.repack)
+        #expect(ModelWeights.repacked.heldCopies == (WeightRepacker.isAvailable ? 2 : 1))
     }
 
     /// `repacked` holds the file twice (read into memory, and the repacked copies) where the copies are made.
