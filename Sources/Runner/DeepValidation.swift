@@ -40,9 +40,10 @@ public enum DeepValidation {
                     if held > 0, held > ResidentMemory.weightsInMemoryLimitBytes() {
                         let times = weights.heldCopies > 1 ? " \(weights.heldCopies) times" : ""
                         problems.append("model.weights: \(weights.rawValue): the model (\(file.fileSize >> 20) MiB) held\(times) in memory is more than three quarters of the memory this process may use (\(ResidentMemory.limitBytes() >> 20) MiB); use model.weights: mapped")
-                    } else if file.fileSize + budget > physical {
+                    } else if max(held, file.fileSize) + budget > physical {
                         let source = loaded.spec.model.memory == nil ? "the default cache budget" : "model.memory"
-                        problems.append("the model (\(file.fileSize >> 20) MiB) plus \(source) (\(budget >> 20) MiB) exceed this machine's memory (\(physical >> 20) MiB)")
+                        let times = weights.heldCopies > 1 ? ", held \(weights.heldCopies) times" : ""
+                        problems.append("the model (\(file.fileSize >> 20) MiB\(times)) plus \(source) (\(budget >> 20) MiB) exceed this machine's memory (\(physical >> 20) MiB)")
                     }
                 } catch {
                     problems.append("model.path: \(path): \(error)")

@@ -13,8 +13,8 @@ import Testing
         .appendingPathComponent("EngineTests/Fixtures/qwen3.gguf")
 
     /// Problems `--deep` finds for a spec whose model is the fixture grown (sparse, nothing written) to `size`
-    /// bytes, with `weights`.
-    static func problems(modelSize size: UInt64, weights: String) throws -> [String] {
+    /// bytes, with `weights` (and `model.memory` in bytes when given).
+    static func problems(modelSize size: UInt64, weights: String, memory: Int? = nil) throws -> [String] {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sparrow-deep-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -23,7 +23,8 @@ import Testing
         let handle = try FileHandle(forWritingTo: model)
         try handle.truncate(atOffset: size)
         try handle.close()
-        let text = "version: 1\nmodel: {path: model.gguf, weights: \(weights)}\ntasks: [{id: a, kind: review}]\n"
+        let budget = memory.map { ", memory: \($0)" } ?? ""
+        let text = "version: 1\nmodel: {path: model.gguf, weights: \(weights)\(budget)}\ntasks: [{id: a, kind: review}]\n"
         let loaded = try SpecLoader.decode(Array(text.utf8), file: folder.appendingPathComponent("s.yaml").path,
                                            baseDirectory: folder.path)
         return DeepValidation.problems(loaded, environment: [:], workingDirectory: folder.path)
@@ -56,6 +57,19 @@ import Testing
         #expect(!memory.contains { $0.hasPrefix("model.weights") }, "\(memory)")
         let repacked = try Self.problems(modelSize: size, weights: "repacked")
         #expect(repacked.contains { $0.hasPrefix("model.weights: repacked: the model (\(size >> 20) MiB) held 2 times in memory is more than three quarters") },
+                "\(repacked)")
+    }
+
+    /// The machine's memory must hold both of `repacked`'s copies beside the cache budget, not one.
+    @Test(.enabled(if: WeightRepacker.isAvailable))
+    func repackedCopiesAndBudgetAgainstTheMachine() throws {
+        let physical = Int(ProcessInfo.processInfo.physicalMemory)
+        let size = ResidentMemory.weightsInMemoryLimitBytes() / 3  // twice within the ¾ rule
+        let budget = physical - size - size / 2  // once plus the budget fits the machine, twice does not
+        let memory = try Self.problems(modelSize: UInt64(size), weights: "memory", memory: budget)
+        #expect(!memory.contains { $0.hasPrefix("the model") || $0.hasPrefix("model.weights") }, "\(memory)")
+        let repacked = try Self.problems(modelSize: UInt64(size), weights: "repacked", memory: budget)
+        #expect(repacked.contains { $0.hasPrefix("the model (\(size >> 20) MiB, held 2 times) plus model.memory") },
                 "\(repacked)")
     }
 
