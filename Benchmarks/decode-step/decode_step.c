@@ -6,12 +6,14 @@
 // Built and run by `run` beside it (compiled with the CKernels sources); not part of Sparrow.
 //
 // Usage: decode_step TENSORS.txt MODEL.gguf THREADS BATCH STEPS
-// DECODE_STEP_REPACK=1: the Q4_K and Q6_K matrices also get repacked copies (`model.weights: repacked`);
-// DECODE_STEP_MEMORY=1: the file is copied into huge-page memory first (`model.weights: memory`).
-// DECODE_STEP_X16_MIN=2,3,...: with DECODE_STEP_REPACK=1, variants that take turns step by step (so that a slow
-// stretch of a shared machine slows each alike): a product hands its repacked copy to the kernels only from that many
-// activation rows (the library's own rule, `ck_x16_takes_batch`, applies on top); each variant's mean step time and
-// output-matrix time are printed.
+// DECODE_STEP_REPACK=1: the Q4_K and Q6_K matrices also get repacked copies; DECODE_STEP_MEMORY=1: the file is
+// copied into huge-page memory first (`model.weights: memory`). Both together are what `model.weights: repacked`
+// loads; DECODE_STEP_REPACK=1 alone is the file mapped plus copies (what `repacked` loaded before 2026-11-30 15:40).
+// DECODE_STEP_X16_MIN=2,3,...: with DECODE_STEP_REPACK=1, up to 16 variants that take turns step by step (so that a
+// slow stretch of a shared machine slows each alike): a product hands its repacked copy to the kernels only from that
+// many activation rows. The library's own rule (`ck_x16_takes_batch`: 2 rows and more) applies on top, so 1 acts as
+// 2 unless a build relaxes that rule. Each variant's mean step time and output-matrix time are printed; the phase
+// totals above them mix all variants.
 // TENSORS.txt: one line per tensor, "name type offset bytes dim0 dim1 [dim2]" (offset from the start of the file).
 #include <fcntl.h>
 #include <math.h>
@@ -177,12 +179,21 @@ int main(int argc, char **argv) {
     long variant_min[16];
     double variant_step[16] = {0}, variant_output[16] = {0};
     int variants = 0, variant_steps[16] = {0};
-    for (const char *v = getenv("DECODE_STEP_X16_MIN"); v != NULL && *v != '\0' && variants < 16;) {
+    const char *v = getenv("DECODE_STEP_X16_MIN");
+    while (v != NULL && *v != '\0' && variants < 16) {
         char *end;
         variant_min[variants] = strtol(v, &end, 10);
-        if (end == v || variant_min[variants] < 1) { fprintf(stderr, "decode_step: bad DECODE_STEP_X16_MIN\n"); return 2; }
+        if (end == v || variant_min[variants] < 1 || (*end != ',' && *end != '\0')) {
+            fprintf(stderr, "decode_step: DECODE_STEP_X16_MIN: expected row counts of at least 1, as 2,3,9\n");
+            return 2;
+        }
         variants++;
         v = *end == ',' ? end + 1 : end;
+    }
+    if (v != NULL && *v != '\0') { fprintf(stderr, "decode_step: DECODE_STEP_X16_MIN: at most 16 variants\n"); return 2; }
+    if (variants > 0 && (repack == NULL || strcmp(repack, "1") != 0)) {
+        fprintf(stderr, "decode_step: DECODE_STEP_X16_MIN needs DECODE_STEP_REPACK=1 (without copies every variant runs the same kernels)\n");
+        return 2;
     }
     srand(1);
     const int warm_up = 2;

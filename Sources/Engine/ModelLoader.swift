@@ -48,7 +48,7 @@ public enum ModelLoader {
     {
         let repacking = repack && WeightRepacker.isAvailable
         let copies = heldWeightCopies(storage: storage, repack: repack)
-        if copies > 0 { try checkFitsInMemory(path, copies: copies, what: repacking ? "repacked" : "memory") }
+        if copies > 0 { try checkFitsInMemory(path, copies: copies, what: repack ? "repacked" : "memory") }
         let file: GGUFFile
         do {
             file = try GGUFFile(contentsOf: URL(fileURLWithPath: path), storage: storage)

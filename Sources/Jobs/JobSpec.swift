@@ -63,8 +63,9 @@ public enum ModelWeights: String, Sendable, Hashable, CaseIterable {
     case mapped
     /// The file read into huge-page memory at load: faster decoding, the file's size held in RAM.
     case memory
-    /// Mapped, with the Q4_K and Q6_K matrices copied at load into a layout of 16-row groups in huge-page memory:
-    /// faster prefill (same results), about the file's size held in RAM and a longer load.
+    /// As `memory`, and the Q4_K and Q6_K matrices also copied at load into a layout of 16-row groups in huge-page
+    /// memory: faster prefill and batched decoding (same results), about twice the file's size held in RAM and a
+    /// longer load.
     case repacked
 }
 

@@ -34,6 +34,8 @@ public enum DeepValidation {
                     }
                     let physical = Int(ProcessInfo.processInfo.physicalMemory)
                     let weights = loaded.spec.model.weights
+                    // Repacked copies counted as the file's size: an upper bound (they hold only the Q4_K and Q6_K
+                    // matrices, a little larger than in the file), where the engine later counts their exact bytes.
                     let held = file.fileSize * weights.heldCopies
                     let budget = loaded.spec.model.memory.map { Int($0.bytes) }
                         ?? LocalEngine.defaultMemoryBudget(heldWeights: held)

@@ -45,7 +45,9 @@ enum GeneratorFactories {
             let settings = model.settings
             let storage = settings.weights.storage, repack = settings.weights.repack
             let started = ContinuousClock.now
-            if storage == .memory { StandardError.write("sparrow: reading \(path) into memory (model.weights: memory)") }
+            if storage == .memory {
+                StandardError.write("sparrow: reading \(path) into memory (model.weights: \(settings.weights.rawValue))")
+            }
             if repack {
                 StandardError.write(WeightRepacker.isAvailable
                     ? "sparrow: repacking \(path)'s Q4_K and Q6_K matrices (model.weights: repacked)"

@@ -62,7 +62,7 @@ public struct ModelBenchmarkReport: Codable, Sendable {
     public var generatedTokens: Int
     public var parallel: Int
     public var repeats: Int
-    /// `mapped`, `memory` (`GGUFStorage`) or `repacked` (mapped, with repacked copies): where the weights lived.
+    /// `mapped`, `memory` (`GGUFStorage`) or `repacked` (in memory, with repacked copies): where the weights lived.
     public var weights: String
     /// Bytes of repacked copies made at load (0 unless `weights` is `repacked`); part of `loadSeconds`.
     public var repackedBytes: Int
