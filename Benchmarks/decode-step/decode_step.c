@@ -153,6 +153,26 @@ int main(int argc, char **argv) {
 
     sparrow_pool *pool = sparrow_pool_create(threads);
     const char *repack = getenv("DECODE_STEP_REPACK");
+    // Variants (DECODE_STEP_X16_MIN), checked before the copies are made.
+    long variant_min[16];
+    double variant_step[16] = {0}, variant_output[16] = {0};
+    int variants = 0, variant_steps[16] = {0};
+    const char *x16_list = getenv("DECODE_STEP_X16_MIN");
+    while (x16_list != NULL && *x16_list != '\0' && variants < 16) {
+        char *end;
+        variant_min[variants] = strtol(x16_list, &end, 10);
+        if (end == x16_list || variant_min[variants] < 1 || (*end != ',' && *end != '\0')) {
+            fprintf(stderr, "decode_step: DECODE_STEP_X16_MIN: expected row counts of at least 1, as 2,3,9\n");
+            return 2;
+        }
+        variants++;
+        x16_list = *end == ',' ? end + 1 : end;
+    }
+    if (x16_list != NULL && *x16_list != '\0') { fprintf(stderr, "decode_step: DECODE_STEP_X16_MIN: at most 16 variants\n"); return 2; }
+    if (variants > 0 && (repack == NULL || strcmp(repack, "1") != 0)) {
+        fprintf(stderr, "decode_step: DECODE_STEP_X16_MIN needs DECODE_STEP_REPACK=1 (without copies every variant runs the same kernels)\n");
+        return 2;
+    }
     if (repack != NULL && strcmp(repack, "1") == 0) repack_all(pool, file);
     // Activation rows: fixed values quantized once per width (Q8_K for every K-quant weight).
     const long widths[3] = {hidden, q_width, expert_width};
@@ -176,25 +196,6 @@ int main(int argc, char **argv) {
 
     double time_attention = 0, time_gate_up = 0, time_down = 0, time_output = 0;
     double bytes_attention = 0, bytes_gate_up = 0, bytes_down = 0, bytes_output = 0, experts_read = 0;
-    long variant_min[16];
-    double variant_step[16] = {0}, variant_output[16] = {0};
-    int variants = 0, variant_steps[16] = {0};
-    const char *v = getenv("DECODE_STEP_X16_MIN");
-    while (v != NULL && *v != '\0' && variants < 16) {
-        char *end;
-        variant_min[variants] = strtol(v, &end, 10);
-        if (end == v || variant_min[variants] < 1 || (*end != ',' && *end != '\0')) {
-            fprintf(stderr, "decode_step: DECODE_STEP_X16_MIN: expected row counts of at least 1, as 2,3,9\n");
-            return 2;
-        }
-        variants++;
-        v = *end == ',' ? end + 1 : end;
-    }
-    if (v != NULL && *v != '\0') { fprintf(stderr, "decode_step: DECODE_STEP_X16_MIN: at most 16 variants\n"); return 2; }
-    if (variants > 0 && (repack == NULL || strcmp(repack, "1") != 0)) {
-        fprintf(stderr, "decode_step: DECODE_STEP_X16_MIN needs DECODE_STEP_REPACK=1 (without copies every variant runs the same kernels)\n");
-        return 2;
-    }
     srand(1);
     const int warm_up = 2;
     for (int step = 0; step < warm_up + steps; step++) {

@@ -90,17 +90,16 @@ static void ck_x16_q6_K_block(void *dst, const uint8_t *const rows[16], int64_t 
     ck_x16_nibbles(out->ql, v);
 }
 
-int ck_x16_takes_batch(uint32_t type, int64_t n_batch) {
+int ck_x16_takes_batch(int64_t n_batch) {
     // One activation row streams a matrix from memory faster through the ggml row kernels (on weights in huge pages),
-    // two rows and more through the repacked ones. Measured 2026-11-30 in the decode-step harness with both layouts
-    // in huge-page memory, the variants taking turns step by step (`DECODE_STEP_X16_MIN`, and this rule relaxed to
-    // 1 row for the 1-row variant): a 1-token step of qwen3moe-8l 15.45 ms with 1-row products on the ggml rows
-    // against 16.45-17.8 ms repacked (prefetch 4-32 KB ahead, into L1 or L2; the output matrix 7.3 against 7.5-8.5);
-    // an 8-token step 55.5 ms from 2 rows repacked, 58.3 from 3 rows, 63.8 with none (another run: 51.6 from 2 rows,
-    // 54.2 from 3, 54.4 from 1 and from 4). (Alone, in cache, the
-    // repacked 1-row kernels are the faster, 3x for Q4_K and 1.8x for Q6_K; why they lose from memory is not known:
-    // spreading their prefetches through the block, or prefetching into L1, did not help.)
-    (void)type;
+    // two rows and more through the repacked ones, for both types. Measured 2026-11-30 in the decode-step harness
+    // with both layouts in huge-page memory, the variants taking turns step by step (`DECODE_STEP_X16_MIN`, and this
+    // rule relaxed to 1 row for the 1-row variant): a 1-token step of qwen3moe-8l 15.45 ms with 1-row products on the
+    // ggml rows against 16.45-17.8 ms repacked (prefetch 4-32 KB ahead, into L1 or L2; the output matrix 7.3 against
+    // 7.5-8.5); an 8-token step 55.5 ms from 2 rows repacked, 58.3 from 3 rows, 63.8 with none (another run: 51.6
+    // from 2 rows, 54.2 from 3, 54.4 from 1 and from 4). Alone, in cache, the repacked 1-row kernels are the faster
+    // (3x for Q4_K, 1.8x for Q6_K); why they lose from memory is not known: spreading their prefetches through the
+    // block, or prefetching into L1, did not help.
     return n_batch >= 2;
 }
 

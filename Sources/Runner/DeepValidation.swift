@@ -36,15 +36,15 @@ public enum DeepValidation {
                     let weights = loaded.spec.model.weights
                     // Repacked copies counted as the file's size: an upper bound (they hold only the Q4_K and Q6_K
                     // matrices, a little larger than in the file), where the engine later counts their exact bytes.
-                    let held = file.fileSize * weights.heldCopies
+                    let copies = weights.heldCopies, held = file.fileSize * copies
                     let budget = loaded.spec.model.memory.map { Int($0.bytes) }
                         ?? LocalEngine.defaultMemoryBudget(heldWeights: held)
                     if held > 0, held > ResidentMemory.weightsInMemoryLimitBytes() {
-                        let times = weights.heldCopies > 1 ? " \(weights.heldCopies) times" : ""
+                        let times = copies > 1 ? " \(copies) times" : ""
                         problems.append("model.weights: \(weights.rawValue): the model (\(file.fileSize >> 20) MiB) held\(times) in memory is more than three quarters of the memory this process may use (\(ResidentMemory.limitBytes() >> 20) MiB); use model.weights: mapped")
                     } else if max(held, file.fileSize) + budget > physical {
                         let source = loaded.spec.model.memory == nil ? "the default cache budget" : "model.memory"
-                        let times = weights.heldCopies > 1 ? ", held \(weights.heldCopies) times" : ""
+                        let times = copies > 1 ? ", held \(copies) times" : ""
                         problems.append("the model (\(file.fileSize >> 20) MiB\(times)) plus \(source) (\(budget >> 20) MiB) exceed this machine's memory (\(physical >> 20) MiB)")
                     }
                 } catch {

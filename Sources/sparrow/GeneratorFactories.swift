@@ -58,7 +58,7 @@ enum GeneratorFactories {
             // Weights held in memory come out of the default cache budget; an explicit `model.memory` stands.
             let held = (storage == .memory ? loaded.fileSize : 0) + loaded.repackedBytes
             let budget = settings.memory.map { Int($0.bytes) } ?? LocalEngine.defaultMemoryBudget(heldWeights: held)
-            if storage == .memory || loaded.repackedBytes > 0 {
+            if storage == .memory {  // every choice that repacks reads the file into memory too
                 reportWeightsInMemory(loaded, held: held, since: started, budget: settings.memory == nil ? budget : nil)
             }
             return LocalEngine(

@@ -71,39 +71,41 @@ struct ModelLoaderTests {
 
     @Test("weights in memory: a file larger than the memory this process may use is refused before any read")
     func weightsInMemoryTooLarge() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sparrow-big-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let model = folder.appendingPathComponent("big.gguf")
-        try FileManager.default.copyItem(at: URL(fileURLWithPath: try ModelFixture.named("qwen3").modelPath), to: model)
-        let handle = try FileHandle(forWritingTo: model)
-        try handle.truncate(atOffset: 1 << 40)  // sparse: nothing written
-        try handle.close()
-        let error = #expect(throws: EngineError.self) { try ModelLoader.load(path: model.path, threads: 1, storage: .memory) }
-        #expect("\(error.map { "\($0)" } ?? "")".contains("the file is 1099.5 GB and this choice holds it 1× in memory, more than three quarters"))
-        // Mapped, the same file loads: its header is valid and nothing past the tensors is read.
-        #expect(try ModelLoader.load(path: model.path, threads: 1).weights == .mapped)
+        try Self.withSparseModel(size: 1 << 40) { model throws in
+            let error = #expect(throws: EngineError.self) { try ModelLoader.load(path: model.path, threads: 1, storage: .memory) }
+            #expect("\(error.map { "\($0)" } ?? "")".contains("the file is 1099.5 GB and this choice holds it 1× in memory, more than three quarters"))
+            // Mapped, the same file loads: its header is valid and nothing past the tensors is read.
+            #expect(try ModelLoader.load(path: model.path, threads: 1).weights == .mapped)
+        }
     }
 
     @Test("repacked weights in memory: a file that fits once but not twice is refused before any read",
           .enabled(if: WeightRepacker.isAvailable))
     func repackedTwiceTooLarge() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sparrow-twice-\(UUID().uuidString)")
+        let size = ResidentMemory.weightsInMemoryLimitBytes() / 3 * 2  // once within the limit, twice over it
+        try Self.withSparseModel(size: UInt64(size)) { model throws in
+            #expect(ModelLoader.heldWeightCopies(storage: .memory, repack: true) == 2)
+            #expect(ModelLoader.heldWeightCopies(storage: .memory, repack: false) == 1)
+            #expect(ModelLoader.heldWeightCopies(storage: .mapped, repack: false) == 0)
+            let error = #expect(throws: EngineError.self) {
+                try ModelLoader.load(path: model.path, threads: 1, storage: .memory, repack: true)
+            }
+            #expect("\(error.map { "\($0)" } ?? "")".contains("this choice holds it 2× in memory, more than three quarters"))
+        }
+    }
+
+    /// Runs `body` on a copy of the qwen3 fixture grown to `size` bytes (sparse: nothing past the fixture is
+    /// written), in a temporary folder removed afterwards.
+    static func withSparseModel(size: UInt64, _ body: (URL) throws -> Void) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sparrow-sparse-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let model = folder.appendingPathComponent("twice.gguf")
+        let model = folder.appendingPathComponent("model.gguf")
         try FileManager.default.copyItem(at: URL(fileURLWithPath: try ModelFixture.named("qwen3").modelPath), to: model)
-        let size = ResidentMemory.weightsInMemoryLimitBytes() / 3 * 2  // once within the limit, twice over it
         let handle = try FileHandle(forWritingTo: model)
-        try handle.truncate(atOffset: UInt64(size))  // sparse: nothing written
+        try handle.truncate(atOffset: size)
         try handle.close()
-        #expect(ModelLoader.heldWeightCopies(storage: .memory, repack: true) == 2)
-        #expect(ModelLoader.heldWeightCopies(storage: .memory, repack: false) == 1)
-        #expect(ModelLoader.heldWeightCopies(storage: .mapped, repack: false) == 0)
-        let error = #expect(throws: EngineError.self) {
-            try ModelLoader.load(path: model.path, threads: 1, storage: .memory, repack: true)
-        }
-        #expect("\(error.map { "\($0)" } ?? "")".contains("this choice holds it 2× in memory, more than three quarters"))
+        try body(model)
     }
 
     @Test("a wrong shape names the tensor, the expected and the found shape")
