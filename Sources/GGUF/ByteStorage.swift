@@ -42,7 +42,14 @@ final class ByteStorage: @unchecked Sendable {
     /// one TLB entry where a file mapping needs 512 of 4 KiB), starting on a huge-page boundary. Costs a read of the
     /// whole file at load and the file's size in resident memory the kernel cannot reclaim (it can still drop the
     /// page cache the file was read through).
-    static func reading(path: String) throws -> ByteStorage {
+    ///
+    /// `readers` threads (at least 1) read `pieceBytes` pieces (64 MiB) in turn: the kernel zeroes each huge page on first touch
+    /// inside the read, and on a virtual machine that first touch is most of the cost, so it is spread over cores.
+    /// (Measured 2026-11-30 on a 3.46 GB file from the page cache, 2-core VM: 0.72-8.95 s with one reader, 0.31-1.07 s
+    /// with two.)
+    static func reading(path: String, readers: Int = ByteStorage.defaultReaders, pieceBytes: Int = 64 << 20) throws
+        -> ByteStorage
+    {
         let (fd, size) = try openRegularFile(path)
         defer { close(fd) }
         guard size > 0 else { return ByteStorage(base: nil, count: 0, release: { _, _ in }) }
@@ -53,16 +60,23 @@ final class ByteStorage: @unchecked Sendable {
             throw GGUFError.cannotOpen(path: path, reason: error.reason)
         }
         let base = region.start
-        var done = 0
-        while done < size {
-            let got = pread(fd, base + done, min(size - done, 64 << 20), off_t(done))
-            if got < 0 && errno == EINTR { continue }
-            guard got > 0 else {
-                let reason = got == 0 ? "the file ended at byte \(done) of \(size)" : String(cString: strerror(errno))
-                region.release()
-                throw GGUFError.cannotOpen(path: path, reason: "read failed: " + reason)
+        let piece = max(1, pieceBytes)
+        let pieces = (size + piece - 1) / piece
+        let threads = max(1, min(readers, pieces))
+        let failures = ReadFailures()
+        let target = SendablePointer(base)
+        DispatchQueue.concurrentPerform(iterations: threads) { reader in
+            for index in stride(from: reader, to: pieces, by: threads) {
+                let start = index * piece, end = min(size, start + piece)
+                if let reason = readRange(fd, into: target.pointer, from: start, to: end, of: size) {
+                    failures.record(reason)
+                    return
+                }
             }
-            done += got
+        }
+        if let reason = failures.first {
+            region.release()
+            throw GGUFError.cannotOpen(path: path, reason: "read failed: " + reason)
         }
         guard mprotect(base, size, PROT_READ) == 0 else {
             let reason = String(cString: strerror(errno))
@@ -70,6 +84,25 @@ final class ByteStorage: @unchecked Sendable {
             throw GGUFError.cannotOpen(path: path, reason: "mprotect failed: " + reason)
         }
         return ByteStorage(base: UnsafeRawPointer(base), count: size) { _, _ in region.release() }
+    }
+
+    /// Threads that read a file into memory by default: every core, at most 8.
+    static var defaultReaders: Int { min(8, max(1, ProcessInfo.processInfo.activeProcessorCount)) }
+
+    /// Reads bytes `start..<end` of `fd` (a file of `size` bytes when opened) to the same offsets from `base`; the
+    /// reason when it fails.
+    private static func readRange(_ fd: Int32, into base: UnsafeMutableRawPointer, from start: Int, to end: Int,
+                                  of size: Int) -> String? {
+        var done = start
+        while done < end {
+            let got = pread(fd, base + done, end - done, off_t(done))
+            if got < 0 && errno == EINTR { continue }
+            guard got > 0 else {
+                return got == 0 ? "the file ended at byte \(done) of \(size)" : String(cString: strerror(errno))
+            }
+            done += got
+        }
+        return nil
     }
 
     /// Maps the file at `path` read-only.
@@ -101,5 +134,29 @@ final class ByteStorage: @unchecked Sendable {
             throw GGUFError.cannotOpen(path: path, reason: "not a regular file")
         }
         return (fd, Int(info.st_size))
+    }
+}
+
+/// A pointer handed to reader threads, each of which writes only its own pieces.
+private struct SendablePointer: @unchecked Sendable {
+    let pointer: UnsafeMutableRawPointer
+    init(_ pointer: UnsafeMutableRawPointer) { self.pointer = pointer }
+}
+
+/// The first reason a reader thread failed, if any.
+private final class ReadFailures: @unchecked Sendable {
+    private let lock = NSLock()
+    private var reason: String?
+
+    func record(_ reason: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        if self.reason == nil { self.reason = reason }
+    }
+
+    var first: String? {
+        lock.lock()
+        defer { lock.unlock() }
+        return reason
     }
 }

@@ -1,0 +1,40 @@
+import Foundation
+@testable import GGUF
+import Testing
+
+@Suite("A file read into memory by several threads")
+struct ByteStorageReadingTests {
+    /// A temporary file of `count` pseudo-random bytes (a fixed linear congruential sequence).
+    private func temporaryFile(bytes count: Int) throws -> (URL, Data) {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        let data = Data((0..<count).map { _ -> UInt8 in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return UInt8(truncatingIfNeeded: state >> 56)
+        })
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("sparrow-read-\(UUID().uuidString)")
+        try data.write(to: url)
+        return (url, data)
+    }
+
+    @Test("every byte lands at its offset, whatever the readers and piece size",
+          arguments: [(1, 4096), (2, 4096), (3, 1000), (8, 65_537), (4, 1 << 20)])
+    func bytesMatchTheFile(readers: Int, pieceBytes: Int) throws {
+        // 300,007 bytes: pieces that do not divide the file, more readers than pieces in the last case.
+        let (url, data) = try temporaryFile(bytes: 300_007)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let storage = try ByteStorage.reading(path: url.path, readers: readers, pieceBytes: pieceBytes)
+        #expect(storage.count == data.count)
+        let read = Data(storage.buffer)
+        #expect(read == data)
+        // The copy starts on a huge-page boundary.
+        #expect(Int(bitPattern: storage.base) % HugePageRegion.pageBytes == 0)
+    }
+
+    @Test("an empty file reads as no bytes")
+    func emptyFile() throws {
+        let (url, _) = try temporaryFile(bytes: 0)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let storage = try ByteStorage.reading(path: url.path, readers: 2, pieceBytes: 16)
+        #expect(storage.count == 0 && storage.base == nil)
+    }
+}
