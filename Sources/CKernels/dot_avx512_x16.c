@@ -46,48 +46,81 @@ size_t ck_x16_block_bytes(uint32_t type) {
     }
 }
 
-/// Packs the low nibbles of 16 rows' values into the chunk layout.
-static void ck_x16_nibbles(uint8_t qs[32][64], const uint8_t v[16][QK_K]) {
-    for (int c = 0; c < 32; c++) {
-        for (int r = 0; r < 16; r++) {
-            for (int j = 0; j < 4; j++) {
-                qs[c][4 * r + j] = (uint8_t)((v[r][8 * c + j] & 0xF) | ((v[r][8 * c + 4 + j] & 0xF) << 4));
-            }
-        }
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the repacking below reads quants as little-endian words"
+#endif
+
+/// Chunks of one row from 32 bytes `q` whose low nibbles are values lo..lo+31 and high nibbles hi..hi+31 (both
+/// multiples of 32, as in Q4_K's `qs` and Q6_K's `ql`): chunk c = lo/8 + k takes the low nibbles of bytes 8k..8k+3
+/// (values lo+8k..) and, in its high nibbles, those of bytes 8k+4..8k+7; chunk hi/8 + k the same from the high
+/// nibbles. Word-wise on the 8-byte groups: no value is unpacked to a byte.
+static void ck_x16_row_chunks(uint8_t chunks[32][64], int r, const uint8_t q[32], int lo, int hi) {
+    for (int k = 0; k < 4; k++) {
+        uint64_t x;
+        memcpy(&x, q + 8 * k, sizeof x);
+        const uint32_t low = (uint32_t)((x & 0x0F0F0F0Fu) | ((x >> 28) & 0xF0F0F0F0u));
+        const uint32_t high = (uint32_t)(((x >> 4) & 0x0F0F0F0Fu) | ((x >> 32) & 0xF0F0F0F0u));
+        memcpy(&chunks[lo / 8 + k][4 * r], &low, sizeof low);
+        memcpy(&chunks[hi / 8 + k][4 * r], &high, sizeof high);
     }
 }
+
+/// Blocks ahead of the one being repacked that each of the 16 source rows is prefetched (16 streams 1-2 KB apart are
+/// more than the hardware prefetcher follows). Measured 2026-11-30 repacking 64K rows × 2048 on 2 threads, source
+/// in memory: Q6_K 3.1 GB/s with no prefetch, 5.9 / 6.1 / 5.7 at 1 / 2 / 4 blocks ahead; Q4_K 6.3, 7.9 / 8.1 / 7.4.
+/// (Before, with every value unpacked to a byte and packed again, both ~1.9.)
+#define CK_X16_REPACK_AHEAD 2
 
 /// One group's block from block `i` of its 16 rows (`rows[r]`: row r's first byte).
 static void ck_x16_q4_K_block(void *dst, const uint8_t *const rows[16], int64_t i) {
     blk_q4_Kx16 *out = dst;
-    uint8_t v[16][QK_K];
     for (int r = 0; r < 16; r++) {
         const blk_q4_K *b = (const blk_q4_K *)rows[r] + i;
+        for (size_t k = 0; k < sizeof *b; k += 64) __builtin_prefetch((const uint8_t *)(b + CK_X16_REPACK_AHEAD) + k);
         out->d[r] = ck_half(&b->d);
         out->dmin[r] = ck_half(&b->dmin);
         for (int j = 0; j < 8; j++) ck_scale_min_k4(j, b->scales, &out->scales[j][r], &out->mins[j][r]);
-        ck_q4_K_quants(b, v[r]);
+        // qs[32g..32g+31]: values 64g.. in the low nibbles, 64g+32.. in the high ones.
+        for (int g = 0; g < 4; g++) ck_x16_row_chunks(out->qs, r, b->qs + 32 * g, 64 * g, 64 * g + 32);
     }
-    ck_x16_nibbles(out->qs, v);
 }
 
 static void ck_x16_q6_K_block(void *dst, const uint8_t *const rows[16], int64_t i) {
     blk_q6_Kx16 *out = dst;
-    uint8_t v[16][QK_K];
     for (int r = 0; r < 16; r++) {
         const blk_q6_K *b = (const blk_q6_K *)rows[r] + i;
+        for (size_t k = 0; k < sizeof *b; k += 64) __builtin_prefetch((const uint8_t *)(b + CK_X16_REPACK_AHEAD) + k);
         out->d[r] = ck_half(&b->d);
         for (int s = 0; s < 16; s++) out->scale_pairs[s / 2][2 * r + s % 2] = b->scales[s];
-        ck_q6_K_quants(b, v[r]);
-        for (int e = 0; e < 16; e++) {
-            for (int j = 0; j < 4; j++) {
-                uint8_t bits = 0;
-                for (int k = 0; k < 4; k++) bits |= (uint8_t)((v[r][16 * e + 4 * k + j] >> 4) << (2 * k));
-                out->qh[e][4 * r + j] = bits;
+        // Half h: ql[64h..64h+31] holds values 128h.. (low nibbles) and 128h+64.. (high); ql[64h+32..] holds
+        // 128h+32.. and 128h+96...
+        for (int h = 0; h < 2; h++) {
+            ck_x16_row_chunks(out->ql, r, b->ql + 64 * h, 128 * h, 128 * h + 64);
+            ck_x16_row_chunks(out->ql, r, b->ql + 64 * h + 32, 128 * h + 32, 128 * h + 96);
+        }
+        // High bits: value 128h + 32q + l has them at bits 2q of qh[32h + l]. Entry e = 8h + 2q + p covers values
+        // 16e..16e+15 (l from 16p), and byte j of its lane takes, at bits 2k, those of value 16e + 4k + j: field q of
+        // byte j of the k-th 32-bit word w[k] at qh + 32h + 16p. So the four entries (q = 0..3) of one (h, p) are a
+        // transpose of 2-bit fields between the four words, done on all four bytes at once.
+        for (int h = 0; h < 2; h++) {
+            for (int p = 0; p < 2; p++) {
+                uint32_t w[4];
+                memcpy(w, b->qh + 32 * h + 16 * p, sizeof w);
+                // Fields 0 and 2 of w[0], w[1] side by side (…_even), fields 1 and 3 (…_odd); then the same for w[2..3].
+                const uint32_t ab_even = (w[0] & 0x33333333u) | ((w[1] & 0x33333333u) << 2);
+                const uint32_t ab_odd = ((w[0] & 0xCCCCCCCCu) >> 2) | (w[1] & 0xCCCCCCCCu);
+                const uint32_t cd_even = (w[2] & 0x33333333u) | ((w[3] & 0x33333333u) << 2);
+                const uint32_t cd_odd = ((w[2] & 0xCCCCCCCCu) >> 2) | (w[3] & 0xCCCCCCCCu);
+                const uint32_t fields[4] = {
+                    (ab_even & 0x0F0F0F0Fu) | ((cd_even & 0x0F0F0F0Fu) << 4),
+                    (ab_odd & 0x0F0F0F0Fu) | ((cd_odd & 0x0F0F0F0Fu) << 4),
+                    ((ab_even >> 4) & 0x0F0F0F0Fu) | (cd_even & 0xF0F0F0F0u),
+                    ((ab_odd >> 4) & 0x0F0F0F0Fu) | (cd_odd & 0xF0F0F0F0u),
+                };
+                for (int q = 0; q < 4; q++) memcpy(&out->qh[8 * h + 2 * q + p][4 * r], &fields[q], sizeof fields[q]);
             }
         }
     }
-    ck_x16_nibbles(out->ql, v);
 }
 
 int ck_x16_takes_batch(int64_t n_batch) {
