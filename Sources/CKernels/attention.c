@@ -14,7 +14,8 @@
 // The softmax takes 8 exponentials at a time (the scalar one's operations, lane for lane), and the weighted sum of V
 // keeps each output value's sum in position order in registers, 64 values at a time. The AVX-512 path (where the CPU has it) is the AVX2 path on 16 positions per
 // vector: the K vectors of 16 positions transposed into one block, up to 8 query heads side by side, and the weighted
-// sum of V 128 values at a time; its lanes run the same sequential sums, so its bits are the portable path's too.
+// sum of V 32 values of up to 8 heads at a time (each V value loaded once per KV head, not once per query head); its
+// lanes run the same sequential sums, so its bits are the portable path's too.
 // The tests compare every path bit for bit.
 #include <math.h>
 #include <stdatomic.h>
@@ -388,22 +389,57 @@ static inline __attribute__((always_inline)) CK_ATTENTION_AVX512 void ck_attenti
     for (int h = 0; h < n; h++) _mm512_storeu_ps(scores[h] + p, _mm512_mul_ps(acc[h], scaling));
 }
 
-/// out[i] = Σ_p weights[p] · V[p][i] as ck_attention_weighted_sum_avx2 (each sum in position order from 0), 128
-/// values at a time; the values past the last multiple of 128 go through the AVX2 version.
-static inline __attribute__((always_inline)) CK_ATTENTION_AVX512 void ck_attention_weighted_sum_avx512(
-    const float *weights, const float *const *v, int64_t n_pos, int64_t kv_offset, int d, float *out) {
-    int i = 0;
-    for (; i + 128 <= d; i += 128) {
-        __m512 acc[8];
-        for (int c = 0; c < 8; c++) acc[c] = _mm512_setzero_ps();
-        for (int64_t p = 0; p < n_pos; p++) {
-            const __m512 weight = _mm512_set1_ps(weights[p]);
-            const float *vp = v[p] + kv_offset + i;
-            for (int c = 0; c < 8; c++) acc[c] = _mm512_add_ps(acc[c], _mm512_mul_ps(weight, _mm512_loadu_ps(vp + 16 * c)));
+/// Dimensions i .. i + 32 of out[h][i] = Σ_p weights[h][p] · V[p][i] for H query heads of one KV head: each V value
+/// loaded once for all H heads, each sum still in position order from 0 (the bits of ck_attention_weighted_sum_avx2).
+static inline __attribute__((always_inline)) CK_ATTENTION_AVX512 void ck_attention_weighted_sums32_avx512(
+    const int H, const float *const *weights, const float *const *v, int64_t n_pos, int64_t kv_offset, int i,
+    float *const *out) {
+    __m512 acc[8][2];
+    for (int h = 0; h < H; h++) acc[h][0] = acc[h][1] = _mm512_setzero_ps();
+    for (int64_t p = 0; p < n_pos; p++) {
+        const float *vp = v[p] + kv_offset + i;
+        const __m512 a = _mm512_loadu_ps(vp), b = _mm512_loadu_ps(vp + 16);
+        for (int h = 0; h < H; h++) {
+            const __m512 weight = _mm512_set1_ps(weights[h][p]);
+            acc[h][0] = _mm512_add_ps(acc[h][0], _mm512_mul_ps(weight, a));
+            acc[h][1] = _mm512_add_ps(acc[h][1], _mm512_mul_ps(weight, b));
         }
-        for (int c = 0; c < 8; c++) _mm512_storeu_ps(out + i + 16 * c, acc[c]);
     }
-    if (i < d) ck_attention_weighted_sum_avx2(weights, v, n_pos, kv_offset + i, d - i, out + i);
+    for (int h = 0; h < H; h++) {
+        _mm512_storeu_ps(out[h] + i, acc[h][0]);
+        _mm512_storeu_ps(out[h] + i + 16, acc[h][1]);
+    }
+}
+
+/// out[h][i] = Σ_p weights[h][p] · V[p][i] for the `n` query heads of one KV head, with the bits of
+/// ck_attention_weighted_sum_avx2 head by head. Head by head (as before), each head streamed all of V (1 MB per KV
+/// head at 2048 positions of 128 F32 values), which does not stay in L2, so a group of 8 heads read it 8 times from
+/// L3 or memory and waited on it (two thirds of attention's time in a decode step at depth 2048, 2026-11-30). Here 32
+/// dimensions of up to 8 heads go together: every V value is loaded once per unit. The dimensions past the last
+/// multiple of 32 go head by head through the AVX2 version.
+static inline __attribute__((always_inline)) CK_ATTENTION_AVX512 void ck_attention_weighted_sums_avx512(
+    int n, const float *const *weights, const float *const *v, int64_t n_pos, int64_t kv_offset, int d,
+    float *const *out) {
+    int i = 0;
+    for (; i + 32 <= d; i += 32) {
+        for (int h0 = 0; h0 < n; h0 += 8) {
+            switch (n - h0 < 8 ? n - h0 : 8) {
+            case 1: ck_attention_weighted_sums32_avx512(1, weights + h0, v, n_pos, kv_offset, i, out + h0); break;
+            case 2: ck_attention_weighted_sums32_avx512(2, weights + h0, v, n_pos, kv_offset, i, out + h0); break;
+            case 3: ck_attention_weighted_sums32_avx512(3, weights + h0, v, n_pos, kv_offset, i, out + h0); break;
+            case 4: ck_attention_weighted_sums32_avx512(4, weights + h0, v, n_pos, kv_offset, i, out + h0); break;
+            case 5: ck_attention_weighted_sums32_avx512(5, weights + h0, v, n_pos, kv_offset, i, out + h0); break;
+            case 6: ck_attention_weighted_sums32_avx512(6, weights + h0, v, n_pos, kv_offset, i, out + h0); break;
+            case 7: ck_attention_weighted_sums32_avx512(7, weights + h0, v, n_pos, kv_offset, i, out + h0); break;
+            default: ck_attention_weighted_sums32_avx512(8, weights + h0, v, n_pos, kv_offset, i, out + h0); break;
+            }
+        }
+    }
+    if (i < d) {
+        for (int h = 0; h < n; h++) {
+            ck_attention_weighted_sum_avx2(weights[h], v, n_pos, kv_offset + i, d - i, out[h] + i);
+        }
+    }
 }
 
 __attribute__((target("avx2,fma"))) static void ck_attention_groups_avx2(void *ctx, int ith, int nth) {
@@ -453,11 +489,13 @@ CK_ATTENTION_AVX512 static void ck_attention_rows_avx512(const ck_attention_job 
     for (int64_t r = r0; r < r1; r++) {
         const sparrow_attention_row *row = &job->rows[r];
         ck_attention_scores8_avx2(job, row, kv_offset, group, q[r - r0], scores[r - r0], kt, row->n_pos / 16 * 16);
+        float *out[CK_ATTENTION_MAX_GROUP];
         for (int h = 0; h < group; h++) {
             ck_attention_softmax(scores[r - r0][h], row->n_pos);
-            ck_attention_weighted_sum_avx512(scores[r - r0][h], row->v, row->n_pos, kv_offset, d,
-                                             row->out + (int64_t)(kv_head * group + h) * d);
+            out[h] = row->out + (int64_t)(kv_head * group + h) * d;
         }
+        ck_attention_weighted_sums_avx512(group, (const float *const *)scores[r - r0], row->v, row->n_pos, kv_offset,
+                                          d, out);
     }
 }
 

@@ -42,6 +42,7 @@ struct AttentionPathTests {
         (6, 2, 20),    // head size not a multiple of 8
         (5, 5, 12),    // one head per group, 4 dimensions past the last block
         (14, 2, 8),    // groups of 7: 4 + 2 + 1 heads side by side
+        (24, 2, 48),   // groups of 12: V summed for 8 heads then 4, 32 dimensions then 16 head by head
     ])
     func fastEqualsPortable(shape: (heads: Int, kvHeads: Int, headDimension: Int)) throws {
         let c = AttentionKernelTests.Case(heads: shape.heads, kvHeads: shape.kvHeads, headDimension: shape.headDimension,
