@@ -43,11 +43,23 @@ public struct AttentionKernel: Sendable {
         self.headDimension = headDimension
     }
 
+    /// Which of the C kernel's paths computes the rows. Every path gives the same bits; the choice is for tests.
+    public enum Path: Sendable, CaseIterable {
+        /// The fastest the CPU has (AVX-512, else AVX2, else portable).
+        case fastest
+        /// The AVX2 path even where the CPU has AVX-512 (what a CPU without AVX-512 runs).
+        case avx2
+        /// The one-(row, head)-at-a-time reference path.
+        case portable
+    }
+
     /// Computes every row. `scratch` is resized as needed (one area per pool thread) and can be reused across
-    /// calls. `portable` runs the one-(row, head)-at-a-time reference path (same bits; for tests).
-    public func attend(_ rows: [Row], scratch: inout [Float], pool: ThreadPool?, portable: Bool = false) throws(KernelError) {
+    /// calls. `path` picks the kernel path (same bits; for tests).
+    public func attend(_ rows: [Row], scratch: inout [Float], pool: ThreadPool?, path: Path = .fastest)
+        throws(KernelError)
+    {
         var table: [sparrow_attention_row] = []
-        try attend(rows, scratch: &scratch, table: &table, pool: pool, portable: portable)
+        try attend(rows, scratch: &scratch, table: &table, pool: pool, path: path)
     }
 
     /// Reusable buffers of `attend(_:workspace:pool:)`: the scratch areas and the C row table.
@@ -65,7 +77,7 @@ public struct AttentionKernel: Sendable {
         if workspace.scores.count < needed {
             workspace.scores = [Float](repeating: 0, count: max(needed, 2 * workspace.scores.count))
         }
-        try attend(rows, scratch: &workspace.scores, table: &workspace.table, pool: pool, portable: false)
+        try attend(rows, scratch: &workspace.scores, table: &workspace.table, pool: pool, path: .fastest)
     }
 
     /// Scratch floats `rows` need: one area per pool thread for the longest row.
@@ -76,7 +88,7 @@ public struct AttentionKernel: Sendable {
     }
 
     private func attend(_ rows: [Row], scratch: inout [Float], table: inout [sparrow_attention_row],
-                        pool: ThreadPool?, portable: Bool) throws(KernelError)
+                        pool: ThreadPool?, path: Path) throws(KernelError)
     {
         guard !rows.isEmpty else { return }
         let longest = rows.reduce(0) { max($0, $1.positions) }
@@ -88,12 +100,19 @@ public struct AttentionKernel: Sendable {
                 q: row.query, out: row.output, k: UnsafePointer<UnsafePointer<Float>?>(OpaquePointer(row.keys)),
                 v: UnsafePointer<UnsafePointer<Float>?>(OpaquePointer(row.values)), n_pos: Int64(row.positions)))
         }
-        let attention = portable ? sparrow_attention_portable : sparrow_attention
+        let attention = switch path {
+        case .fastest: sparrow_attention
+        case .avx2: sparrow_attention_avx2
+        case .portable: sparrow_attention_portable
+        }
         let status = table.withUnsafeBufferPointer { t in
             scratch.withUnsafeMutableBufferPointer { s in
                 attention(pool?.handle, t.baseAddress, Int64(t.count), Int32(heads), Int32(kvHeads),
                           Int32(headDimension), s.baseAddress, Int64(longest))
             }
+        }
+        if status == -2 {
+            throw .levelUnavailable(tensor: "attention", type: "F32", level: "AVX2")
         }
         guard status == 0 else {
             throw .badShape(tensor: "attention", type: "F32", rows: rows.count, columns: heads * headDimension,

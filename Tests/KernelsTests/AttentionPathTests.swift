@@ -3,9 +3,9 @@ import Testing
 @testable import Kernels
 
 /// The AVX2 attention path (K transposed in blocks of 8 positions, a (row, KV head) unit scoring every head of its
-/// group) against the portable one-(row, head)-at-a-time path: the same bits for every output value, on the shapes
-/// of the models Sparrow runs and on awkward ones (head sizes not a multiple of 8, groups of 1 to 8 heads, rows
-/// whose position counts end a block of 8 anywhere).
+/// group) and the AVX-512 one (blocks of 16) against the portable one-(row, head)-at-a-time path: the same bits for
+/// every output value, on the shapes of the models Sparrow runs and on awkward ones (head sizes not a multiple of 8,
+/// groups of 1 to 12 heads, rows whose position counts end a block of 8 anywhere).
 @Suite("Attention kernel paths")
 struct AttentionPathTests {
     @Test("the softmax's exponential is within 2 ulp of e^x on [−87, 0], exactly 1 at 0, 0 below −87, NaN for NaN")
@@ -30,7 +30,7 @@ struct AttentionPathTests {
                                           seed: 5, queryScale: 300)
         let rows = Array(c.positions.indices)
         let fast = try c.run(rows: rows, pool: nil).flatMap { $0 }
-        let portable = try c.run(rows: rows, pool: nil, portable: true).flatMap { $0 }
+        let portable = try c.run(rows: rows, pool: nil, path: .portable).flatMap { $0 }
         #expect(!fast.contains { $0.isNaN })
         #expect(zip(fast, portable).allSatisfy { $0.bitPattern == $1.bitPattern })
     }
@@ -49,11 +49,15 @@ struct AttentionPathTests {
                                           positions: [0, 1, 6, 7, 8, 9, 15, 16, 17, 40, 71], seed: 11)
         let rows = Array(c.positions.indices)
         for pool in try [nil, ThreadPool(threads: 2)] {
-            let fast = try c.run(rows: rows, pool: pool).flatMap { $0 }
-            let portable = try c.run(rows: rows, pool: pool, portable: true).flatMap { $0 }
-            #expect(!fast.contains { $0.isNaN }, "every output written")
-            let differing = zip(fast, portable).filter { $0.bitPattern != $1.bitPattern }.count
-            #expect(differing == 0, "\(differing) of \(fast.count) values differ, shape \(shape), threads \(pool?.threadCount ?? 1)")
+            let portable = try c.run(rows: rows, pool: pool, path: .portable).flatMap { $0 }
+            // The fastest path (AVX-512 here when the CPU has it) and the AVX2 path, which CPUs without AVX-512 run.
+            for path in [AttentionKernel.Path.fastest, .avx2] where path != .avx2 || CPUFeatures.current.avx2 {
+                let fast = try c.run(rows: rows, pool: pool, path: path).flatMap { $0 }
+                #expect(!fast.contains { $0.isNaN }, "every output written")
+                let differing = zip(fast, portable).filter { $0.bitPattern != $1.bitPattern }.count
+                let threads = pool?.threadCount ?? 1
+                #expect(differing == 0, "\(differing) of \(fast.count) values differ, \(path) path, shape \(shape), threads \(threads)")
+            }
         }
     }
 }

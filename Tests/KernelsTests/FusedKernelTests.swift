@@ -89,9 +89,8 @@ struct AttentionKernelTests {
             values = KernelTestData.randomActivations(count: cacheLength * kvHeads * headDimension, seed: seed + 2)
         }
 
-        /// The outputs of `rows` (indices into positions), computed together on `pool`, on the fast or the portable
-        /// path.
-        func run(rows: [Int], pool: ThreadPool?, portable: Bool = false) throws -> [[Float]] {
+        /// The outputs of `rows` (indices into positions), computed together on `pool`, on `path`.
+        func run(rows: [Int], pool: ThreadPool?, path: AttentionKernel.Path = .fastest) throws -> [[Float]] {
             let kernel = AttentionKernel(heads: heads, kvHeads: kvHeads, headDimension: headDimension)
             var output = [Float](repeating: .nan, count: rows.count * width)
             var scratch: [Float] = []
@@ -110,7 +109,7 @@ struct AttentionKernelTests {
                                         AttentionKernel.Row(query: qp + r * width, output: op + i * width, keys: ktp,
                                                             values: vtp, positions: positions[r] + 1)
                                     }
-                                    try kernel.attend(kernelRows, scratch: &scratch, pool: pool, portable: portable)
+                                    try kernel.attend(kernelRows, scratch: &scratch, pool: pool, path: path)
                                 }
                             }
                         }
@@ -177,7 +176,7 @@ struct AttentionKernelTests {
         for c in cases {
             let rows = Array(c.positions.indices)
             let fast = try c.run(rows: rows, pool: ThreadPool(threads: 2))
-            let portable = try c.run(rows: rows, pool: ThreadPool(threads: 2), portable: true)
+            let portable = try c.run(rows: rows, pool: ThreadPool(threads: 2), path: .portable)
             for r in rows {
                 #expect(fast[r].map(\.bitPattern) == portable[r].map(\.bitPattern),
                         "\(c.heads)/\(c.kvHeads) heads of \(c.headDimension), row at position \(c.positions[r])")

@@ -209,6 +209,11 @@ int sparrow_attention(sparrow_pool *pool, const sparrow_attention_row *rows, int
 int sparrow_attention_portable(sparrow_pool *pool, const sparrow_attention_row *rows, int64_t n_rows, int heads,
                                int kv_heads, int head_dim, float *scratch, int64_t max_pos);
 
+/// `sparrow_attention` on the AVX2 path even where the CPU has AVX-512 (what a CPU without AVX-512 runs; for the
+/// tests). Returns -2 when the CPU has no AVX2.
+int sparrow_attention_avx2(sparrow_pool *pool, const sparrow_attention_row *rows, int64_t n_rows, int heads,
+                           int kv_heads, int head_dim, float *scratch, int64_t max_pos);
+
 /// The exponential the attention's softmax uses (on every path): e^x within 2 ulp for x in [−87, 0], 0 below −87,
 /// NaN for NaN; not defined above 0 (the softmax's scores minus their maximum never are). Exposed for tests.
 float sparrow_attention_exp(float x);
