@@ -67,6 +67,10 @@ public enum ModelWeights: String, Sendable, Hashable, CaseIterable {
     /// memory: faster prefill and batched decoding (same results), about twice the file's size held in RAM and a
     /// longer load.
     case repacked
+    /// The most of the three above that this machine holds with room to spare, chosen at load from the file's size,
+    /// the memory this process may use and the cache budget: `repacked` (where the CPU has its kernels), else
+    /// `memory`, else `mapped`.
+    case auto
 }
 
 /// `sandbox:`: how model-written code is run.

@@ -1,6 +1,7 @@
 import Foundation
 import GGUF
 import Engine
+import Kernels
 import Git
 public import Jobs
 
@@ -33,12 +34,15 @@ public enum DeepValidation {
                         problems.append("model.context \(context) is larger than the model's trained context \(trained) (\(path))")
                     }
                     let physical = Int(ProcessInfo.processInfo.physicalMemory)
-                    let weights = loaded.spec.model.weights
+                    let cacheBytes = loaded.spec.model.memory.map { Int($0.bytes) }
+                    // `auto` checked as what it chooses on this machine for this file.
+                    let weights = loaded.spec.model.weights.resolved(
+                        fileBytes: file.fileSize, memoryLimit: ResidentMemory.weightsInMemoryLimitBytes(),
+                        cacheBytes: cacheBytes, repackAvailable: WeightRepacker.isAvailable)
                     // Repacked copies counted as the file's size: an upper bound (they hold only the Q4_K and Q6_K
                     // matrices, a little larger than in the file), where the engine later counts their exact bytes.
                     let copies = weights.heldCopies, held = file.fileSize * copies
-                    let budget = loaded.spec.model.memory.map { Int($0.bytes) }
-                        ?? LocalEngine.defaultMemoryBudget(heldWeights: held)
+                    let budget = cacheBytes ?? LocalEngine.defaultMemoryBudget(heldWeights: held)
                     if held > 0, held > ResidentMemory.weightsInMemoryLimitBytes() {
                         let times = copies > 1 ? " \(copies) times" : ""
                         problems.append("model.weights: \(weights.rawValue): the model (\(file.fileSize >> 20) MiB) held\(times) in memory is more than three quarters of the memory this process may use (\(ResidentMemory.limitBytes() >> 20) MiB); use model.weights: mapped")

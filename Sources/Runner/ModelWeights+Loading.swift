@@ -1,15 +1,55 @@
 internal import Engine
 public import GGUF
 public import Jobs
+internal import Foundation
+internal import Kernels
 
 extension ModelWeights {
     /// What `ModelLoader.load` is asked for: where the file's bytes live, and whether repacked copies are made.
     /// `repacked` reads the file into memory too: products of one activation row read the ggml rows
-    /// (`ck_x16_takes_batch`), which stream faster from huge pages than from the file's 4 KiB pages.
-    public var storage: GGUFStorage { self == .mapped ? .mapped : .memory }
+    /// (`ck_x16_takes_batch`), which stream faster from huge pages than from the file's 4 KiB pages. `auto` reads as
+    /// `mapped` here: resolve it first (`resolved(forFile:cacheBytes:)`).
+    public var storage: GGUFStorage { self == .memory || self == .repacked ? .memory : .mapped }
     /// Whether Q4_K and Q6_K matrices get repacked copies (where their kernels run).
     public var repack: Bool { self == .repacked }
     /// How many copies of about the model file's size this choice holds in memory on this machine (0, 1 or 2:
     /// `ModelLoader.heldWeightCopies`): counted against the memory limit and the default cache budget.
     public var heldCopies: Int { ModelLoader.heldWeightCopies(storage: storage, repack: repack) }
+
+    /// `auto` made concrete for a model file of `fileBytes`: `repacked` when `repackAvailable` and two copies of the
+    /// file plus the cache reserve fit in `memoryLimit`, else `memory` when one copy and the reserve fit, else
+    /// `mapped`. The reserve is `cacheBytes` (`model.memory`) when set, else a third of `memoryLimit`, so that the
+    /// default cache budget keeps room for KV caches, the page cache and the builds of patch tasks. `memoryLimit` is
+    /// what weights in memory may take at most (`ResidentMemory.weightsInMemoryLimitBytes`: ¾ of RAM or of the
+    /// cgroup limit). Every other choice is returned as it is.
+    public func resolved(fileBytes: Int, memoryLimit: Int, cacheBytes: Int?, repackAvailable: Bool) -> ModelWeights {
+        guard self == .auto else { return self }
+        let reserve = cacheBytes ?? memoryLimit / 3
+        func fits(_ copies: Int) -> Bool {
+            let (weights, overflow) = fileBytes.multipliedReportingOverflow(by: copies)
+            return !overflow && fileBytes > 0 && weights <= memoryLimit - reserve
+        }
+        if repackAvailable && fits(2) { return .repacked }
+        return fits(1) ? .memory : .mapped
+    }
+
+    /// `resolved(fileBytes:memoryLimit:cacheBytes:repackAvailable:)` on this machine for the file at `path`
+    /// (`mapped` when its size cannot be read: loading it then says why).
+    public func resolved(forFile path: String, cacheBytes: Int?) -> ModelWeights {
+        guard self == .auto else { return self }
+        let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
+        return resolved(fileBytes: size, memoryLimit: ResidentMemory.weightsInMemoryLimitBytes(),
+                        cacheBytes: cacheBytes, repackAvailable: WeightRepacker.isAvailable)
+    }
+
+    /// One line for standard error on what `auto` chose for the file at `path` and from what.
+    public static func autoChoiceLine(_ choice: ModelWeights, path: String, cacheBytes: Int?) -> String {
+        let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
+        let limit = ResidentMemory.weightsInMemoryLimitBytes()
+        let reserve = cacheBytes.map { String(format: "model.memory %.1f GB", Double($0) / 1e9) }
+            ?? String(format: "a third of that, %.1f GB, kept for caches", Double(limit / 3) / 1e9)
+        let kernels = WeightRepacker.isAvailable ? "" : "; this CPU has no repacked kernels (AVX-512 VNNI)"
+        return String(format: "model.weights: auto: %@ (the file is %.1f GB; weights in memory may take %.1f GB, ",
+                      choice.rawValue, Double(size) / 1e9, Double(limit) / 1e9) + reserve + kernels + ")"
+    }
 }

@@ -43,10 +43,15 @@ enum GeneratorFactories {
         switch model.source {
         case let .file(path):
             let settings = model.settings
-            let storage = settings.weights.storage, repack = settings.weights.repack
+            let cacheBytes = settings.memory.map { Int($0.bytes) }
+            let weights = settings.weights.resolved(forFile: path, cacheBytes: cacheBytes)
+            if settings.weights == .auto {
+                StandardError.write("sparrow: " + ModelWeights.autoChoiceLine(weights, path: path, cacheBytes: cacheBytes))
+            }
+            let storage = weights.storage, repack = weights.repack
             let started = ContinuousClock.now
             if storage == .memory {
-                StandardError.write("sparrow: reading \(path) into memory (model.weights: \(settings.weights.rawValue))")
+                StandardError.write("sparrow: reading \(path) into memory (model.weights: \(weights.rawValue))")
             }
             if repack {
                 StandardError.write(WeightRepacker.isAvailable

@@ -32,7 +32,7 @@ import Testing
             let spec = try load("version: 1\nmodel: {path: m.gguf, weights: \(choice.rawValue)}\ntasks: [{id: r, kind: review}]\n").spec
             #expect(spec.model.weights == choice)
         }
-        #expect(ModelWeights.allCases.map(\.rawValue) == ["mapped", "memory", "repacked"])
+        #expect(ModelWeights.allCases.map(\.rawValue) == ["mapped", "memory", "repacked", "auto"])
     }
 
     @Test func everyKeyIsDecodedIntoItsValue() throws {

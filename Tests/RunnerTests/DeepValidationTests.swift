@@ -41,6 +41,18 @@ import Testing
         #expect(mapped.contains { $0.hasPrefix("the model (1048576 MiB) plus the default cache budget") }, "\(mapped)")
     }
 
+    /// `auto` is checked as what it chooses: a file too large to hold in memory is mapped, so the only problem left
+    /// is the mapped one (file plus cache budget against RAM), and a small one is no problem at all.
+    @Test func autoIsCheckedAsItsChoice() throws {
+        let terabyte: UInt64 = 1 << 40
+        let large = try Self.problems(modelSize: terabyte, weights: "auto")
+        #expect(!large.contains { $0.hasPrefix("model.weights") }, "\(large)")
+        #expect(large.contains { $0.hasPrefix("the model (1048576 MiB) plus the default cache budget") }, "\(large)")
+        let size = UInt64(try FileManager.default.attributesOfItem(atPath: Self.fixture.path)[.size] as? Int ?? 0)
+        let small = try Self.problems(modelSize: size, weights: "auto")
+        #expect(!small.contains { $0.contains("model") && $0.contains("MiB") }, "\(small)")
+    }
+
     /// Where each choice keeps the file: `repacked` reads it into memory as well (1-row products read its ggml rows).
     @Test func weightsChoicesStorage() {
         #expect(ModelWeights.mapped.storage == .mapped && !ModelWeights.mapped.repack && ModelWeights.mapped.heldCopies == 0)

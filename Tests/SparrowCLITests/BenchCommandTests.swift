@@ -17,7 +17,7 @@ import Testing
         (["m.gguf", "--parallel", "0"], "--parallel ≥ 1"),
         (["m.gguf", "--threads=-1"], "--threads ≥ 0"),
         (["m.gguf", "--repeat", "0"], "--repeat ≥ 1"),
-        (["m.gguf", "--weights", "disk"], "expected --weights mapped, memory or repacked, found 'disk'"),
+        (["m.gguf", "--weights", "disk"], "expected --weights mapped, memory, repacked or auto, found 'disk'"),
         (["m.gguf", "--depth=-1"], "expected --depth ≥ 0, found -1"),
     ])
     func badArgumentsAreRefusedBeforeAnythingRuns(arguments: [String], message: String) throws {

@@ -6,7 +6,7 @@ import Kernels
 import Runner
 
 /// `sparrow bench MODEL.gguf [--prompt-tokens N] [--gen-tokens N] [--parallel P] [--threads T] [--repeat R]
-/// [--weights mapped|memory|repacked] [--depth D] [--json]`:
+/// [--weights mapped|memory|repacked|auto] [--depth D] [--json]`:
 /// prefill, single-stream and aggregate decode tokens/s, weight bytes per generated token, load time and peak
 /// memory; `sparrow bench --kernels [--json]`: kernel GB/s beside a STREAM-like triad (DESIGN.md §4, §9).
 struct Bench: ParsableCommand {
@@ -40,7 +40,7 @@ struct Bench: ParsableCommand {
             help: "Timed repetitions of each measurement (median and spread reported).")
     var repeats = 5
 
-    @Option(help: "Where the model's weights live: mapped (from the file, pages faulted in on use), memory (the file read into huge-page memory at load) or repacked (as memory, and the Q4_K and Q6_K matrices also copied at load into a layout of 16-row groups: faster prefill and batched decoding, same results, the file's size held twice).")
+    @Option(help: "Where the model's weights live: mapped (from the file, pages faulted in on use), memory (the file read into huge-page memory at load), repacked (as memory, and the Q4_K and Q6_K matrices also copied at load into a layout of 16-row groups: faster prefill and batched decoding, same results, the file's size held twice) or auto (the most of those this machine holds with a third of its memory limit to spare).")
     var weights = ModelWeights.mapped.rawValue
 
     @Option(help: "Tokens already in every sequence's cache when prefill and decode are timed, as llama-bench -d (0: an empty cache).")
@@ -79,7 +79,11 @@ struct Bench: ParsableCommand {
         configuration.parallel = parallel
         configuration.threads = threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount
         configuration.repeats = repeats
-        let choice = ModelWeights(rawValue: weights) ?? .mapped
+        let asked = ModelWeights(rawValue: weights) ?? .mapped
+        let choice = asked.resolved(forFile: model, cacheBytes: nil)
+        if asked == .auto {
+            StandardError.write("sparrow bench: " + ModelWeights.autoChoiceLine(choice, path: model, cacheBytes: nil))
+        }
         configuration.storage = choice.storage
         configuration.repack = choice.repack
         configuration.depth = depth
