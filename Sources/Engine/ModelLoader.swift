@@ -1,5 +1,8 @@
 import Hashing
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 public import GGUF
 public import Kernels
 
@@ -70,13 +73,20 @@ public enum ModelLoader {
         (storage == .memory ? 1 : 0) + (repack && WeightRepacker.isAvailable ? 1 : 0)
     }
 
+    /// The size of the file at `path`, following symbolic links as opening it does (a model in a Hugging Face cache
+    /// is a link into its blob store; `FileManager.attributesOfItem` would give the link's own size); nil when it
+    /// cannot be read.
+    public static func fileBytes(atPath path: String) -> Int? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return Int(info.st_size)
+    }
+
     /// Refuses to hold `copies` copies of a file in memory when together they are more than three quarters of the
     /// memory this process may use (RAM, or the container's cgroup limit): that load would end in the kernel's OOM
     /// killer, not an error.
     static func checkFitsInMemory(_ path: String, copies: Int, what: String) throws(EngineError) {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-              let size = (attributes[.size] as? NSNumber)?.intValue
-        else { return }  // opening the file reports what is wrong with it
+        guard let size = fileBytes(atPath: path) else { return }  // opening the file reports what is wrong with it
         guard size * copies <= ResidentMemory.weightsInMemoryLimitBytes() else {
             let limit = ResidentMemory.limitBytes()
             throw .model(path: path, reason: String(

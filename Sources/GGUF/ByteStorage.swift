@@ -43,10 +43,10 @@ final class ByteStorage: @unchecked Sendable {
     /// whole file at load and the file's size in resident memory the kernel cannot reclaim (it can still drop the
     /// page cache the file was read through).
     ///
-    /// `readers` threads (at least 1) read `pieceBytes` pieces (64 MiB) in turn: the kernel zeroes each huge page on first touch
-    /// inside the read, and on a virtual machine that first touch is most of the cost, so it is spread over cores.
-    /// (Measured 2026-11-30 on a 3.46 GB file from the page cache, 2-core VM: 0.72-8.95 s with one reader, 0.31-1.07 s
-    /// with two.)
+    /// `readers` threads (at least 1) read `pieceBytes` pieces (64 MiB) in turn, and all stop at the first failure:
+    /// the kernel zeroes each huge page on first touch inside the read, and on a virtual machine that first touch is
+    /// most of the cost, so it is spread over cores. (Measured 2026-11-30 on a 3.46 GB file from the page cache,
+    /// 2-core VM: 0.72-8.95 s with one reader, 0.31-1.07 s with two.)
     static func reading(path: String, readers: Int = ByteStorage.defaultReaders, pieceBytes: Int = 64 << 20) throws
         -> ByteStorage
     {
@@ -60,13 +60,14 @@ final class ByteStorage: @unchecked Sendable {
             throw GGUFError.cannotOpen(path: path, reason: error.reason)
         }
         let base = region.start
-        let piece = max(1, pieceBytes)
+        let piece = min(max(1, pieceBytes), size)
         let pieces = (size + piece - 1) / piece
         let threads = max(1, min(readers, pieces))
         let failures = ReadFailures()
         let target = SendablePointer(base)
         DispatchQueue.concurrentPerform(iterations: threads) { reader in
             for index in stride(from: reader, to: pieces, by: threads) {
+                if failures.first != nil { return }  // another reader failed: the load fails, stop reading
                 let start = index * piece, end = min(size, start + piece)
                 if let reason = readRange(fd, into: target.pointer, from: start, to: end, of: size) {
                     failures.record(reason)

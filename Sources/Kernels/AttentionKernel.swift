@@ -54,7 +54,8 @@ public struct AttentionKernel: Sendable {
     }
 
     /// Computes every row. `scratch` is resized as needed (one area per pool thread) and can be reused across
-    /// calls. `path` picks the kernel path (same bits; for tests).
+    /// calls. `path` picks the kernel path (same bits; for tests); `.avx2` throws `levelUnavailable` on a CPU
+    /// without AVX2.
     public func attend(_ rows: [Row], scratch: inout [Float], pool: ThreadPool?, path: Path = .fastest)
         throws(KernelError)
     {

@@ -8,7 +8,7 @@ extension ModelWeights {
     /// What `ModelLoader.load` is asked for: where the file's bytes live, and whether repacked copies are made.
     /// `repacked` reads the file into memory too: products of one activation row read the ggml rows
     /// (`ck_x16_takes_batch`), which stream faster from huge pages than from the file's 4 KiB pages. `auto` reads as
-    /// `mapped` here: resolve it first (`resolved(forFile:cacheBytes:)`).
+    /// `mapped` here: resolve it first (`resolved(forFile:cacheBytes:)`; every loader and budget check does).
     public var storage: GGUFStorage { self == .memory || self == .repacked ? .memory : .mapped }
     /// Whether Q4_K and Q6_K matrices get repacked copies (where their kernels run).
     public var repack: Bool { self == .repacked }
@@ -33,23 +33,26 @@ extension ModelWeights {
         return fits(1) ? .memory : .mapped
     }
 
-    /// `resolved(fileBytes:memoryLimit:cacheBytes:repackAvailable:)` on this machine for the file at `path`
-    /// (`mapped` when its size cannot be read: loading it then says why).
-    public func resolved(forFile path: String, cacheBytes: Int?) -> ModelWeights {
-        guard self == .auto else { return self }
-        let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
-        return resolved(fileBytes: size, memoryLimit: ResidentMemory.weightsInMemoryLimitBytes(),
-                        cacheBytes: cacheBytes, repackAvailable: WeightRepacker.isAvailable)
+    /// `resolved(fileBytes:memoryLimit:cacheBytes:repackAvailable:)` on this machine for the file at `path` (its
+    /// size through symbolic links; `mapped` when it cannot be read: loading it then says why), with the line for
+    /// standard error that says what `auto` chose and from what (nil for every other choice).
+    public func resolved(forFile path: String, cacheBytes: Int?) -> (choice: ModelWeights, line: String?) {
+        guard self == .auto else { return (self, nil) }
+        let size = ModelLoader.fileBytes(atPath: path) ?? 0
+        let limit = ResidentMemory.weightsInMemoryLimitBytes()
+        let choice = resolved(fileBytes: size, memoryLimit: limit, cacheBytes: cacheBytes,
+                              repackAvailable: WeightRepacker.isAvailable)
+        return (choice, Self.autoChoiceLine(choice, fileBytes: size, memoryLimit: limit, cacheBytes: cacheBytes,
+                                            repackAvailable: WeightRepacker.isAvailable))
     }
 
-    /// One line for standard error on what `auto` chose for the file at `path` and from what.
-    public static func autoChoiceLine(_ choice: ModelWeights, path: String, cacheBytes: Int?) -> String {
-        let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
-        let limit = ResidentMemory.weightsInMemoryLimitBytes()
+    /// What `auto` chose for a file of `fileBytes` and from what, for standard error.
+    static func autoChoiceLine(_ choice: ModelWeights, fileBytes: Int, memoryLimit: Int, cacheBytes: Int?,
+                               repackAvailable: Bool) -> String {
         let reserve = cacheBytes.map { String(format: "model.memory %.1f GB", Double($0) / 1e9) }
-            ?? String(format: "a third of that, %.1f GB, kept for caches", Double(limit / 3) / 1e9)
-        let kernels = WeightRepacker.isAvailable ? "" : "; this CPU has no repacked kernels (AVX-512 VNNI)"
+            ?? String(format: "a third of that, %.1f GB, kept for caches", Double(memoryLimit / 3) / 1e9)
+        let kernels = repackAvailable ? "" : "; this CPU has no repacked kernels (AVX-512 VNNI)"
         return String(format: "model.weights: auto: %@ (the file is %.1f GB; weights in memory may take %.1f GB, ",
-                      choice.rawValue, Double(size) / 1e9, Double(limit) / 1e9) + reserve + kernels + ")"
+                      choice.rawValue, Double(fileBytes) / 1e9, Double(memoryLimit) / 1e9) + reserve + kernels + ")"
     }
 }

@@ -44,10 +44,8 @@ enum GeneratorFactories {
         case let .file(path):
             let settings = model.settings
             let cacheBytes = settings.memory.map { Int($0.bytes) }
-            let weights = settings.weights.resolved(forFile: path, cacheBytes: cacheBytes)
-            if settings.weights == .auto {
-                StandardError.write("sparrow: " + ModelWeights.autoChoiceLine(weights, path: path, cacheBytes: cacheBytes))
-            }
+            let (weights, autoLine) = settings.weights.resolved(forFile: path, cacheBytes: cacheBytes)
+            if let autoLine { StandardError.write("sparrow: " + autoLine) }
             let storage = weights.storage, repack = weights.repack
             let started = ContinuousClock.now
             if storage == .memory {
@@ -62,7 +60,7 @@ enum GeneratorFactories {
                                               storage: storage, repack: repack)
             // Weights held in memory come out of the default cache budget; an explicit `model.memory` stands.
             let held = (storage == .memory ? loaded.fileSize : 0) + loaded.repackedBytes
-            let budget = settings.memory.map { Int($0.bytes) } ?? LocalEngine.defaultMemoryBudget(heldWeights: held)
+            let budget = cacheBytes ?? LocalEngine.defaultMemoryBudget(heldWeights: held)
             if storage == .memory {  // every choice that repacks reads the file into memory too
                 reportWeightsInMemory(loaded, held: held, since: started, budget: settings.memory == nil ? budget : nil)
             }

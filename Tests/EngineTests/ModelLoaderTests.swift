@@ -79,6 +79,18 @@ struct ModelLoaderTests {
         }
     }
 
+    @Test("a model reached through a symbolic link is sized by the file it points to")
+    func symbolicLinkIsFollowed() throws {
+        try Self.withSparseModel(size: 1 << 40) { model throws in
+            let link = model.deletingLastPathComponent().appendingPathComponent("link.gguf")
+            try FileManager.default.createSymbolicLink(at: link, withDestinationURL: model)
+            #expect(ModelLoader.fileBytes(atPath: link.path) == 1 << 40)
+            let error = #expect(throws: EngineError.self) { try ModelLoader.load(path: link.path, threads: 1, storage: .memory) }
+            #expect("\(error.map { "\($0)" } ?? "")".contains("the file is 1099.5 GB and this choice holds it 1× in memory"))
+        }
+        #expect(ModelLoader.fileBytes(atPath: "/nonexistent/model.gguf") == nil)
+    }
+
     @Test("repacked weights in memory: a file that fits once but not twice is refused before any read",
           .enabled(if: WeightRepacker.isAvailable))
     func repackedTwiceTooLarge() throws {

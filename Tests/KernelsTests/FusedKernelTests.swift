@@ -167,8 +167,8 @@ struct AttentionKernelTests {
             Case(seed: 21),
             Case(heads: 16, kvHeads: 2, headDimension: 128, positions: [0, 6, 7, 8, 9, 15, 16, 62], seed: 31),
             Case(heads: 4, kvHeads: 4, headDimension: 64, positions: [2, 13, 40], seed: 41),
-            // AVX-512: blocks of 16 positions with 8, 4+2+1 (7) and 3 heads per KV head; a head dimension past the
-            // weighted sum's 128-value step (144: one step plus the AVX2 remainder) and one below it (80).
+            // AVX-512: blocks of 16 positions with 8, 4+2+1 (7) and 3 heads per KV head; head dimensions past the
+            // weighted sum's 32-value steps (144 = 4·32 + 16 and 80 = 2·32 + 16: the rest through the AVX2 sum).
             Case(heads: 16, kvHeads: 2, headDimension: 144, positions: [31, 32, 47, 100], seed: 51),
             Case(heads: 14, kvHeads: 2, headDimension: 80, positions: [16, 33, 95], seed: 61),
             Case(heads: 3, kvHeads: 1, headDimension: 128, positions: [15, 16, 17, 64], seed: 71),

@@ -1,3 +1,4 @@
+import Foundation
 import GGUF
 import Jobs
 @testable import Runner
@@ -10,7 +11,7 @@ import Testing
 
     @Test("auto picks repacked, memory or mapped by what fits beside a third of the limit", arguments: [
         // (file, limit, model.memory, repacked kernels) → choice
-        (3 * gb, 18 * gb, nil, true, ModelWeights.repacked),  // 6 GB twice + 6 GB reserve ≤ 18
+        (3 * gb, 18 * gb, nil, true, ModelWeights.repacked),  // 3 GB twice (6) + 6 GB reserve ≤ 18
         (6 * gb, 18 * gb, nil, true, .repacked),              // 12 + 6 = 18: exactly fits
         (7 * gb, 18 * gb, nil, true, .memory),                // 14 + 6 > 18, 7 + 6 ≤ 18
         (12 * gb, 18 * gb, nil, true, .memory),               // 12 + 6 = 18
@@ -43,15 +44,36 @@ import Testing
         #expect(ModelWeights.auto.storage == .mapped && !ModelWeights.auto.repack && ModelWeights.auto.heldCopies == 0)
     }
 
-    @Test("a file that cannot be read resolves to mapped")
+    @Test("a file that cannot be read resolves to mapped; other choices get no line")
     func missingFile() {
-        #expect(ModelWeights.auto.resolved(forFile: "/nonexistent/model.gguf", cacheBytes: nil) == .mapped)
+        let (choice, line) = ModelWeights.auto.resolved(forFile: "/nonexistent/model.gguf", cacheBytes: nil)
+        #expect(choice == .mapped && line?.hasPrefix("model.weights: auto: mapped (the file is 0.0 GB;") == true)
+        #expect(ModelWeights.memory.resolved(forFile: "/nonexistent/model.gguf", cacheBytes: nil) == (.memory, nil))
     }
 
-    @Test("the line on standard error names the choice, the file's size and the reserve")
+    @Test("auto sizes the file a symbolic link points to, not the link")
+    func symbolicLink() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sparrow-auto-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let model = folder.appendingPathComponent("blob")
+        #expect(FileManager.default.createFile(atPath: model.path, contents: nil))
+        let handle = try FileHandle(forWritingTo: model)
+        try handle.truncate(atOffset: 1 << 40)  // sparse: 1 TB, larger than this machine's memory
+        try handle.close()
+        let link = folder.appendingPathComponent("model.gguf")
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: model)
+        #expect(ModelWeights.auto.resolved(forFile: link.path, cacheBytes: nil).choice == .mapped)
+    }
+
+    @Test("the line on standard error names the choice, the file's size, the limit and the reserve")
     func choiceLine() {
-        let line = ModelWeights.autoChoiceLine(.memory, path: "/nonexistent/model.gguf", cacheBytes: 2 * Self.gb)
-        #expect(line.hasPrefix("model.weights: auto: memory (the file is 0.0 GB; weights in memory may take "))
-        #expect(line.contains("model.memory 2.0 GB"))
+        let line = ModelWeights.autoChoiceLine(.memory, fileBytes: 7 * Self.gb, memoryLimit: 18 * Self.gb,
+                                               cacheBytes: nil, repackAvailable: false)
+        #expect(line == "model.weights: auto: memory (the file is 7.0 GB; weights in memory may take 18.0 GB, a third "
+                    + "of that, 6.0 GB, kept for caches; this CPU has no repacked kernels (AVX-512 VNNI))")
+        let budgeted = ModelWeights.autoChoiceLine(.repacked, fileBytes: Self.gb, memoryLimit: 18 * Self.gb,
+                                                   cacheBytes: 2 * Self.gb, repackAvailable: true)
+        #expect(budgeted.hasSuffix("may take 18.0 GB, model.memory 2.0 GB)"))
     }
 }

@@ -40,7 +40,7 @@ struct Bench: ParsableCommand {
             help: "Timed repetitions of each measurement (median and spread reported).")
     var repeats = 5
 
-    @Option(help: "Where the model's weights live: mapped (from the file, pages faulted in on use), memory (the file read into huge-page memory at load), repacked (as memory, and the Q4_K and Q6_K matrices also copied at load into a layout of 16-row groups: faster prefill and batched decoding, same results, the file's size held twice) or auto (the most of those this machine holds with a third of its memory limit to spare).")
+    @Option(help: "Where the model's weights live: mapped (from the file, pages faulted in on use), memory (the file read into huge-page memory at load), repacked (as memory, and the Q4_K and Q6_K matrices also copied at load into a layout of 16-row groups: faster prefill and batched decoding, same results, the file's size held twice) or auto (the most of those that fits in three quarters of the memory this process may use with a third of that kept for caches).")
     var weights = ModelWeights.mapped.rawValue
 
     @Option(help: "Tokens already in every sequence's cache when prefill and decode are timed, as llama-bench -d (0: an empty cache).")
@@ -80,10 +80,8 @@ struct Bench: ParsableCommand {
         configuration.threads = threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount
         configuration.repeats = repeats
         let asked = ModelWeights(rawValue: weights) ?? .mapped
-        let choice = asked.resolved(forFile: model, cacheBytes: nil)
-        if asked == .auto {
-            StandardError.write("sparrow bench: " + ModelWeights.autoChoiceLine(choice, path: model, cacheBytes: nil))
-        }
+        let (choice, autoLine) = asked.resolved(forFile: model, cacheBytes: nil)
+        if let autoLine { StandardError.write("sparrow bench: " + autoLine) }
         configuration.storage = choice.storage
         configuration.repack = choice.repack
         configuration.depth = depth
