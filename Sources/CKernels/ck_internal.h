@@ -145,29 +145,6 @@ static inline int ck_q6_K_quant(const blk_q6_K *b, int v) {
     return low | (high << 4);
 }
 
-/// All 256 quants of a Q4_K block in value order (ck_q4_K_quant for every v, in loops the compiler vectorizes).
-static inline void ck_q4_K_quants(const blk_q4_K *b, uint8_t q[QK_K]) {
-    for (int c = 0; c < 4; c++) {
-        for (int l = 0; l < 32; l++) {
-            q[64 * c + l] = b->qs[32 * c + l] & 0xF;
-            q[64 * c + 32 + l] = b->qs[32 * c + l] >> 4;
-        }
-    }
-}
-
-/// All 256 quants of a Q6_K block in value order (ck_q6_K_quant for every v, in loops the compiler vectorizes).
-static inline void ck_q6_K_quants(const blk_q6_K *b, uint8_t q[QK_K]) {
-    for (int half = 0; half < 2; half++) {
-        for (int g = 0; g < 4; g++) {
-            for (int l = 0; l < 32; l++) {
-                const int low = (b->ql[64 * half + 32 * (g % 2) + l] >> (4 * (g / 2))) & 0xF;
-                const int high = (b->qh[32 * half + l] >> (2 * g)) & 3;
-                q[128 * half + 32 * g + l] = (uint8_t)(low | (high << 4));
-            }
-        }
-    }
-}
-
 /// The 8 scales (bytes 0..7) and 8 mins (bytes 8..15) of a Q4_K/Q5_K block, as get_scale_min_k4 gives them.
 static inline void ck_k4_scales(const uint8_t *packed, uint8_t out[16]) {
     uint32_t u[4];

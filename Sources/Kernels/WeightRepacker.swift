@@ -113,6 +113,19 @@ public final class WeightRepacker: @unchecked Sendable {
         return result
     }
 
+    /// The repacked layout of `matrix` as bytes, on any CPU (the packing is portable C; only the kernels need AVX-512
+    /// VNNI): what the layout tests read. Empty when the matrix has no repacked form.
+    static func layoutBytes(of matrix: WeightMatrix) -> [UInt8] {
+        let count = repackedBytes(matrix)
+        guard count > 0 else { return [] }
+        var bytes = [UInt8](repeating: 0, count: count)
+        let status = bytes.withUnsafeMutableBytes { out in
+            sparrow_repack(nil, matrix.type.rawValue, matrix.base, Int64(matrix.rows), Int64(matrix.columns),
+                           out.baseAddress)
+        }
+        return status == 0 ? bytes : []
+    }
+
     /// `count` bytes, 64-byte aligned, from the current region or a new one.
     private func allocate(_ count: Int, for tensor: String) throws(KernelError) -> UnsafeMutableRawPointer {
         let rounded = (count + 63) & ~63

@@ -12,6 +12,52 @@ struct RepackedWeightsTests {
     /// Whether this machine has the repacked kernels (AVX-512 VNNI); the tests need them.
     static let available = WeightRepacker(pool: nil).hasKernel(for: .q4_K)
 
+    /// The layout itself, on every CPU (the packing is portable C; the other tests need the AVX-512 VNNI kernels):
+    /// each quant of the repacked bytes read back where the layout puts it (`dot_avx512_x16.c`: chunk c, lane r, byte
+    /// j holds value 8c + j in its low nibble and 8c + 4 + j in its high one; Q6_K's qh entry e, byte 4r + j, bits
+    /// 2k, the high 2 bits of value 16e + 4k + j) equals that quant read from the ggml block as ggml lays it out.
+    @Test("every quant lands where the 16-row layout puts it (any CPU)", arguments: types)
+    func layout(type: GGMLType) throws {
+        let rows = 32, columns = 2 * 256, blocks = columns / 256
+        let bytes = KernelTestData.randomWeights(type, rows: rows, columns: columns, seed: 17)
+        let blockBytes = type == .q4_K ? 144 : 210, groupBlockBytes = type == .q4_K ? 2432 : 3392
+        try WeightMatrix.over(bytes, type: type, rows: rows, columns: columns) { plain in
+            let packed = WeightRepacker.layoutBytes(of: plain)
+            #expect(packed.count == rows / 16 * blocks * groupBlockBytes)
+            guard !packed.isEmpty else { return }
+            var wrong = 0
+            for row in 0..<rows {
+                for i in 0..<blocks {
+                    let block = Array(bytes[(row * blocks + i) * blockBytes..<(row * blocks + i + 1) * blockBytes])
+                    let out = ((row / 16) * blocks + i) * groupBlockBytes, r = row % 16
+                    for v in 0..<256 {
+                        let c = v / 8, j = v % 4, high = v % 8 >= 4
+                        let lowNibbles = type == .q4_K ? 384 : 320  // offset of qs / ql
+                        let byte = packed[out + lowNibbles + 64 * c + 4 * r + j]
+                        let low4 = Int(high ? byte >> 4 : byte & 0xF)
+                        switch type {
+                        case .q4_K:
+                            // ggml: qs[32·(v / 64) + v % 32], the low nibble for v % 64 < 32, else the high one.
+                            let q = block[16 + 32 * (v / 64) + v % 32]
+                            if low4 != Int(v % 64 < 32 ? q & 0xF : q >> 4) { wrong += 1 }
+                        default:
+                            // ggml: half h = v / 128; quarters 0/1 the low nibbles of ql[64h + l] / ql[64h + 32 + l],
+                            // 2/3 their high nibbles; the high 2 bits at bits 2·quarter of qh[32h + l].
+                            let h = v / 128, quarter = (v % 128) / 32, l = v % 32
+                            let ql = block[64 * h + 32 * (quarter % 2) + l]
+                            let qh = block[128 + 32 * h + l]
+                            if low4 != Int(quarter < 2 ? ql & 0xF : ql >> 4) { wrong += 1 }
+                            let e = v / 16, k = (v % 16) / 4, jj = v % 4
+                            let bits = packed[out + 2368 + 64 * e + 4 * r + jj] >> (2 * k) & 3
+                            if bits != (qh >> (2 * quarter)) & 3 { wrong += 1 }
+                        }
+                    }
+                }
+            }
+            #expect(wrong == 0, "\(type.name): \(wrong) quants out of place")
+        }
+    }
+
     @Test("each group's 16 rows × 1…8 activation rows equal the scalar reference at the extremes",
           .enabled(if: available), arguments: types)
     func extremes(type: GGMLType) throws {
