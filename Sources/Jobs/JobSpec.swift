@@ -51,7 +51,8 @@ public struct ModelSettings: Sendable, Hashable {
     public var threads: Int
     /// Sequences decoded together.
     public var parallel: Int
-    /// Budget for caches; nil means three quarters of the machine's memory.
+    /// Budget for caches; nil means three quarters of the memory this process may use (RAM, or the cgroup limit), less
+    /// the weights held in memory.
     public var memory: ByteCount?
     /// Where a local model's weights live (`model.weights`).
     public var weights: ModelWeights = .mapped

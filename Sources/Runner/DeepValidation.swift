@@ -33,7 +33,7 @@ public enum DeepValidation {
                     if let context = loaded.spec.model.context, let trained, context > trained {
                         problems.append("model.context \(context) is larger than the model's trained context \(trained) (\(path))")
                     }
-                    let physical = Int(ProcessInfo.processInfo.physicalMemory)
+                    let physical = ResidentMemory.limitBytes()  // RAM, or the container's cgroup limit
                     let cacheBytes = loaded.spec.model.memory.map { Int($0.bytes) }
                     // `auto` checked as what it chooses on this machine for this file.
                     let weights = loaded.spec.model.weights.resolved(
@@ -49,7 +49,7 @@ public enum DeepValidation {
                     } else if max(held, file.fileSize) + budget > physical {
                         let source = loaded.spec.model.memory == nil ? "the default cache budget" : "model.memory"
                         let times = copies > 1 ? ", held \(copies) times" : ""
-                        problems.append("the model (\(file.fileSize >> 20) MiB\(times)) plus \(source) (\(budget >> 20) MiB) exceed this machine's memory (\(physical >> 20) MiB)")
+                        problems.append("the model (\(file.fileSize >> 20) MiB\(times)) plus \(source) (\(budget >> 20) MiB) exceed the memory this process may use (\(physical >> 20) MiB: RAM or its cgroup limit)")
                     }
                 } catch {
                     problems.append("model.path: \(path): \(error)")

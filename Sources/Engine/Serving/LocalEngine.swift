@@ -18,8 +18,9 @@ public final class LocalEngine: TextGenerating, @unchecked Sendable {
         public var contextLength: Int?
         /// Sequences decoded together.
         public var parallel: Int
-        /// Bytes of sequence caches and prefix cache held at once; nil: three quarters of physical memory. A request
-        /// waits until its cache fits beside the running ones; the prefix cache gives way (evicts) first.
+        /// Bytes of sequence caches and prefix cache held at once; nil: `defaultMemoryBudget()` (three quarters of
+        /// the memory this process may use). A request waits until its cache fits beside the running ones; the
+        /// prefix cache gives way (evicts) first.
         public var memoryBudget: Int?
         /// Prompt tokens per sequence per forward step (chunk boundaries at its multiples). A model with recurrent
         /// state (qwen3next) resumes a cached prefix only where a chunk boundary is also a 32-token page end: every
@@ -40,10 +41,11 @@ public final class LocalEngine: TextGenerating, @unchecked Sendable {
         }
     }
 
-    /// The cache budget when none is given: three quarters of physical memory, less `heldWeights` (the bytes of
-    /// weights read into memory, `model.weights: memory`), and never below 64 MiB.
+    /// The cache budget when none is given: three quarters of the memory this process may use (RAM, or the
+    /// container's cgroup limit when lower: `ResidentMemory.limitBytes`), less `heldWeights` (the bytes of weights
+    /// read into memory, `model.weights: memory`), and never below 64 MiB.
     public static func defaultMemoryBudget(heldWeights: Int = 0) -> Int {
-        max(64 << 20, Int(Double(ProcessInfo.processInfo.physicalMemory) * 0.75) - heldWeights)
+        max(64 << 20, Int(Double(ResidentMemory.limitBytes()) * 0.75) - heldWeights)
     }
 
     /// What the scheduler holds against the memory budget now, and its peaks (for tests and reports).

@@ -23,19 +23,37 @@ public enum ResidentMemory {
         return fields.count >= 2 ? Int(fields[1]) : nil
     }
 
-    /// The memory this process may use: the machine's RAM, or the cgroup v2 limit (`memory.max` of the process's
-    /// cgroup, as in a container) when that is lower.
+    /// The memory this process may use: the machine's RAM, or its cgroup's memory limit (as in a container) when
+    /// that is lower.
     public static func limitBytes() -> Int {
         let physical = Int(ProcessInfo.processInfo.physicalMemory)
-        guard let membership = try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8),
-              let line = membership.split(separator: "\n").first(where: { $0.hasPrefix("0::") })
-        else { return physical }
-        let group = line.dropFirst(3)
-        let path = "/sys/fs/cgroup" + (group == "/" ? "" : group) + "/memory.max"
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
-              let limit = Int(text.trimmingCharacters(in: .whitespacesAndNewlines))  // "max": no limit
-        else { return physical }
-        return min(physical, limit)
+        guard let membership = try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8) else { return physical }
+        return min(physical, cgroupLimitBytes(membership: membership, root: "/sys/fs/cgroup") ?? physical)
+    }
+
+    /// The lowest memory limit of the cgroups in `membership` (the text of /proc/self/cgroup) under the cgroup
+    /// filesystem at `root`; nil when none is set. cgroup v2 (`0::/path`): `memory.max` ("max": none). cgroup v1
+    /// (`N:…memory…:/path`, still the layout of many Docker and Kubernetes hosts): `memory/path/memory.limit_in_bytes`
+    /// (a huge number when none), and `memory/memory.limit_in_bytes` as well, because inside a container without
+    /// a cgroup namespace the path names the host's hierarchy while the container sees its own group at the root.
+    static func cgroupLimitBytes(membership: String, root: String) -> Int? {
+        var files: [String] = []
+        for line in membership.split(separator: "\n") {
+            let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+            guard fields.count == 3 else { continue }
+            let group = fields[2] == "/" ? "" : String(fields[2])
+            if fields[0] == "0" && fields[1].isEmpty {
+                files.append(root + group + "/memory.max")
+            } else if fields[1].split(separator: ",").contains("memory") {
+                files.append(root + "/memory" + group + "/memory.limit_in_bytes")
+                files.append(root + "/memory/memory.limit_in_bytes")
+            }
+        }
+        let limits = files.compactMap { file -> Int? in
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return nil }
+            return Int(text.trimmingCharacters(in: .whitespacesAndNewlines))  // "max": no limit
+        }
+        return limits.filter { $0 > 0 }.min()
     }
 
     /// The largest model file that may be read into memory (`model.weights: memory`): three quarters of
