@@ -59,6 +59,20 @@ import Tokenizers
         #expect(again.map(\.bitPattern) == continuation.map(\.bitPattern))
     }
 
+    /// K and V rows start on cache lines (pages large enough for malloc to map on their own land 16 bytes past a page
+    /// boundary, and attention's 64-byte loads then straddle two lines), also in a page copied on write.
+    @Test func pagesStartOnCacheLines() throws {
+        let cache = try KVCacheState(layers: 2, width: 512, capacity: 96)  // 256 KB pages: mapped on their own
+        for position in [0, 1, 31, 32, 95] {
+            for layer in 0..<2 {
+                #expect(Int(bitPattern: cache.key(layer: layer, position: position)) % 64 == 0)
+                #expect(Int(bitPattern: cache.value(layer: layer, position: position)) % 64 == 0)
+            }
+        }
+        let copy = KVPage(floats: 2 * 32 * 512).copy()
+        #expect(Int(bitPattern: copy.keys) % 64 == 0 && Int(bitPattern: copy.values) % 64 == 0)
+    }
+
     @Test func adoptRefusesForeignOrMisplacedBlocks() throws {
         let small = try KVCacheState(layers: 1, width: 2, capacity: 64)
         let other = try KVCacheState(layers: 2, width: 2, capacity: 64)
