@@ -418,8 +418,8 @@ static inline __attribute__((always_inline)) CK_ATTENTION_AVX512 void ck_attenti
 /// ck_attention_weighted_sum_avx2 head by head. Head by head (as before), each head streamed all of V (1 MB per KV
 /// head at 2048 positions of 128 F32 values), which does not stay in L2, so a group of 8 heads read it 8 times from
 /// L3 or memory and waited on it (two thirds of attention's time in a decode step at depth 2048, 2026-11-30). Here 32
-/// dimensions of up to 8 heads go together: every V value is loaded once per row for each 8 heads of the group. The dimensions past the last
-/// multiple of 32 go head by head through the AVX2 version.
+/// dimensions of up to 8 heads go together: every V value is loaded once per row for each 8 heads of the group. The
+/// dimensions past the last multiple of 32 go head by head through the AVX2 version.
 static inline __attribute__((always_inline)) CK_ATTENTION_AVX512 void ck_attention_weighted_sums_avx512(
     int n, const float *const *weights, const float *const *v, int64_t n_pos, int64_t kv_offset, int d,
     float *const *out) {

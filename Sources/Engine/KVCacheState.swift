@@ -1,3 +1,5 @@
+internal import Kernels
+
 /// One sequence's KV cache for every attention layer, in pages of `pageSize` positions: a page holds, per layer,
 /// K and V of its positions (`// (layer, pageSize, kvHeads * headDimension)` floats each). Pages are allocated when
 /// first written, so a large capacity costs nothing until used.
@@ -134,22 +136,16 @@ final class KVPage: SharedPrefixBlock, @unchecked Sendable {
 
     init(floats: Int) {
         self.floats = floats
-        keys = Self.allocateAligned(floats)
-        values = Self.allocateAligned(floats)
-    }
-
-    /// `count` floats starting on a cache line. A page is large enough that malloc maps it on its own, 16 bytes past
-    /// a page boundary, so every 64-byte load of a K or V row straddled two cache lines: attention over 2,048
-    /// positions of 8 layers (1 row, 2 threads, the cache streamed from memory) took 8.8-9.1 ms per step on such pages
-    /// and 5.7-6.2 ms on aligned ones (throwaway loop, 2026-11-30).
-    private static func allocateAligned(_ count: Int) -> UnsafeMutablePointer<Float> {
-        UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
-            .bindMemory(to: Float.self, capacity: count)
+        // On cache lines (`CacheLineFloats`): attention over 2,048 positions of 8 layers (1 row, 2 threads, the cache
+        // streamed from memory) took 8.8-9.1 ms per step on malloc's pages and 5.7-6.2 ms on aligned ones (throwaway
+        // loop, 2026-11-30).
+        keys = CacheLineFloats.allocate(floats)
+        values = CacheLineFloats.allocate(floats)
     }
 
     deinit {
-        UnsafeMutableRawPointer(keys).deallocate()
-        UnsafeMutableRawPointer(values).deallocate()
+        CacheLineFloats.deallocate(keys)
+        CacheLineFloats.deallocate(values)
     }
 
     var byteCount: Int { 2 * floats * MemoryLayout<Float>.size }

@@ -159,26 +159,21 @@ struct TriadBuffers {
 
     init(bytes: Int) {
         count = max(1, bytes / 12)
-        // On cache lines, as STREAM's arrays are: malloc maps buffers this large 16 bytes past a page boundary.
-        a = Self.allocateAligned(count)
-        b = Self.allocateAligned(count)
-        c = Self.allocateAligned(count)
+        // On cache lines, as STREAM's arrays are.
+        a = CacheLineFloats.allocate(count)
+        b = CacheLineFloats.allocate(count)
+        c = CacheLineFloats.allocate(count)
         a.initialize(repeating: 0, count: count)  // touch every page before timing
         b.initialize(repeating: 1, count: count)
         c.initialize(repeating: 2, count: count)
     }
 
-    private static func allocateAligned(_ count: Int) -> UnsafeMutablePointer<Float> {
-        UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
-            .bindMemory(to: Float.self, capacity: count)
-    }
-
     func run(_ pool: ThreadPool) { sparrow_triad(pool.handle, a, b, c, 3, Int64(count)) }
 
     func deallocate() {
-        UnsafeMutableRawPointer(a).deallocate()
-        UnsafeMutableRawPointer(b).deallocate()
-        UnsafeMutableRawPointer(c).deallocate()
+        CacheLineFloats.deallocate(a)
+        CacheLineFloats.deallocate(b)
+        CacheLineFloats.deallocate(c)
     }
 }
 

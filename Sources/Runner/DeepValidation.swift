@@ -33,23 +33,24 @@ public enum DeepValidation {
                     if let context = loaded.spec.model.context, let trained, context > trained {
                         problems.append("model.context \(context) is larger than the model's trained context \(trained) (\(path))")
                     }
-                    let physical = ResidentMemory.limitBytes()  // RAM, or the container's cgroup limit
+                    let limit = ResidentMemory.limitBytes()  // RAM, or the container's cgroup limit
+                    let weightsLimit = ResidentMemory.weightsInMemoryLimitBytes()
                     let cacheBytes = loaded.spec.model.memory.map { Int($0.bytes) }
                     // `auto` checked as what it chooses on this machine for this file.
                     let weights = loaded.spec.model.weights.resolved(
-                        fileBytes: file.fileSize, memoryLimit: ResidentMemory.weightsInMemoryLimitBytes(),
-                        cacheBytes: cacheBytes, repackAvailable: WeightRepacker.isAvailable)
+                        fileBytes: file.fileSize, memoryLimit: weightsLimit, cacheBytes: cacheBytes,
+                        repackAvailable: WeightRepacker.isAvailable)
                     // Repacked copies counted as the file's size: an upper bound (they hold only the Q4_K and Q6_K
                     // matrices, a little larger than in the file), where the engine later counts their exact bytes.
                     let copies = weights.heldCopies, held = file.fileSize * copies
                     let budget = cacheBytes ?? LocalEngine.defaultMemoryBudget(heldWeights: held)
-                    if held > 0, held > ResidentMemory.weightsInMemoryLimitBytes() {
+                    if held > weightsLimit {
                         let times = copies > 1 ? " \(copies) times" : ""
-                        problems.append("model.weights: \(weights.rawValue): the model (\(file.fileSize >> 20) MiB) held\(times) in memory is more than three quarters of the memory this process may use (\(ResidentMemory.limitBytes() >> 20) MiB); use model.weights: mapped")
-                    } else if max(held, file.fileSize) + budget > physical {
+                        problems.append("model.weights: \(weights.rawValue): the model (\(file.fileSize >> 20) MiB) held\(times) in memory is more than three quarters of the memory this process may use (\(limit >> 20) MiB); use model.weights: mapped")
+                    } else if max(held, file.fileSize) + budget > limit {
                         let source = loaded.spec.model.memory == nil ? "the default cache budget" : "model.memory"
                         let times = copies > 1 ? ", held \(copies) times" : ""
-                        problems.append("the model (\(file.fileSize >> 20) MiB\(times)) plus \(source) (\(budget >> 20) MiB) exceed the memory this process may use (\(physical >> 20) MiB: RAM or its cgroup limit)")
+                        problems.append("the model (\(file.fileSize >> 20) MiB\(times)) plus \(source) (\(budget >> 20) MiB) exceed the memory this process may use (\(limit >> 20) MiB: RAM or its cgroup limit)")
                     }
                 } catch {
                     problems.append("model.path: \(path): \(error)")

@@ -39,11 +39,10 @@ extension ModelWeights {
     public func resolved(forFile path: String, cacheBytes: Int?) -> (choice: ModelWeights, line: String?) {
         guard self == .auto else { return (self, nil) }
         let size = ModelLoader.fileBytes(atPath: path) ?? 0
-        let limit = ResidentMemory.weightsInMemoryLimitBytes()
-        let choice = resolved(fileBytes: size, memoryLimit: limit, cacheBytes: cacheBytes,
-                              repackAvailable: WeightRepacker.isAvailable)
+        let limit = ResidentMemory.weightsInMemoryLimitBytes(), kernels = WeightRepacker.isAvailable
+        let choice = resolved(fileBytes: size, memoryLimit: limit, cacheBytes: cacheBytes, repackAvailable: kernels)
         return (choice, Self.autoChoiceLine(choice, fileBytes: size, memoryLimit: limit, cacheBytes: cacheBytes,
-                                            repackAvailable: WeightRepacker.isAvailable))
+                                            repackAvailable: kernels))
     }
 
     /// What `auto` chose for a file of `fileBytes` and from what, for standard error.

@@ -62,7 +62,7 @@ enum GeneratorFactories {
             let held = (storage == .memory ? loaded.fileSize : 0) + loaded.repackedBytes
             let budget = cacheBytes ?? LocalEngine.defaultMemoryBudget(heldWeights: held)
             if storage == .memory {  // every choice that repacks reads the file into memory too
-                reportWeightsInMemory(loaded, held: held, since: started, budget: settings.memory == nil ? budget : nil)
+                reportWeightsInMemory(loaded, held: held, since: started, budget: cacheBytes == nil ? budget : nil)
             }
             return LocalEngine(
                 languageModel: loaded.model, tokenizer: loaded.tokenizer.tokenizer, chatTemplate: loaded.tokenizer.chatTemplate,

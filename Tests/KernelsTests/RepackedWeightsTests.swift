@@ -21,6 +21,7 @@ struct RepackedWeightsTests {
         let rows = 32, columns = 2 * 256, blocks = columns / 256
         let bytes = KernelTestData.randomWeights(type, rows: rows, columns: columns, seed: 17)
         let blockBytes = type == .q4_K ? 144 : 210, groupBlockBytes = type == .q4_K ? 2432 : 3392
+        let lowNibbles = type == .q4_K ? 384 : 320, highBits = 2368  // offsets of qs / ql, and of Q6_K's qh
         try WeightMatrix.over(bytes, type: type, rows: rows, columns: columns) { plain in
             let packed = WeightRepacker.layoutBytes(of: plain)
             #expect(packed.count == rows / 16 * blocks * groupBlockBytes)
@@ -32,7 +33,6 @@ struct RepackedWeightsTests {
                     let out = ((row / 16) * blocks + i) * groupBlockBytes, r = row % 16
                     for v in 0..<256 {
                         let c = v / 8, j = v % 4, high = v % 8 >= 4
-                        let lowNibbles = type == .q4_K ? 384 : 320  // offset of qs / ql
                         let byte = packed[out + lowNibbles + 64 * c + 4 * r + j]
                         let low4 = Int(high ? byte >> 4 : byte & 0xF)
                         switch type {
@@ -48,7 +48,7 @@ struct RepackedWeightsTests {
                             let qh = block[128 + 32 * h + l]
                             if low4 != Int(quarter < 2 ? ql & 0xF : ql >> 4) { wrong += 1 }
                             let e = v / 16, k = (v % 16) / 4, jj = v % 4
-                            let bits = packed[out + 2368 + 64 * e + 4 * r + jj] >> (2 * k) & 3
+                            let bits = packed[out + highBits + 64 * e + 4 * r + jj] >> (2 * k) & 3
                             if bits != (qh >> (2 * quarter)) & 3 { wrong += 1 }
                         }
                     }
