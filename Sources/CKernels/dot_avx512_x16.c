@@ -123,17 +123,19 @@ static void ck_x16_q6_K_block(void *dst, const uint8_t *const rows[16], int64_t 
     }
 }
 
-int ck_x16_takes_batch(int64_t n_batch) {
-    // One activation row streams a matrix from memory faster through the ggml row kernels (on weights in huge pages),
-    // two rows and more through the repacked ones, for both types. Measured 2026-11-30 in the decode-step harness
-    // with both layouts in huge-page memory, the variants taking turns step by step (`DECODE_STEP_X16_MIN`, and this
-    // rule relaxed to 1 row for the 1-row variant): a 1-token step of qwen3moe-8l 15.45 ms with 1-row products on the
-    // ggml rows against 16.45-17.8 ms repacked (prefetch 4-32 KB ahead, into L1 or L2; the output matrix 7.3 against
-    // 7.5-8.5); an 8-token step 55.5 ms from 2 rows repacked, 58.3 from 3 rows, 63.8 with none (another run: 51.6
-    // from 2 rows, 54.2 from 3, 54.4 from 1 and from 4). Alone, in cache, the repacked 1-row kernels are the faster
-    // (3x for Q4_K, 1.8x for Q6_K); why they lose from memory is not known: spreading their prefetches through the
-    // block, or prefetching into L1, did not help.
-    return n_batch >= 2;
+int ck_x16_takes_batch(uint32_t type, int64_t n_batch) {
+    // Q4_K takes the repacked kernel from one activation row, Q6_K from two; a single Q6_K row streams faster through
+    // the ggml row kernel. Measured 2026-11-30 in the decode-step harness (weights in huge-page memory, 2 threads),
+    // variants taking turns step by step (`DECODE_STEP_X16_MIN=1,2`), 100-step runs: this machine's memory
+    // alternates between slow stretches, where both streamed a 1-token step of qwen3moe-8l alike (15.8-16.6 ms), and
+    // fast ones, where Q4_K's 1-row products repacked made the step 12.2 and 13.8 ms against 13.6 and 15.2 on the ggml
+    // rows (the ggml Q4_K row kernel is bound by its own arithmetic at ~18 GB/s per core even from L2); an 8-token
+    // step, whose single-token experts are 1-row products, 41.4 / 43.7 / 46.5 ms against 49.1 / 49.7 / 50.6 in fast
+    // stretches and alike in slow ones. That needs the 1-row Q4_K kernel without software prefetch (ck_x16_q4_K_rows):
+    // with it, 1-row Q4_K products were slower than on the ggml rows (16.45-17.8 ms against 15.45, prefetch 4-32 KB
+    // ahead into L1 or L2). A 1-row Q6_K product repacked was slower with or without prefetch (the output matrix
+    // 7.9-10.6 ms with, 12.7-13.8 without, against 7.55 on the ggml rows).
+    return n_batch >= 2 || (n_batch == 1 && type == T_Q4_K);
 }
 
 size_t ck_x16_bytes(uint32_t type, int64_t n_rows, int64_t n_cols) {
@@ -245,7 +247,7 @@ static inline __attribute__((always_inline)) CK_AVX512 void ck_x16_q4_K_rows(int
     const __m512i m4 = _mm512_set1_epi8(0x0F);
     for (int64_t i = 0; i < n / QK_K; i++) {
         const blk_q4_Kx16 *b = w + i;
-        ck_x16_prefetch(b, sizeof *b);
+        if (R > 1) ck_x16_prefetch(b, sizeof *b);  // one row streams faster on the hardware prefetch alone
         const blk_q8_K *xr[8];
         ck_x16_activation_blocks(x, x_stride, i, R, xr);
         __m512i acc[8], macc[8];

@@ -219,7 +219,7 @@ static int ck_make_job(ck_matmul_job *job, uint32_t type, int level, const void 
                        const void *w16) {
     const ck_dot_fn dot = ck_dot_lookup(type, level);
     if (dot == NULL || n_rows < 0 || n_cols < 0 || n_batch < 0) return 0;
-    const ck_x16_fn x16 = w16 != NULL && ck_x16_bytes(type, n_rows, n_cols) != 0 && ck_x16_takes_batch(n_batch)
+    const ck_x16_fn x16 = w16 != NULL && ck_x16_bytes(type, n_rows, n_cols) != 0 && ck_x16_takes_batch(type, n_batch)
                               ? ck_x16_lookup(type, level)
                               : NULL;
     *job = (ck_matmul_job){dot, ck_dotn_lookup(type, level), ck_dotn_scaled_lookup(type, level),

@@ -16,8 +16,9 @@ public struct WeightMatrix: @unchecked Sendable {
     /// The first byte of row 0.
     public let base: UnsafeRawPointer
     /// The same matrix in the 16-row repacked layout (`WeightRepacker`), or nil. Products read whole groups of
-    /// 16 rows from it where the kernel level has a repacked kernel for the type and the product has 2 or more
-    /// activation rows (products of 1 row read the ggml rows, `ck_x16_takes_batch`); the results are the same bits.
+    /// 16 rows from it where the kernel level has a repacked kernel for the type and the product has enough
+    /// activation rows (Q4_K 1 or more, Q6_K 2 or more: a Q6_K product of 1 row reads the ggml rows,
+    /// `ck_x16_takes_batch`); the results are the same bits.
     public internal(set) var repacked: UnsafeRawPointer?
 
     /// Checks the type, the shape and the byte count before any kernel reads the memory.

@@ -40,7 +40,7 @@ public final class WeightRepacker: @unchecked Sendable {
 
     /// A repacker that repacks on `pool` (nil: this thread) for kernels of `level` (default: the level products run
     /// at, `KernelLevel.best`, which `SPARROW_KERNEL_LEVEL` caps: below AVX-512 there are no repacked kernels, and
-    /// no copies are made). The originals stay in use: products of one activation row read them
+    /// no copies are made). The originals stay in use: Q6_K products of one activation row read them
     /// (`ck_x16_takes_batch`).
     public init(pool: ThreadPool?, level: KernelLevel? = nil) {
         self.pool = pool
