@@ -42,6 +42,12 @@ typedef struct {
     _Atomic int64_t next;
 } ck_attention_job;
 
+/// Floats from KV head h's vector of a position to head h + 1's in `row`'s cache.
+static inline __attribute__((always_inline)) int64_t ck_attention_head_stride(const ck_attention_job *job,
+                                                                             const sparrow_attention_row *row) {
+    return row->kv_head_stride != 0 ? row->kv_head_stride : job->head_dim;
+}
+
 /// Query heads per KV head up to which the AVX2 path runs (larger groups take the portable path).
 #define CK_ATTENTION_MAX_GROUP 64
 
@@ -129,7 +135,7 @@ static inline __attribute__((always_inline)) float ck_attention_exp_sum(float *s
 static inline __attribute__((always_inline)) void ck_attention_unit(const ck_attention_job *job, const sparrow_attention_row *row, int head, float *scores) {
     const int d = job->head_dim;
     const int group = job->heads / job->kv_heads;
-    const int64_t kv_offset = (int64_t)(head / group) * d;
+    const int64_t kv_offset = (int64_t)(head / group) * ck_attention_head_stride(job, row);
     const float *q = row->q + (int64_t)head * d;
     float maximum = -INFINITY;
     int64_t p = 0;
@@ -364,7 +370,7 @@ __attribute__((target("avx2,fma"))) static void ck_attention_group_avx2(const ck
                                                                     float *scratch) {
     const int d = job->head_dim;
     const int group = job->heads / job->kv_heads;
-    const int64_t kv_offset = (int64_t)kv_head * d;
+    const int64_t kv_offset = (int64_t)kv_head * ck_attention_head_stride(job, row);
     const float *q[CK_ATTENTION_MAX_GROUP];
     float *scores[CK_ATTENTION_MAX_GROUP];
     float *kt = ck_attention_unit_scratch(job, kv_head, group, row, 0, scratch, q, scores);
@@ -464,7 +470,7 @@ CK_ATTENTION_AVX512 static void ck_attention_rows_avx512(const ck_attention_job 
                                                         int kv_head, float *scratch) {
     const int d = job->head_dim;
     const int group = job->heads / job->kv_heads;
-    const int64_t kv_offset = (int64_t)kv_head * d;
+    const int64_t kv_offset = (int64_t)kv_head * ck_attention_head_stride(job, &job->rows[r0]);  // rows r0..<r1 share K
     const float *q[CK_ATTENTION_ROWS_PER_UNIT][CK_ATTENTION_MAX_GROUP];
     float *scores[CK_ATTENTION_ROWS_PER_UNIT][CK_ATTENTION_MAX_GROUP];
     float *kt = NULL;
@@ -518,7 +524,10 @@ CK_ATTENTION_AVX512 static void ck_attention_groups_avx512(void *ctx, int ith, i
         const int64_t stop = start + CK_ATTENTION_ROWS_PER_UNIT < job->n_rows ? start + CK_ATTENTION_ROWS_PER_UNIT : job->n_rows;
         for (int64_t r0 = start; r0 < stop;) {
             int64_t r1 = r0 + 1;
-            while (r1 < stop && job->rows[r1].k == job->rows[r0].k && job->rows[r1].v == job->rows[r0].v) r1++;
+            while (r1 < stop && job->rows[r1].k == job->rows[r0].k && job->rows[r1].v == job->rows[r0].v &&
+                   job->rows[r1].kv_head_stride == job->rows[r0].kv_head_stride) {
+                r1++;
+            }
             ck_attention_rows_avx512(job, r0, r1, kv_head, scratch);
             r0 = r1;
         }
@@ -545,6 +554,7 @@ static int ck_attention(sparrow_pool *pool, const sparrow_attention_row *rows, i
     }
     for (int64_t r = 0; r < n_rows; r++) {
         if (rows[r].n_pos <= 0 || rows[r].n_pos > max_pos) return -1;
+        if (rows[r].kv_head_stride != 0 && rows[r].kv_head_stride < head_dim) return -1;  // heads would overlap
     }
     const int64_t stride = sparrow_attention_scratch_floats(heads, kv_heads, head_dim, max_pos);
     ck_attention_job job = {rows, n_rows, heads, kv_heads, head_dim, 1.0f / sqrtf((float)head_dim), scratch,

@@ -36,10 +36,10 @@ public final class HybridSequenceState: PrefixSharingState, @unchecked Sendable 
     public var length: Int { attention.length }
     public var capacity: Int { attention.capacity }
 
-    init(attentionLayers: Int, kvWidth: Int, linearLayers: Int, convFloats: Int, deltaFloats: Int, capacity: Int)
-        throws(EngineError)
+    init(attentionLayers: Int, kvWidth: Int, kvHeads: Int, linearLayers: Int, convFloats: Int, deltaFloats: Int,
+         capacity: Int) throws(EngineError)
     {
-        attention = try KVCacheState(layers: attentionLayers, width: kvWidth, capacity: capacity)
+        attention = try KVCacheState(layers: attentionLayers, width: kvWidth, kvHeads: kvHeads, capacity: capacity)
         let zero = Recurrent(conv: [Float](repeating: 0, count: convFloats),
                              delta: [Float](repeating: 0, count: deltaFloats))
         recurrent = [Recurrent](repeating: zero, count: linearLayers)

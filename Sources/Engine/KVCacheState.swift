@@ -1,8 +1,11 @@
 internal import Kernels
 
 /// One sequence's KV cache for every attention layer, in pages of `pageSize` positions: a page holds, per layer,
-/// K and V of its positions (`// (layer, pageSize, kvHeads * headDimension)` floats each). Pages are allocated when
-/// first written, so a large capacity costs nothing until used.
+/// K and V of its positions, each head's positions together (`// (layer, kvHeads, pageSize, headDimension)` floats
+/// each), so attention, which reads one KV head per thread, streams runs of `pageSize · headDimension` floats instead
+/// of a head's slice of every position's row (measured 2026-11-30, 8 layers × 2,048 positions of 4 heads × 128
+/// from memory, 1 row, 2 threads: 4.9-5.2 ms per step against 6.1-6.3 with a position's heads side by side). Pages are
+/// allocated when first written, so a large capacity costs nothing until used.
 ///
 /// Pages are shareable (the prefix cache, `PrefixSharingState`): a full page of a prompt is never written again
 /// (the model only appends at `length`), so other sequences with the same first tokens may adopt it as is. A
@@ -15,6 +18,8 @@ public final class KVCacheState: PrefixSharingState, @unchecked Sendable {
     let layers: Int
     /// Floats per position in one layer's K (and V): kvHeads × headDimension.
     let width: Int
+    /// KV heads per position, and floats per head.
+    let kvHeads: Int, headDimension: Int
     /// Positions per page.
     public let pageSize: Int
     private var pages: [KVPage?]
@@ -26,7 +31,10 @@ public final class KVCacheState: PrefixSharingState, @unchecked Sendable {
     /// that a shared prefix loses at most 31 tokens to rounding.
     public static let defaultPageSize = 32
 
-    init(layers: Int, width: Int, capacity: Int, pageSize: Int = KVCacheState.defaultPageSize) throws(EngineError) {
+    /// `width` floats of K (and of V) per position and layer, in `kvHeads` heads (which must divide it).
+    init(layers: Int, width: Int, kvHeads: Int = 1, capacity: Int, pageSize: Int = KVCacheState.defaultPageSize)
+        throws(EngineError)
+    {
         let (pageFloats, o1) = (layers * width).multipliedReportingOverflow(by: pageSize)
         guard capacity > 0, pageSize > 0, layers > 0, width > 0, !o1,
               !capacity.multipliedReportingOverflow(by: width).overflow,
@@ -34,9 +42,14 @@ public final class KVCacheState: PrefixSharingState, @unchecked Sendable {
         else {
             throw .invalidInput("KV cache: expected a positive capacity whose size fits in memory, found \(capacity) tokens")
         }
+        guard kvHeads > 0, width % kvHeads == 0 else {
+            throw .invalidInput("KV cache: expected \(width) floats per position to split into \(kvHeads) heads")
+        }
         self.capacity = capacity
         self.layers = layers
         self.width = width
+        self.kvHeads = kvHeads
+        self.headDimension = width / kvHeads
         self.pageSize = pageSize
         let pageCount = (capacity + pageSize - 1) / pageSize
         pages = Array(repeating: nil, count: pageCount)
@@ -63,18 +76,31 @@ public final class KVCacheState: PrefixSharingState, @unchecked Sendable {
         self.length = length
     }
 
-    /// K of `layer` at `position` (width floats).
+    /// Floats from one KV head's vector of a position to the next head's (the same in every page).
+    var headStride: Int { pageSize * headDimension }
+
+    /// K of `layer` at `position`: head 0's `headDimension` floats; head h's start `headStride` · h floats further.
     func key(layer: Int, position: Int) -> UnsafeMutablePointer<Float> {
         let page = position / pageSize
         let base = keyBases[page] ?? allocate(page).keys
-        return base + (layer * pageSize + position - page * pageSize) * width
+        return base + layer * pageSize * width + (position - page * pageSize) * headDimension
     }
 
-    /// V of `layer` at `position` (width floats).
+    /// V of `layer` at `position`, as `key(layer:position:)`.
     func value(layer: Int, position: Int) -> UnsafeMutablePointer<Float> {
         let page = position / pageSize
         let base = valueBases[page] ?? allocate(page).values
-        return base + (layer * pageSize + position - page * pageSize) * width
+        return base + layer * pageSize * width + (position - page * pageSize) * headDimension
+    }
+
+    /// Writes K and V of `layer` at `position` from `width` floats each, head after head (as the projections give
+    /// them), into their heads' places.
+    func store(layer: Int, position: Int, keys: UnsafePointer<Float>, values: UnsafePointer<Float>) {
+        let k = key(layer: layer, position: position), v = value(layer: layer, position: position)
+        for head in 0..<kvHeads {
+            (k + head * headStride).update(from: keys + head * headDimension, count: headDimension)
+            (v + head * headStride).update(from: values + head * headDimension, count: headDimension)
+        }
     }
 
     /// Records that `count` more tokens were written at every layer.

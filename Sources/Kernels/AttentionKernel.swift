@@ -13,22 +13,28 @@ public struct AttentionKernel: Sendable {
         public var query: UnsafePointer<Float>
         /// `heads × headDimension` values, written.
         public var output: UnsafeMutablePointer<Float>
-        /// K of positions 0..<positions, one pointer each to `kvHeads × headDimension` floats.
+        /// K of positions 0..<positions, one pointer each to the position's `headDimension` floats of KV head 0;
+        /// head h's are `headStride` · h floats further.
         public var keys: UnsafePointer<UnsafePointer<Float>>
         /// V of positions 0..<positions, as `keys`.
         public var values: UnsafePointer<UnsafePointer<Float>>
         /// Cache positions attended to (the query's own position + 1).
         public var positions: Int
+        /// Floats from one KV head's vector of a position to the next head's, in K and in V: `headDimension` when
+        /// a position's heads lie side by side (0 means that too), more when the cache keeps each head's positions
+        /// together (`KVCacheState`).
+        public var headStride: Int
 
         public init(query: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                     keys: UnsafePointer<UnsafePointer<Float>>, values: UnsafePointer<UnsafePointer<Float>>,
-                    positions: Int)
+                    positions: Int, headStride: Int = 0)
         {
             self.query = query
             self.output = output
             self.keys = keys
             self.values = values
             self.positions = positions
+            self.headStride = headStride
         }
     }
 
@@ -99,7 +105,8 @@ public struct AttentionKernel: Sendable {
         for row in rows {
             table.append(sparrow_attention_row(
                 q: row.query, out: row.output, k: UnsafePointer<UnsafePointer<Float>?>(OpaquePointer(row.keys)),
-                v: UnsafePointer<UnsafePointer<Float>?>(OpaquePointer(row.values)), n_pos: Int64(row.positions)))
+                v: UnsafePointer<UnsafePointer<Float>?>(OpaquePointer(row.values)), n_pos: Int64(row.positions),
+                kv_head_stride: Int64(row.headStride)))
         }
         let attention = switch path {
         case .fastest: sparrow_attention
@@ -118,7 +125,8 @@ public struct AttentionKernel: Sendable {
         guard status == 0 else {
             throw .badShape(tensor: "attention", type: "F32", rows: rows.count, columns: heads * headDimension,
                             reason: "expected \(heads) query heads as a multiple of \(kvHeads) KV heads of "
-                                + "\(headDimension) values and 1 or more cache positions per row")
+                                + "\(headDimension) values, 1 or more cache positions per row and heads at least "
+                                + "\(headDimension) floats apart")
         }
     }
 }

@@ -37,4 +37,34 @@ struct ByteStorageReadingTests {
         let storage = try ByteStorage.reading(path: url.path, readers: 2, pieceBytes: 16)
         #expect(storage.count == 0 && storage.base == nil)
     }
+
+    /// A sysfs file: a regular file whose size says 4,096 bytes but whose reads end after a few (the CPU list), so a
+    /// read ends early without a second writer shrinking the file. Nil where there is none (not Linux).
+    static let shortFile: (path: String, readable: Int)? = {
+        for path in ["/sys/devices/system/cpu/online", "/sys/kernel/mm/transparent_hugepage/enabled"] {
+            guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+                  attributes[.type] as? FileAttributeType == .typeRegular,
+                  let size = attributes[.size] as? Int, let contents = FileManager.default.contents(atPath: path),
+                  contents.count > 0, contents.count < size, size > 1024
+            else { continue }
+            return (path, contents.count)
+        }
+        return nil
+    }()
+
+    @Test("a file that ends before its size fails the load with where it ended, on one reader or several",
+          .enabled(if: shortFile != nil), arguments: [(1, 1 << 20), (2, 1024), (4, 512)])
+    func shortReadFails(readers: Int, pieceBytes: Int) throws {
+        let (path, readable) = try #require(Self.shortFile)
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+        do {
+            let storage = try ByteStorage.reading(path: path, readers: readers, pieceBytes: pieceBytes)
+            Issue.record("read \(storage.count) bytes of \(path), whose reads end after \(readable)")
+        } catch let GGUFError.cannotOpen(failedPath, reason) {
+            #expect(failedPath == path)
+            // The first piece ends at the readable bytes; a later piece (several readers) ends at its own start.
+            let ends = [readable] + stride(from: pieceBytes, to: size, by: pieceBytes).map { $0 }
+            #expect(ends.contains { reason == "read failed: the file ended at byte \($0) of \(size)" }, "\(reason)")
+        }
+    }
 }

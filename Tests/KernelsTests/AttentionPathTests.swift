@@ -60,4 +60,42 @@ struct AttentionPathTests {
             }
         }
     }
+
+    @Test("K and V with each head's positions together (a head stride) give the bits of heads side by side, on every path",
+          arguments: [(32, 4, 128), (16, 2, 256), (6, 2, 20), (24, 2, 48)])
+    func headStride(shape: (heads: Int, kvHeads: Int, headDimension: Int)) throws {
+        let c = AttentionKernelTests.Case(heads: shape.heads, kvHeads: shape.kvHeads, headDimension: shape.headDimension,
+                                          positions: [0, 1, 7, 8, 16, 17, 40], seed: 23)
+        let rows = Array(c.positions.indices)
+        let sideBySide = try c.run(rows: rows, pool: nil, path: .portable).flatMap { $0 }
+        for pool in try [nil, ThreadPool(threads: 2)] {
+            for path in AttentionKernel.Path.allCases where path != .avx2 || CPUFeatures.current.avx2 {
+                let strided = try c.run(rows: rows, pool: pool, path: path, headMajor: true).flatMap { $0 }
+                let differing = zip(strided, sideBySide).filter { $0.bitPattern != $1.bitPattern }.count
+                #expect(differing == 0, "\(differing) of \(strided.count) values differ, \(path) path, shape \(shape)")
+            }
+        }
+    }
+
+    @Test("a head stride shorter than a head is refused")
+    func overlappingHeads() throws {
+        var scratch: [Float] = []
+        let q = [Float](repeating: 1, count: 8), kv = [Float](repeating: 1, count: 8)
+        var out = [Float](repeating: 0, count: 8)
+        try q.withUnsafeBufferPointer { qp in
+            try kv.withUnsafeBufferPointer { kvp in
+                try out.withUnsafeMutableBufferPointer { op in
+                    var table = [UnsafePointer(kvp.baseAddress!)]
+                    try table.withUnsafeMutableBufferPointer { t in
+                        let row = AttentionKernel.Row(query: qp.baseAddress!, output: op.baseAddress!, keys: t.baseAddress!,
+                                                      values: t.baseAddress!, positions: 1, headStride: 3)
+                        #expect(throws: KernelError.self) {
+                            try AttentionKernel(heads: 2, kvHeads: 2, headDimension: 4).attend([row], scratch: &scratch,
+                                                                                             pool: nil)
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

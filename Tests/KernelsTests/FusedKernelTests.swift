@@ -89,25 +89,47 @@ struct AttentionKernelTests {
             values = KernelTestData.randomActivations(count: cacheLength * kvHeads * headDimension, seed: seed + 2)
         }
 
-        /// The outputs of `rows` (indices into positions), computed together on `pool`, on `path`.
-        func run(rows: [Int], pool: ThreadPool?, path: AttentionKernel.Path = .fastest) throws -> [[Float]] {
+        /// K or V rearranged head-major, as `KVCacheState` pages keep them: every position of head 0, then of head 1, ….
+        private func headMajor(_ rows: [Float]) -> [Float] {
+            var out = [Float](repeating: 0, count: rows.count)
+            for p in 0..<cacheLength {
+                for h in 0..<kvHeads {
+                    for i in 0..<headDimension {
+                        out[(h * cacheLength + p) * headDimension + i] = rows[p * kvWidth + h * headDimension + i]
+                    }
+                }
+            }
+            return out
+        }
+
+        /// The outputs of `rows` (indices into positions), computed together on `pool`, on `path`; with `headMajor`,
+        /// over K and V laid out head-major (`headMajor(_:)`, each head `cacheLength · headDimension` floats from the
+        /// next).
+        func run(rows: [Int], pool: ThreadPool?, path: AttentionKernel.Path = .fastest, headMajor: Bool = false) throws
+            -> [[Float]]
+        {
             let kernel = AttentionKernel(heads: heads, kvHeads: kvHeads, headDimension: headDimension)
             var output = [Float](repeating: .nan, count: rows.count * width)
             var scratch: [Float] = []
+            let keys = headMajor ? self.headMajor(self.keys) : self.keys
+            let values = headMajor ? self.headMajor(self.values) : self.values
+            let positionStride = headMajor ? headDimension : kvWidth
+            let headStride = headMajor ? cacheLength * headDimension : 0
             try query.withUnsafeBufferPointer { q in
                 try keys.withUnsafeBufferPointer { k in
                     try values.withUnsafeBufferPointer { v in
                         try output.withUnsafeMutableBufferPointer { o in
                             guard let qp = q.baseAddress, let kp = k.baseAddress, let vp = v.baseAddress,
                                   let op = o.baseAddress else { return }
-                            let kTable = (0..<cacheLength).map { UnsafePointer(kp + $0 * kvWidth) }
-                            let vTable = (0..<cacheLength).map { UnsafePointer(vp + $0 * kvWidth) }
+                            let kTable = (0..<cacheLength).map { UnsafePointer(kp + $0 * positionStride) }
+                            let vTable = (0..<cacheLength).map { UnsafePointer(vp + $0 * positionStride) }
                             try kTable.withUnsafeBufferPointer { kt in
                                 try vTable.withUnsafeBufferPointer { vt in
                                     guard let ktp = kt.baseAddress, let vtp = vt.baseAddress else { return }
                                     let kernelRows = rows.enumerated().map { i, r in
                                         AttentionKernel.Row(query: qp + r * width, output: op + i * width, keys: ktp,
-                                                            values: vtp, positions: positions[r] + 1)
+                                                            values: vtp, positions: positions[r] + 1,
+                                                            headStride: headStride)
                                     }
                                     try kernel.attend(kernelRows, scratch: &scratch, pool: pool, path: path)
                                 }

@@ -186,14 +186,16 @@ int sparrow_matmul_many_with(sparrow_pool *pool, const sparrow_product *products
 // MARK: - Attention
 
 /// One query row of `sparrow_attention`: `heads × head_dim` query values, the output of the same size, and the
-/// K and V vectors (`kv_heads × head_dim` floats each) of cache positions 0..<n_pos, one pointer per position (so a
-/// paged cache needs no copy).
+/// K and V vectors of cache positions 0..<n_pos, one pointer per position (so a paged cache needs no copy) to the
+/// position's vector of KV head 0; KV head h's is `kv_head_stride` · h floats further (0: head_dim, the heads side by
+/// side; a cache that keeps each head's positions together passes its distance between heads).
 typedef struct {
     const float *q;
     float *out;
     const float *const *k;
     const float *const *v;
     int64_t n_pos;
+    int64_t kv_head_stride;
 } sparrow_attention_row;
 
 /// Causal grouped-query attention for `n_rows` query rows across the pool (query head h reads KV head

@@ -54,7 +54,7 @@ struct GroupedQueryAttention: Sendable {
                         scratch.rows.append(AttentionKernel.Row(
                             query: query + row * width, output: output + row * width,
                             keys: kBase + scratch.tableStart[item], values: vBase + scratch.tableStart[item],
-                            positions: positions[row] + 1))
+                            positions: positions[row] + 1, headStride: caches[item].headStride))
                     }
                     try kernel.attend(scratch.rows, workspace: &scratch.kernel, pool: pool)
                 }

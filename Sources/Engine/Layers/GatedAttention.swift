@@ -67,8 +67,7 @@ struct GatedAttention: Sendable {
             rope.apply(k + row * kvWidth, heads: kvHeads, headDimension: d, cos: cos, sin: sin)
         }
         for row in 0..<rows {
-            caches[row].key(layer: layer, position: positions[row]).update(from: k + row * kvWidth, count: kvWidth)
-            caches[row].value(layer: layer, position: positions[row]).update(from: v + row * kvWidth, count: kvWidth)
+            caches[row].store(layer: layer, position: positions[row], keys: k + row * kvWidth, values: v + row * kvWidth)
         }
         let attention = GroupedQueryAttention(heads: heads, kvHeads: kvHeads, headDimension: d)
         s.distinct.removeAll(keepingCapacity: true)

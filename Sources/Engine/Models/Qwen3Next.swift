@@ -115,7 +115,7 @@ enum Qwen3Next {
         )
         return Qwen3NextModel(mapping: source.owner, properties: properties, embedding: embedding, layers: layers,
                               outputNorm: outputNorm, output: output, kvWidth: h.kvHeadCount * h.headDimension,
-                              attentionLayers: attentionCount, linearLayers: linearCount,
+                              kvHeads: h.kvHeadCount, attentionLayers: attentionCount, linearLayers: linearCount,
                               convStateFloats: deltaNet?.convStateFloats ?? 0,
                               deltaStateFloats: deltaNet?.deltaStateFloats ?? 0, pool: pool)
     }
@@ -241,7 +241,7 @@ public final class Qwen3NextModel: TraceableLanguageModel, @unchecked Sendable {
     let outputNorm: RMSNorm
     /// `{n_embd, n_vocab}`.
     let output: Linear
-    let kvWidth: Int, attentionLayers: Int, linearLayers: Int, convStateFloats: Int, deltaStateFloats: Int
+    let kvWidth: Int, kvHeads: Int, attentionLayers: Int, linearLayers: Int, convStateFloats: Int, deltaStateFloats: Int
     let pool: ThreadPool?
     /// The mapped file every WeightMatrix points into; holding it keeps the mapping alive.
     let mapping: AnyObject
@@ -249,7 +249,7 @@ public final class Qwen3NextModel: TraceableLanguageModel, @unchecked Sendable {
     let scratch = ScratchCache { Qwen3NextScratch() }
 
     init(mapping: AnyObject, properties: LanguageModelProperties, embedding: WeightMatrix, layers: [Layer],
-         outputNorm: RMSNorm, output: Linear, kvWidth: Int, attentionLayers: Int, linearLayers: Int,
+         outputNorm: RMSNorm, output: Linear, kvWidth: Int, kvHeads: Int, attentionLayers: Int, linearLayers: Int,
          convStateFloats: Int, deltaStateFloats: Int, pool: ThreadPool?)
     {
         self.mapping = mapping
@@ -259,6 +259,7 @@ public final class Qwen3NextModel: TraceableLanguageModel, @unchecked Sendable {
         self.outputNorm = outputNorm
         self.output = output
         self.kvWidth = kvWidth
+        self.kvHeads = kvHeads
         self.attentionLayers = attentionLayers
         self.linearLayers = linearLayers
         self.convStateFloats = convStateFloats
@@ -267,7 +268,8 @@ public final class Qwen3NextModel: TraceableLanguageModel, @unchecked Sendable {
     }
 
     public func makeState(capacity: Int) throws(EngineError) -> any SequenceState {
-        try HybridSequenceState(attentionLayers: attentionLayers, kvWidth: kvWidth, linearLayers: linearLayers,
+        try HybridSequenceState(attentionLayers: attentionLayers, kvWidth: kvWidth, kvHeads: kvHeads,
+                                linearLayers: linearLayers,
                                 convFloats: convStateFloats, deltaFloats: deltaStateFloats, capacity: capacity)
     }
 

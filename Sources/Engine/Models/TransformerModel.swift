@@ -66,7 +66,8 @@ public final class TransformerModel: TraceableLanguageModel, @unchecked Sendable
     }
 
     public func makeState(capacity: Int) throws(EngineError) -> any SequenceState {
-        try KVCacheState(layers: layers.count, width: hyper.kvHeadCount * hyper.headDimension, capacity: capacity)
+        try KVCacheState(layers: layers.count, width: hyper.kvHeadCount * hyper.headDimension, kvHeads: hyper.kvHeadCount,
+                         capacity: capacity)
     }
 
     public func forward(_ items: [ForwardItem], allPositions: Bool) throws(EngineError) -> [[Float]] {
@@ -138,11 +139,8 @@ public final class TransformerModel: TraceableLanguageModel, @unchecked Sendable
             emit("Kcur", l, k, rows * kvWidth)
             emit("Vcur", l, v, rows * kvWidth)
             for row in 0..<rows {
-                let state = w.states[w.rowItem[row]]
-                let kDest = state.key(layer: l, position: w.rowPosition[row])
-                let vDest = state.value(layer: l, position: w.rowPosition[row])
-                kDest.update(from: k + row * kvWidth, count: kvWidth)
-                vDest.update(from: v + row * kvWidth, count: kvWidth)
+                w.states[w.rowItem[row]].store(layer: l, position: w.rowPosition[row], keys: k + row * kvWidth,
+                                               values: v + row * kvWidth)
             }
             let attended = w.attended.reset(rows: rows, columns: qWidth)
             attended.update(repeating: 0, count: rows * qWidth)

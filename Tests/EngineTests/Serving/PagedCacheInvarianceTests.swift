@@ -62,15 +62,50 @@ import Tokenizers
     /// K and V rows start on cache lines (pages large enough for malloc to map on their own land 16 bytes past a page
     /// boundary, and attention's 64-byte loads then straddle two lines), also in a page copied on write.
     @Test func pagesStartOnCacheLines() throws {
-        let cache = try KVCacheState(layers: 2, width: 512, capacity: 96)  // 256 KB pages: mapped on their own
+        let cache = try KVCacheState(layers: 2, width: 512, kvHeads: 4, capacity: 96)  // 256 KB pages: mapped on their own
         for position in [0, 1, 31, 32, 95] {
             for layer in 0..<2 {
-                #expect(Int(bitPattern: cache.key(layer: layer, position: position)) % 64 == 0)
-                #expect(Int(bitPattern: cache.value(layer: layer, position: position)) % 64 == 0)
+                for head in 0..<4 {
+                    let offset = head * cache.headStride
+                    #expect(Int(bitPattern: cache.key(layer: layer, position: position) + offset) % 64 == 0)
+                    #expect(Int(bitPattern: cache.value(layer: layer, position: position) + offset) % 64 == 0)
+                }
             }
         }
         let copy = KVPage(floats: 2 * 32 * 512).copy()
         #expect(Int(bitPattern: copy.keys) % 64 == 0 && Int(bitPattern: copy.values) % 64 == 0)
+    }
+
+    /// A page keeps each head's positions together: `store` puts head h of a position `headStride` · h floats past
+    /// head 0, and within a page the next position's vector of a head follows this one's (what attention streams).
+    @Test func headsKeepTheirPositionsTogether() throws {
+        let heads = 4, d = 8, width = heads * d
+        let cache = try KVCacheState(layers: 3, width: width, kvHeads: heads, capacity: 70, pageSize: 32)
+        #expect(cache.headStride == 32 * d)
+        let rows = (0..<70).map { p in (0..<width).map { Float(p * 1000 + $0) } }
+        for layer in 0..<3 {
+            for p in 0..<70 {
+                let k = rows[p], v = rows[p].map { -$0 - Float(layer) }
+                k.withUnsafeBufferPointer { kp in
+                    v.withUnsafeBufferPointer { vp in
+                        cache.store(layer: layer, position: p, keys: kp.baseAddress!, values: vp.baseAddress!)
+                    }
+                }
+            }
+        }
+        for layer in 0..<3 {
+            for p in 0..<70 {
+                let key = cache.key(layer: layer, position: p), value = cache.value(layer: layer, position: p)
+                for h in 0..<heads {
+                    for i in 0..<d {
+                        #expect(key[h * cache.headStride + i] == rows[p][h * d + i])
+                        #expect(value[h * cache.headStride + i] == -rows[p][h * d + i] - Float(layer))
+                    }
+                }
+                if p % 32 != 31 && p < 69 { #expect(cache.key(layer: layer, position: p + 1) == key + d) }
+            }
+        }
+        #expect(throws: EngineError.self) { try KVCacheState(layers: 1, width: 30, kvHeads: 4, capacity: 8) }
     }
 
     @Test func adoptRefusesForeignOrMisplacedBlocks() throws {
