@@ -161,6 +161,8 @@ int sparrow_repack(sparrow_pool *pool, uint32_t type, const void *w, int64_t n_r
 
 int sparrow_has_repacked_kernel(uint32_t type, int level) { return ck_x16_lookup(type, level) != NULL; }
 
+int sparrow_repacked_takes_batch(uint32_t type, int64_t n_batch) { return ck_x16_takes_batch(type, n_batch); }
+
 int sparrow_vec_dot_repacked(uint32_t type, int level, int64_t n, const void *w, const void *x, size_t x_stride,
                                 int count, float *out) {
     const ck_x16_fn fn = ck_x16_lookup(type, level);

@@ -21,6 +21,12 @@ public struct LoadedModel: Sendable {
     public let weights: GGUFStorage
     /// Bytes of repacked copies of the weights (`repack:`), 0 when none were made.
     public var repackedBytes = 0
+    /// Bytes of the file read into memory given back because their repacked copies serve every product (the Q4_K
+    /// experts' originals: `WeightRepacker.copyServesEveryProduct`).
+    public var discardedBytes = 0
+    /// Bytes of weights this process holds in memory: the file read into memory, less what was given back, plus the
+    /// repacked copies (0 for a mapped file without copies).
+    public var heldBytes: Int { (weights == .memory ? fileSize - discardedBytes : 0) + repackedBytes }
 }
 
 /// Loads a GGUF model: maps the file (or reads it into memory), reads the `<arch>.*` hyper-parameters, checks every
@@ -63,7 +69,10 @@ public enum ModelLoader {
         let tokenizer = try GGUFTokenizer(metadata: file.metadata, path: path)
         var loaded = LoadedModel(model: model, tokenizer: tokenizer, identity: try identity(path: path, file: file),
                                  fileSize: file.fileSize, weights: file.storedAs ?? .mapped)
-        if let repacker { loaded.repackedBytes = repacker.bytes }
+        if let repacker {
+            loaded.repackedBytes = repacker.bytes
+            loaded.discardedBytes = repacker.discardedOriginalBytes
+        }
         return loaded
     }
 

@@ -14,12 +14,38 @@ final class ByteStorage: @unchecked Sendable {
     let base: UnsafeRawPointer?
     /// Number of bytes.
     let count: Int
+    /// Whether the bytes are the file read into anonymous huge-page memory (`reading`), which `discard` can return.
+    private let readIntoMemory: Bool
     private let release: @Sendable (UnsafeRawPointer?, Int) -> Void
 
-    private init(base: UnsafeRawPointer?, count: Int, release: @escaping @Sendable (UnsafeRawPointer?, Int) -> Void) {
+    private init(base: UnsafeRawPointer?, count: Int, readIntoMemory: Bool = false,
+                 release: @escaping @Sendable (UnsafeRawPointer?, Int) -> Void)
+    {
         self.base = base
         self.count = count
+        self.readIntoMemory = readIntoMemory
         self.release = release
+    }
+
+    /// Returns the huge pages that lie wholly inside `bytes` (a range of this storage) to the system, when the file
+    /// was read into memory; their addresses are then made inaccessible, so a later read of them crashes instead of
+    /// seeing zeros. Returns the bytes given back (0 for a mapped or copied file, or a range holding no whole huge
+    /// page). For bytes nothing will read again: the ggml originals of weights that have a copy serving every product.
+    func discard(_ bytes: UnsafeRawBufferPointer) -> Int {
+        guard readIntoMemory, let base, let start = bytes.baseAddress, start >= base,
+              start + bytes.count <= base + count
+        else { return 0 }
+        let page = HugePageRegion.pageBytes
+        let from = (start - base + page - 1) / page * page, to = (start - base + bytes.count) / page * page
+        guard to > from else { return 0 }
+        let first = UnsafeMutableRawPointer(mutating: base + from)
+        #if os(Linux)
+        guard madvise(first, to - from, MADV_DONTNEED) == 0 else { return 0 }
+        #else
+        guard madvise(first, to - from, MADV_FREE) == 0 else { return 0 }
+        #endif
+        _ = mprotect(first, to - from, PROT_NONE)
+        return to - from
     }
 
     deinit { release(base, count) }
@@ -84,7 +110,7 @@ final class ByteStorage: @unchecked Sendable {
             region.release()
             throw GGUFError.cannotOpen(path: path, reason: "mprotect failed: " + reason)
         }
-        return ByteStorage(base: UnsafeRawPointer(base), count: size) { _, _ in region.release() }
+        return ByteStorage(base: UnsafeRawPointer(base), count: size, readIntoMemory: true) { _, _ in region.release() }
     }
 
     /// Threads that read a file into memory by default: every core, at most 8.

@@ -75,6 +75,15 @@ public final class GGUFFile: Sendable {
         let bytes = UnsafeRawBufferPointer(rebasing: storage.buffer[info.absoluteOffset..<(info.absoluteOffset + info.byteCount)])
         return GGUFTensorView(info: info, bytes: bytes, owner: storage)
     }
+
+    /// Gives the memory of `view`'s bytes back to the system where the file was read into memory
+    /// (`GGUFStorage.memory`): every huge page wholly inside them. Reading those bytes afterwards crashes (they are
+    /// made inaccessible rather than left to read as zeros), so this is for a tensor no one will read again: weights
+    /// whose repacked copy serves every product. Returns the bytes given back (0 for a mapped file).
+    @discardableResult
+    public func discard(_ view: GGUFTensorView) -> Int {
+        storage.discard(view.bytes)
+    }
 }
 
 /// A tensor's bytes inside a mapped GGUF file. The view keeps the mapping alive, so `bytes` stays valid as long

@@ -23,7 +23,7 @@ public final class WeightRepacker: @unchecked Sendable {
         /// Where the next copy goes in the newest region, and the bytes left there.
         var cursor: UnsafeMutableRawPointer?
         var left = 0
-        var bytes = 0, matrices = 0, skipped = 0
+        var bytes = 0, matrices = 0, skipped = 0, discarded = 0
     }
 
     private let pool: ThreadPool?
@@ -37,11 +37,17 @@ public final class WeightRepacker: @unchecked Sendable {
     public var matrices: Int { withState { $0.matrices } }
     /// Matrices left in the ggml layout because their type or shape has no repacked form or kernel.
     public var skipped: Int { withState { $0.skipped } }
+    /// Bytes of ggml originals given back to the system because their copies serve every product.
+    public var discardedOriginalBytes: Int { withState { $0.discarded } }
+
+    /// Records `bytes` of originals given back (`GGUFFile.discard`).
+    public func noteOriginalsDiscarded(_ bytes: Int) { withState { $0.discarded += bytes } }
 
     /// A repacker that repacks on `pool` (nil: this thread) for kernels of `level` (default: the level products run
     /// at, `KernelLevel.best`, which `SPARROW_KERNEL_LEVEL` caps: below AVX-512 there are no repacked kernels, and
-    /// no copies are made). The originals stay in use: Q6_K products of one activation row read them
-    /// (`ck_x16_takes_batch`).
+    /// no copies are made). The originals stay in use where Q6_K products of one activation row read them
+    /// (`ck_x16_takes_batch`); a loader may give back those whose copies serve every product
+    /// (`copyServesEveryProduct(of:)`, `GGUFFile.discard`).
     public init(pool: ThreadPool?, level: KernelLevel? = nil) {
         self.pool = pool
         self.level = level ?? KernelLevel.best(for: .q4_K)
@@ -61,6 +67,13 @@ public final class WeightRepacker: @unchecked Sendable {
     /// Whether this machine can run `type` repacked at the repacker's level.
     public func hasKernel(for type: GGMLType) -> Bool {
         sparrow_has_repacked_kernel(type.rawValue, level.cValue) != 0
+    }
+
+    /// Whether every product of a matrix of `type` that has a copy reads only the copy, whatever its number of
+    /// activation rows (Q4_K: yes; Q6_K: products of 1 row read the ggml rows, `ck_x16_takes_batch`), so that the
+    /// ggml original may be given back once every reader holds the copy.
+    public func copyServesEveryProduct(of type: GGMLType) -> Bool {
+        hasKernel(for: type) && sparrow_repacked_takes_batch(type.rawValue, 1) != 0
     }
 
     /// Whether copies would be made on this machine at the default level (AVX-512 VNNI, not capped below it).

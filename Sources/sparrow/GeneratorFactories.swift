@@ -59,7 +59,7 @@ enum GeneratorFactories {
             let loaded = try ModelLoader.load(path: path, threads: settings.threads > 0 ? settings.threads : nil,
                                               storage: storage, repack: repack)
             // Weights held in memory come out of the default cache budget; an explicit `model.memory` stands.
-            let held = (storage == .memory ? loaded.fileSize : 0) + loaded.repackedBytes
+            let held = loaded.heldBytes
             let budget = cacheBytes ?? LocalEngine.defaultMemoryBudget(heldWeights: held)
             if storage == .memory {  // every choice that repacks reads the file into memory too
                 reportWeightsInMemory(loaded, held: held, since: started, budget: cacheBytes == nil ? budget : nil)

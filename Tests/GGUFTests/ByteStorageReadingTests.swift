@@ -67,4 +67,34 @@ struct ByteStorageReadingTests {
             #expect(ends.contains { reason == "read failed: the file ended at byte \($0) of \(size)" }, "\(reason)")
         }
     }
+
+    /// Pages of `count` bytes from `start` (page-aligned) that are resident, by `mincore`.
+    private func residentPages(_ start: UnsafeRawPointer, _ count: Int) -> Int {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        var vector = [UInt8](repeating: 0, count: (count + page - 1) / page)
+        guard mincore(UnsafeMutableRawPointer(mutating: start), count, &vector) == 0 else { return -1 }
+        return vector.filter { $0 & 1 != 0 }.count
+    }
+
+    @Test("discard gives back the whole huge pages inside a range of memory read from a file, and only those")
+    func discardGivesBackWholeHugePages() throws {
+        let huge = HugePageRegion.pageBytes
+        let (url, data) = try temporaryFile(bytes: 4 * huge + 12_345)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let storage = try ByteStorage.reading(path: url.path, readers: 2, pieceBytes: huge)
+        let base = try #require(storage.base)
+        #expect(residentPages(base + 2 * huge, huge) > 0)
+        // From 100 bytes into huge page 1 to 100 bytes into page 3: only page 2 lies wholly inside.
+        let range = UnsafeRawBufferPointer(start: base + huge + 100, count: 2 * huge)
+        #expect(storage.discard(range) == huge)
+        #expect(residentPages(base + 2 * huge, huge) == 0)
+        #expect(Data(UnsafeRawBufferPointer(start: base, count: 2 * huge)) == data.prefix(2 * huge), "pages before kept")
+        #expect(Data(UnsafeRawBufferPointer(start: base + 3 * huge, count: data.count - 3 * huge)) == data.suffix(from: 3 * huge),
+                "pages after kept")
+        // A range holding no whole huge page, and a mapped file: nothing given back.
+        #expect(storage.discard(UnsafeRawBufferPointer(start: base + 3 * huge + 1, count: huge)) == 0)
+        let mapped = try ByteStorage.mapping(path: url.path)
+        #expect(mapped.discard(mapped.buffer) == 0)
+        #expect(Data(mapped.buffer) == data)
+    }
 }

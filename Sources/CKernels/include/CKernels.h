@@ -116,9 +116,13 @@ typedef struct sparrow_pool sparrow_pool;
 int sparrow_repack(sparrow_pool *pool, uint32_t type, const void *w, int64_t n_rows, int64_t n_cols, void *dst);
 
 /// Whether `level` has a kernel for repacked weights of `type` on this CPU (a mat-mul given a repacked copy uses it
-/// for every whole group of 16 rows of a product of 2 or more activation rows; a product of 1 row takes the ggml row
-/// kernel, which streams from memory faster).
+/// for every group of 16 rows of a product of as many activation rows as `sparrow_repacked_takes_batch` says; other
+/// products take the ggml rows).
 int sparrow_has_repacked_kernel(uint32_t type, int level);
+
+/// Whether a product of `n_batch` activation rows with a repacked matrix of `type` reads the repacked copy (where the
+/// level has its kernel) rather than the ggml rows: Q4_K from 1 row, Q6_K from 2.
+int sparrow_repacked_takes_batch(uint32_t type, int64_t n_batch);
 
 /// One group of 16 repacked weight rows (`w`: the group's first block) against `count` (1…8) activation rows:
 /// out[a · 16 + r]. Each equals `sparrow_vec_dot` on the ggml row r bit for bit. Returns 0, -1 when the level has

@@ -88,11 +88,19 @@ struct TensorSource: @unchecked Sendable {
             }
         }
         guard let repacker else { return matrices }
+        let repacked: [WeightMatrix]
         do {
-            return try repacker.repack(experts: matrices)
+            repacked = try repacker.repack(experts: matrices)
         } catch {
             throw .tensor(name: name, reason: error.description)
         }
+        // Experts are read only by their products (never row by row, never tied to another tensor), so where the
+        // copies serve every product the file's bytes of them are dead weight: given back (the file was read into
+        // memory for `repacked`), which keeps a repacked load near one copy of the experts instead of two.
+        if repacked.allSatisfy({ $0.repacked != nil }), repacker.copyServesEveryProduct(of: type) {
+            repacker.noteOriginalsDiscarded(file.discard(view))
+        }
+        return repacked
     }
 
     /// A 1-D vector of `count` values, dequantized to f32 (norm weights).
