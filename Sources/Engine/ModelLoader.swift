@@ -94,15 +94,19 @@ public enum ModelLoader {
     /// Refuses to hold `copies` copies of a file in memory when together they are more than three quarters of the
     /// memory this process may use (RAM, or the container's cgroup limit): that load would end in the kernel's OOM
     /// killer, not an error.
+    /// Two copies (`repacked`) are counted as what a repacked load of this file holds at its peak
+    /// (`RepackedFootprint`), two full copies when the file's records cannot be read.
     static func checkFitsInMemory(_ path: String, copies: Int, what: String) throws(EngineError) {
         guard let size = fileBytes(atPath: path) else { return }  // opening the file reports what is wrong with it
-        guard size * copies <= ResidentMemory.weightsInMemoryLimitBytes() else {
+        let held = copies > 1 ? RepackedFootprint(path: path)?.peakBytes ?? size * copies : size * copies
+        guard held <= ResidentMemory.weightsInMemoryLimitBytes() else {
             let limit = ResidentMemory.limitBytes()
+            let holds = copies > 1 ? String(format: "this choice holds %.1f GB of it and its copies", Double(held) / 1e9)
+                : "this choice holds it 1× in memory"
             throw .model(path: path, reason: String(
-                format: "model.weights: %@: the file is %.1f GB and this choice holds it %d× in memory, more than "
-                    + "three quarters of the %.1f GB this process may use (RAM or its cgroup limit); map it instead "
-                    + "(model.weights: mapped)",
-                what, Double(size) / 1e9, copies, Double(limit) / 1e9))
+                format: "model.weights: %@: the file is %.1f GB and %@, more than three quarters of the %.1f GB this "
+                    + "process may use (RAM or its cgroup limit); map it instead (model.weights: mapped)",
+                what, Double(size) / 1e9, holds, Double(limit) / 1e9))
         }
     }
 

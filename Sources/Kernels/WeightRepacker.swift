@@ -73,7 +73,12 @@ public final class WeightRepacker: @unchecked Sendable {
     /// activation rows (Q4_K: yes; Q6_K: products of 1 row read the ggml rows, `ck_x16_takes_batch`), so that the
     /// ggml original may be given back once every reader holds the copy.
     public func copyServesEveryProduct(of type: GGMLType) -> Bool {
-        hasKernel(for: type) && sparrow_repacked_takes_batch(type.rawValue, 1) != 0
+        hasKernel(for: type) && Self.copyServesEveryProduct(type)
+    }
+
+    /// `copyServesEveryProduct(of:)` where the kernel exists (the rule alone, for estimates made before loading).
+    public static func copyServesEveryProduct(_ type: GGMLType) -> Bool {
+        sparrow_repacked_takes_batch(type.rawValue, 1) != 0
     }
 
     /// Whether copies would be made on this machine at the default level (AVX-512 VNNI, not capped below it).
@@ -84,7 +89,12 @@ public final class WeightRepacker: @unchecked Sendable {
     /// Bytes of the repacked layout of `matrix`, 0 when it has none (type other than Q4_K/Q6_K, rows not a
     /// multiple of 16).
     public static func repackedBytes(_ matrix: WeightMatrix) -> Int {
-        Int(sparrow_repacked_bytes(matrix.type.rawValue, Int64(matrix.rows), Int64(matrix.columns)))
+        repackedBytes(type: matrix.type, rows: matrix.rows, columns: matrix.columns)
+    }
+
+    /// Bytes of the repacked layout of a `rows` × `columns` matrix of `type`, 0 when it has none.
+    public static func repackedBytes(type: GGMLType, rows: Int, columns: Int) -> Int {
+        Int(sparrow_repacked_bytes(type.rawValue, Int64(rows), Int64(columns)))
     }
 
     /// `matrix` with a repacked copy, or `matrix` unchanged when its type or shape has no repacked form or

@@ -37,19 +37,21 @@ public enum DeepValidation {
                     let weightsLimit = ResidentMemory.weightsInMemoryLimitBytes()
                     let cacheBytes = loaded.spec.model.memory.map { Int($0.bytes) }
                     // `auto` checked as what it chooses on this machine for this file.
+                    let footprint = RepackedFootprint(file: file)
                     let weights = loaded.spec.model.weights.resolved(
-                        fileBytes: file.fileSize, memoryLimit: weightsLimit, cacheBytes: cacheBytes,
-                        repackAvailable: WeightRepacker.isAvailable)
-                    // Repacked copies counted as the file's size: an upper bound (they hold only the Q4_K and Q6_K
-                    // matrices, a little larger than in the file), where the engine later counts their exact bytes.
-                    let copies = weights.heldCopies, held = file.fileSize * copies
+                        fileBytes: file.fileSize, repackedPeakBytes: footprint.peakBytes, memoryLimit: weightsLimit,
+                        cacheBytes: cacheBytes, repackAvailable: WeightRepacker.isAvailable)
+                    // Repacked: what the load holds at its peak, from the file's records (`RepackedFootprint`: the
+                    // copies, less the Q4_K experts' originals given back); the engine later counts exact bytes.
+                    let copies = weights.heldCopies
+                    let held = copies > 1 ? footprint.peakBytes : file.fileSize * copies
                     let budget = cacheBytes ?? LocalEngine.defaultMemoryBudget(heldWeights: held)
                     if held > weightsLimit {
-                        let times = copies > 1 ? " \(copies) times" : ""
+                        let times = copies > 1 ? " with its repacked copies (\(held >> 20) MiB)" : ""
                         problems.append("model.weights: \(weights.rawValue): the model (\(file.fileSize >> 20) MiB) held\(times) in memory is more than three quarters of the memory this process may use (\(limit >> 20) MiB); use model.weights: mapped")
                     } else if max(held, file.fileSize) + budget > limit {
                         let source = loaded.spec.model.memory == nil ? "the default cache budget" : "model.memory"
-                        let times = copies > 1 ? ", held \(copies) times" : ""
+                        let times = copies > 1 ? ", \(held >> 20) MiB with its repacked copies" : ""
                         problems.append("the model (\(file.fileSize >> 20) MiB\(times)) plus \(source) (\(budget >> 20) MiB) exceed the memory this process may use (\(limit >> 20) MiB: RAM or its cgroup limit)")
                     }
                 } catch {

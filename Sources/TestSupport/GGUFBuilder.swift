@@ -1,5 +1,5 @@
 public import Foundation
-import GGUF
+public import GGUF
 
 /// A byte-level GGUF builder for unit tests. Unlike `GGUFWriter`, it writes whatever it is told (wrong counts,
 /// bad type ids, misaligned offsets), so tests can make the malformed files the reader must reject. It records
@@ -71,6 +71,39 @@ public struct GGUFBuilder: Sendable {
         try writer.addTensor(name: "blk.0.attn_q.weight", dimensions: [32, 2], type: GGUFTensorType(.q8_0), data: noise(68))
         try writer.addTensor(name: "output.weight", dimensions: [256, 1], type: GGUFTensorType(.q4_K), data: noise(144))
         return writer.serialized()
+    }
+}
+
+extension GGUFBuilder {
+    /// Writes to `url` a GGUF file of architecture `architecture` whose tensors (`name`, `{columns, rows[, count]}`,
+    /// `type`) are laid out one after another, 32-byte aligned, and sparse on disk (their data reads as zeros): a file
+    /// of any size whose records say what it holds, for checks made from the records before any read. Returns the
+    /// offset in the file of each tensor's data.
+    @discardableResult
+    public static func writeSparseModel(to url: URL, architecture: String = "qwen3",
+                                        tensors: [(name: String, type: GGMLType, dimensions: [Int])]) throws -> [Int]
+    {
+        var builder = GGUFBuilder()
+        builder.header(tensorCount: UInt64(tensors.count), pairCount: 1)
+        builder.string("general.architecture")
+        builder.integer(UInt32(8))  // GGUF string
+        builder.string(architecture)
+        var offset = 0
+        var offsets: [Int] = []
+        for tensor in tensors {
+            builder.tensorInfo(name: tensor.name, dimensions: tensor.dimensions.map { UInt64($0) },
+                               typeID: tensor.type.rawValue, offset: UInt64(offset))
+            offsets.append(offset)
+            let values = tensor.dimensions.reduce(1, *)
+            offset += (values / tensor.type.blockSize * tensor.type.bytesPerBlock + 31) / 32 * 32
+        }
+        builder.pad(to: 32)
+        let dataStart = builder.bytes.count
+        try builder.bytes.write(to: url)
+        let handle = try FileHandle(forWritingTo: url)
+        try handle.truncate(atOffset: UInt64(dataStart + offset))
+        try handle.close()
+        return offsets.map { dataStart + $0 }
     }
 }
 

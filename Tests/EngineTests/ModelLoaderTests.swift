@@ -3,6 +3,7 @@ import GGUF
 import Kernels
 import Testing
 @testable import Engine
+import TestSupport
 
 /// Model data problems are errors naming what was expected and where, never crashes.
 @Suite("Model loading")
@@ -91,19 +92,31 @@ struct ModelLoaderTests {
         #expect(ModelLoader.fileBytes(atPath: "/nonexistent/model.gguf") == nil)
     }
 
-    @Test("repacked weights in memory: a file that fits once but not twice is refused before any read",
+    @Test("repacked weights in memory: a file that fits once but not with its copies is refused before any read",
           .enabled(if: WeightRepacker.isAvailable))
     func repackedTwiceTooLarge() throws {
-        let size = ResidentMemory.weightsInMemoryLimitBytes() / 3 * 2  // once within the limit, twice over it
-        try Self.withSparseModel(size: UInt64(size)) { model throws in
+        // One Q6_K matrix of two thirds of the limit: its copy (Q6_K originals are kept) takes the load over it.
+        let rows = ResidentMemory.weightsInMemoryLimitBytes() / 3 * 2 / (16 * 210) / 16 * 16
+        try Self.withSparseMatrices([("blk.0.attn_q.weight", .q6_K, [4096, rows])]) { model throws in
             #expect(ModelLoader.heldWeightCopies(storage: .memory, repack: true) == 2)
             #expect(ModelLoader.heldWeightCopies(storage: .memory, repack: false) == 1)
             #expect(ModelLoader.heldWeightCopies(storage: .mapped, repack: false) == 0)
             let error = #expect(throws: EngineError.self) {
                 try ModelLoader.load(path: model.path, threads: 1, storage: .memory, repack: true)
             }
-            #expect("\(error.map { "\($0)" } ?? "")".contains("this choice holds it 2× in memory, more than three quarters"))
+            #expect("\(error.map { "\($0)" } ?? "")".contains("of it and its copies, more than three quarters"))
         }
+    }
+
+    /// Runs `body` on a sparse GGUF file of `tensors` (`GGUFBuilder.writeSparseModel`) in a temporary folder.
+    static func withSparseMatrices(_ tensors: [(name: String, type: GGMLType, dimensions: [Int])],
+                                   _ body: (URL) throws -> Void) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sparrow-sparse-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let model = folder.appendingPathComponent("model.gguf")
+        try GGUFBuilder.writeSparseModel(to: model, tensors: tensors)
+        try body(model)
     }
 
     /// Runs `body` on a copy of the qwen3 fixture grown to `size` bytes (sparse: nothing past the fixture is

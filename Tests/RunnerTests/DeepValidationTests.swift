@@ -4,6 +4,7 @@ import GGUF
 import Jobs
 import Kernels
 @testable import Runner
+import TestSupport
 import Testing
 
 /// `sparrow validate --deep`'s model checks against the memory this process may use.
@@ -61,28 +62,50 @@ import Testing
         #expect(ModelWeights.repacked.heldCopies == (WeightRepacker.isAvailable ? 2 : 1))
     }
 
-    /// `repacked` holds the file twice (read into memory, and the repacked copies) where the copies are made.
+    /// The problems of a spec whose model is a sparse GGUF file of `tensors` (`GGUFBuilder.writeSparseModel`).
+    static func problems(tensors: [(name: String, type: GGMLType, dimensions: [Int])], weights: String,
+                         memory: Int? = nil) throws -> (problems: [String], fileBytes: Int) {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sparrow-deep-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let model = folder.appendingPathComponent("model.gguf")
+        try GGUFBuilder.writeSparseModel(to: model, tensors: tensors)
+        let size = try FileManager.default.attributesOfItem(atPath: model.path)[.size] as? Int ?? 0
+        let budget = memory.map { ", memory: \($0)" } ?? ""
+        let text = "version: 1\nmodel: {path: model.gguf, weights: \(weights)\(budget)}\ntasks: [{id: a, kind: review}]\n"
+        let loaded = try SpecLoader.decode(Array(text.utf8), file: folder.appendingPathComponent("s.yaml").path,
+                                           baseDirectory: folder.path)
+        return (DeepValidation.problems(loaded, environment: [:], workingDirectory: folder.path), size)
+    }
+
+    /// One Q6_K matrix of `bytes` (rows of 4,096 values: 3,360 bytes): its originals stay beside their copies.
+    static func q6KMatrix(bytes: Int) -> [(name: String, type: GGMLType, dimensions: [Int])] {
+        [("blk.0.attn_q.weight", .q6_K, [4096, bytes / 3360 / 16 * 16])]
+    }
+
+    /// `repacked` holds the file and the copies (less the Q4_K experts' originals) where the copies are made.
     @Test(.enabled(if: WeightRepacker.isAvailable))
-    func repackedWeightsCountTwice() throws {
-        let size = UInt64(ResidentMemory.weightsInMemoryLimitBytes() / 3 * 2)  // once within the limit, twice over it
-        let memory = try Self.problems(modelSize: size, weights: "memory")
+    func repackedWeightsCountTheirCopies() throws {
+        let tensors = Self.q6KMatrix(bytes: ResidentMemory.weightsInMemoryLimitBytes() / 3 * 2)  // once within, twice over
+        let memory = try Self.problems(tensors: tensors, weights: "memory").problems
         #expect(!memory.contains { $0.hasPrefix("model.weights") }, "\(memory)")
-        let repacked = try Self.problems(modelSize: size, weights: "repacked")
-        #expect(repacked.contains { $0.hasPrefix("model.weights: repacked: the model (\(size >> 20) MiB) held 2 times in memory is more than three quarters") },
+        let (repacked, size) = try Self.problems(tensors: tensors, weights: "repacked")
+        #expect(repacked.contains { $0.hasPrefix("model.weights: repacked: the model (\(size >> 20) MiB) held with its repacked copies (") && $0.contains("MiB) in memory is more than three quarters") },
                 "\(repacked)")
     }
 
-    /// The memory this process may use (RAM, or its cgroup limit) must hold both of `repacked`'s copies beside the
-    /// cache budget, not one.
+    /// The memory this process may use (RAM, or its cgroup limit) must hold `repacked`'s copies beside the file and
+    /// the cache budget.
     @Test(.enabled(if: WeightRepacker.isAvailable))
     func repackedCopiesAndBudgetAgainstTheMachine() throws {
         let physical = ResidentMemory.limitBytes()
-        let size = ResidentMemory.weightsInMemoryLimitBytes() / 3  // twice within the ¾ rule
+        let tensors = Self.q6KMatrix(bytes: ResidentMemory.weightsInMemoryLimitBytes() / 3)  // twice within the ¾ rule
+        let (_, size) = try Self.problems(tensors: tensors, weights: "memory")
         let budget = physical - size - size / 2  // once plus the budget fits the machine, twice does not
-        let memory = try Self.problems(modelSize: UInt64(size), weights: "memory", memory: budget)
+        let memory = try Self.problems(tensors: tensors, weights: "memory", memory: budget).problems
         #expect(!memory.contains { $0.hasPrefix("the model") || $0.hasPrefix("model.weights") }, "\(memory)")
-        let repacked = try Self.problems(modelSize: UInt64(size), weights: "repacked", memory: budget)
-        #expect(repacked.contains { $0.hasPrefix("the model (\(size >> 20) MiB, held 2 times) plus model.memory") },
+        let repacked = try Self.problems(tensors: tensors, weights: "repacked", memory: budget).problems
+        #expect(repacked.contains { $0.hasPrefix("the model (\(size >> 20) MiB, ") && $0.contains("MiB with its repacked copies) plus model.memory") },
                 "\(repacked)")
     }
 

@@ -29,6 +29,19 @@ import Testing
                                            repackAvailable: kernels) == expected)
     }
 
+    @Test("repacked is judged by what a repacked load holds at its peak, when the file's records give it", arguments: [
+        // (file, repacked peak, limit) → choice, with a third of the limit kept for caches
+        (7 * gb, 9 * gb as Int?, 18 * gb, ModelWeights.repacked),  // 9 + 6 ≤ 18, where two copies (14) would not fit
+        (7 * gb, 13 * gb as Int?, 18 * gb, .memory),               // 13 + 6 > 18
+        (7 * gb, nil as Int?, 18 * gb, .memory),                   // unknown: two copies, 14 + 6 > 18
+    ] as [(Int, Int?, Int, ModelWeights)])
+    func choiceByFootprint(file: Int, peak: Int?, limit: Int, expected: ModelWeights) {
+        #expect(ModelWeights.auto.resolved(fileBytes: file, repackedPeakBytes: peak, memoryLimit: limit, cacheBytes: nil,
+                                           repackAvailable: true) == expected)
+        #expect(ModelWeights.auto.resolved(fileBytes: file, repackedPeakBytes: peak, memoryLimit: limit, cacheBytes: nil,
+                                           repackAvailable: false) != .repacked)
+    }
+
     @Test("every other choice resolves to itself, whatever fits")
     func otherChoicesStay() {
         for choice in ModelWeights.allCases where choice != .auto {
