@@ -32,7 +32,7 @@ public final class KVCacheState: PrefixSharingState, @unchecked Sendable {
     public static let defaultPageSize = 32
 
     /// `width` floats of K (and of V) per position and layer, in `kvHeads` heads (which must divide it).
-    init(layers: Int, width: Int, kvHeads: Int = 1, capacity: Int, pageSize: Int = KVCacheState.defaultPageSize)
+    init(layers: Int, width: Int, kvHeads: Int, capacity: Int, pageSize: Int = KVCacheState.defaultPageSize)
         throws(EngineError)
     {
         let (pageFloats, o1) = (layers * width).multipliedReportingOverflow(by: pageSize)

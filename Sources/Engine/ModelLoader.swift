@@ -30,7 +30,7 @@ public struct LoadedModel: Sendable {
 }
 
 /// Loads a GGUF model: maps the file (or reads it into memory), reads the `<arch>.*` hyper-parameters, checks every
-/// tensor's shape against them and builds the architecture's forward pass over those bytes (no further copies).
+/// tensor's shape against them and builds the architecture's forward pass over those bytes (copying only with `repack`).
 public enum ModelLoader {
     /// The architectures Sparrow implements, by `general.architecture`.
     public static let supportedArchitectures = [Llama.architecture, Qwen3.architecture, Qwen3MoE.architecture,
@@ -101,7 +101,8 @@ public enum ModelLoader {
         let held = copies > 1 ? RepackedFootprint(path: path)?.peakBytes ?? size * copies : size * copies
         guard held <= ResidentMemory.weightsInMemoryLimitBytes() else {
             let limit = ResidentMemory.limitBytes()
-            let holds = copies > 1 ? String(format: "this choice holds %.1f GB of it and its copies", Double(held) / 1e9)
+            let holds = copies > 1
+                ? String(format: "this choice holds %.1f GB (the file and its repacked copies)", Double(held) / 1e9)
                 : "this choice holds it 1× in memory"
             throw .model(path: path, reason: String(
                 format: "model.weights: %@: the file is %.1f GB and %@, more than three quarters of the %.1f GB this "

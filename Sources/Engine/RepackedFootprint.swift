@@ -7,7 +7,8 @@ import Kernels
 /// Q4_K expert tensors that the loader gives back once copied (`TensorSource.experts`); at its peak, while a tensor
 /// is copied, also the original about to be given back (at most the largest one tensor gives back). An upper bound: every 2-D and 3-D Q4_K or Q6_K
 /// tensor whose shape has the layout is counted as copied, the token embedding only when the file has no separate
-/// output matrix (it is then also the output matrix, and copied for it).
+/// output matrix (it is then also the output matrix, and copied for it); the repacker's regions are counted with a
+/// partly used huge page each.
 public struct RepackedFootprint: Sendable, Equatable {
     /// The file's size.
     public let fileBytes: Int
@@ -18,8 +19,14 @@ public struct RepackedFootprint: Sendable, Equatable {
     /// The most one tensor gives back (held beside its copy until the copy is made).
     public let largestDiscardBytes: Int
 
-    /// Bytes held once the model is loaded.
-    public var heldBytes: Int { fileBytes + copyBytes - discardedBytes }
+    /// Bytes held once the model is loaded (with the repacker's slack: a partly used huge page at the end of each of
+    /// its regions, `WeightRepacker.regionBytes`).
+    public var heldBytes: Int {
+        let regions = (copyBytes + WeightRepacker.regionBytes - 1) / WeightRepacker.regionBytes
+        return fileBytes + copyBytes - discardedBytes + regions * hugePageBytes
+    }
+    /// The unit memory is given back and reserved in.
+    public let hugePageBytes: Int
     /// Bytes held at most while loading.
     public var peakBytes: Int { heldBytes + largestDiscardBytes }
 
@@ -50,10 +57,14 @@ public struct RepackedFootprint: Sendable, Equatable {
                 largest = max(largest, to - from)
             }
         }
-        self.init(fileBytes: file.fileSize, copyBytes: copies, discardedBytes: discarded, largestDiscardBytes: largest)
+        self.init(fileBytes: file.fileSize, copyBytes: copies, discardedBytes: discarded, largestDiscardBytes: largest,
+                  hugePageBytes: hugePageBytes)
     }
 
-    public init(fileBytes: Int, copyBytes: Int, discardedBytes: Int, largestDiscardBytes: Int) {
+    public init(fileBytes: Int, copyBytes: Int, discardedBytes: Int, largestDiscardBytes: Int,
+                hugePageBytes: Int = HugePageRegion.pageBytes)
+    {
+        self.hugePageBytes = hugePageBytes
         self.fileBytes = fileBytes
         self.copyBytes = copyBytes
         self.discardedBytes = discardedBytes

@@ -39,12 +39,14 @@ final class ByteStorage: @unchecked Sendable {
         let from = (start - base + page - 1) / page * page, to = (start - base + bytes.count) / page * page
         guard to > from else { return 0 }
         let first = UnsafeMutableRawPointer(mutating: base + from)
+        // Inaccessible first: if that fails (the mapping cannot be split further, vm.max_map_count), nothing is given
+        // back, so no read can ever see zeros where weights were.
+        guard mprotect(first, to - from, PROT_NONE) == 0 else { return 0 }
         #if os(Linux)
-        guard madvise(first, to - from, MADV_DONTNEED) == 0 else { return 0 }
+        _ = madvise(first, to - from, MADV_DONTNEED)
         #else
-        guard madvise(first, to - from, MADV_FREE) == 0 else { return 0 }
+        _ = madvise(first, to - from, MADV_FREE)
         #endif
-        _ = mprotect(first, to - from, PROT_NONE)
         return to - from
     }
 

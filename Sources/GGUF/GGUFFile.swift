@@ -79,10 +79,17 @@ public final class GGUFFile: Sendable {
     /// Gives the memory of `view`'s bytes back to the system where the file was read into memory
     /// (`GGUFStorage.memory`): every huge page wholly inside them. Reading those bytes afterwards crashes (they are
     /// made inaccessible rather than left to read as zeros), so this is for a tensor no one will read again: weights
-    /// whose repacked copy serves every product. Returns the bytes given back (0 for a mapped file).
+    /// whose repacked copy serves every product. Nothing is given back when another tensor's record shares any of
+    /// those bytes (the parser checks each record's bounds, not that records are disjoint). Returns the bytes given
+    /// back (0 for a mapped file).
     @discardableResult
     public func discard(_ view: GGUFTensorView) -> Int {
-        storage.discard(view.bytes)
+        let start = view.info.absoluteOffset, end = start + view.info.byteCount
+        let shared = tensors.contains { other in
+            other.name != view.info.name && other.byteCount > 0 && other.absoluteOffset < end
+                && start < other.absoluteOffset + other.byteCount
+        }
+        return shared ? 0 : storage.discard(view.bytes)
     }
 }
 

@@ -15,7 +15,7 @@ internal import Foundation
 /// mutable state is in `state`), so loaders on several threads may share one.
 public final class WeightRepacker: @unchecked Sendable {
     /// Bytes reserved at a time (the huge-page size rounds it up).
-    static let regionBytes = 256 << 20
+    public static let regionBytes = 256 << 20
 
     /// The memory reserved so far and what has been copied into it.
     private struct State {
@@ -72,8 +72,9 @@ public final class WeightRepacker: @unchecked Sendable {
     /// Whether every product of a matrix of `type` that has a copy reads only the copy, whatever its number of
     /// activation rows (Q4_K: yes; Q6_K: products of 1 row read the ggml rows, `ck_x16_takes_batch`), so that the
     /// ggml original may be given back once every reader holds the copy.
+    /// Only when the repacker's level is the one products run at (`KernelLevel.best(for:)`).
     public func copyServesEveryProduct(of type: GGMLType) -> Bool {
-        hasKernel(for: type) && Self.copyServesEveryProduct(type)
+        level == KernelLevel.best(for: type) && hasKernel(for: type) && Self.copyServesEveryProduct(type)
     }
 
     /// `copyServesEveryProduct(of:)` where the kernel exists (the rule alone, for estimates made before loading).

@@ -2,6 +2,7 @@ import Foundation
 @testable import Engine
 import GGUF
 import Kernels
+import TestSupport
 import Testing
 
 /// A repacked load gives back the file's bytes of Q4_K experts (their copies serve every product, 1 activation row
@@ -15,7 +16,7 @@ struct DiscardedOriginalsTests {
     /// finite block scales (the f16 `d` and, for Q4_K, `dmin`), large enough to cover whole huge pages.
     private static func expertFile(type: GGMLType, columns: Int, rows: Int, experts: Int) throws -> URL {
         let blocks = experts * rows * columns / 256
-        var generator = SplitMix(seed: 77)
+        var generator = GGUFBuilder.Random(seed: 77)
         var data = Data(count: blocks * type.bytesPerBlock)
         data.withUnsafeMutableBytes { raw in
             for i in 0..<raw.count { raw[i] = UInt8(truncatingIfNeeded: generator.next()) }
@@ -50,6 +51,9 @@ struct DiscardedOriginalsTests {
         let matrices = try source.experts("blk.0.ffn_gate_exps.weight", columns: columns, rows: rows, count: experts)
         #expect(repacker.discardedOriginalBytes >= HugePageRegion.pageBytes)
         #expect(repacker.discardedOriginalBytes <= experts * rows * columns / 256 * GGMLType.q4_K.bytesPerBlock)
+        // The estimate made from the records before loading (`auto`, the memory checks) matches what the load did.
+        let estimate = RepackedFootprint(file: inMemory)
+        #expect(estimate.copyBytes == repacker.bytes && estimate.discardedBytes == repacker.discardedOriginalBytes)
 
         let mapped = try GGUFFile(contentsOf: url, storage: .mapped)
         let plain = try TensorSource(file: mapped, path: url.path)
@@ -85,18 +89,5 @@ struct DiscardedOriginalsTests {
         let source = TensorSource(file: try GGUFFile(contentsOf: url, storage: .mapped), path: url.path, repacker: repacker)
         _ = try source.experts("blk.0.ffn_gate_exps.weight", columns: 1024, rows: 256, count: 48)
         #expect(repacker.discardedOriginalBytes == 0)
-    }
-}
-
-/// SplitMix64: a fixed pseudo-random sequence for test data.
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -104,7 +104,7 @@ struct ModelLoaderTests {
             let error = #expect(throws: EngineError.self) {
                 try ModelLoader.load(path: model.path, threads: 1, storage: .memory, repack: true)
             }
-            #expect("\(error.map { "\($0)" } ?? "")".contains("of it and its copies, more than three quarters"))
+            #expect("\(error.map { "\($0)" } ?? "")".contains("(the file and its repacked copies), more than three quarters"))
         }
     }
 

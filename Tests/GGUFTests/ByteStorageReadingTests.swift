@@ -1,5 +1,6 @@
 import Foundation
 @testable import GGUF
+import TestSupport
 import Testing
 
 @Suite("A file read into memory by several threads")
@@ -96,5 +97,27 @@ struct ByteStorageReadingTests {
         let mapped = try ByteStorage.mapping(path: url.path)
         #expect(mapped.discard(mapped.buffer) == 0)
         #expect(Data(mapped.buffer) == data)
+    }
+
+    @Test("a tensor whose bytes another record shares is not given back; one alone is")
+    func sharedBytesAreKept() throws {
+        let huge = HugePageRegion.pageBytes
+        let rows = 3 * huge / 144 / 16 * 16  // Q4_K rows of 256 values: over two huge pages of data
+        var builder = GGUFBuilder()
+        builder.header(tensorCount: 3, pairCount: 0)
+        builder.tensorInfo(name: "a", dimensions: [256, UInt64(rows)], typeID: GGMLType.q4_K.rawValue, offset: 0)
+        builder.tensorInfo(name: "b", dimensions: [256, UInt64(rows)], typeID: GGMLType.q4_K.rawValue, offset: 0)
+        let alone = UInt64((rows * 144 + 31) / 32 * 32)
+        builder.tensorInfo(name: "c", dimensions: [256, UInt64(rows)], typeID: GGMLType.q4_K.rawValue, offset: alone)
+        builder.pad(to: 32)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("sparrow-shared-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try builder.bytes.write(to: url)
+        let handle = try FileHandle(forWritingTo: url)
+        try handle.truncate(atOffset: UInt64(builder.bytes.count) + 2 * alone)
+        try handle.close()
+        let file = try GGUFFile(contentsOf: url, storage: .memory)
+        #expect(file.discard(try file.tensor(named: "a")) == 0, "b shares a's bytes")
+        #expect(file.discard(try file.tensor(named: "c")) >= huge)
     }
 }

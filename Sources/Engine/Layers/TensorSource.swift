@@ -1,9 +1,10 @@
 import GGUF
 import Kernels
 
-/// Reads an architecture's tensors out of a mapped GGUF file by llama.cpp's names, checking each one's shape
-/// against what the hyper-parameters say before any kernel touches it. Matrices stay in the mapping (zero copy);
-/// only the small 1-D vectors (norm weights) are dequantized to f32.
+/// Reads an architecture's tensors out of a GGUF file (mapped or read into memory) by llama.cpp's names, checking
+/// each one's shape against what the hyper-parameters say before any kernel touches it. Matrices are read in place,
+/// and with a repacker also copied into the repacked layout (the Q4_K experts' originals then given back); only the
+/// small 1-D vectors (norm weights) are dequantized to f32.
 struct TensorSource: @unchecked Sendable {
     let file: GGUFFile
     let path: String

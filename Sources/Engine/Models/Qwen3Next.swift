@@ -291,6 +291,7 @@ public final class Qwen3NextModel: TraceableLanguageModel, @unchecked Sendable {
         for (index, item) in items.enumerated() {
             guard let state = item.state as? HybridSequenceState, state.recurrent.count == linearLayers,
                   state.attention.layers == attentionLayers, state.attention.width == kvWidth,
+                  state.attention.kvHeads == kvHeads,
                   state.recurrent.allSatisfy({ $0.conv.count == convStateFloats && $0.delta.count == deltaStateFloats })
             else {
                 throw .invalidInput("forward: item \(index): expected a state made by this model's makeState")

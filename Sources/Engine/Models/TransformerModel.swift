@@ -88,7 +88,9 @@ public final class TransformerModel: TraceableLanguageModel, @unchecked Sendable
     {
         // Where each row of the batch comes from.
         for (index, item) in items.enumerated() {
-            guard let state = item.state as? KVCacheState, state.layers == layers.count else {
+            guard let state = item.state as? KVCacheState, state.layers == layers.count,
+                  state.kvHeads == hyper.kvHeadCount, state.headDimension == hyper.headDimension
+            else {
                 throw .invalidInput("forward: item \(index): expected a state made by this model's makeState")
             }
             try item.check(index: index, seen: &w.seen, vocabulary: embedding.rows)

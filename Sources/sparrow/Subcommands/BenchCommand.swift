@@ -40,7 +40,7 @@ struct Bench: ParsableCommand {
             help: "Timed repetitions of each measurement (median and spread reported).")
     var repeats = 5
 
-    @Option(help: "Where the model's weights live: mapped (from the file, pages faulted in on use), memory (the file read into huge-page memory at load), repacked (as memory, and the Q4_K and Q6_K matrices also copied at load into a layout of 16-row groups: faster prefill and decoding, same results; the Q4_K experts' originals are given back, the rest of the file held twice) or auto (the most of those that fits in three quarters of the memory this process may use with a third of that kept for caches).")
+    @Option(help: "Where the model's weights live: mapped (from the file, pages faulted in on use), memory (the file read into huge-page memory at load), repacked (as memory, and the Q4_K and Q6_K matrices also copied at load into a layout of 16-row groups: faster prefill and decoding, same results; the copies held beside the file, less the Q4_K experts' originals, which are given back) or auto (the most of those that fits in three quarters of the memory this process may use with a third of that kept for caches).")
     var weights = ModelWeights.mapped.rawValue
 
     @Option(help: "Tokens already in every sequence's cache when prefill and decode are timed, as llama-bench -d (0: an empty cache).")

@@ -109,8 +109,8 @@ import Tokenizers
     }
 
     @Test func adoptRefusesForeignOrMisplacedBlocks() throws {
-        let small = try KVCacheState(layers: 1, width: 2, capacity: 64)
-        let other = try KVCacheState(layers: 2, width: 2, capacity: 64)
+        let small = try KVCacheState(layers: 1, width: 2, kvHeads: 1, capacity: 64)
+        let other = try KVCacheState(layers: 2, width: 2, kvHeads: 1, capacity: 64)
         for position in 0..<32 {
             other.key(layer: 0, position: position)[0] = 0
             other.value(layer: 0, position: position)[0] = 0
@@ -118,7 +118,7 @@ import Tokenizers
         other.advance(by: 32)
         let block = try #require(other.sharedBlock(0))
         #expect(throws: EngineError.self) { try small.adopt([block], length: 32) }
-        let same = try KVCacheState(layers: 2, width: 2, capacity: 64)
+        let same = try KVCacheState(layers: 2, width: 2, kvHeads: 1, capacity: 64)
         #expect(throws: EngineError.self) { try same.adopt([block], length: 33) }
         #expect(throws: EngineError.self) { try same.adopt([block], length: 0) }
         #expect(other.sharedBlock(1) == nil, "a page the state has not filled is not shareable")

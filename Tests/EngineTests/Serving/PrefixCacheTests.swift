@@ -81,7 +81,7 @@ import Tokenizers
     @Test("a tiny byte bound keeps the cache within it (least recently used blocks go)")
     func boundIsKept() throws {
         let cache = PrefixCache(byteLimit: 3 * 2 * 1 * 2 * 32 * 4)  // three pages of a 1-layer, width-2 cache
-        let state = try KVCacheState(layers: 1, width: 2, capacity: 256)
+        let state = try KVCacheState(layers: 1, width: 2, kvHeads: 1, capacity: 256)
         for position in 0..<200 {
             state.key(layer: 0, position: position)[0] = 1
             state.value(layer: 0, position: position)[0] = 2

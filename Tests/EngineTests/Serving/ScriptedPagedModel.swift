@@ -24,7 +24,7 @@ final class ScriptedPagedModel: LanguageModel, @unchecked Sendable {
     var computedTokens: Int { lock.withLock { computed } }
 
     func makeState(capacity: Int) throws(EngineError) -> any SequenceState {
-        try KVCacheState(layers: 1, width: 2, capacity: capacity)
+        try KVCacheState(layers: 1, width: 2, kvHeads: 1, capacity: capacity)
     }
 
     func forward(_ items: [ForwardItem], allPositions: Bool) throws(EngineError) -> [[Float]] {
