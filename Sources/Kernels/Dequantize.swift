@@ -29,6 +29,7 @@ public enum Dequantizer {
 
     /// Dequantizes row `row` of a weight matrix.
     public static func dequantize(_ matrix: WeightMatrix, row: Int) throws(KernelError) -> [Float] {
+        try matrix.checkOriginalReadable(level: nil, batch: nil, use: "dequantizing a row")
         guard row >= 0, row < matrix.rows else {
             throw .badShape(tensor: matrix.name, type: matrix.type.name, rows: matrix.rows, columns: matrix.columns,
                             reason: "row \(row) is out of range")
@@ -42,6 +43,7 @@ public enum Dequantizer {
     public static func dequantize(_ matrix: WeightMatrix, row: Int, into output: UnsafeMutablePointer<Float>)
         throws(KernelError)
     {
+        try matrix.checkOriginalReadable(level: nil, batch: nil, use: "dequantizing a row")
         guard row >= 0, row < matrix.rows else {
             throw .badShape(tensor: matrix.name, type: matrix.type.name, rows: matrix.rows, columns: matrix.columns,
                             reason: "row \(row) is out of range")

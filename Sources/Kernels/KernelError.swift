@@ -14,6 +14,9 @@ public enum KernelError: Error, Equatable, CustomStringConvertible, Sendable {
     case threadPoolUnavailable(threads: Int)
     /// Memory for a copy of a tensor (the repacked layout) could not be reserved.
     case memoryUnavailable(tensor: String, bytes: Int, reason: String)
+    /// The tensor's ggml rows were given back after repacking (`WeightMatrix.originalDiscarded`), and this use would
+    /// read them: only products through its repacked kernel may use it.
+    case originalDiscarded(tensor: String, use: String)
 
     /// A one-line message naming the tensor and what was expected.
     public var description: String {
@@ -31,6 +34,8 @@ public enum KernelError: Error, Equatable, CustomStringConvertible, Sendable {
             "tensor '\(tensor)': no \(level) kernel for \(type) on this CPU"
         case let .memoryUnavailable(tensor, bytes, reason):
             "tensor '\(tensor)': no memory for its repacked copy (\(bytes) bytes): \(reason)"
+        case let .originalDiscarded(tensor, use):
+            "tensor '\(tensor)': its ggml rows were given back once repacked, and \(use) would read them"
         case let .threadPoolUnavailable(threads):
             "could not start a thread pool of \(threads) threads (expected a count ≥ 1 the system allows)"
         }

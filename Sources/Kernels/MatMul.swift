@@ -17,6 +17,7 @@ public enum MatMul {
                                       actual: "\(activations.format.name) rows of \(activations.columns)")
         }
         let level = level ?? KernelLevel.best(for: weights.type)
+        try weights.checkOriginalReadable(level: level, batch: activations.batch, use: "a \(level.rawValue) product")
         guard level.isAvailable(for: weights.type) else {
             throw .levelUnavailable(tensor: weights.name, type: weights.type.name, level: level.rawValue)
         }
@@ -55,6 +56,7 @@ public enum MatMul {
                                           actual: "\(activations.format.name) rows of \(activations.columns)")
             }
             let level = KernelLevel.best(for: weights.type)
+            try weights.checkOriginalReadable(level: level, batch: activations.batch, use: "a \(level.rawValue) product")
             guard level.isAvailable(for: weights.type) else {
                 throw .levelUnavailable(tensor: weights.name, type: weights.type.name, level: level.rawValue)
             }

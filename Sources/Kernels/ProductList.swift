@@ -35,6 +35,7 @@ public struct ProductList {
                                       actual: "\(activations.format.name) rows of \(activations.columns)")
         }
         let level = KernelLevel.best(for: weights.type)
+        try weights.checkOriginalReadable(level: level, batch: activations.batch, use: "a \(level.rawValue) product")
         guard level.isAvailable(for: weights.type) else {
             throw .levelUnavailable(tensor: weights.name, type: weights.type.name, level: level.rawValue)
         }

@@ -1,4 +1,5 @@
 public import GGUF
+internal import CKernels
 
 /// A zero-copy view of a 2-D weight tensor in its ggml encoding: `rows` rows (ne1) of `columns` values (ne0), each
 /// row `rowBytes` long. The memory (usually the mmapped GGUF data section) must outlive the view.
@@ -20,6 +21,30 @@ public struct WeightMatrix: @unchecked Sendable {
     /// activation rows (Q4_K 1 or more, Q6_K 2 or more: a Q6_K product of 1 row reads the ggml rows,
     /// `ck_x16_takes_batch`); the results are the same bits.
     public internal(set) var repacked: UnsafeRawPointer?
+    /// Whether the ggml rows at `base` were given back to the system once the repacked copy was made
+    /// (`GGUFFile.discard`): reading them would crash, so every use that would is refused with `originalDiscarded`
+    /// (`checkOriginalReadable`).
+    public private(set) var originalDiscarded = false
+
+    /// This matrix marked as having given back its ggml rows (the caller gave them back; it must have a repacked
+    /// copy that serves every product).
+    public func withOriginalDiscarded() -> WeightMatrix {
+        var copy = self
+        copy.originalDiscarded = true
+        return copy
+    }
+
+    /// Throws `originalDiscarded` when the ggml rows were given back and a use at `level` with `batch` activation
+    /// rows (nil: a use that reads rows, such as dequantizing) would read them rather than the repacked copy.
+    func checkOriginalReadable(level: KernelLevel?, batch: Int?, use: String) throws(KernelError) {
+        guard originalDiscarded else { return }
+        if let level, let batch, repacked != nil, sparrow_has_repacked_kernel(type.rawValue, level.cValue) != 0,
+           sparrow_repacked_takes_batch(type.rawValue, Int64(batch)) != 0
+        {
+            return
+        }
+        throw .originalDiscarded(tensor: name, use: use)
+    }
 
     /// Checks the type, the shape and the byte count before any kernel reads the memory.
     public init(name: String, type: GGMLType, rows: Int, columns: Int, base: UnsafeRawPointer, byteCount: Int)

@@ -55,6 +55,16 @@ struct DiscardedOriginalsTests {
         let estimate = RepackedFootprint(file: inMemory)
         #expect(estimate.copyBytes == repacker.bytes && estimate.discardedBytes == repacker.discardedOriginalBytes)
 
+        // Uses that would read the given-back rows are refused instead of crashing.
+        #expect(matrices.allSatisfy { $0.originalDiscarded })
+        let one = try QuantizedActivations((0..<columns).map { Float($0 % 7) - 3 }, batch: 1, for: matrices[5])
+        #expect(throws: KernelError.originalDiscarded(tensor: matrices[5].name, use: "a scalar product")) {
+            try MatMul.multiply(matrices[5], one, level: .scalar)
+        }
+        #expect(throws: KernelError.originalDiscarded(tensor: matrices[5].name, use: "dequantizing a row")) {
+            try Dequantizer.dequantize(matrices[5], row: 3)
+        }
+
         let mapped = try GGUFFile(contentsOf: url, storage: .mapped)
         let plain = try TensorSource(file: mapped, path: url.path)
             .experts("blk.0.ffn_gate_exps.weight", columns: columns, rows: rows, count: experts)

@@ -99,7 +99,11 @@ struct TensorSource: @unchecked Sendable {
         // copies serve every product the file's bytes of them are dead weight: given back (the file was read into
         // memory for `repacked`), which keeps a repacked load near one copy of the experts instead of two.
         if repacked.allSatisfy({ $0.repacked != nil }), repacker.copyServesEveryProduct(of: type) {
-            repacker.noteOriginalsDiscarded(file.discard(view))
+            let given = file.discard(view)
+            repacker.noteOriginalsDiscarded(given)
+            // Marked even when no whole page was given back, so that a use that would need the ggml rows fails the
+            // same way on every file instead of only on the ones large enough to lose pages.
+            return repacked.map { $0.withOriginalDiscarded() }
         }
         return repacked
     }
