@@ -18,8 +18,15 @@ enum BenchTable {
             "decode \(r.generatedTokens) tokens, 1 seq:   " + rate(r.decode),
         ]
         if let aggregate = r.aggregateDecode {
-            lines.append("decode \(r.generatedTokens) tokens, \(r.parallel) seqs:  " + rate(aggregate)
-                         + String(format: "  = %.2f × single", aggregate.median / max(r.decode.median, 1e-12)))
+            let gain = aggregate.median / max(r.decode.median, 1e-12)
+            var line = "decode \(r.generatedTokens) tokens, \(r.parallel) seqs:  " + rate(aggregate)
+                + String(format: "  = %.2f × single", gain)
+            // What the weight bytes alone allow: single-stream bytes per token over the batch's.
+            if let bytes = r.aggregateWeightBytesPerToken, bytes > 0, r.weightBytesPerToken > 0 {
+                let ceiling = r.weightBytesPerToken / bytes
+                line += String(format: " (the bytes read allow %.2f×: %.0f %% of it)", ceiling, 100 * gain / ceiling)
+            }
+            lines.append(line)
         }
         var traffic = "weight bytes per generated token: \(gb(r.weightBytesPerToken)) (1 seq)"
         if let aggregate = r.aggregateWeightBytesPerToken { traffic += ", \(gb(aggregate)) (\(r.parallel) seqs)" }
