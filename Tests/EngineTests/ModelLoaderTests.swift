@@ -54,7 +54,8 @@ struct ModelLoaderTests {
     func repackedWeights(name: String) throws {
         let fixture = try ModelFixture.named(name)
         let mapped = try ModelLoader.load(path: fixture.modelPath, threads: 2)
-        // As `model.weights: repacked` loads it: the file in memory (1-row products read its ggml rows) and copies.
+        // As `model.weights: repacked` loads it: the file in memory (1-row Q6_K products read its ggml rows) and copies;
+        // the Q4_K experts are marked as having given back their ggml rows, so a product that would read them throws.
         let repacked = try ModelLoader.load(path: fixture.modelPath, threads: 2, storage: .memory, repack: true)
         #expect(mapped.repackedBytes == 0)
         #expect(repacked.repackedBytes > 0 && repacked.weights == .memory)
