@@ -93,9 +93,8 @@ public enum ModelLoader {
 
     /// Refuses to hold `copies` copies of a file in memory when together they are more than three quarters of the
     /// memory this process may use (RAM, or the container's cgroup limit): that load would end in the kernel's OOM
-    /// killer, not an error.
-    /// Two copies (`repacked`) are counted as what a repacked load of this file holds at its peak
-    /// (`RepackedFootprint`), two full copies when the file's records cannot be read.
+    /// killer, not an error. Two copies (`repacked`) are counted as what a repacked load of this file holds at its
+    /// peak (`RepackedFootprint`), or as two full copies when the file's records cannot be read.
     static func checkFitsInMemory(_ path: String, copies: Int, what: String) throws(EngineError) {
         guard let size = fileBytes(atPath: path) else { return }  // opening the file reports what is wrong with it
         let held = copies > 1 ? RepackedFootprint(path: path)?.peakBytes ?? size * copies : size * copies

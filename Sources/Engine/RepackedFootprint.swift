@@ -5,10 +5,10 @@ import Kernels
 /// What a `repacked` load of a model file will hold in memory, estimated from its tensor records before loading:
 /// the file read into memory, plus the repacked copies of its Q4_K and Q6_K matrices, less the originals of the
 /// Q4_K expert tensors that the loader gives back once copied (`TensorSource.experts`); at its peak, while a tensor
-/// is copied, also the original about to be given back (at most the largest one tensor gives back). An upper bound: every 2-D and 3-D Q4_K or Q6_K
-/// tensor whose shape has the layout is counted as copied, the token embedding only when the file has no separate
-/// output matrix (it is then also the output matrix, and copied for it); the repacker's regions are counted with a
-/// partly used huge page each.
+/// is copied, also the original about to be given back (at most the largest one tensor gives back). An upper bound:
+/// every 2-D and 3-D Q4_K or Q6_K tensor whose shape has the layout is counted as copied, the token embedding only
+/// when the file has no separate output matrix (it is then also the output matrix, and copied for it); the
+/// repacker's regions are counted with a partly used huge page each.
 public struct RepackedFootprint: Sendable, Equatable {
     /// The file's size.
     public let fileBytes: Int
@@ -18,6 +18,8 @@ public struct RepackedFootprint: Sendable, Equatable {
     public let discardedBytes: Int
     /// The most one tensor gives back (held beside its copy until the copy is made).
     public let largestDiscardBytes: Int
+    /// The unit memory is given back and reserved in.
+    public let hugePageBytes: Int
 
     /// Bytes held once the model is loaded (with the repacker's slack: a partly used huge page at the end of each of
     /// its regions, `WeightRepacker.regionBytes`).
@@ -25,8 +27,6 @@ public struct RepackedFootprint: Sendable, Equatable {
         let regions = (copyBytes + WeightRepacker.regionBytes - 1) / WeightRepacker.regionBytes
         return fileBytes + copyBytes - discardedBytes + regions * hugePageBytes
     }
-    /// The unit memory is given back and reserved in.
-    public let hugePageBytes: Int
     /// Bytes held at most while loading.
     public var peakBytes: Int { heldBytes + largestDiscardBytes }
 
@@ -48,13 +48,13 @@ public struct RepackedFootprint: Sendable, Equatable {
             // Expert tensors (llama.cpp's `*_exps` names, read only through `TensorSource.experts`) of a type whose
             // copies serve every product give back the huge pages wholly inside them (the file is read into memory
             // starting on a huge-page boundary, so file offsets place them).
-            if info.dimensions.count == 3, info.name.hasSuffix("_exps.weight"), WeightRepacker.copyServesEveryProduct(type),
-               hugePageBytes > 0
+            if info.dimensions.count == 3, info.name.hasSuffix("_exps.weight"),
+               WeightRepacker.copyServesEveryProduct(type)
             {
-                let from = (info.absoluteOffset + hugePageBytes - 1) / hugePageBytes * hugePageBytes
-                let to = (info.absoluteOffset + info.byteCount) / hugePageBytes * hugePageBytes
-                discarded += max(0, to - from)
-                largest = max(largest, to - from)
+                let end = info.absoluteOffset + info.byteCount
+                let given = HugePageRegion.wholePages(from: info.absoluteOffset, to: end, pageBytes: hugePageBytes).count
+                discarded += given
+                largest = max(largest, given)
             }
         }
         self.init(fileBytes: file.fileSize, copyBytes: copies, discardedBytes: discarded, largestDiscardBytes: largest,

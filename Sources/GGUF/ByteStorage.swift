@@ -35,19 +35,18 @@ final class ByteStorage: @unchecked Sendable {
         guard readIntoMemory, let base, let start = bytes.baseAddress, start >= base,
               start + bytes.count <= base + count
         else { return 0 }
-        let page = HugePageRegion.pageBytes
-        let from = (start - base + page - 1) / page * page, to = (start - base + bytes.count) / page * page
-        guard to > from else { return 0 }
-        let first = UnsafeMutableRawPointer(mutating: base + from)
+        let pages = HugePageRegion.wholePages(from: start - base, to: start - base + bytes.count)
+        guard !pages.isEmpty else { return 0 }
+        let first = UnsafeMutableRawPointer(mutating: base + pages.lowerBound)
         // Inaccessible first: if that fails (the mapping cannot be split further, vm.max_map_count), nothing is given
         // back, so no read can ever see zeros where weights were.
-        guard mprotect(first, to - from, PROT_NONE) == 0 else { return 0 }
+        guard mprotect(first, pages.count, PROT_NONE) == 0 else { return 0 }
         #if os(Linux)
-        _ = madvise(first, to - from, MADV_DONTNEED)
+        _ = madvise(first, pages.count, MADV_DONTNEED)
         #else
-        _ = madvise(first, to - from, MADV_FREE)
+        _ = madvise(first, pages.count, MADV_FREE)
         #endif
-        return to - from
+        return pages.count
     }
 
     deinit { release(base, count) }

@@ -44,6 +44,14 @@ public struct HugePageRegion: @unchecked Sendable {
         munmap(mapping, mapped)
     }
 
+    /// The huge pages (of `pageBytes`) that lie wholly inside byte offsets `start ..< end` of memory starting on a
+    /// huge-page boundary, as offsets (empty when there is none).
+    public static func wholePages(from start: Int, to end: Int, pageBytes: Int = pageBytes) -> Range<Int> {
+        guard pageBytes > 0 else { return 0..<0 }
+        let first = (start + pageBytes - 1) / pageBytes * pageBytes, last = end / pageBytes * pageBytes
+        return first < last ? first..<last : 0..<0
+    }
+
     /// The kernel's transparent huge-page size (`hpage_pmd_size`), 2 MiB where it cannot be read.
     public static let pageBytes: Int = {
         let text = try? String(contentsOfFile: "/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", encoding: .utf8)

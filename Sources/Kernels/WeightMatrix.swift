@@ -35,15 +35,16 @@ public struct WeightMatrix: @unchecked Sendable {
     }
 
     /// Throws `originalDiscarded` when the ggml rows were given back and a use at `level` with `batch` activation
-    /// rows (nil: a use that reads rows, such as dequantizing) would read them rather than the repacked copy.
-    func checkOriginalReadable(level: KernelLevel?, batch: Int?, use: String) throws(KernelError) {
+    /// rows (nil: a use that reads rows, such as dequantizing) would read them rather than the repacked copy. `use`
+    /// (for the message) is only built when it throws: products call this every step.
+    func checkOriginalReadable(level: KernelLevel?, batch: Int?, use: @autoclosure () -> String) throws(KernelError) {
         guard originalDiscarded else { return }
         if let level, let batch, repacked != nil, sparrow_has_repacked_kernel(type.rawValue, level.cValue) != 0,
            sparrow_repacked_takes_batch(type.rawValue, Int64(batch)) != 0
         {
             return
         }
-        throw .originalDiscarded(tensor: name, use: use)
+        throw .originalDiscarded(tensor: name, use: use())
     }
 
     /// Checks the type, the shape and the byte count before any kernel reads the memory.

@@ -80,24 +80,29 @@ struct DiscardedOriginalsTests {
         }
     }
 
-    @Test("Q6_K experts keep their originals (1-row products read them)", .enabled(if: available))
-    func q6KExpertsKeepTheirOriginals() throws {
-        let url = try Self.expertFile(type: .q6_K, columns: 1024, rows: 256, experts: 40)
+    /// Loads the one expert tensor of a file of `type` experts from `storage` with a repacker: its matrices, and the
+    /// bytes the repacker reports given back.
+    private func loadExperts(_ type: GGMLType, experts: Int, from storage: GGUFStorage) throws
+        -> (matrices: [WeightMatrix], discarded: Int)
+    {
+        let url = try Self.expertFile(type: type, columns: 1024, rows: 256, experts: experts)
         defer { try? FileManager.default.removeItem(at: url) }
         let repacker = WeightRepacker(pool: nil)
-        let source = TensorSource(file: try GGUFFile(contentsOf: url, storage: .memory), path: url.path, repacker: repacker)
-        let matrices = try source.experts("blk.0.ffn_gate_exps.weight", columns: 1024, rows: 256, count: 40)
+        let source = TensorSource(file: try GGUFFile(contentsOf: url, storage: storage), path: url.path,
+                                  repacker: repacker)
+        let matrices = try source.experts("blk.0.ffn_gate_exps.weight", columns: 1024, rows: 256, count: experts)
+        return (matrices, repacker.discardedOriginalBytes)
+    }
+
+    @Test("Q6_K experts keep their originals (1-row products read them)", .enabled(if: available))
+    func q6KExpertsKeepTheirOriginals() throws {
+        let (matrices, discarded) = try loadExperts(.q6_K, experts: 40, from: .memory)
         #expect(matrices.allSatisfy { $0.repacked != nil })
-        #expect(repacker.discardedOriginalBytes == 0)
+        #expect(discarded == 0)
     }
 
     @Test("a mapped file gives nothing back", .enabled(if: available))
     func mappedFileKeepsItsPages() throws {
-        let url = try Self.expertFile(type: .q4_K, columns: 1024, rows: 256, experts: 48)
-        defer { try? FileManager.default.removeItem(at: url) }
-        let repacker = WeightRepacker(pool: nil)
-        let source = TensorSource(file: try GGUFFile(contentsOf: url, storage: .mapped), path: url.path, repacker: repacker)
-        _ = try source.experts("blk.0.ffn_gate_exps.weight", columns: 1024, rows: 256, count: 48)
-        #expect(repacker.discardedOriginalBytes == 0)
+        #expect(try loadExperts(.q4_K, experts: 48, from: .mapped).discarded == 0)
     }
 }

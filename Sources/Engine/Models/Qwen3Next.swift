@@ -269,8 +269,8 @@ public final class Qwen3NextModel: TraceableLanguageModel, @unchecked Sendable {
 
     public func makeState(capacity: Int) throws(EngineError) -> any SequenceState {
         try HybridSequenceState(attentionLayers: attentionLayers, kvWidth: kvWidth, kvHeads: kvHeads,
-                                linearLayers: linearLayers,
-                                convFloats: convStateFloats, deltaFloats: deltaStateFloats, capacity: capacity)
+                                linearLayers: linearLayers, convFloats: convStateFloats, deltaFloats: deltaStateFloats,
+                                capacity: capacity)
     }
 
     public func forward(_ items: [ForwardItem], allPositions: Bool) throws(EngineError) -> [[Float]] {
