@@ -127,13 +127,15 @@ size_t ck_x16_block_bytes(uint32_t type);
 /// or shape.
 int ck_x16_repack(sparrow_pool *pool, uint32_t type, const void *w, int64_t n_rows, int64_t n_cols, void *dst);
 /// One group of 16 repacked weight rows · `count` (1…8) Q8_K activation rows `x_stride` bytes apart: writes
-/// y[a · y_stride + r] for r in 0..<16; each equals the row kernel on ggml row r bit for bit.
+/// y[a · y_stride + r] for r in 0..<16; each equals the row kernel on ggml row r bit for bit. `prefetch`: whether
+/// the kernel prefetches the bytes after the ones it reads (the first tile of activation rows over a group streams
+/// it from memory; later tiles over the same group find it in cache). It changes no result.
 typedef void (*ck_x16_fn)(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *y,
-                          size_t y_stride);
+                          size_t y_stride, int prefetch);
 void ck_x16_dot_q4_K_avx512(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *y,
-                            size_t y_stride);
+                            size_t y_stride, int prefetch);
 void ck_x16_dot_q6_K_avx512(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *y,
-                            size_t y_stride);
+                            size_t y_stride, int prefetch);
 /// The repacked kernel of a type at a level, or NULL.
 ck_x16_fn ck_x16_lookup(uint32_t type, int level);
 

@@ -190,16 +190,24 @@ static inline CK_AVX512 __m512i ck_x16_dpwssd_bcast(__m512i acc, __m512i a, cons
     return acc;
 }
 
-/// Bytes ahead of the block being computed that its prefetches reach.
-#define CK_X16_PREFETCH_AHEAD 4096
+/// Bytes ahead of the block being computed that its near prefetches reach.
+#define CK_X16_PREFETCH_NEAR 4096
+/// Bytes ahead that the far prefetches of a product of `CK_X16_FAR_ROWS` or more activation rows reach.
+#define CK_X16_PREFETCH_FAR 12288
+#define CK_X16_FAR_ROWS 4
 
-/// Prefetches the block `CK_X16_PREFETCH_AHEAD` bytes past `block` (`bytes` long) into L2, not L1. Measured
-/// 2026-11-30 from memory (2 threads, every block streamed once): into L1 (_MM_HINT_T0, as the row kernels do), 8
-/// activation rows streamed Q4_K attention matrices at 9-10 GB/s and the Q6_K output matrix at 11-12; with no
-/// prefetch 12-14 and 12-14; into L2 at 4 KB 15-16 and 20-21, at 8 KB 15-16 and 19, at 16-32 KB 14-16 and 14-17.
-/// (The row kernels measured no gain from the L2 hint.)
-static inline CK_AVX512 void ck_x16_prefetch(const void *block, size_t bytes) {
-    for (size_t k = 0; k < bytes; k += 64) _mm_prefetch((const char *)block + CK_X16_PREFETCH_AHEAD + k, _MM_HINT_T1);
+/// Prefetches the block `CK_X16_PREFETCH_NEAR` bytes past `block` (`bytes` long) into L2, not L1, and when `far`,
+/// the block `CK_X16_PREFETCH_FAR` bytes past it as well. Measured 2026-11-30 from memory (2 threads, every block
+/// streamed once): into L1 (_MM_HINT_T0, as the row kernels do), 8 activation rows streamed Q4_K attention matrices
+/// at 9-10 GB/s and the Q6_K output matrix at 11-12; with no prefetch 12-14 and 12-14; into L2 at 4 KB 15-16 and
+/// 20-21, at 8 KB 15-16 and 19, at 16-32 KB 14-16 and 14-17. (The row kernels measured no gain from the L2 hint.)
+/// 2026-11-30 later, decode-step harness, 8 rows, variants alternating: the near prefetch alone streamed the output
+/// matrix in 12.5-13.0 ms (20 GB/s), the near one at 2-5 KB or at 6.8-16 KB 13.6-18.7 ms; near and far (at 8-32 KB,
+/// L2 or L3 hint alike) 9.9-10.3 ms (25 GB/s), about the 9.3 ms its arithmetic takes with the matrix in L2.
+static inline CK_AVX512 void ck_x16_prefetch(const void *block, size_t bytes, int far) {
+    for (size_t k = 0; k < bytes; k += 64) _mm_prefetch((const char *)block + CK_X16_PREFETCH_NEAR + k, _MM_HINT_T1);
+    if (!far) return;
+    for (size_t k = 0; k < bytes; k += 64) _mm_prefetch((const char *)block + CK_X16_PREFETCH_FAR + k, _MM_HINT_T1);
 }
 
 /// Block `i` of each of the `count` Q8_K activation rows `x_stride` bytes apart.
@@ -241,13 +249,15 @@ static inline CK_AVX512 void ck_x16_store(const double sums[][16], int count, fl
 // of them < 2^25. Mins: pairs (m, m) times the bsums pair (2j, 2j+1), each ≤ 16·128: 8 sub-blocks, < 2^22.
 static inline __attribute__((always_inline)) CK_AVX512 void ck_x16_q4_K_rows(int64_t n, const blk_q4_Kx16 *w,
                                                                              const uint8_t *x, size_t x_stride,
-                                                                             float *y, size_t y_stride, const int R) {
+                                                                             float *y, size_t y_stride,
+                                                                             const int prefetch, const int R) {
     _Alignas(64) double sums[8][16];
     memset(sums, 0, sizeof sums);
     const __m512i m4 = _mm512_set1_epi8(0x0F);
     for (int64_t i = 0; i < n / QK_K; i++) {
         const blk_q4_Kx16 *b = w + i;
-        if (R > 1) ck_x16_prefetch(b, sizeof *b);  // one row streams faster on the hardware prefetch alone
+        // One row streams faster on the hardware prefetch alone.
+        if (prefetch && R > 1) ck_x16_prefetch(b, sizeof *b, R >= CK_X16_FAR_ROWS);
         const blk_q8_K *xr[8];
         ck_x16_activation_blocks(x, x_stride, i, R, xr);
         __m512i acc[8], macc[8];
@@ -281,13 +291,14 @@ static inline __attribute__((always_inline)) CK_AVX512 void ck_x16_q4_K_rows(int
 // vpdpwssd with pairs of scales, times 32, subtracted: the reference's Σ scale·(q − 32)·x exactly.
 static inline __attribute__((always_inline)) CK_AVX512 void ck_x16_q6_K_rows(int64_t n, const blk_q6_Kx16 *w,
                                                                              const uint8_t *x, size_t x_stride,
-                                                                             float *y, size_t y_stride, const int R) {
+                                                                             float *y, size_t y_stride,
+                                                                             const int prefetch, const int R) {
     _Alignas(64) double sums[8][16];
     memset(sums, 0, sizeof sums);
     const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30);
     for (int64_t i = 0; i < n / QK_K; i++) {
         const blk_q6_Kx16 *b = w + i;
-        ck_x16_prefetch(b, sizeof *b);
+        if (prefetch) ck_x16_prefetch(b, sizeof *b, R >= CK_X16_FAR_ROWS);
         const blk_q8_K *xr[8];
         ck_x16_activation_blocks(x, x_stride, i, R, xr);
         __m512i acc[8], oacc[8];
@@ -326,38 +337,38 @@ static inline __attribute__((always_inline)) CK_AVX512 void ck_x16_q6_K_rows(int
     ck_x16_store(sums, R, y, y_stride);
 }
 
-#define CK_X16_DISPATCH(kernel, blk)                                                                              \
-    switch (count) {                                                                                              \
-    case 1: kernel(n, (const blk *)w, (const uint8_t *)x, x_stride, y, y_stride, 1); break;                        \
-    case 2: kernel(n, (const blk *)w, (const uint8_t *)x, x_stride, y, y_stride, 2); break;                        \
-    case 3: kernel(n, (const blk *)w, (const uint8_t *)x, x_stride, y, y_stride, 3); break;                        \
-    case 4: kernel(n, (const blk *)w, (const uint8_t *)x, x_stride, y, y_stride, 4); break;                        \
-    case 5: kernel(n, (const blk *)w, (const uint8_t *)x, x_stride, y, y_stride, 5); break;                        \
-    case 6: kernel(n, (const blk *)w, (const uint8_t *)x, x_stride, y, y_stride, 6); break;                        \
-    case 7: kernel(n, (const blk *)w, (const uint8_t *)x, x_stride, y, y_stride, 7); break;                        \
-    case 8: kernel(n, (const blk *)w, (const uint8_t *)x, x_stride, y, y_stride, 8); break;                        \
-    default: break;                                                                                               \
+#define CK_X16_DISPATCH(kernel, blk)                                                                  \
+    switch (count) {                                                                                  \
+    case 1: kernel(n, (const blk *)w, (const uint8_t *)x, x_stride, y, y_stride, prefetch, 1); break; \
+    case 2: kernel(n, (const blk *)w, (const uint8_t *)x, x_stride, y, y_stride, prefetch, 2); break; \
+    case 3: kernel(n, (const blk *)w, (const uint8_t *)x, x_stride, y, y_stride, prefetch, 3); break; \
+    case 4: kernel(n, (const blk *)w, (const uint8_t *)x, x_stride, y, y_stride, prefetch, 4); break; \
+    case 5: kernel(n, (const blk *)w, (const uint8_t *)x, x_stride, y, y_stride, prefetch, 5); break; \
+    case 6: kernel(n, (const blk *)w, (const uint8_t *)x, x_stride, y, y_stride, prefetch, 6); break; \
+    case 7: kernel(n, (const blk *)w, (const uint8_t *)x, x_stride, y, y_stride, prefetch, 7); break; \
+    case 8: kernel(n, (const blk *)w, (const uint8_t *)x, x_stride, y, y_stride, prefetch, 8); break; \
+    default: break;                                                                                   \
     }
 
 CK_AVX512 void ck_x16_dot_q4_K_avx512(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *y,
-                                      size_t y_stride) {
+                                      size_t y_stride, int prefetch) {
     CK_X16_DISPATCH(ck_x16_q4_K_rows, blk_q4_Kx16)
 }
 
 CK_AVX512 void ck_x16_dot_q6_K_avx512(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *y,
-                                      size_t y_stride) {
+                                      size_t y_stride, int prefetch) {
     CK_X16_DISPATCH(ck_x16_q6_K_rows, blk_q6_Kx16)
 }
 
 #else
 
 void ck_x16_dot_q4_K_avx512(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *y,
-                            size_t y_stride) {
-    (void)n; (void)w; (void)x; (void)x_stride; (void)count; (void)y; (void)y_stride;
+                            size_t y_stride, int prefetch) {
+    (void)n; (void)w; (void)x; (void)x_stride; (void)count; (void)y; (void)y_stride; (void)prefetch;
 }
 void ck_x16_dot_q6_K_avx512(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *y,
-                            size_t y_stride) {
-    (void)n; (void)w; (void)x; (void)x_stride; (void)count; (void)y; (void)y_stride;
+                            size_t y_stride, int prefetch) {
+    (void)n; (void)w; (void)x; (void)x_stride; (void)count; (void)y; (void)y_stride; (void)prefetch;
 }
 
 #endif

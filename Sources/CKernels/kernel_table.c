@@ -167,7 +167,7 @@ int sparrow_vec_dot_repacked(uint32_t type, int level, int64_t n, const void *w,
                                 int count, float *out) {
     const ck_x16_fn fn = ck_x16_lookup(type, level);
     if (fn == NULL || n < QK_K || n % QK_K != 0 || count < 1 || count > CK_DOTN_MAX) return -1;
-    fn(n, w, x, x_stride, count, out, 16);
+    fn(n, w, x, x_stride, count, out, 16, 1);
     return 0;
 }
 

@@ -150,7 +150,7 @@ static void ck_matmul_rows_x16(const ck_matmul_job *job, int64_t r0, int64_t r1)
             const int64_t left = job->n_batch - b0;
             job->x16(job->n_cols, w, job->x + (size_t)b0 * job->x_row_bytes, job->x_row_bytes,
                      (int)(left < CK_DOTN_MAX ? left : CK_DOTN_MAX), job->y + b0 * job->n_rows + 16 * g,
-                     (size_t)job->n_rows);
+                     (size_t)job->n_rows, b0 == 0);
         }
     }
     if (16 * g1 < r1) ck_matmul_rows_ggml(job, 16 * g1, r1);
