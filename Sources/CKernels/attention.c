@@ -56,6 +56,15 @@ static inline __attribute__((always_inline)) int64_t ck_attention_head_stride(co
 /// its time on otherwise.
 #define CK_ATTENTION_ROWS_PER_UNIT 4
 
+/// Positions ahead of the one being read that the AVX2 and AVX-512 paths prefetch K and V vectors from, into L2. Without
+/// it, a decode step streamed a cache from memory at about half the rate it computes on one held in cache: the
+/// hardware prefetchers do not run ahead of a head's 512-byte vectors read one position at a time. Measured
+/// 2026-11-30 (a throwaway loop over `sparrow_attention`, 8 layers' caches of 2,048 positions in 32-position
+/// head-major pages, 2 threads, variants taking turns in one process): 1 row 3.7-4.0 ms per step against 5.4-6.4,
+/// 8 rows 31.7-33.8 against 42-47; 32 to 128 positions ahead measured alike, 8 to 16 ahead or into L1 gained less
+/// than 10 %, and the same loop on one layer held in cache 0.28 ms either way.
+#define CK_ATTENTION_PREFETCH_POSITIONS 64
+
 /// Scores of 8 consecutive positions: each is the plain sequential sum Σ_i q[i]·k[i] (the order the engine always
 /// used), but the 8 sums are independent chains, so they run side by side.
 static inline __attribute__((always_inline)) void ck_attention_dot8(const float *q, const float *const *k, int64_t kv_offset, int d, float out[8]) {
@@ -256,6 +265,10 @@ static inline __attribute__((always_inline, target("avx2"))) void ck_attention_w
         __m256 acc[8];
         for (int c = 0; c < 8; c++) acc[c] = _mm256_setzero_ps();
         for (int64_t p = 0; p < n_pos; p++) {
+            if (p + CK_ATTENTION_PREFETCH_POSITIONS < n_pos) {
+                const char *ahead = (const char *)(v[p + CK_ATTENTION_PREFETCH_POSITIONS] + kv_offset + i);
+                for (int c = 0; c < 256; c += 64) _mm_prefetch(ahead + c, _MM_HINT_T1);
+            }
             const __m256 weight = _mm256_set1_ps(weights[p]);
             const float *vp = v[p] + kv_offset + i;
             for (int c = 0; c < 8; c++) acc[c] = _mm256_add_ps(acc[c], _mm256_mul_ps(weight, _mm256_loadu_ps(vp + 8 * c)));
@@ -286,6 +299,12 @@ static inline __attribute__((always_inline, target("avx2"))) void ck_attention_s
     const int64_t n_pos = row->n_pos;
     int64_t p = p0;
     for (; p + 8 <= n_pos; p += 8) {
+        if (p + CK_ATTENTION_PREFETCH_POSITIONS + 8 <= n_pos) {
+            for (int j = 0; j < 8; j++) {
+                const char *ahead = (const char *)(row->k[p + CK_ATTENTION_PREFETCH_POSITIONS + j] + kv_offset);
+                for (int c = 0; c < d * (int)sizeof(float); c += 64) _mm_prefetch(ahead + c, _MM_HINT_T1);
+            }
+        }
         ck_attention_transpose8_avx2(row->k, p, kv_offset, d, kt);
         int h = 0;
         for (; h + 4 <= group; h += 4) ck_attention_score8_avx2(4, q + h, kt, d, job->scale, scores + h, p);
@@ -407,6 +426,11 @@ static inline __attribute__((always_inline)) CK_ATTENTION_AVX512 void ck_attenti
     for (int h = 0; h < H; h++) acc[h][0] = acc[h][1] = _mm512_setzero_ps();
     for (int64_t p = 0; p < n_pos; p++) {
         const float *vp = v[p] + kv_offset + i;
+        if (p + CK_ATTENTION_PREFETCH_POSITIONS < n_pos) {
+            const char *ahead = (const char *)(v[p + CK_ATTENTION_PREFETCH_POSITIONS] + kv_offset + i);
+            _mm_prefetch(ahead, _MM_HINT_T1);
+            _mm_prefetch(ahead + 64, _MM_HINT_T1);
+        }
         const __m512 a = _mm512_loadu_ps(vp), b = _mm512_loadu_ps(vp + 16);
         for (int h = 0; h < H; h++) {
             const __m512 weight = _mm512_set1_ps(weights[h][p]);
@@ -482,6 +506,12 @@ CK_ATTENTION_AVX512 static void ck_attention_rows_avx512(const ck_attention_job 
     }
     const sparrow_attention_row *first = &job->rows[r0];
     for (int64_t p = 0; p + 16 <= longest; p += 16) {
+        if (p + CK_ATTENTION_PREFETCH_POSITIONS + 16 <= longest) {
+            for (int j = 0; j < 16; j++) {
+                const char *ahead = (const char *)(first->k[p + CK_ATTENTION_PREFETCH_POSITIONS + j] + kv_offset);
+                for (int c = 0; c < d * (int)sizeof(float); c += 64) _mm_prefetch(ahead + c, _MM_HINT_T1);
+            }
+        }
         ck_attention_transpose8_strided_avx2(first->k, p, kv_offset, d, kt, 16);
         ck_attention_transpose8_strided_avx2(first->k, p + 8, kv_offset, d, kt + 8, 16);
         for (int64_t r = r0; r < r1; r++) {
