@@ -56,13 +56,14 @@ static inline __attribute__((always_inline)) int64_t ck_attention_head_stride(co
 /// its time on otherwise.
 #define CK_ATTENTION_ROWS_PER_UNIT 4
 
-/// Positions ahead of the one being read that the AVX2 and AVX-512 paths prefetch K and V vectors from, into L2. Without
-/// it, a decode step streamed a cache from memory at about half the rate it computes on one held in cache: the
-/// hardware prefetchers do not run ahead of a head's 512-byte vectors read one position at a time. Measured
+/// Positions ahead of the one being read from which the AVX2 and AVX-512 paths prefetch K and V vectors into L2.
+/// Without it, a decode step streamed a cache from memory at about half the rate it computes on one held in cache:
+/// the hardware prefetchers do not run ahead of a head's 512-byte vectors read one position at a time. Measured
 /// 2026-11-30 (a throwaway loop over `sparrow_attention`, 8 layers' caches of 2,048 positions in 32-position
-/// head-major pages, 2 threads, variants taking turns in one process): 1 row 3.7-4.0 ms per step against 5.4-6.4,
-/// 8 rows 31.7-33.8 against 42-47; 32 to 128 positions ahead measured alike, 8 to 16 ahead or into L1 gained less
-/// than 10 %, and the same loop on one layer held in cache 0.28 ms either way.
+/// head-major pages, 2 threads, the code before and after linked side by side, taking turns in one process): AVX-512
+/// 1 row 3.6-4.2 ms per step against 5.3-6.3, 8 rows 31.4-34.1 against 43-51; AVX2 5.7-6.0 against 7.6-8.4 and 47-48
+/// against 56-59. 32 to 128 positions ahead measured alike; 8 to 16 ahead, or into L1, gained less than 10 %; one
+/// layer held in cache took 0.28-0.31 ms either way.
 #define CK_ATTENTION_PREFETCH_POSITIONS 64
 
 /// Scores of 8 consecutive positions: each is the plain sequential sum Σ_i q[i]·k[i] (the order the engine always
