@@ -60,6 +60,10 @@ int main(int argc, char **argv) {
     const attention_fn variants[2] = {avx2 ? base_sparrow_attention_avx2 : base_sparrow_attention,
                                       avx2 ? head_sparrow_attention_avx2 : head_sparrow_attention};
     sparrow_pool *pool = sparrow_pool_create(threads);
+    if (pool == NULL) {
+        fprintf(stderr, "attention_ab: could not create a pool of %d threads\n", threads);
+        return 1;
+    }
 
     // Caches: one per (layer, row), pages allocated one by one as the engine does, values fixed and varied.
     const int pages = (positions + PAGE - 1) / PAGE, caches = layers * rows;
