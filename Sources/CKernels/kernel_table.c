@@ -132,6 +132,11 @@ ck_dotn_scaled_fn ck_dotn_scaled_lookup(uint32_t type, int level) {
     return type == T_Q4_1 ? ck_dotn_q4_1_avx512_scaled : NULL;
 }
 
+ck_dotn_rows_fn ck_dotn_rows_lookup(uint32_t type, int level) {
+    if (level != SPARROW_LEVEL_AVX512 || !ck_cpu_has_avx512()) return NULL;
+    return type == T_F32 ? ck_dotn_f32_rows_avx512 : NULL;
+}
+
 ck_batch_kernels ck_batch_kernels_lookup(uint32_t type, int level) {
     const ck_batch_kernels none = {NULL, NULL, NULL};
     if (level != SPARROW_LEVEL_AVX512 || !ck_cpu_has_avx512()) return none;

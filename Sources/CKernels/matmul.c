@@ -3,9 +3,9 @@
 // runs of consecutive weight rows, while a slow or shared core, or a worker that joins late, still leaves the rest to
 // the others. (Fixed chunks of 16 rows, taken alternately by two threads, streamed a decode step's weights at 12-13
 // GB/s on a 2-core machine where ranges like these reach 17-18, the output head 19-20.) Every output is one call of
-// the row kernel or of a multi-row one (multi-row, few-rows, interleaved tile, repacked group), each of which keeps
-// the row kernel's arithmetic for every row, whichever thread takes it and however large the batch, so results
-// depend on neither.
+// the row kernel or of a multi-row one (multi-row, F32 tile rows, few-rows, interleaved tile, repacked group), each
+// of which keeps the row kernel's arithmetic for every row, whichever thread takes it and however large the batch,
+// so results depend on neither.
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -15,11 +15,13 @@
 #define CK_MIN_CHUNK_ROWS 32
 #define CK_ROWS_PER_TILE 16
 #define CK_BATCH_TILE 8
+_Static_assert(CK_ROWS_PER_TILE <= CK_ROWS_PER_F32_TILE, "a tile's weight rows fit the F32 tile-rows kernel");
 
 typedef struct {
     ck_dot_fn dot;
     ck_dotn_fn dotn;  // NULL when the type has no multi-row kernel
     ck_dotn_scaled_fn dotn_scaled;  // NULL unless the type's multi-row kernel can read a tile's scale table (Q4_1)
+    ck_dotn_rows_fn dotn_rows;  // NULL unless the type has a kernel for a tile's weight rows at once (F32)
     ck_batch_kernels batch;  // interleaved-tile and few-rows kernels (Q4_K, Q6_K at the AVX-512 level), else NULL
     const uint8_t *w;
     size_t w_row_bytes;
@@ -63,6 +65,11 @@ static void ck_matmul_tile(const ck_matmul_job *job, int64_t r0, int64_t r1) {
         const int64_t b1 = b0 + CK_BATCH_TILE < job->n_batch ? b0 + CK_BATCH_TILE : job->n_batch;
         const int count = (int)(b1 - b0);
         const uint8_t *x = job->x + (size_t)b0 * job->x_row_bytes;
+        if (job->dotn_rows != NULL && count >= 2 && r1 - r0 <= CK_ROWS_PER_F32_TILE) {  // all the weight rows at once
+            job->dotn_rows(job->n_cols, job->w + (size_t)r0 * job->w_row_bytes, job->w_row_bytes, (int)(r1 - r0), x,
+                           job->x_row_bytes, count, job->y + b0 * job->n_rows + r0, (size_t)job->n_rows);
+            continue;
+        }
         if (job->dotn != NULL && count >= 2) {  // two or more rows: the multi-row kernel
             const int scaled = job->dotn_scaled != NULL &&
                                ck_tile_scales_q8_1(job->n_cols, x, job->x_row_bytes, count, scales);
@@ -223,8 +230,8 @@ static int ck_make_job(ck_matmul_job *job, uint32_t type, int level, const void 
                               ? ck_x16_lookup(type, level)
                               : NULL;
     *job = (ck_matmul_job){dot, ck_dotn_lookup(type, level), ck_dotn_scaled_lookup(type, level),
-                           ck_batch_kernels_lookup(type, level), w, w_row_bytes, n_rows, n_cols, x, x_row_bytes,
-                           n_batch, y, x16, x16 != NULL ? w16 : NULL,
+                           ck_dotn_rows_lookup(type, level), ck_batch_kernels_lookup(type, level), w, w_row_bytes,
+                           n_rows, n_cols, x, x_row_bytes, n_batch, y, x16, x16 != NULL ? w16 : NULL,
                            x16 != NULL ? (size_t)(n_cols / QK_K) * ck_x16_block_bytes(type) : 0, 0};
     return 1;
 }

@@ -4,7 +4,7 @@ import Testing
 
 @Suite("Mat-vec and mat-mat")
 struct MatMulTests {
-    static let types: [GGMLType] = [.q4_K, .q6_K, .q8_0, .q4_1, .q5_K, .q5_0, .iq4_XS, .q3_K, .f16]
+    static let types: [GGMLType] = [.q4_K, .q6_K, .q8_0, .q4_1, .q5_K, .q5_0, .iq4_XS, .q3_K, .f16, .f32]
 
     @Test("a row's result does not depend on the batch or the thread count (bit-identical)", arguments: types)
     func batchAndThreadInvariance(type: GGMLType) throws {
@@ -55,6 +55,41 @@ struct MatMulTests {
                             return y[b * rows + row].bitPattern == reference.bitPattern
                         }
                         #expect(rowsAgree, "\(type.name) columns \(columns) batch \(batch) row \(b)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// F32 batches go through a kernel that takes a tile's weight rows at once and converts the activations to
+    /// double in chunks of 256 columns: rows of 2,048 (8 chunks), 869 (a part chunk and a tail), 300 and 32; 37
+    /// rows, so the last tile has fewer than 16; row 5 the fold-order pattern (±2^60 in lanes 0 and 8 of each
+    /// 16-value step), against an activation row of ones (row 7), where only the documented fold keeps the ones.
+    @Test("F32 batches through the tile-rows kernel give the scalar reference's bits (chunks, tail, fold order)",
+          .enabled(if: KernelLevel.avx512.hasOwnKernel(for: .f32)))
+    func floatTileRows() throws {
+        let pool = try ThreadPool(threads: 2)
+        for columns in [2048, 869, 300, 32] {
+            let rows = 37
+            var bytes = KernelTestData.randomWeights(.f32, rows: rows, columns: columns, seed: 21)
+            let pattern = (0..<columns).map { i -> Float in i % 16 == 0 ? 0x1p60 : i % 16 == 8 ? -0x1p60 : 1 }
+            bytes.replaceSubrange((5 * 4 * columns)..<(6 * 4 * columns),
+                                  with: pattern.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) })
+            let x = (0..<11).flatMap { row in
+                row == 7 ? [Float](repeating: 1, count: columns)
+                    : KernelTestData.randomActivations(count: columns, seed: UInt64(80 + row))
+            }
+            try WeightMatrix.over(bytes, type: .f32, rows: rows, columns: columns) { w in
+                for batch in [2, 3, 8, 11] {
+                    let q = try QuantizedActivations(Array(x[0..<batch * columns]), batch: batch, for: w)
+                    let y = try MatMul.multiply(w, q, level: .avx512, pool: pool)
+                    for b in 0..<batch {
+                        let mismatches = try (0..<rows).filter { row in
+                            let reference = try MatMul.dot(w, row: row, q, batchRow: b, level: .scalar)
+                            return y[b * rows + row].bitPattern != reference.bitPattern
+                        }
+                        #expect(mismatches.isEmpty,
+                                "\(columns) columns, batch \(batch), activation row \(b): rows \(mismatches)")
                     }
                 }
             }
