@@ -56,13 +56,13 @@ CK_AVX512 void ck_dotn_f32_avx512(int64_t n, const void *w, const void *x, size_
 /// into L2 measured alike (2.36-2.46); the row kernels' L1 prefetch 4 KB ahead 2.55-2.59, none 2.85-2.89.
 #define CK_F32_CHUNK 256
 
+/// `xd`: the chunk's activations as doubles; `acc`: per weight row and activation row, the lanes [a0 a1] and [a2 a3]
+/// of ck_dotn_f32_rows, kept across chunks (both the caller's, so that the inlined copies of an unoptimised build
+/// share one 32 KB frame instead of taking 32 KB each).
 static inline __attribute__((always_inline)) CK_AVX512 void
 ck_f32_rows(int64_t n, const void *w, size_t w_row_bytes, int rows, const void *vx, size_t x_stride, const int count,
-            float *y, size_t y_stride) {
+            float *y, size_t y_stride, double (*xd)[CK_F32_CHUNK], __m512d (*acc)[CK_DOTN_MAX][2]) {
     const int64_t whole = n / 16 * 16;
-    _Alignas(64) double xd[CK_DOTN_MAX][CK_F32_CHUNK];
-    // Per weight row and activation row, the lanes [a0 a1] and [a2 a3] of ck_dotn_f32_rows, kept across chunks.
-    __m512d acc[CK_ROWS_PER_F32_TILE][CK_DOTN_MAX][2];
     for (int r = 0; r < rows; r++) {
         for (int k = 0; k < count; k++) acc[r][k][0] = acc[r][k][1] = _mm512_setzero_pd();
     }
@@ -112,15 +112,17 @@ ck_f32_rows(int64_t n, const void *w, size_t w_row_bytes, int rows, const void *
 // Each count a constant, so the accumulators of a weight row stay in registers.
 CK_AVX512 void ck_dotn_f32_rows_avx512(int64_t n, const void *w, size_t w_row_bytes, int rows, const void *x,
                                        size_t x_stride, int count, float *y, size_t y_stride) {
+    _Alignas(64) double xd[CK_DOTN_MAX][CK_F32_CHUNK];
+    __m512d acc[CK_ROWS_PER_F32_TILE][CK_DOTN_MAX][2];
     switch (count) {
-    case 1: ck_f32_rows(n, w, w_row_bytes, rows, x, x_stride, 1, y, y_stride); return;
-    case 2: ck_f32_rows(n, w, w_row_bytes, rows, x, x_stride, 2, y, y_stride); return;
-    case 3: ck_f32_rows(n, w, w_row_bytes, rows, x, x_stride, 3, y, y_stride); return;
-    case 4: ck_f32_rows(n, w, w_row_bytes, rows, x, x_stride, 4, y, y_stride); return;
-    case 5: ck_f32_rows(n, w, w_row_bytes, rows, x, x_stride, 5, y, y_stride); return;
-    case 6: ck_f32_rows(n, w, w_row_bytes, rows, x, x_stride, 6, y, y_stride); return;
-    case 7: ck_f32_rows(n, w, w_row_bytes, rows, x, x_stride, 7, y, y_stride); return;
-    default: ck_f32_rows(n, w, w_row_bytes, rows, x, x_stride, CK_DOTN_MAX, y, y_stride); return;  // 1…CK_DOTN_MAX
+    case 1: ck_f32_rows(n, w, w_row_bytes, rows, x, x_stride, 1, y, y_stride, xd, acc); return;
+    case 2: ck_f32_rows(n, w, w_row_bytes, rows, x, x_stride, 2, y, y_stride, xd, acc); return;
+    case 3: ck_f32_rows(n, w, w_row_bytes, rows, x, x_stride, 3, y, y_stride, xd, acc); return;
+    case 4: ck_f32_rows(n, w, w_row_bytes, rows, x, x_stride, 4, y, y_stride, xd, acc); return;
+    case 5: ck_f32_rows(n, w, w_row_bytes, rows, x, x_stride, 5, y, y_stride, xd, acc); return;
+    case 6: ck_f32_rows(n, w, w_row_bytes, rows, x, x_stride, 6, y, y_stride, xd, acc); return;
+    case 7: ck_f32_rows(n, w, w_row_bytes, rows, x, x_stride, 7, y, y_stride, xd, acc); return;
+    default: ck_f32_rows(n, w, w_row_bytes, rows, x, x_stride, CK_DOTN_MAX, y, y_stride, xd, acc); return;  // ≤ 8
     }
 }
 

@@ -62,14 +62,15 @@ struct MatMulTests {
     }
 
     /// F32 batches go through a kernel that takes a tile's weight rows at once and converts the activations to
-    /// double in chunks of 256 columns: rows of 2,048 (8 chunks), 869 (a part chunk and a tail), 300 and 32; 37
-    /// rows, so the last tile has fewer than 16; row 5 the fold-order pattern (±2^60 in lanes 0 and 8 of each
-    /// 16-value step), against an activation row of ones (row 7), where only the documented fold keeps the ones.
+    /// double in chunks of 256 columns: rows of 2,048 (8 chunks), 869 (a part chunk and a tail), 300, 32 and 15 (a
+    /// tail alone); 37 rows, so the last tile has fewer than 16; row 5 the fold-order pattern (±2^60 in lanes 0 and
+    /// 8 of each 16-value step), against an activation row of ones (row 7), where only the documented fold keeps the
+    /// ones.
     @Test("F32 batches through the tile-rows kernel give the scalar reference's bits (chunks, tail, fold order)",
           .enabled(if: KernelLevel.avx512.hasOwnKernel(for: .f32)))
     func floatTileRows() throws {
         let pool = try ThreadPool(threads: 2)
-        for columns in [2048, 869, 300, 32] {
+        for columns in [2048, 869, 300, 32, 15] {
             let rows = 37
             var bytes = KernelTestData.randomWeights(.f32, rows: rows, columns: columns, seed: 21)
             let pattern = (0..<columns).map { i -> Float in i % 16 == 0 ? 0x1p60 : i % 16 == 8 ? -0x1p60 : 1 }
