@@ -202,6 +202,28 @@ __attribute__((target("avx2,fma"))) static void ck_attention_part_avx2(void *ctx
 #endif
 
 #if defined(__x86_64__) || defined(__i386__)
+/// Prefetches into L2 the K vectors (`d` floats from `kv_offset`) of the `count` positions starting
+/// CK_ATTENTION_PREFETCH_POSITIONS after `p`, when all of them are below `n_pos` (the table `k` holds).
+static inline __attribute__((always_inline)) void ck_attention_prefetch_keys(const float *const *k, int64_t p,
+                                                                            int count, int64_t n_pos,
+                                                                            int64_t kv_offset, int d) {
+    if (p + CK_ATTENTION_PREFETCH_POSITIONS + count > n_pos) return;
+    for (int j = 0; j < count; j++) {
+        const char *ahead = (const char *)(k[p + CK_ATTENTION_PREFETCH_POSITIONS + j] + kv_offset);
+        for (int c = 0; c < d * (int)sizeof(float); c += 64) _mm_prefetch(ahead + c, _MM_HINT_T1);
+    }
+}
+
+/// Prefetches into L2 `bytes` of the V vector of position `p` + CK_ATTENTION_PREFETCH_POSITIONS from float `offset`
+/// on, when that position is below `n_pos`.
+static inline __attribute__((always_inline)) void ck_attention_prefetch_values(const float *const *v, int64_t p,
+                                                                              int64_t n_pos, int64_t offset,
+                                                                              int bytes) {
+    if (p + CK_ATTENTION_PREFETCH_POSITIONS >= n_pos) return;
+    const char *ahead = (const char *)(v[p + CK_ATTENTION_PREFETCH_POSITIONS] + offset);
+    for (int c = 0; c < bytes; c += 64) _mm_prefetch(ahead + c, _MM_HINT_T1);
+}
+
 /// The scores of 8 positions (their K transposed in `kt`: kt[i * 8 + j] = K[p + j][i]) for N query heads `q[h]`,
 /// into scores[h][p .. p + 8]: lane j adds q[i]·K[p + j][i] for i in order, exactly as `ck_attention_dot8`.
 static inline __attribute__((always_inline, target("avx2"))) void ck_attention_score8_avx2(
@@ -266,10 +288,7 @@ static inline __attribute__((always_inline, target("avx2"))) void ck_attention_w
         __m256 acc[8];
         for (int c = 0; c < 8; c++) acc[c] = _mm256_setzero_ps();
         for (int64_t p = 0; p < n_pos; p++) {
-            if (p + CK_ATTENTION_PREFETCH_POSITIONS < n_pos) {
-                const char *ahead = (const char *)(v[p + CK_ATTENTION_PREFETCH_POSITIONS] + kv_offset + i);
-                for (int c = 0; c < 256; c += 64) _mm_prefetch(ahead + c, _MM_HINT_T1);
-            }
+            ck_attention_prefetch_values(v, p, n_pos, kv_offset + i, 64 * (int)sizeof(float));
             const __m256 weight = _mm256_set1_ps(weights[p]);
             const float *vp = v[p] + kv_offset + i;
             for (int c = 0; c < 8; c++) acc[c] = _mm256_add_ps(acc[c], _mm256_mul_ps(weight, _mm256_loadu_ps(vp + 8 * c)));
@@ -300,12 +319,7 @@ static inline __attribute__((always_inline, target("avx2"))) void ck_attention_s
     const int64_t n_pos = row->n_pos;
     int64_t p = p0;
     for (; p + 8 <= n_pos; p += 8) {
-        if (p + CK_ATTENTION_PREFETCH_POSITIONS + 8 <= n_pos) {
-            for (int j = 0; j < 8; j++) {
-                const char *ahead = (const char *)(row->k[p + CK_ATTENTION_PREFETCH_POSITIONS + j] + kv_offset);
-                for (int c = 0; c < d * (int)sizeof(float); c += 64) _mm_prefetch(ahead + c, _MM_HINT_T1);
-            }
-        }
+        ck_attention_prefetch_keys(row->k, p, 8, n_pos, kv_offset, d);
         ck_attention_transpose8_avx2(row->k, p, kv_offset, d, kt);
         int h = 0;
         for (; h + 4 <= group; h += 4) ck_attention_score8_avx2(4, q + h, kt, d, job->scale, scores + h, p);
@@ -427,11 +441,7 @@ static inline __attribute__((always_inline)) CK_ATTENTION_AVX512 void ck_attenti
     for (int h = 0; h < H; h++) acc[h][0] = acc[h][1] = _mm512_setzero_ps();
     for (int64_t p = 0; p < n_pos; p++) {
         const float *vp = v[p] + kv_offset + i;
-        if (p + CK_ATTENTION_PREFETCH_POSITIONS < n_pos) {
-            const char *ahead = (const char *)(v[p + CK_ATTENTION_PREFETCH_POSITIONS] + kv_offset + i);
-            _mm_prefetch(ahead, _MM_HINT_T1);
-            _mm_prefetch(ahead + 64, _MM_HINT_T1);
-        }
+        ck_attention_prefetch_values(v, p, n_pos, kv_offset + i, 32 * (int)sizeof(float));
         const __m512 a = _mm512_loadu_ps(vp), b = _mm512_loadu_ps(vp + 16);
         for (int h = 0; h < H; h++) {
             const __m512 weight = _mm512_set1_ps(weights[h][p]);
@@ -507,12 +517,7 @@ CK_ATTENTION_AVX512 static void ck_attention_rows_avx512(const ck_attention_job 
     }
     const sparrow_attention_row *first = &job->rows[r0];
     for (int64_t p = 0; p + 16 <= longest; p += 16) {
-        if (p + CK_ATTENTION_PREFETCH_POSITIONS + 16 <= longest) {
-            for (int j = 0; j < 16; j++) {
-                const char *ahead = (const char *)(first->k[p + CK_ATTENTION_PREFETCH_POSITIONS + j] + kv_offset);
-                for (int c = 0; c < d * (int)sizeof(float); c += 64) _mm_prefetch(ahead + c, _MM_HINT_T1);
-            }
-        }
+        ck_attention_prefetch_keys(first->k, p, 16, longest, kv_offset, d);
         ck_attention_transpose8_strided_avx2(first->k, p, kv_offset, d, kt, 16);
         ck_attention_transpose8_strided_avx2(first->k, p + 8, kv_offset, d, kt + 8, 16);
         for (int64_t r = r0; r < r1; r++) {

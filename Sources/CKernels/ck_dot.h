@@ -63,9 +63,9 @@ void ck_dotn_f32_avx512(int64_t n, const void *w, const void *x, size_t x_stride
 /// Weight rows per call of ck_dotn_f32_rows_avx512 (matmul.c's CK_ROWS_PER_TILE).
 #define CK_ROWS_PER_F32_TILE 16
 /// `rows` (≤ CK_ROWS_PER_F32_TILE) F32 weight rows `w_row_bytes` apart · `count` (≤ CK_DOTN_MAX) f32 activation
-/// rows: y[k · y_stride + r]. Each output has ck_dotn_f32_avx512's bits (the same lanes, products and fold), but the
-/// activations are converted to double once per call, in chunks, instead of once per weight row: at 8 rows those
-/// conversions took the adder ports as long as the sums did.
+/// rows: y[k · y_stride + r], each with the single-row kernel's bits (ck_dotn_f32_avx512 is this for one row). The
+/// activations are converted to double once per call, in chunks, not once per weight row: at 8 rows those conversions
+/// took the adder ports as long as the sums did.
 typedef void (*ck_dotn_rows_fn)(int64_t n, const void *w, size_t w_row_bytes, int rows, const void *x,
                                 size_t x_stride, int count, float *y, size_t y_stride);
 void ck_dotn_f32_rows_avx512(int64_t n, const void *w, size_t w_row_bytes, int rows, const void *x, size_t x_stride,

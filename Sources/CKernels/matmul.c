@@ -65,7 +65,7 @@ static void ck_matmul_tile(const ck_matmul_job *job, int64_t r0, int64_t r1) {
         const int64_t b1 = b0 + CK_BATCH_TILE < job->n_batch ? b0 + CK_BATCH_TILE : job->n_batch;
         const int count = (int)(b1 - b0);
         const uint8_t *x = job->x + (size_t)b0 * job->x_row_bytes;
-        if (job->dotn_rows != NULL && count >= 2 && r1 - r0 <= CK_ROWS_PER_F32_TILE) {  // all the weight rows at once
+        if (job->dotn_rows != NULL && count >= 2) {  // all the weight rows at once (at most CK_ROWS_PER_F32_TILE)
             job->dotn_rows(job->n_cols, job->w + (size_t)r0 * job->w_row_bytes, job->w_row_bytes, (int)(r1 - r0), x,
                            job->x_row_bytes, count, job->y + b0 * job->n_rows + r0, (size_t)job->n_rows);
             continue;
