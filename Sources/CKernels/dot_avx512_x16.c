@@ -123,9 +123,12 @@ static void ck_x16_q6_K_block(void *dst, const uint8_t *const rows[16], int64_t 
     }
 }
 
+/// Activation rows from which a Q6_K product reads the repacked copy (the ggml tile kernels' CK_TILE_MIN_ROWS).
+#define CK_X16_Q6_K_MIN_ROWS 4
+
 int ck_x16_takes_batch(uint32_t type, int64_t n_batch) {
-    // Q4_K takes the repacked kernel from one activation row, Q6_K from two; a single Q6_K row streams faster through
-    // the ggml row kernel. Measured 2026-11-30 in the decode-step harness (weights in huge-page memory, 2 threads),
+    // Q4_K takes the repacked kernel from one activation row, Q6_K from four (CK_X16_Q6_K_MIN_ROWS); a single Q6_K row
+    // streams faster through the ggml row kernel, and 2 or 3 rows through the ggml few-rows kernel. Measured 2026-11-30 in the decode-step harness (weights in huge-page memory, 2 threads),
     // variants taking turns step by step (`DECODE_STEP_X16_MIN=1,2`), 100-step runs: this machine's memory
     // alternates between slow stretches, where both streamed a 1-token step of qwen3moe-8l alike (15.8-16.6 ms), and
     // fast ones, where Q4_K's 1-row products repacked made the step 12.2 and 13.8 ms against 13.6 and 15.2 on the ggml
@@ -134,8 +137,12 @@ int ck_x16_takes_batch(uint32_t type, int64_t n_batch) {
     // stretches and alike in slow ones. That needs the 1-row Q4_K kernel without software prefetch (ck_x16_q4_K_rows):
     // with it, 1-row Q4_K products were slower than on the ggml rows (16.45-17.8 ms against 15.45, prefetch 4-32 KB
     // ahead into L1 or L2). A 1-row Q6_K product repacked was slower with or without prefetch (the output matrix
-    // 7.9-10.6 ms with, 12.7-13.8 without, against 7.55 on the ggml rows).
-    return n_batch >= 2 || (n_batch == 1 && type == T_Q4_K);
+    // 7.9-10.6 ms with, 12.7-13.8 without, against 7.55 on the ggml rows). 2026-12-01, the same harness, 8-token
+    // steps, Q6_K products of 2-3 rows (the down matrices of experts two or three tokens route to) on the ggml rows
+    // against repacked, taking turns step by step in 6 runs of 200-210 steps: 0.4-2.4 % faster a step in every run
+    // (41.0 against 41.5 ms, 52.6 against 53.0, 54.6 against 55.9); those products streamed at 24 GB/s repacked,
+    // against 30-33 for the other expert products.
+    return type == T_Q4_K ? n_batch >= 1 : n_batch >= CK_X16_Q6_K_MIN_ROWS;
 }
 
 size_t ck_x16_bytes(uint32_t type, int64_t n_rows, int64_t n_cols) {

@@ -18,7 +18,7 @@ public struct WeightMatrix: @unchecked Sendable {
     public let base: UnsafeRawPointer
     /// The same matrix in the 16-row repacked layout (`WeightRepacker`), or nil. Products read whole groups of
     /// 16 rows from it where the kernel level has a repacked kernel for the type and the product has enough
-    /// activation rows (Q4_K 1 or more, Q6_K 2 or more: a Q6_K product of 1 row reads the ggml rows,
+    /// activation rows (Q4_K 1 or more, Q6_K 4 or more: a Q6_K product of 1-3 rows reads the ggml rows,
     /// `ck_x16_takes_batch`); the results are the same bits.
     public internal(set) var repacked: UnsafeRawPointer?
     /// Whether the ggml rows at `base` were given back to the system once the repacked copy was made

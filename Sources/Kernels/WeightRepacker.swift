@@ -70,7 +70,7 @@ public final class WeightRepacker: @unchecked Sendable {
     }
 
     /// Whether every product of a matrix of `type` that has a copy reads only the copy, whatever its number of
-    /// activation rows (Q4_K: yes; Q6_K: products of 1 row read the ggml rows, `ck_x16_takes_batch`), so that the
+    /// activation rows (Q4_K: yes; Q6_K: products of 1-3 rows read the ggml rows, `ck_x16_takes_batch`), so that the
     /// ggml original may be given back once every reader holds the copy.
     /// Only when the repacker's level is the one products run at (`KernelLevel.best(for:)`).
     public func copyServesEveryProduct(of type: GGMLType) -> Bool {

@@ -171,8 +171,8 @@ typedef struct {
     int64_t n_batch;
     float *y;
     /// The same matrix in the 16-row repacked layout (`sparrow_repack`), or NULL. Where the level has a repacked
-    /// kernel for the type, whole groups of 16 rows are computed from it when the product has 2 or more activation
-    /// rows (same bits; `sparrow_has_repacked_kernel`).
+    /// kernel for the type, whole groups of 16 rows are computed from it when the product has enough activation rows
+    /// (`sparrow_repacked_takes_batch`: Q4_K 1 or more, Q6_K 4 or more; same bits; `sparrow_has_repacked_kernel`).
     const void *w_repacked;
 } sparrow_product;
 
