@@ -11,8 +11,8 @@
 // loads; DECODE_STEP_REPACK=1 alone is the file mapped plus copies (what `repacked` loaded before 2026-11-30 15:40).
 // DECODE_STEP_X16_MIN=2,3,...: with DECODE_STEP_REPACK=1, up to 16 variants that take turns step by step (so that a
 // slow stretch of a shared machine slows each alike): a product hands its repacked copy to the kernels only from that
-// many activation rows. The library's own rule (`ck_x16_takes_batch`: Q4_K from 1 row, Q6_K from 2) applies on top,
-// so 1 acts as 2 for Q6_K unless a build relaxes that rule. Each variant's mean step time and output-matrix time are
+// many activation rows. The library's own rule (`ck_x16_takes_batch`: Q4_K from 1 row, Q6_K from 4) applies on top,
+// so 1-3 act as 4 for Q6_K unless a build relaxes that rule. Each variant's mean step time and output-matrix time are
 // printed; the phase totals above them mix all variants.
 // TENSORS.txt: one line per tensor, "name type offset bytes dim0 dim1 [dim2]" (offset from the start of the file).
 #include <fcntl.h>

@@ -130,8 +130,8 @@ ck_batch_kernels ck_batch_kernels_lookup(uint32_t type, int level);
 /// of `type`, 0 when the type has no such layout or the shape does not fit it (rows a multiple of 16, whole blocks).
 size_t ck_x16_bytes(uint32_t type, int64_t n_rows, int64_t n_cols);
 /// Whether a mat-mul of `n_batch` activation rows runs a repacked matrix of `type` through its repacked kernel (Q4_K
-/// from 1 activation row, Q6_K from 2: a 1-row Q6_K product takes the ggml row kernel, which streams from memory
-/// faster).
+/// from 1 activation row, Q6_K from 4: a Q6_K product of 1 row takes the ggml row kernel and one of 2-3 rows the
+/// few-rows kernel, which stream from memory faster).
 int ck_x16_takes_batch(uint32_t type, int64_t n_batch);
 /// Bytes of one group's block (16 rows × 256 values) in the layout, 0 for other types.
 size_t ck_x16_block_bytes(uint32_t type);

@@ -123,12 +123,13 @@ static void ck_x16_q6_K_block(void *dst, const uint8_t *const rows[16], int64_t 
     }
 }
 
-/// Activation rows from which a Q6_K product reads the repacked copy (the ggml tile kernels' CK_TILE_MIN_ROWS).
+/// Activation rows from which a Q6_K product reads the repacked copy. Measured against 2-3 rows on the ggml few-rows
+/// kernel, which matmul.c runs below its CK_TILE_MIN_ROWS (4): if that changes, measure this again.
 #define CK_X16_Q6_K_MIN_ROWS 4
 
 int ck_x16_takes_batch(uint32_t type, int64_t n_batch) {
-    // Q4_K takes the repacked kernel from one activation row, Q6_K from four (CK_X16_Q6_K_MIN_ROWS); a single Q6_K row
-    // streams faster through the ggml row kernel, and 2 or 3 rows through the ggml few-rows kernel. Measured 2026-11-30 in the decode-step harness (weights in huge-page memory, 2 threads),
+    // Q4_K takes the repacked kernel from one activation row, Q6_K from four (CK_X16_Q6_K_MIN_ROWS); a single Q6_K
+    // row streams faster through the ggml row kernel, and 2 or 3 rows through the ggml few-rows kernel. Measured 2026-11-30 in the decode-step harness (weights in huge-page memory, 2 threads),
     // variants taking turns step by step (`DECODE_STEP_X16_MIN=1,2`), 100-step runs: this machine's memory
     // alternates between slow stretches, where both streamed a 1-token step of qwen3moe-8l alike (15.8-16.6 ms), and
     // fast ones, where Q4_K's 1-row products repacked made the step 12.2 and 13.8 ms against 13.6 and 15.2 on the ggml
@@ -255,7 +256,8 @@ static inline CK_AVX512 void ck_x16_store(const double sums[][16], int count, fl
 // A 32-value sub-block's two parts go into one lane as the int16 pair (first half, second half), and one vpdpwssd
 // with the pair (scale, scale) adds scale·(part0 + part1): each ≤ 63·61440 < 2^22, 8 of them < 2^25. Mins: pairs
 // (m_s, m_s+1) times the pair of the activations' 32-value sums (bsums 2s + 2s+1, each ≤ 32·128 = 4096, and 2s+2 +
-// 2s+3): 4 per block, < 2^21. So a block takes the VNNI port 76 times per activation row (64 vpdpbusd, 12 vpdpwssd)
+// 2s+3): 4 per block, < 2^21. (That takes bsums as the quantizer writes them, each the sum of its 16 quants, so a
+// pair's sum fits an int16; the scalar reference multiplies the bsums as stored.) So a block takes the VNNI port 76 times per activation row (64 vpdpbusd, 12 vpdpwssd)
 // where one vpdpwssd per 16 values and one per sub-block's mins took it 88 times. Measured 2026-12-01 with 8
 // activation rows, the weights in L2 (best of 7 runs, alternating): 95 cycles per block and activation row against
 // 102; in the decode-step harness, the attention products of an 8-token step (builds alternating, 3 rounds) 4.8 ms
@@ -316,8 +318,10 @@ static inline __attribute__((always_inline)) CK_AVX512 void ck_x16_q4_K_rows(int
 }
 
 // Q6_K: per lane and 16-value sub-block, the reference's Σ (q − 32)·x: the vpdpbusd part of quants 0..63 × int8,
-// started from −32 × the activations' sum over the sub-block (bsums, ≤ 16·128 each: −32·2048 = −2^16), so that
-// Σ q·x − 32·Σ x ≤ 16·63·128 + 2^16 < 2^18 in magnitude; times the scale with vpmulld, 16 sub-blocks: < 2^29. (The
+// started from −32 × the activations' sum over the sub-block (bsums, |bsum| ≤ 16·128, so the start is within ±2^16;
+// as the quantizer writes them, each the sum of its 16 quants). Running values stay below 2^16 + 16·63·128 < 2^18
+// and the finished one, Σ (q − 32)·x, is within 16·32·128 = 2^16; times the scale (|scale| ≤ 128) with vpmulld, 16
+// sub-blocks: < 2^27. (The
 // offset as its own pass, Σ scale·bsum by vpdpwssd with pairs of scales, took the VNNI port 8 more times per block
 // and activation row. Measured 2026-12-01 with 8 activation rows, the weights in L2, best of 7 runs: 99 cycles per
 // block and activation row against 102.5; the output matrix of an 8-token step took the same time either way.)
@@ -367,27 +371,43 @@ static inline __attribute__((always_inline)) CK_AVX512 void ck_x16_q6_K_rows(int
     ck_x16_store(sums, R, y, y_stride);
 }
 
-#define CK_X16_DISPATCH(kernel, blk)                                                                  \
-    switch (count) {                                                                                  \
-    case 1: kernel(n, (const blk *)w, (const uint8_t *)x, x_stride, y, y_stride, prefetch, 1); break; \
-    case 2: kernel(n, (const blk *)w, (const uint8_t *)x, x_stride, y, y_stride, prefetch, 2); break; \
-    case 3: kernel(n, (const blk *)w, (const uint8_t *)x, x_stride, y, y_stride, prefetch, 3); break; \
-    case 4: kernel(n, (const blk *)w, (const uint8_t *)x, x_stride, y, y_stride, prefetch, 4); break; \
-    case 5: kernel(n, (const blk *)w, (const uint8_t *)x, x_stride, y, y_stride, prefetch, 5); break; \
-    case 6: kernel(n, (const blk *)w, (const uint8_t *)x, x_stride, y, y_stride, prefetch, 6); break; \
-    case 7: kernel(n, (const blk *)w, (const uint8_t *)x, x_stride, y, y_stride, prefetch, 7); break; \
-    case 8: kernel(n, (const blk *)w, (const uint8_t *)x, x_stride, y, y_stride, prefetch, 8); break; \
-    default: break;                                                                                   \
+// One function per tile height, each with the kernel inlined for its R alone: an unoptimised build then keeps one
+// copy of the kernel's locals per frame (~14 KB) instead of eight in the dispatcher's (109 and 113 KB at -O0).
+#define CK_X16_HEIGHT(kernel, blk, R)                                                                              \
+    static __attribute__((noinline)) CK_AVX512 void kernel##_##R(int64_t n, const void *w, const void *x,          \
+                                                                 size_t x_stride, float *y, size_t y_stride,       \
+                                                                 int prefetch) {                                   \
+        kernel(n, (const blk *)w, (const uint8_t *)x, x_stride, y, y_stride, prefetch, R);                         \
+    }
+#define CK_X16_HEIGHTS(kernel, blk)                                                                                \
+    CK_X16_HEIGHT(kernel, blk, 1) CK_X16_HEIGHT(kernel, blk, 2) CK_X16_HEIGHT(kernel, blk, 3)                      \
+    CK_X16_HEIGHT(kernel, blk, 4) CK_X16_HEIGHT(kernel, blk, 5) CK_X16_HEIGHT(kernel, blk, 6)                      \
+    CK_X16_HEIGHT(kernel, blk, 7) CK_X16_HEIGHT(kernel, blk, 8)
+
+CK_X16_HEIGHTS(ck_x16_q4_K_rows, blk_q4_Kx16)
+CK_X16_HEIGHTS(ck_x16_q6_K_rows, blk_q6_Kx16)
+
+#define CK_X16_DISPATCH(kernel)                                                   \
+    switch (count) {                                                              \
+    case 1: kernel##_1(n, w, x, x_stride, y, y_stride, prefetch); break;          \
+    case 2: kernel##_2(n, w, x, x_stride, y, y_stride, prefetch); break;          \
+    case 3: kernel##_3(n, w, x, x_stride, y, y_stride, prefetch); break;          \
+    case 4: kernel##_4(n, w, x, x_stride, y, y_stride, prefetch); break;          \
+    case 5: kernel##_5(n, w, x, x_stride, y, y_stride, prefetch); break;          \
+    case 6: kernel##_6(n, w, x, x_stride, y, y_stride, prefetch); break;          \
+    case 7: kernel##_7(n, w, x, x_stride, y, y_stride, prefetch); break;          \
+    case 8: kernel##_8(n, w, x, x_stride, y, y_stride, prefetch); break;          \
+    default: break;                                                               \
     }
 
 CK_AVX512 void ck_x16_dot_q4_K_avx512(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *y,
                                       size_t y_stride, int prefetch) {
-    CK_X16_DISPATCH(ck_x16_q4_K_rows, blk_q4_Kx16)
+    CK_X16_DISPATCH(ck_x16_q4_K_rows)
 }
 
 CK_AVX512 void ck_x16_dot_q6_K_avx512(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *y,
                                       size_t y_stride, int prefetch) {
-    CK_X16_DISPATCH(ck_x16_q6_K_rows, blk_q6_Kx16)
+    CK_X16_DISPATCH(ck_x16_q6_K_rows)
 }
 
 #else

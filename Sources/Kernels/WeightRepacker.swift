@@ -45,7 +45,7 @@ public final class WeightRepacker: @unchecked Sendable {
 
     /// A repacker that repacks on `pool` (nil: this thread) for kernels of `level` (default: the level products run
     /// at, `KernelLevel.best`, which `SPARROW_KERNEL_LEVEL` caps: below AVX-512 there are no repacked kernels, and
-    /// no copies are made). The originals stay in use where Q6_K products of one activation row read them
+    /// no copies are made). The originals stay in use where Q6_K products of 1-3 activation rows read them
     /// (`ck_x16_takes_batch`); a loader may give back those whose copies serve every product
     /// (`copyServesEveryProduct(of:)`, `GGUFFile.discard`).
     public init(pool: ThreadPool?, level: KernelLevel? = nil) {
@@ -80,6 +80,12 @@ public final class WeightRepacker: @unchecked Sendable {
     /// `copyServesEveryProduct(of:)` where the kernel exists (the rule alone, for estimates made before loading).
     public static func copyServesEveryProduct(_ type: GGMLType) -> Bool {
         sparrow_repacked_takes_batch(type.rawValue, 1) != 0
+    }
+
+    /// Whether a product of `batch` activation rows with a repacked copy of a `type` matrix reads the copy (where the
+    /// level has the kernel) rather than the ggml rows: Q4_K from 1 row, Q6_K from 4 (`ck_x16_takes_batch`).
+    static func copyServesProduct(of type: GGMLType, batch: Int) -> Bool {
+        sparrow_repacked_takes_batch(type.rawValue, Int64(batch)) != 0
     }
 
     /// Whether copies would be made on this machine at the default level (AVX-512 VNNI, not capped below it).

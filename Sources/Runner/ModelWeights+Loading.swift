@@ -6,7 +6,7 @@ internal import Kernels
 
 extension ModelWeights {
     /// What `ModelLoader.load` is asked for: where the file's bytes live, and whether repacked copies are made.
-    /// `repacked` reads the file into memory too: Q6_K products of one activation row, and every type without a
+    /// `repacked` reads the file into memory too: Q6_K products of 1-3 activation rows, and every type without a
     /// repacked kernel, read the ggml rows (`ck_x16_takes_batch`), which stream faster from huge pages than from the
     /// file's 4 KiB pages. `auto` reads as `mapped` here: resolve it first (`resolved(forFile:cacheBytes:)`; every
     /// loader and budget check does).

@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 
 /// A repacked load gives back the file's bytes of Q4_K experts (their copies serve every product, 1 activation row
-/// included), and keeps Q6_K's (1-row products read the ggml rows). The given-back pages are made inaccessible, so a
+/// included), and keeps Q6_K's (products of 1-3 rows read the ggml rows). The given-back pages are made inaccessible, so a
 /// product that still read an original would crash this test rather than pass on zeros.
 @Suite("Originals given back after repacking")
 struct DiscardedOriginalsTests {
@@ -94,7 +94,7 @@ struct DiscardedOriginalsTests {
         return (matrices, repacker.discardedOriginalBytes)
     }
 
-    @Test("Q6_K experts keep their originals (1-row products read them)", .enabled(if: available))
+    @Test("Q6_K experts keep their originals (products of 1-3 rows read them)", .enabled(if: available))
     func q6KExpertsKeepTheirOriginals() throws {
         let (matrices, discarded) = try loadExperts(.q6_K, experts: 40, from: .memory)
         #expect(matrices.allSatisfy { $0.repacked != nil })

@@ -26,8 +26,9 @@ struct KernelExtremesTests {
         return bytes
     }
 
-    /// The weight sets: random, every byte 0x00, 0xFF, 0x80 and 0x7F, and Q6_K's largest quants (63) under its
-    /// most negative scales (−128).
+    /// The weight sets: random, every byte 0x00, 0xFF, 0x80 and 0x7F, Q6_K's largest quants (63) under its most
+    /// negative scales (−128), and Q4_K's largest quants with every scale 63 and the mins alternating 63 and 0 by
+    /// sub-block (so a kernel that pairs sub-blocks' mins must keep each with its own activations).
     static func weightSets(_ type: GGMLType, rows: Int, columns: Int) -> [(name: String, bytes: [UInt8])] {
         var sets = [("random", KernelTestData.randomWeights(type, rows: rows, columns: columns, seed: 21))]
         for fill: UInt8 in [0x00, 0xFF, 0x80, 0x7F] {
@@ -35,6 +36,17 @@ struct KernelExtremesTests {
         }
         if type == .q6_K {
             sets.append(("q 63, scales -128", filled(type, rows: rows, columns: columns, fill: 0xFF, q6Scales: 0x80)))
+        }
+        if type == .q4_K {
+            // scales[12] at byte 4 (ggml's get_scale_min_k4): sub-block j < 4 takes its scale from the low 6 bits of
+            // byte j and its min from byte j + 4; j ≥ 4 the low (scale) and high (min) nibbles of byte j + 4, with
+            // the top 2 bits of bytes j − 4 and j.
+            let packed: [UInt8] = [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0xFF, 0x00, 0xFF, 0x0F, 0xFF, 0x0F]
+            var bytes = filled(type, rows: rows, columns: columns, fill: 0xFF)
+            for block in 0..<(rows * columns / type.blockSize) {
+                for (i, byte) in packed.enumerated() { bytes[block * type.bytesPerBlock + 4 + i] = byte }
+            }
+            sets.append(("q 15, scales 63, mins 63 / 0", bytes))
         }
         return sets
     }
@@ -85,6 +97,9 @@ struct KernelExtremesTests {
         for lowest in lows {
             patterns.append(("all \(lowest)", { _, _ in lowest }))
             patterns.append(("alternating 127 / \(lowest)", { _, i in i % 2 == 0 ? 127 : lowest }))
+            // Sums that differ from one 16- and one 32-value sub-block to the next.
+            patterns.append(("127 / \(lowest) by 16 values", { _, i in (i / 16) % 2 == 0 ? 127 : lowest }))
+            patterns.append(("127 / \(lowest) by 32 values", { _, i in (i / 32) % 2 == 0 ? 127 : lowest }))
             patterns.append(("random bytes down to \(lowest)", { row, i in
                 var rng = SplitMix64(seed: UInt64(1000 * row + i))
                 return max(lowest, Int8(truncatingIfNeeded: rng.next()))
