@@ -128,21 +128,21 @@ static void ck_x16_q6_K_block(void *dst, const uint8_t *const rows[16], int64_t 
 #define CK_X16_Q6_K_MIN_ROWS 4
 
 int ck_x16_takes_batch(uint32_t type, int64_t n_batch) {
-    // Q4_K takes the repacked kernel from one activation row, Q6_K from four (CK_X16_Q6_K_MIN_ROWS); a single Q6_K
-    // row streams faster through the ggml row kernel, and 2 or 3 rows through the ggml few-rows kernel. Measured 2026-11-30 in the decode-step harness (weights in huge-page memory, 2 threads),
-    // variants taking turns step by step (`DECODE_STEP_X16_MIN=1,2`), 100-step runs: this machine's memory
-    // alternates between slow stretches, where both streamed a 1-token step of qwen3moe-8l alike (15.8-16.6 ms), and
-    // fast ones, where Q4_K's 1-row products repacked made the step 12.2 and 13.8 ms against 13.6 and 15.2 on the ggml
-    // rows (the ggml Q4_K row kernel is bound by its own arithmetic at ~18 GB/s per core even from L2); an 8-token
-    // step, whose single-token experts are 1-row products, 41.4 / 43.7 / 46.5 ms against 49.1 / 49.7 / 50.6 in fast
-    // stretches and alike in slow ones. That needs the 1-row Q4_K kernel without software prefetch (ck_x16_q4_K_rows):
-    // with it, 1-row Q4_K products were slower than on the ggml rows (16.45-17.8 ms against 15.45, prefetch 4-32 KB
-    // ahead into L1 or L2). A 1-row Q6_K product repacked was slower with or without prefetch (the output matrix
-    // 7.9-10.6 ms with, 12.7-13.8 without, against 7.55 on the ggml rows). 2026-12-01, the same harness, 8-token
-    // steps, Q6_K products of 2-3 rows (the down matrices of experts two or three tokens route to) on the ggml rows
-    // against repacked, taking turns step by step in 6 runs of 200-210 steps: 0.4-2.4 % faster a step in every run
-    // (41.0 against 41.5 ms, 52.6 against 53.0, 54.6 against 55.9); those products streamed at 24 GB/s repacked,
-    // against 30-33 for the other expert products.
+    // Q4_K takes the repacked kernel from one activation row, Q6_K from four (CK_X16_Q6_K_MIN_ROWS); a single Q6_K row
+    // streams faster through the ggml row kernel, and 2 or 3 rows through the ggml few-rows kernel. Measured 2026-11-30
+    // in the decode-step harness (weights in huge-page memory, 2 threads), variants taking turns step by step
+    // (`DECODE_STEP_X16_MIN=1,2`), 100-step runs: this machine's memory alternates between slow stretches, where both
+    // streamed a 1-token step of qwen3moe-8l alike (15.8-16.6 ms), and fast ones, where Q4_K's 1-row products repacked
+    // made the step 12.2 and 13.8 ms against 13.6 and 15.2 on the ggml rows (the ggml Q4_K row kernel is bound by its
+    // own arithmetic at ~18 GB/s per core even from L2); an 8-token step, whose single-token experts are 1-row
+    // products, 41.4 / 43.7 / 46.5 ms against 49.1 / 49.7 / 50.6 in fast stretches and alike in slow ones. That needs
+    // the 1-row Q4_K kernel without software prefetch (ck_x16_q4_K_rows): with it, 1-row Q4_K products were slower than
+    // on the ggml rows (16.45-17.8 ms against 15.45, prefetch 4-32 KB ahead into L1 or L2). A 1-row Q6_K product
+    // repacked was slower with or without prefetch (the output matrix 7.9-10.6 ms with, 12.7-13.8 without, against 7.55
+    // on the ggml rows). 2026-12-01, the same harness, 8-token steps, Q6_K products of 2-3 rows (the down matrices of
+    // experts two or three tokens route to) on the ggml rows against repacked, taking turns step by step in 6 runs of
+    // 200-210 steps: 0.4-2.4 % faster a step in every run (41.0 against 41.5 ms, 52.6 against 53.0, 54.6 against 55.9);
+    // those products streamed at 24 GB/s repacked, against 30-33 for the other expert products.
     return type == T_Q4_K ? n_batch >= 1 : n_batch >= CK_X16_Q6_K_MIN_ROWS;
 }
 
@@ -252,16 +252,16 @@ static inline CK_AVX512 void ck_x16_store(const double sums[][16], int count, fl
     }
 }
 
-// Q4_K: per lane and 16 values, the vpdpbusd part is ≤ 16·15·128 = 30720 < 2^15 in magnitude, so it fits an int16.
-// A 32-value sub-block's two parts go into one lane as the int16 pair (first half, second half), and one vpdpwssd
-// with the pair (scale, scale) adds scale·(part0 + part1): each ≤ 63·61440 < 2^22, 8 of them < 2^25. Mins: pairs
-// (m_s, m_s+1) times the pair of the activations' 32-value sums (bsums 2s + 2s+1, each ≤ 32·128 = 4096, and 2s+2 +
-// 2s+3): 4 per block, < 2^21. (That takes bsums as the quantizer writes them, each the sum of its 16 quants, so a
-// pair's sum fits an int16; the scalar reference multiplies the bsums as stored.) So a block takes the VNNI port 76 times per activation row (64 vpdpbusd, 12 vpdpwssd)
-// where one vpdpwssd per 16 values and one per sub-block's mins took it 88 times. Measured 2026-12-01 with 8
-// activation rows, the weights in L2 (best of 7 runs, alternating): 95 cycles per block and activation row against
-// 102; in the decode-step harness, the attention products of an 8-token step (builds alternating, 3 rounds) 4.8 ms
-// against 5.3-5.7.
+// Q4_K: per lane and 16 values, the vpdpbusd part is ≤ 16·15·128 = 30720 < 2^15 in magnitude, so it fits an int16. A
+// 32-value sub-block's two parts go into one lane as the int16 pair (first half, second half), and one vpdpwssd with
+// the pair (scale, scale) adds scale·(part0 + part1): each ≤ 63·61440 < 2^22, 8 of them < 2^25. Mins: pairs (m_s,
+// m_s+1) times the pair of the activations' 32-value sums (bsums 2s + 2s+1, each ≤ 32·128 = 4096, and 2s+2 + 2s+3): 4
+// per block, < 2^21. (That takes bsums as the quantizer writes them, each the sum of its 16 quants, so a pair's sum
+// fits an int16; the scalar reference multiplies the bsums as stored.) So a block takes the VNNI port 76 times per
+// activation row (64 vpdpbusd, 12 vpdpwssd) where one vpdpwssd per 16 values and one per sub-block's mins took it 88
+// times. Measured 2026-12-01 with 8 activation rows, the weights in L2 (best of 7 runs, alternating): 95 cycles per
+// block and activation row against 102; in the decode-step harness, the attention products of an 8-token step (builds
+// alternating, 3 rounds) 4.8 ms against 5.3-5.7.
 static inline __attribute__((always_inline)) CK_AVX512 void ck_x16_q4_K_rows(int64_t n, const blk_q4_Kx16 *w,
                                                                              const uint8_t *x, size_t x_stride,
                                                                              float *y, size_t y_stride,
@@ -318,13 +318,13 @@ static inline __attribute__((always_inline)) CK_AVX512 void ck_x16_q4_K_rows(int
 }
 
 // Q6_K: per lane and 16-value sub-block, the reference's Σ (q − 32)·x: the vpdpbusd part of quants 0..63 × int8,
-// started from −32 × the activations' sum over the sub-block (bsums, |bsum| ≤ 16·128, so the start is within ±2^16;
-// as the quantizer writes them, each the sum of its 16 quants). Running values stay below 2^16 + 16·63·128 < 2^18
-// and the finished one, Σ (q − 32)·x, is within 16·32·128 = 2^16; times the scale (|scale| ≤ 128) with vpmulld, 16
-// sub-blocks: < 2^27. (The
-// offset as its own pass, Σ scale·bsum by vpdpwssd with pairs of scales, took the VNNI port 8 more times per block
-// and activation row. Measured 2026-12-01 with 8 activation rows, the weights in L2, best of 7 runs: 99 cycles per
-// block and activation row against 102.5; the output matrix of an 8-token step took the same time either way.)
+// started from −32 × the activations' sum over the sub-block (bsums, |bsum| ≤ 16·128, so the start is within ±2^16; as
+// the quantizer writes them, each the sum of its 16 quants). Running values stay below 2^16 + 16·63·128 < 2^18 and the
+// finished one, Σ (q − 32)·x, is within 16·32·128 = 2^16; times the scale (|scale| ≤ 128) with vpmulld, 16 sub-blocks:
+// < 2^27. (The offset as its own pass, Σ scale·bsum by vpdpwssd with pairs of scales, took the VNNI port 8 more times
+// per block and activation row. Measured 2026-12-01 with 8 activation rows, the weights in L2, best of 7 runs: 99
+// cycles per block and activation row against 102.5; the output matrix of an 8-token step took the same time either
+// way.)
 static inline __attribute__((always_inline)) CK_AVX512 void ck_x16_q6_K_rows(int64_t n, const blk_q6_Kx16 *w,
                                                                              const uint8_t *x, size_t x_stride,
                                                                              float *y, size_t y_stride,

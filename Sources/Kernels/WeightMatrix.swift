@@ -40,7 +40,7 @@ public struct WeightMatrix: @unchecked Sendable {
     func checkOriginalReadable(level: KernelLevel?, batch: Int?, use: @autoclosure () -> String) throws(KernelError) {
         guard originalDiscarded else { return }
         if let level, let batch, repacked != nil, sparrow_has_repacked_kernel(type.rawValue, level.cValue) != 0,
-           sparrow_repacked_takes_batch(type.rawValue, Int64(batch)) != 0
+           WeightRepacker.copyServesProduct(of: type, batch: batch)
         {
             return
         }

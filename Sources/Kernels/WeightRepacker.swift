@@ -79,7 +79,7 @@ public final class WeightRepacker: @unchecked Sendable {
 
     /// `copyServesEveryProduct(of:)` where the kernel exists (the rule alone, for estimates made before loading).
     public static func copyServesEveryProduct(_ type: GGMLType) -> Bool {
-        sparrow_repacked_takes_batch(type.rawValue, 1) != 0
+        copyServesProduct(of: type, batch: 1)
     }
 
     /// Whether a product of `batch` activation rows with a repacked copy of a `type` matrix reads the copy (where the

@@ -6,8 +6,8 @@ import TestSupport
 import Testing
 
 /// A repacked load gives back the file's bytes of Q4_K experts (their copies serve every product, 1 activation row
-/// included), and keeps Q6_K's (products of 1-3 rows read the ggml rows). The given-back pages are made inaccessible, so a
-/// product that still read an original would crash this test rather than pass on zeros.
+/// included), and keeps Q6_K's (products of 1-3 rows read the ggml rows). The given-back pages are made inaccessible,
+/// so a product that still read an original would crash this test rather than pass on zeros.
 @Suite("Originals given back after repacking")
 struct DiscardedOriginalsTests {
     static let available = WeightRepacker.isAvailable
