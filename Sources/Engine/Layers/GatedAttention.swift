@@ -57,8 +57,8 @@ struct GatedAttention: Sendable {
                 (gate + dst).update(from: qg + src + d, count: d)
             }
         }
-        queryNorm.normalize(q, count: rows * qWidth, into: q)
-        keyNorm.normalize(k, count: rows * kvWidth, into: k)
+        queryNorm.normalize(q, count: rows * qWidth, into: q, pool: pool)
+        keyNorm.normalize(k, count: rows * kvWidth, into: k, pool: pool)
         let half = rope.dimensions / 2
         let cos = s.cos.resize(half), sin = s.sin.resize(half)
         for row in 0..<rows {

@@ -146,7 +146,7 @@ struct GatedDeltaNet: Sendable {
             rule.run(s.inputs, items: items, chunkLength: Self.chunkLength, output: core, pool: pool)
         }
         // Gated RMSNorm per value head: RMSNorm(o) ⊙ w ⊙ silu(z).
-        norm.normalize(core, count: x.rows * valueWidth, into: core)
+        norm.normalize(core, count: x.rows * valueWidth, into: core, pool: pool)
         for i in 0..<(x.rows * valueWidth) { core[i] *= silu(z[i]) }
         try output.append(s.core, into: result, to: &s.products, pool: pool)
         try Linear.run(&s.products, pool: pool)

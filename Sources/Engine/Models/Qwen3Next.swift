@@ -319,7 +319,7 @@ public final class Qwen3NextModel: TraceableLanguageModel, @unchecked Sendable {
         let mixed = w.mixed.resize(rows * n), ffnOut = w.ffnOut.resize(rows * n)
         let shared = w.sharedOut.resize(rows * n)
         for (l, layer) in layers.enumerated() {
-            layer.attentionNorm.normalize(x, count: rows * n, into: w.normed.reset(rows: rows, columns: n))
+            layer.attentionNorm.normalize(x, count: rows * n, into: w.normed.reset(rows: rows, columns: n), pool: pool)
             emit("attn_norm", l, w.normed.pointer, rows * n)
             switch layer.mixer {
             case let .linear(net, ordinal):
@@ -331,7 +331,8 @@ public final class Qwen3NextModel: TraceableLanguageModel, @unchecked Sendable {
             }
             emit("attn_output", l, mixed, rows * n)
             for i in 0..<(rows * n) { x[i] += mixed[i] }
-            layer.postAttentionNorm.normalize(x, count: rows * n, into: w.ffnInput.reset(rows: rows, columns: n))
+            layer.postAttentionNorm.normalize(x, count: rows * n, into: w.ffnInput.reset(rows: rows, columns: n),
+                                              pool: pool)
             emit("attn_post_norm", l, w.ffnInput.pointer, rows * n)
             try layer.experts(w.ffnInput, into: ffnOut, scratch: w.experts, pool: pool,
                               trace: trace == nil ? nil : { name, _, values in emit(name, l, values, values.count) })

@@ -121,15 +121,15 @@ public final class TransformerModel: TraceableLanguageModel, @unchecked Sendable
         let projected = w.projected.resize(rows * n), ffnOut = w.ffnOut.resize(rows * n)
 
         for (l, layer) in layers.enumerated() {
-            layer.attentionNorm.normalize(x, count: rows * n, into: w.normed.reset(rows: rows, columns: n))
+            layer.attentionNorm.normalize(x, count: rows * n, into: w.normed.reset(rows: rows, columns: n), pool: pool)
             emit("attn_norm", l, w.normed.pointer, rows * n)
             try layer.query.append(w.normed, into: q, to: &w.products, pool: pool)
             try layer.key.append(w.normed, into: k, to: &w.products, pool: pool)
             try layer.value.append(w.normed, into: v, to: &w.products, pool: pool)
             try Linear.run(&w.products, pool: pool)
             if let qn = layer.queryNorm, let kn = layer.keyNorm {
-                qn.normalize(q, count: rows * qWidth, into: q)
-                kn.normalize(k, count: rows * kvWidth, into: k)
+                qn.normalize(q, count: rows * qWidth, into: q, pool: pool)
+                kn.normalize(k, count: rows * kvWidth, into: k, pool: pool)
             }
             for row in 0..<rows {
                 rope.apply(q + row * qWidth, heads: hyper.headCount, headDimension: headDim,
@@ -154,7 +154,8 @@ public final class TransformerModel: TraceableLanguageModel, @unchecked Sendable
             emit("attn_out", l, projected, rows * n)
             for i in 0..<(rows * n) { x[i] += projected[i] }
             emit("ffn_inp", l, x, rows * n)
-            layer.feedForwardNorm.normalize(x, count: rows * n, into: w.ffnInput.reset(rows: rows, columns: n))
+            layer.feedForwardNorm.normalize(x, count: rows * n, into: w.ffnInput.reset(rows: rows, columns: n),
+                                            pool: pool)
             emit("ffn_norm", l, w.ffnInput.pointer, rows * n)
             switch layer.feedForward {
             case let .dense(mlp):
