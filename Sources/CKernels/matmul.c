@@ -1,7 +1,7 @@
 // Mat-vec and mat-mat over a persistent pool. Rows are handed out by guided self-scheduling: a thread takes a
-// contiguous range of 1/(2·threads) of the rows still left (at least CK_MIN_CHUNK_ROWS), so each thread streams long
-// runs of consecutive weight rows, while a slow or shared core, or a worker that joins late, still leaves the rest to
-// the others. (Fixed chunks of 16 rows, taken alternately by two threads, streamed a decode step's weights at 12-13
+// contiguous range of 1/(2·threads) of the rows still left (at least CK_MIN_CHUNK_ROWS, one 16-row group for products
+// of several activation rows: see ck_least_rows), so each thread streams long runs of consecutive weight rows, while
+// a slow or shared core, or a worker that joins late, still leaves the rest to the others. (Fixed chunks of 16 rows, taken alternately by two threads, streamed a decode step's weights at 12-13
 // GB/s on a 2-core machine where ranges like these reach 17-18, the output head 19-20.) Every output is one call of
 // the row kernel or of a multi-row one (multi-row, F32 tile rows, few-rows, interleaved tile, repacked group), each
 // of which keeps the row kernel's arithmetic for every row, whichever thread takes it and however large the batch,
@@ -194,14 +194,14 @@ static void ck_matmul_rows_ggml(const ck_matmul_job *job, int64_t r0, int64_t r1
     }
 }
 
-/// Takes the next range [*r0, *r1) of `total` rows: 1/(2·nth) of what is left, at least CK_MIN_CHUNK_ROWS.
+/// Takes the next range [*r0, *r1) of `total` rows: 1/(2·nth) of what is left, at least `least` rows.
 /// Returns 0 when every row has been taken.
-static int ck_take_rows(_Atomic int64_t *next, int64_t total, int nth, int64_t *r0, int64_t *r1) {
+static int ck_take_rows(_Atomic int64_t *next, int64_t total, int nth, int64_t least, int64_t *r0, int64_t *r1) {
     int64_t start = atomic_load(next);
     for (;;) {
         if (start >= total) return 0;
         int64_t size = (total - start) / (2 * (int64_t)(nth > 0 ? nth : 1));
-        if (size < CK_MIN_CHUNK_ROWS) size = CK_MIN_CHUNK_ROWS;
+        if (size < least) size = least;
         size = (size + 15) / 16 * 16;  // ranges start on 16-row groups (every product starts on one: see ck_matmul_many_run)
         const int64_t end = size < total - start ? start + size : total;
         if (atomic_compare_exchange_weak(next, &start, end)) {
@@ -212,11 +212,18 @@ static int ck_take_rows(_Atomic int64_t *next, int64_t total, int nth, int64_t *
     }
 }
 
+/// The smallest range a thread takes of a product of `n_batch` activation rows. The last ranges of a job decide
+/// how long one thread works alone: a range of 32 weight rows against 8 activation rows takes ~55 µs (2,048 columns)
+/// to ~110 µs (4,096), so batched products go down to one 16-row group.
+static int64_t ck_least_rows(int64_t n_batch) { return n_batch >= 2 ? 16 : CK_MIN_CHUNK_ROWS; }
+
 static void ck_matmul_part(void *ctx, int ith, int nth) {
     (void)ith;
     ck_matmul_job *job = ctx;
     int64_t r0, r1;
-    while (ck_take_rows(&job->next, job->n_rows, nth, &r0, &r1)) ck_matmul_rows(job, r0, r1);
+    while (ck_take_rows(&job->next, job->n_rows, nth, ck_least_rows(job->n_batch), &r0, &r1)) {
+        ck_matmul_rows(job, r0, r1);
+    }
 }
 
 /// Fills a job with the kernels of `type` at `level`; 0 when the level has no row kernel for the type or a size is
@@ -260,6 +267,7 @@ typedef struct {
     ck_matmul_job *jobs;
     int64_t *first_row;  // first_row[i]: the global index of product i's first row (a multiple of 16); [count] = end
     int64_t count;
+    int64_t least_rows;  // ck_least_rows of the largest batch among the products
     _Atomic int64_t next;
 } ck_many_job;
 
@@ -268,7 +276,7 @@ static void ck_many_part(void *ctx, int ith, int nth) {
     ck_many_job *many = ctx;
     const int64_t *first = many->first_row;
     int64_t product = 0, g0, g1;
-    while (ck_take_rows(&many->next, first[many->count], nth, &g0, &g1)) {
+    while (ck_take_rows(&many->next, first[many->count], nth, many->least_rows, &g0, &g1)) {
         // Ranges are taken in increasing order, so the product index only moves forward.
         while (g0 < g1) {
             while (g0 >= first[product + 1]) product++;
@@ -285,7 +293,9 @@ static void ck_many_part(void *ctx, int ith, int nth) {
 static int ck_matmul_many_run(sparrow_pool *pool, const sparrow_product *products, int64_t count,
                               ck_matmul_job *jobs, int64_t *first) {
     first[0] = 0;
+    int64_t largest_batch = 0;
     for (int64_t i = 0; i < count; i++) {
+        if (products[i].n_batch > largest_batch) largest_batch = products[i].n_batch;
         const sparrow_product *p = &products[i];
         if (!ck_make_job(&jobs[i], p->type, p->level, p->w, p->w_row_bytes, p->n_rows, p->n_cols, p->x,
                          p->x_row_bytes, p->n_batch, p->y, p->w_repacked)) {
@@ -293,7 +303,7 @@ static int ck_matmul_many_run(sparrow_pool *pool, const sparrow_product *product
         }
         first[i + 1] = first[i] + (p->n_batch > 0 ? (p->n_rows + 15) / 16 * 16 : 0);
     }
-    ck_many_job many = {jobs, first, count, 0};
+    ck_many_job many = {jobs, first, count, ck_least_rows(largest_batch), 0};
     sparrow_pool_run(pool, ck_many_part, &many);
     return 0;
 }
