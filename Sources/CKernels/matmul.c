@@ -1,11 +1,11 @@
 // Mat-vec and mat-mat over a persistent pool. Rows are handed out by guided self-scheduling: a thread takes a
 // contiguous range of 1/(2·threads) of the rows still left (at least CK_MIN_CHUNK_ROWS, one 16-row group for products
 // of several activation rows: see ck_least_rows), so each thread streams long runs of consecutive weight rows, while
-// a slow or shared core, or a worker that joins late, still leaves the rest to the others. (Fixed chunks of 16 rows, taken alternately by two threads, streamed a decode step's weights at 12-13
-// GB/s on a 2-core machine where ranges like these reach 17-18, the output head 19-20.) Every output is one call of
-// the row kernel or of a multi-row one (multi-row, F32 tile rows, few-rows, interleaved tile, repacked group), each
-// of which keeps the row kernel's arithmetic for every row, whichever thread takes it and however large the batch,
-// so results depend on neither.
+// a slow or shared core, or a worker that joins late, still leaves the rest to the others. (Fixed chunks of 16 rows,
+// taken alternately by two threads, streamed a decode step's weights at 12-13 GB/s on a 2-core machine where ranges
+// like these reach 17-18, the output head 19-20.) Every output is one call of the row kernel or of a multi-row one
+// (multi-row, F32 tile rows, few-rows, interleaved tile, repacked group), each of which keeps the row kernel's
+// arithmetic for every row, whichever thread takes it and however large the batch, so results depend on neither.
 #include <stdatomic.h>
 #include <stdlib.h>
 

@@ -59,6 +59,7 @@ func greedy(_ model: any LanguageModel, prompt: [Int32], count: Int) throws -> [
     for _ in 0..<count {
         let best = Int32(argmax(logits))
         ids.append(best)
+        logits = []  // let go of the step's logits, so the next step writes into their arrays
         logits = try model.forward([ForwardItem(state: state, tokens: [best])], allPositions: false)[0]
     }
     return ids

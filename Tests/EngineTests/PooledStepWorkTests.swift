@@ -67,6 +67,7 @@ struct PooledStepWorkTests {
         let referenceStates = try prompts.map { _ in try reference.makeState(capacity: 32) }
         var held: [[Float]] = []
         var heldCopy: [[Float]] = []
+        var heldRow: [Float] = [], heldRowCopy: [Float] = []
         // Batches that grow, shrink and hold an item without tokens, so arrays are reused, replaced and added.
         let schedule: [[Int]] = [[0, 1, 2], [0, 1, 2], [0, 2], [0, 1, 2], [1]]
         for (step, members) in schedule.enumerated() {
@@ -89,6 +90,8 @@ struct PooledStepWorkTests {
             }
             if step == 1 {
                 held = logits  // kept across the next steps
+                heldRow = logits[2]  // and one sequence's row alone
+                heldRowCopy = logits[2].map { $0 }
                 heldCopy = logits.map { $0.map { $0 } }  // new storage, not shared with `held`
             }
             if step > 1 {
@@ -96,7 +99,51 @@ struct PooledStepWorkTests {
                     #expect(Self.firstDifference(kept, copy) == nil, "step \(step) changed item \(item) of a held result")
                 }
                 #expect(Self.firstDifference(logits[0], heldCopy[0]) != nil, "the steps must differ for the check to bite")
+                #expect(Self.firstDifference(heldRow, heldRowCopy) == nil, "step \(step) changed a held row")
             }
         }
+    }
+
+    /// The MoE weighted sum on the pool equals the serial loop it replaced (zero, then weight · y added per rank in
+    /// the token's rank order, unfused), bit for bit, with 3 ranks (where the order shows in the bits), down outputs
+    /// wider than the output rows, and 1 to 3 threads.
+    @Test("MoE weighted sums on the pool equal the serial loop bit for bit", arguments: [1, 2, 3])
+    func weightedSums(threads: Int) throws {
+        let rows = 7, topK = 3, width = 96, expertWidth = 100, members = rows * topK
+        let expertOutputs = Self.values(members * expertWidth, seed: 3)
+        let weights = Self.values(members, seed: 4).map { abs($0) + 0.01 }
+        let chosen = (0..<members).map { (expert: $0 % 5, weight: weights[$0]) }
+        let memberOf = (0..<members).map { (7 * $0 + 3) % members }  // a permutation: members in another order
+        var serial = [Float](repeating: 0, count: rows * width)
+        for row in 0..<rows {
+            for rank in 0..<topK {
+                let c = chosen[row * topK + rank], base = memberOf[row * topK + rank] * expertWidth
+                for i in 0..<width { serial[row * width + i] += c.weight * expertOutputs[base + i] }
+            }
+        }
+        let pool = threads > 1 ? try ThreadPool(threads: threads) : nil
+        var pooled = [Float](repeating: .nan, count: rows * width)
+        expertOutputs.withUnsafeBufferPointer { y in
+            chosen.withUnsafeBufferPointer { chosen in
+                memberOf.withUnsafeBufferPointer { memberOf in
+                    pooled.withUnsafeMutableBufferPointer { out in
+                        let sums = WeightedSums(output: out.baseAddress!, expertOutputs: y.baseAddress!,
+                                                chosen: chosen.baseAddress!, memberOf: memberOf.baseAddress!,
+                                                topK: topK, width: width, expertWidth: expertWidth)
+                        ThreadPool.run(pool, count: rows) { sums.sum(row: $0) }
+                    }
+                }
+            }
+        }
+        #expect(Self.firstDifference(pooled, serial) == nil)
+        // The order shows: the same terms summed from the last rank first differ somewhere.
+        var reversed = [Float](repeating: 0, count: rows * width)
+        for row in 0..<rows {
+            for rank in (0..<topK).reversed() {
+                let c = chosen[row * topK + rank], base = memberOf[row * topK + rank] * expertWidth
+                for i in 0..<width { reversed[row * width + i] += c.weight * expertOutputs[base + i] }
+            }
+        }
+        #expect(Self.firstDifference(reversed, serial) != nil, "the data must make the rank order visible")
     }
 }

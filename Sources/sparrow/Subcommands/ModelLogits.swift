@@ -87,6 +87,7 @@ struct ModelLogits: ParsableCommand {
                 for _ in 0..<steps {
                     var best = 0
                     for i in last.indices where last[i] > last[best] { best = i }
+                    last = []  // let go of the step's logits, so the next step writes into their arrays
                     last = try loaded.model.forward([ForwardItem(state: state, tokens: [TokenID(best)])],
                                                     allPositions: false).first ?? []
                 }
