@@ -295,8 +295,8 @@ static int ck_matmul_many_run(sparrow_pool *pool, const sparrow_product *product
     first[0] = 0;
     int64_t largest_batch = 0;
     for (int64_t i = 0; i < count; i++) {
-        if (products[i].n_batch > largest_batch) largest_batch = products[i].n_batch;
         const sparrow_product *p = &products[i];
+        if (p->n_batch > largest_batch) largest_batch = p->n_batch;
         if (!ck_make_job(&jobs[i], p->type, p->level, p->w, p->w_row_bytes, p->n_rows, p->n_cols, p->x,
                          p->x_row_bytes, p->n_batch, p->y, p->w_repacked)) {
             return -1;

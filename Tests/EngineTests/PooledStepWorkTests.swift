@@ -3,8 +3,8 @@ import Kernels
 import Testing
 @testable import Engine
 
-/// The per-token work of a step that runs on the pool (norms, the logits handed back) gives the values the serial
-/// code gives, and recycling the logits arrays never changes a result a caller holds.
+/// The per-token work of a step that runs on the pool (norms, the MoE weighted sum, the logits handed back) gives the
+/// values the serial code gives, and recycling the logits arrays never changes a result a caller holds.
 @Suite("Pooled step work")
 struct PooledStepWorkTests {
     /// Values of every sign and magnitude, a different pattern per group.
@@ -34,7 +34,9 @@ struct PooledStepWorkTests {
         #expect(count >= RMSNorm.pooledFloats, "the case must reach the pooled path")
         var serial = [Float](repeating: 0, count: count)
         input.withUnsafeBufferPointer { x in
-            serial.withUnsafeMutableBufferPointer { y in norm.normalize(x.baseAddress!, count: count, into: y.baseAddress!) }
+            serial.withUnsafeMutableBufferPointer { y in
+                norm.normalize(x.baseAddress!, count: count, into: y.baseAddress!)
+            }
         }
         for threads in [2, 3] {
             let pool = try ThreadPool(threads: threads)
@@ -96,9 +98,11 @@ struct PooledStepWorkTests {
             }
             if step > 1 {
                 for (item, (kept, copy)) in zip(held, heldCopy).enumerated() {
-                    #expect(Self.firstDifference(kept, copy) == nil, "step \(step) changed item \(item) of a held result")
+                    #expect(Self.firstDifference(kept, copy) == nil,
+                            "step \(step) changed item \(item) of a held result")
                 }
-                #expect(Self.firstDifference(logits[0], heldCopy[0]) != nil, "the steps must differ for the check to bite")
+                #expect(Self.firstDifference(logits[0], heldCopy[0]) != nil,
+                        "the steps must differ for the check to bite")
                 #expect(Self.firstDifference(heldRow, heldRowCopy) == nil, "step \(step) changed a held row")
             }
         }
@@ -114,13 +118,18 @@ struct PooledStepWorkTests {
         let weights = Self.values(members, seed: 4).map { abs($0) + 0.01 }
         let chosen = (0..<members).map { (expert: $0 % 5, weight: weights[$0]) }
         let memberOf = (0..<members).map { (7 * $0 + 3) % members }  // a permutation: members in another order
-        var serial = [Float](repeating: 0, count: rows * width)
-        for row in 0..<rows {
-            for rank in 0..<topK {
-                let c = chosen[row * topK + rank], base = memberOf[row * topK + rank] * expertWidth
-                for i in 0..<width { serial[row * width + i] += c.weight * expertOutputs[base + i] }
+        // The serial loop, with the ranks in the given order.
+        func serialSums(ranks: [Int]) -> [Float] {
+            var sums = [Float](repeating: 0, count: rows * width)
+            for row in 0..<rows {
+                for rank in ranks {
+                    let c = chosen[row * topK + rank], base = memberOf[row * topK + rank] * expertWidth
+                    for i in 0..<width { sums[row * width + i] += c.weight * expertOutputs[base + i] }
+                }
             }
+            return sums
         }
+        let serial = serialSums(ranks: Array(0..<topK))
         let pool = threads > 1 ? try ThreadPool(threads: threads) : nil
         var pooled = [Float](repeating: .nan, count: rows * width)
         expertOutputs.withUnsafeBufferPointer { y in
@@ -137,13 +146,7 @@ struct PooledStepWorkTests {
         }
         #expect(Self.firstDifference(pooled, serial) == nil)
         // The order shows: the same terms summed from the last rank first differ somewhere.
-        var reversed = [Float](repeating: 0, count: rows * width)
-        for row in 0..<rows {
-            for rank in (0..<topK).reversed() {
-                let c = chosen[row * topK + rank], base = memberOf[row * topK + rank] * expertWidth
-                for i in 0..<width { reversed[row * width + i] += c.weight * expertOutputs[base + i] }
-            }
-        }
-        #expect(Self.firstDifference(reversed, serial) != nil, "the data must make the rank order visible")
+        #expect(Self.firstDifference(serialSums(ranks: (0..<topK).reversed()), serial) != nil,
+                "the data must make the rank order visible")
     }
 }

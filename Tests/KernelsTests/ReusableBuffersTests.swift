@@ -90,8 +90,8 @@ struct ReusableBuffersTests {
 
     /// The pool hands out ranges of the products' rows laid end to end (guided: large ranges first, at least 32
     /// rows, 16 when a product has several activation rows; each product padded to a multiple of 16), so one range
-    /// can end inside a product or span a small one whole. Row counts here make every case happen with 2 and 3 threads, and batches of 11 rows make two activation
-    /// tiles.
+    /// can end inside a product or span a small one whole. Row counts here make every case happen with 2 and 3
+    /// threads, and batches of 11 rows make two activation tiles.
     @Test("products whose rows are handed out as one range each give their own bits", arguments: [1, 3, 11])
     func productRangesCrossProducts(batch: Int) throws {
         let columns = 256
