@@ -36,13 +36,25 @@ struct RoPE: Sendable {
                sin s: UnsafePointer<Float>)
     {
         let half = dimensions / 2
+        // One loop per style: with the pair's indices chosen inside the loop, the compiler kept it scalar (0.4 % of
+        // an 8-sequence qwen3moe decode step on the calling thread alone, measured 2026-12-01); the neox loop reads
+        // two contiguous halves and vectorises. Each value is the same unfused multiplies and add/subtract either way.
         for head in 0..<heads {
             let x = row + head * headDimension
-            for i in 0..<half {
-                let (a, b) = style == .normal ? (2 * i, 2 * i + 1) : (i, i + half)
-                let x0 = x[a], x1 = x[b]
-                x[a] = x0 * c[i] - x1 * s[i]
-                x[b] = x0 * s[i] + x1 * c[i]
+            switch style {
+            case .normal:
+                for i in 0..<half {
+                    let x0 = x[2 * i], x1 = x[2 * i + 1]
+                    x[2 * i] = x0 * c[i] - x1 * s[i]
+                    x[2 * i + 1] = x0 * s[i] + x1 * c[i]
+                }
+            case .neox:
+                let y = x + half
+                for i in 0..<half {
+                    let x0 = x[i], x1 = y[i]
+                    x[i] = x0 * c[i] - x1 * s[i]
+                    y[i] = x0 * s[i] + x1 * c[i]
+                }
             }
         }
     }
