@@ -227,6 +227,26 @@ float sparrow_attention_exp(float x);
 /// Floats of scratch `sparrow_attention` needs per pool thread for rows of at most `max_pos` positions.
 int64_t sparrow_attention_scratch_floats(int heads, int kv_heads, int head_dim, int64_t max_pos);
 
+// MARK: - SwiGLU gate (silu.c)
+
+/// Levels of `sparrow_silu_mul` and `sparrow_silu_exp`. Every level gives the same bits: e^x as glibc's expf
+/// computes it on a CPU with FMA (its algorithm and constants, fused multiply-adds where that build has them).
+enum {
+    SPARROW_SILU_PORTABLE = 0,
+    SPARROW_SILU_FMA = 1,
+    SPARROW_SILU_AVX512 = 2,
+};
+
+/// The fastest level of `sparrow_silu_mul` this CPU runs.
+int sparrow_silu_best_level(void);
+
+/// out[i] = silu(a[i]) · b[i] = a[i] / (1 + e^(−a[i])) · b[i] for i in 0..<n, each operation rounded to float as
+/// written (`out` may be `a` or `b`). Returns 0, or -1 on a level this CPU does not run or a negative n.
+int sparrow_silu_mul(int level, const float *a, const float *b, float *out, int64_t n);
+
+/// out[i] = e^(x[i]), the exponential `sparrow_silu_mul` uses (for tests). Returns as `sparrow_silu_mul`.
+int sparrow_silu_exp(int level, const float *x, float *out, int64_t n);
+
 // MARK: - Memory bandwidth
 
 /// a[i] = b[i] + s * c[i] for i in 0..<n, in parts of 64 Ki elements shared out across the pool (STREAM's triad).

@@ -147,7 +147,7 @@ struct GatedDeltaNet: Sendable {
         }
         // Gated RMSNorm per value head: RMSNorm(o) ⊙ w ⊙ silu(z).
         norm.normalize(core, count: x.rows * valueWidth, into: core, pool: pool)
-        for i in 0..<(x.rows * valueWidth) { core[i] *= silu(z[i]) }
+        SiLU.multiply(z, by: core, into: core, count: x.rows * valueWidth)  // core · silu(z): the same product
         try output.append(s.core, into: result, to: &s.products, pool: pool)
         try Linear.run(&s.products, pool: pool)
     }

@@ -239,7 +239,7 @@ struct GatedRows {
 
     mutating func compute() {
         let h = hidden.pointer
-        for j in 0..<(hidden.rows * hidden.columns) { h[j] = silu(gate[j]) * up[j] }
+        SiLU.multiply(gate, by: up, into: h, count: hidden.rows * hidden.columns)
         do {
             _ = try hidden.quantized(for: down)
         } catch {

@@ -1,7 +1,7 @@
 import Foundation
 import Kernels
 
-/// silu(x) = x / (1 + e^−x), as ggml_silu_f32.
+/// silu(x) = x / (1 + e^−x), as ggml_silu_f32, one value (whole rows of silu(a)·b go through `SiLU.multiply`).
 @inline(__always) func silu(_ x: Float) -> Float { x / (1 + expf(-x)) }
 
 /// The gated feed-forward block: down · (silu(gate · x) ⊙ (up · x)).
@@ -32,7 +32,7 @@ struct SwiGLU: Sendable {
         trace?("ffn_gate", scratch.gate.array)
         trace?("ffn_up", scratch.up.array)
         let h = scratch.hidden.reset(rows: rows, columns: f)
-        for i in 0..<(rows * f) { h[i] = silu(g[i]) * u[i] }
+        SiLU.multiply(g, by: u, into: h, count: rows * f)
         trace?("ffn_swiglu", scratch.hidden.values)
         try down.append(scratch.hidden, into: output, to: &scratch.products, pool: pool)
         try Linear.run(&scratch.products, pool: pool)
