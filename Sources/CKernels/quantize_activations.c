@@ -83,6 +83,54 @@ static void quantize_q8_K(const float *x, blk_q8_K *y, int64_t nb) {
     }
 }
 
+#if defined(__x86_64__) || defined(__i386__)
+#include "ck_avx512.h"
+
+/// quantize_q8_K with 16 values per step: the same integer maximum of |x| as bits (NaN as 0), the first value that
+/// has it, and per value the same float multiply, magic-number rounding and clamp, so the same bytes. (The portable
+/// loops, built for baseline x86-64, were ~0.7 % of each thread's time in an 8-sequence qwen3moe decode step.)
+static CK_AVX512 void quantize_q8_K_avx512(const float *x, blk_q8_K *y, int64_t nb) {
+    const __m512i abs_mask = _mm512_set1_epi32(0x7FFFFFFF), inf = _mm512_set1_epi32(0x7F800000);
+    for (int64_t i = 0; i < nb; i++, x += QK_K) {
+        __m512i top = _mm512_setzero_si512();
+        for (int j = 0; j < QK_K; j += 16) {
+            const __m512i bits = _mm512_and_si512(_mm512_loadu_si512((const void *)(x + j)), abs_mask);
+            top = _mm512_max_epu32(top, _mm512_maskz_mov_epi32(_mm512_cmple_epu32_mask(bits, inf), bits));
+        }
+        const uint32_t largest = (uint32_t)_mm512_reduce_max_epu32(top);
+        if (largest == 0) {
+            memset(&y[i], 0, sizeof(blk_q8_K));
+            continue;
+        }
+        float max = 0.0f;
+        const __m512i wanted = _mm512_set1_epi32((int)largest);
+        for (int j = 0; j < QK_K; j += 16) {
+            const __m512i bits = _mm512_and_si512(_mm512_loadu_si512((const void *)(x + j)), abs_mask);
+            const __mmask16 hit = _mm512_cmpeq_epi32_mask(bits, wanted);
+            if (hit) { max = x[j + __builtin_ctz(hit)]; break; }
+        }
+        const float iscale = -127.f / max;
+        const __m512 scale = _mm512_set1_ps(iscale), magic = _mm512_set1_ps(12582912.f);
+        const __m512i low = _mm512_set1_epi32(0x007fffff), offset = _mm512_set1_epi32(0x00400000);
+        const __m512i top_q = _mm512_set1_epi32(127);
+        for (int j = 0; j < QK_K; j += 16) {
+            const __m512 v = _mm512_add_ps(_mm512_mul_ps(scale, _mm512_loadu_ps(x + j)), magic);
+            __m512i q = _mm512_sub_epi32(_mm512_and_si512(_mm512_castps_si512(v), low), offset);
+            q = _mm512_min_epi32(q, top_q);
+            _mm_storeu_si128((__m128i *)(y[i].qs + j), _mm512_cvtepi32_epi8(q));  // q is within −127…127
+            y[i].bsums[j / 16] = (int16_t)_mm512_reduce_add_epi32(q);
+        }
+        y[i].d = 1.0f / iscale;
+    }
+}
+#endif
+
+int sparrow_quantize_q8_K_portable(const float *x, void *dst, int64_t n) {
+    if (n < 0 || n % QK_K) return -1;
+    quantize_q8_K(x, dst, n / QK_K);
+    return 0;
+}
+
 int sparrow_activation_type(uint32_t weight_type) {
     switch (weight_type) {
     case T_F32: case T_F16: case T_BF16: return SPARROW_ACT_F32;
@@ -110,7 +158,13 @@ int sparrow_quantize_activation(int act_type, const float *x, void *dst, int64_t
     case SPARROW_ACT_F32: memcpy(dst, x, (size_t)n * 4); return 0;
     case SPARROW_ACT_Q8_0: if (n % 32) return -1; quantize_q8_0(x, dst, n / 32); return 0;
     case SPARROW_ACT_Q8_1: if (n % 32) return -1; quantize_q8_1(x, dst, n / 32); return 0;
-    case SPARROW_ACT_Q8_K: if (n % QK_K) return -1; quantize_q8_K(x, dst, n / QK_K); return 0;
+    case SPARROW_ACT_Q8_K:
+        if (n % QK_K) return -1;
+#if defined(__x86_64__) || defined(__i386__)
+        if (ck_has_avx512()) { quantize_q8_K_avx512(x, dst, n / QK_K); return 0; }
+#endif
+        quantize_q8_K(x, dst, n / QK_K);
+        return 0;
     default: return -1;
     }
 }

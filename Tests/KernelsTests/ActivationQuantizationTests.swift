@@ -1,4 +1,5 @@
 import GGUF
+import CKernels
 import Testing
 @testable import Kernels
 
@@ -113,6 +114,61 @@ struct ActivationQuantizationTests {
     func badLength() {
         #expect(throws: KernelError.self) {
             try QuantizedActivations([Float](repeating: 1, count: 100), batch: 1, format: .q8_K, tensor: "t")
+        }
+    }
+}
+
+/// The AVX-512 Q8_K quantizer (what `sparrow_quantize_activation` runs on such a CPU) gives the portable loops'
+/// bytes, which the llama.cpp fixture above pins, on rows built to reach every branch.
+@Suite("Q8_K quantizer levels")
+struct Q8KQuantizerLevelTests {
+    /// Rows of 256 values: random; with ties (halves after scaling); zeros; a NaN among values; several NaN payloads;
+    /// ±∞; subnormals only; every value NaN; the largest magnitude twice with both signs (the first wins); negative
+    /// largest; values that reach ±127 after rounding.
+    static func rows() -> [[Float]] {
+        var rows: [[Float]] = []
+        for seed in 0..<8 { rows.append(KernelTestData.randomActivations(count: 256, seed: UInt64(100 + seed))) }
+        rows.append((0..<256).map { Float($0 % 9) * 0.5 - 2 })  // −127/max · x hits halves
+        rows.append([Float](repeating: 0, count: 256))
+        var withNaN = KernelTestData.randomActivations(count: 256, seed: 3)
+        withNaN[17] = .nan
+        rows.append(withNaN)
+        rows.append((0..<256).map { (i: Int) -> Float in
+            let payload = UInt32(0x7FC0_0000) | UInt32(i * 977)
+            return i % 3 == 0 ? Float(bitPattern: payload) : Float(i) - 100
+        })
+        rows.append((0..<256).map { (i: Int) -> Float in Float(bitPattern: UInt32(0xFF80_0001) + UInt32(i * 4099)) })  // other NaNs
+        var infinite = KernelTestData.randomActivations(count: 256, seed: 4)
+        infinite[5] = .infinity
+        infinite[200] = -.infinity
+        rows.append(infinite)
+        rows.append((0..<256).map { (i: Int) -> Float in
+            let subnormal = Float(bitPattern: UInt32(1 + i * 31))
+            return i % 2 == 0 ? subnormal : -subnormal
+        })
+        rows.append([Float](repeating: .nan, count: 256))
+        var twice = KernelTestData.randomActivations(count: 256, seed: 5)
+        twice[40] = -9
+        twice[90] = 9
+        rows.append(twice)
+        rows.append((0..<256).map { i in i == 77 ? -3 : Float(i % 5) * 0.1 })
+        rows.append((0..<256).map { i in Float(i) - 127.5 })
+        return rows
+    }
+
+    @Test("AVX-512 Q8_K bytes equal the portable loops' on every row")
+    func avx512EqualsPortable() throws {
+        let rows = Self.rows()
+        let rowBytes = sparrow_activation_row_bytes(Int32(SPARROW_ACT_Q8_K), 256)
+        for (index, row) in rows.enumerated() {
+            var fast = [UInt8](repeating: 0xAA, count: rowBytes), portable = [UInt8](repeating: 0x55, count: rowBytes)
+            let statuses = row.withUnsafeBufferPointer { x in
+                (fast.withUnsafeMutableBytes { sparrow_quantize_activation(Int32(SPARROW_ACT_Q8_K), x.baseAddress, $0.baseAddress, 256) },
+                 portable.withUnsafeMutableBytes { sparrow_quantize_q8_K_portable(x.baseAddress, $0.baseAddress, 256) })
+            }
+            #expect(statuses == (0, 0))
+            let differing = zip(fast, portable).filter { $0 != $1 }.count
+            #expect(differing == 0, "row \(index): \(differing) bytes differ")
         }
     }
 }

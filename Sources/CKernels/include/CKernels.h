@@ -61,6 +61,10 @@ size_t sparrow_activation_row_bytes(int act_type, int64_t n);
 /// Quantizes `n` floats into format `act_type`. Returns 0, or -1 on an unknown format or a bad length.
 int sparrow_quantize_activation(int act_type, const float *x, void *dst, int64_t n);
 
+/// Q8_K through the portable loops even where `sparrow_quantize_activation` takes the AVX-512 ones (which give the
+/// same bytes; for the tests). Returns as `sparrow_quantize_activation`.
+int sparrow_quantize_q8_K_portable(const float *x, void *dst, int64_t n);
+
 // MARK: - Dot products
 
 /// Whether `type` has a kernel at `level` (the scalar level covers every supported type).
