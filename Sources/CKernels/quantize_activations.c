@@ -117,7 +117,10 @@ static CK_AVX512 void quantize_q8_K_avx512(const float *x, blk_q8_K *y, int64_t 
             const __m512 v = _mm512_add_ps(_mm512_mul_ps(scale, _mm512_loadu_ps(x + j)), magic);
             __m512i q = _mm512_sub_epi32(_mm512_and_si512(_mm512_castps_si512(v), low), offset);
             q = _mm512_min_epi32(q, top_q);
-            _mm_storeu_si128((__m128i *)(y[i].qs + j), _mm512_cvtepi32_epi8(q));  // q is within −127…127
+            // q is within −127…127, except where a block's maximum is so small (below ~3.7e−37) that −127/max is
+            // ±∞: then q is −0x400000, which the truncating narrow stores as 0 as the portable cast does, and which
+            // adds 0 to the 16-bit sum (a multiple of 2^16). A saturating narrow would store −128.
+            _mm_storeu_si128((__m128i *)(y[i].qs + j), _mm512_cvtepi32_epi8(q));
             y[i].bsums[j / 16] = (int16_t)_mm512_reduce_add_epi32(q);
         }
         y[i].d = 1.0f / iscale;

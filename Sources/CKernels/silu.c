@@ -1,8 +1,10 @@
 // silu(a)·b, the gate of every SwiGLU block (dense MLPs, MoE experts, qwen3next's gated norm), with Sparrow's own
 // e^x: the algorithm and constants of glibc's expf (from ARM's optimized-routines, in glibc since 2.28), with the
-// fused multiply-adds where glibc's FMA build has them (__expf_fma, what glibc runs on an x86-64 CPU with FMA; read
-// from its disassembly, glibc 2.36). So every level equals that expf bit for bit (the tests check a sweep of all
-// floats against libm's expf; every float was checked once, 2026-12-01), and the AVX-512 level computes 16 at once.
+// fused multiply-adds where glibc's FMA build has them (__expf_fma, what glibc 2.36 runs on an x86-64 CPU with FMA and
+// AVX2; read from its disassembly). So every level equals that expf bit for bit (the tests check a sweep of all floats
+// against libm's expf; every float was checked once, 2026-12-01: Scripts/checks/silu-exhaustive), and the AVX-512
+// level computes 16 at once. glibc's other build (CPUs without FMA or AVX2) rounds 2 of the 2^32 floats differently;
+// these kernels give the same bits on every machine.
 // (libm's expf one value at a time was ~1.5 % of each thread's time in an 8-sequence qwen3moe decode step; with this
 // the step took 1.2-1.4 % less time, single-sequence steps 0.1-1.1 % less: qwen3moe-8l repacked, 2 threads, the two
 // variants taking turns step by step in one process, 3 runs of 4 × 128 steps, 2026-12-01.)
@@ -41,7 +43,9 @@ static float ck_expf_special(float x, uint32_t bits, int *main) {
     if (((bits >> 20) & 0x7ff) >= 0x7f8) return x + x;  // NaN, +∞
     if (x > 0x1.62e42ep6f) return 0x1p97f * 0x1p97f;  // overflow: +∞
     if (x < -0x1.9fe368p6f) return 0x1p-95f * 0x1p-95f;  // underflow: 0
-    if (x < -0x1.9d1d9ep6f) return 0x1.4p-75f * 0x1.4p-75f;  // may underflow: the smallest subnormal
+    // May underflow: the smallest subnormal. (glibc's branch, mirrored; the main path gives the same values there,
+    // and glibc sets errno on it, which Sparrow does not.)
+    if (x < -0x1.9d1d9ep6f) return 0x1.4p-75f * 0x1.4p-75f;
     *main = 1;
     return NAN;
 }
@@ -71,9 +75,12 @@ static inline __attribute__((always_inline)) float ck_expf(float x) {
     return (float)(y * s);
 }
 
-/// silu(a)·b as the Swift reference writes it: a / (1 + e^−a), then times b, each rounded to float.
+/// silu(a)·b as the Swift reference writes it: a / (1 + e^−a), then times b, each rounded to float. When both factors
+/// of the product are NaN, the silu's (as x86 gives for the reference's operand order and the AVX-512 level's
+/// vmulps): a compiler may put either factor first in a scalar multiply.
 static inline __attribute__((always_inline)) float ck_silu_mul1(float a, float b) {
-    return a / (1.0f + ck_expf(-a)) * b;
+    const float gate = a / (1.0f + ck_expf(-a));
+    return gate != gate ? gate : gate * b;
 }
 
 static void ck_silu_mul_portable(const float *a, const float *b, float *out, int64_t n) {

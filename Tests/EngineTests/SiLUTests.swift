@@ -1,9 +1,11 @@
 import Foundation
+import Kernels
 import Testing
 @testable import Engine
 
-/// `SiLU` (CKernels silu.c) against libm: its e^x is glibc's expf as a CPU with FMA runs it, so on such a machine
-/// (this project's CI: Debian's glibc) every level must equal `expf` and `silu(a) * b` bit for bit. Tolerance: none.
+/// `SiLU` (CKernels silu.c) against libm: its e^x is glibc's expf as a CPU with FMA and AVX2 runs it, so on such a
+/// machine (this project's CI: Debian's glibc) every level must equal `expf` and `silu(a) * b` bit for bit, NaN
+/// payloads included; anywhere, every level must equal the portable one and the values pinned below. Tolerance: none.
 @Suite("SiLU gate")
 struct SiLUTests {
     /// Float bit patterns 0, s, 2s, … over all 2^32 (every sign, exponent and NaN payload range), then values around
@@ -26,12 +28,64 @@ struct SiLUTests {
         return values
     }
 
-    /// Equal bits, or both NaN.
-    static func same(_ a: Float, _ b: Float) -> Bool { a.bitPattern == b.bitPattern || (a.isNaN && b.isNaN) }
+    /// Equal bits (a NaN's sign and payload too).
+    static func same(_ a: Float, _ b: Float) -> Bool { a.bitPattern == b.bitPattern }
 
-    /// Whether libm's expf here is the FMA build the kernels reproduce (a CPU without FMA runs glibc's other build,
-    /// which may round a few values differently; the levels still agree with each other there).
-    static var libmIsFMABuild: Bool { SiLU.bestLevel >= 1 }
+    /// Whether libm's expf here is the build the kernels reproduce: glibc runs `__expf_fma` where the CPU has FMA and
+    /// AVX2; its other build rounds 2 of the 2^32 floats differently (0x1.04845ep+5 and −0x1.f8cbb2p+5).
+    static var libmIsFMABuild: Bool { CPUFeatures.current.fma && CPUFeatures.current.avx2 }
+
+    /// (x, e^x) bit patterns of the FMA build, taken from glibc 2.36's expf on this project's CI machine: what every
+    /// level must give on any machine (the last two are the floats where glibc's other build differs).
+    static let pinnedExponentials: [(UInt32, UInt32)] = [
+        (0x3F80_0000, 0x402D_F854), (0xBF80_0000, 0x3EBC_5AB2), (0x3F00_0000, 0x3FD3_094C), (0x4120_0000, 0x46AC_14EE),
+        (0xC120_0000, 0x383E_6BCE), (0x42B0_0000, 0x7EF8_82B7), (0x42B1_7217, 0x7F7F_FF84), (0x42B1_75C3, 0x7F80_0000),
+        (0xC2AF_0000, 0x006C_B2BC), (0xC2CE_0000, 0x0000_0001), (0xC2CF_0000, 0x0000_0001), (0xC2D0_0000, 0x0000_0000),
+        (0x0000_0000, 0x3F80_0000), (0x8000_0000, 0x3F80_0000), (0x4202_422F, 0x56FC_9F1C), (0xC27C_65D9, 0x11FA_2993),
+    ]
+
+    /// (a, silu(a) · 1.5) bit patterns, as `pinnedExponentials`.
+    static let pinnedGates: [(UInt32, UInt32)] = [
+        (0x3F80_0000, 0x3F8C_5CFE), (0xBF80_0000, 0xBECE_8C0A), (0x4040_0000, 0x4089_2BB2), (0xC1A0_0000, 0xB384_C9F0),
+        (0xC202_422F, 0xAAC6_0038), (0x42C8_0000, 0x4316_0000), (0xC2C8_0000, 0x8000_0000),
+    ]
+
+    @Test("every level gives the pinned values of glibc's FMA build, on any machine")
+    func pinnedValues() {
+        let x = Self.pinnedExponentials.map { Float(bitPattern: $0.0) }
+        let a = Self.pinnedGates.map { Float(bitPattern: $0.0) }
+        let b = [Float](repeating: 1.5, count: a.count)
+        for level in SiLU.availableLevels {
+            var e = [Float](repeating: 0, count: x.count), g = [Float](repeating: 0, count: a.count)
+            SiLU.exponential(x, into: &e, count: x.count, level: level)
+            SiLU.multiply(a, by: b, into: &g, count: a.count, level: level)
+            for (i, pinned) in Self.pinnedExponentials.enumerated() {
+                #expect(e[i].bitPattern == pinned.1, "level \(level): e^\(x[i])")
+            }
+            for (i, pinned) in Self.pinnedGates.enumerated() {
+                #expect(g[i].bitPattern == pinned.1, "level \(level): silu(\(a[i])) · 1.5")
+            }
+        }
+    }
+
+    /// NaN in a, in b, or in both (payloads and signs differing): every level gives the NaN of the gate silu(a) when
+    /// it is one, else the product's (the one NaN factor, quieted), as the old Swift loop compiled for x86 did.
+    @Test("NaN factors give the gate's NaN first, payload and sign, at every level")
+    func nanPayloads() {
+        let nans = ([0x7FC0_0001, 0xFFC0_0002, 0x7F80_0003, 0xFFA0_0000] as [UInt32]).map { Float(bitPattern: $0) }
+        let others: [Float] = nans + [0, -1.5, .infinity]
+        var a: [Float] = [], b: [Float] = []
+        for x in nans + [2.5] { for y in others { a.append(x); b.append(y) } }
+        for level in SiLU.availableLevels {
+            var out = [Float](repeating: 0, count: a.count)
+            SiLU.multiply(a, by: b, into: &out, count: a.count, level: level)
+            let differing = a.indices.filter { i in
+                let gate = silu(a[i])
+                return !Self.same(out[i], gate.isNaN ? gate : gate * b[i])
+            }.count
+            #expect(differing == 0, "level \(level)")
+        }
+    }
 
     @Test("e^x equals libm's expf bit for bit at every level (8.4 M floats across all bit patterns)")
     func exponentialEqualsLibm() {
@@ -40,9 +94,7 @@ struct SiLUTests {
         for i in x.indices { reference[i] = expf(x[i]) }
         for level in SiLU.availableLevels {
             var out = [Float](repeating: 0, count: x.count)
-            x.withUnsafeBufferPointer { xp in
-                out.withUnsafeMutableBufferPointer { SiLU.exponential(xp.baseAddress!, into: $0.baseAddress!, count: x.count, level: level) }
-            }
+            SiLU.exponential(x, into: &out, count: x.count, level: level)
             if level == 0 || !Self.libmIsFMABuild {
                 // The portable level is the reference for the others; without FMA, libm is not.
                 continue
@@ -62,13 +114,7 @@ struct SiLUTests {
         var portable: [Float] = []
         for level in SiLU.availableLevels {
             var out = [Float](repeating: 0, count: a.count)
-            a.withUnsafeBufferPointer { ap in
-                b.withUnsafeBufferPointer { bp in
-                    out.withUnsafeMutableBufferPointer {
-                        SiLU.multiply(ap.baseAddress!, by: bp.baseAddress!, into: $0.baseAddress!, count: a.count, level: level)
-                    }
-                }
-            }
+            SiLU.multiply(a, by: b, into: &out, count: a.count, level: level)
             if level == 0 { portable = out }
             let fromPortable = a.indices.filter { !Self.same(out[$0], portable[$0]) }.count
             #expect(fromPortable == 0, "level \(level) against the portable level")
@@ -103,7 +149,9 @@ struct SiLUTests {
                         SiLU.multiply(pa, by: pb, into: pb, count: count, level: level)
                     }
                 }
-                let ok = (0..<count).allSatisfy { Self.same(intoA[$0], expected[$0]) && Self.same(intoB[$0], expected[$0]) }
+                let ok = (0..<count).allSatisfy {
+                    Self.same(intoA[$0], expected[$0]) && Self.same(intoB[$0], expected[$0])
+                }
                 #expect(ok, "level \(level), \(count) values")
             }
         }

@@ -137,7 +137,9 @@ struct Q8KQuantizerLevelTests {
             let payload = UInt32(0x7FC0_0000) | UInt32(i * 977)
             return i % 3 == 0 ? Float(bitPattern: payload) : Float(i) - 100
         })
-        rows.append((0..<256).map { (i: Int) -> Float in Float(bitPattern: UInt32(0xFF80_0001) + UInt32(i * 4099)) })  // other NaNs
+        rows.append((0..<256).map { (i: Int) -> Float in  // NaNs of other payloads, signalling ones too
+            Float(bitPattern: UInt32(0xFF80_0001) + UInt32(i * 4099))
+        })
         var infinite = KernelTestData.randomActivations(count: 256, seed: 4)
         infinite[5] = .infinity
         infinite[200] = -.infinity
@@ -151,6 +153,10 @@ struct Q8KQuantizerLevelTests {
         twice[40] = -9
         twice[90] = 9
         rows.append(twice)
+        var twiceInOneGroup = KernelTestData.randomActivations(count: 256, seed: 6)  // both in lanes of one 16-group
+        twiceInOneGroup[3] = -9
+        twiceInOneGroup[7] = 9
+        rows.append(twiceInOneGroup)
         rows.append((0..<256).map { i in i == 77 ? -3 : Float(i % 5) * 0.1 })
         rows.append((0..<256).map { i in Float(i) - 127.5 })
         return rows
@@ -163,7 +169,9 @@ struct Q8KQuantizerLevelTests {
         for (index, row) in rows.enumerated() {
             var fast = [UInt8](repeating: 0xAA, count: rowBytes), portable = [UInt8](repeating: 0x55, count: rowBytes)
             let statuses = row.withUnsafeBufferPointer { x in
-                (fast.withUnsafeMutableBytes { sparrow_quantize_activation(Int32(SPARROW_ACT_Q8_K), x.baseAddress, $0.baseAddress, 256) },
+                (fast.withUnsafeMutableBytes {
+                    sparrow_quantize_activation(Int32(SPARROW_ACT_Q8_K), x.baseAddress, $0.baseAddress, 256)
+                },
                  portable.withUnsafeMutableBytes { sparrow_quantize_q8_K_portable(x.baseAddress, $0.baseAddress, 256) })
             }
             #expect(statuses == (0, 0))

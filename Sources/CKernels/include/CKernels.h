@@ -234,7 +234,7 @@ int64_t sparrow_attention_scratch_floats(int heads, int kv_heads, int head_dim, 
 // MARK: - SwiGLU gate (silu.c)
 
 /// Levels of `sparrow_silu_mul` and `sparrow_silu_exp`. Every level gives the same bits: e^x as glibc's expf
-/// computes it on a CPU with FMA (its algorithm and constants, fused multiply-adds where that build has them).
+/// computes it on a CPU with FMA and AVX2 (its algorithm and constants, fused multiply-adds where that build has them).
 enum {
     SPARROW_SILU_PORTABLE = 0,
     SPARROW_SILU_FMA = 1,
@@ -245,7 +245,8 @@ enum {
 int sparrow_silu_best_level(void);
 
 /// out[i] = silu(a[i]) · b[i] = a[i] / (1 + e^(−a[i])) · b[i] for i in 0..<n, each operation rounded to float as
-/// written (`out` may be `a` or `b`). Returns 0, or -1 on a level this CPU does not run or a negative n.
+/// written (`out` may be `a` or `b`); when silu(a) and b are both NaN, silu(a)'s NaN. Returns 0, or -1 on a level this
+/// CPU does not run or a negative n.
 int sparrow_silu_mul(int level, const float *a, const float *b, float *out, int64_t n);
 
 /// out[i] = e^(x[i]), the exponential `sparrow_silu_mul` uses (for tests). Returns as `sparrow_silu_mul`.

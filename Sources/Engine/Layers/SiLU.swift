@@ -1,9 +1,9 @@
 internal import CKernels
 
 /// silu(a)·b over whole rows, the gate of every SwiGLU block (dense MLPs, MoE experts, qwen3next's gated norm):
-/// `sparrow_silu_mul` (CKernels, silu.c). Its e^x is glibc's expf as a CPU with FMA runs it (the same algorithm,
-/// constants and fused operations), at every level, so each value equals `silu(a) * b` written with libm's `expf`
-/// there, bit for bit; the AVX-512 level computes 16 at once.
+/// `sparrow_silu_mul` (CKernels, silu.c). Its e^x is glibc's expf as a CPU with FMA and AVX2 runs it (the same
+/// algorithm, constants and fused operations), at every level and on every machine, so each value equals `silu(a) * b`
+/// written with libm's `expf` there, bit for bit; the AVX-512 level computes 16 at once.
 enum SiLU {
     /// The fastest level this CPU runs (`SPARROW_SILU_*`).
     static let bestLevel = Int32(sparrow_silu_best_level())
