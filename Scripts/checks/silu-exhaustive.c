@@ -17,6 +17,19 @@ static uint32_t bits_of(float f) {
     return u;
 }
 
+/// Counts a difference between libm's value and the level's for input x (NaNs that differ only in payload apart),
+/// printing the first five.
+static void compare(const char *what, float x, float libm, float ours, int level, uint64_t *differences,
+                    uint64_t *nan_payloads) {
+    if (bits_of(libm) == bits_of(ours)) return;
+    if (isnan(libm) && isnan(ours)) {
+        (*nan_payloads)++;
+        return;
+    }
+    if (*differences < 5) printf("%s(%a): libm %a, level %d %a\n", what, x, libm, level, ours);
+    (*differences)++;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         fprintf(stderr, "usage: silu-exhaustive LEVEL\n");
@@ -38,24 +51,9 @@ int main(int argc, char **argv) {
         sparrow_silu_exp(level, x, e, CHUNK);
         sparrow_silu_mul(level, x, b, s, CHUNK);
         for (int i = 0; i < CHUNK; i++) {
-            const float libm = expf(x[i]);
-            if (bits_of(libm) != bits_of(e[i])) {
-                if (isnan(libm) && isnan(e[i])) {
-                    nan_payloads++;
-                } else {
-                    if (exp_differences < 5) printf("e^%a: libm %a, level %d %a\n", x[i], libm, level, e[i]);
-                    exp_differences++;
-                }
-            }
-            const float reference = x[i] / (1.0f + expf(-x[i])) * 1.25f;
-            if (bits_of(reference) != bits_of(s[i])) {
-                if (isnan(reference) && isnan(s[i])) {
-                    nan_payloads++;
-                } else {
-                    if (silu_differences < 5) printf("silu(%a)·1.25: libm %a, level %d %a\n", x[i], reference, level, s[i]);
-                    silu_differences++;
-                }
-            }
+            compare("e^x", x[i], expf(x[i]), e[i], level, &exp_differences, &nan_payloads);
+            compare("silu·1.25", x[i], x[i] / (1.0f + expf(-x[i])) * 1.25f, s[i], level, &silu_differences,
+                    &nan_payloads);
         }
     }
     printf("level %d: e^x differences %llu, silu differences %llu, NaN payload differences %llu\n", level,
