@@ -36,29 +36,24 @@ static const uint64_t ck_exp2f_table[32] = {
 /// Bits 20-30 of a float (its exponent and 3 mantissa bits) from which glibc takes its special cases: |x| ≥ 88.
 #define CK_EXPF_SPECIAL_TOP 0x42b
 
-/// glibc's results for |x| ≥ 88 where the main path does not apply, else NAN with *main set.
-static float ck_expf_special(float x, uint32_t bits, int *main) {
-    *main = 0;
-    if (bits == 0xff800000u) return 0.0f;  // −∞
-    if (((bits >> 20) & 0x7ff) >= 0x7f8) return x + x;  // NaN, +∞
-    if (x > 0x1.62e42ep6f) return 0x1p97f * 0x1p97f;  // overflow: +∞
-    if (x < -0x1.9fe368p6f) return 0x1p-95f * 0x1p-95f;  // underflow: 0
+/// For |x| ≥ 88: glibc's result in *e and 1, or 0 where glibc sends x down the main path.
+static int ck_expf_special(float x, uint32_t bits, float *e) {
+    if (bits == 0xff800000u) { *e = 0.0f; return 1; }  // −∞
+    if (((bits >> 20) & 0x7ff) >= 0x7f8) { *e = x + x; return 1; }  // NaN, +∞
+    if (x > 0x1.62e42ep6f) { *e = 0x1p97f * 0x1p97f; return 1; }  // overflow: +∞
+    if (x < -0x1.9fe368p6f) { *e = 0x1p-95f * 0x1p-95f; return 1; }  // underflow: 0
     // May underflow: the smallest subnormal. (glibc's branch, mirrored; the main path gives the same values there,
     // and glibc sets errno on it, which Sparrow does not.)
-    if (x < -0x1.9d1d9ep6f) return 0x1.4p-75f * 0x1.4p-75f;
-    *main = 1;
-    return NAN;
+    if (x < -0x1.9d1d9ep6f) { *e = 0x1.4p-75f * 0x1.4p-75f; return 1; }
+    return 0;
 }
 
 /// e^x, one value; `fma` is __builtin_fma (an instruction in the FMA-level callers, a libm call in the portable one).
 static inline __attribute__((always_inline)) float ck_expf(float x) {
     uint32_t bits;
     memcpy(&bits, &x, 4);
-    if (((bits >> 20) & 0x7ff) >= CK_EXPF_SPECIAL_TOP) {
-        int main;
-        const float special = ck_expf_special(x, bits, &main);
-        if (!main) return special;
-    }
+    float special;
+    if (((bits >> 20) & 0x7ff) >= CK_EXPF_SPECIAL_TOP && ck_expf_special(x, bits, &special)) return special;
     const double xd = (double)x;
     const double kd0 = __builtin_fma(CK_EXPF_INV_LN2_N, xd, CK_EXPF_SHIFT);
     uint64_t ki;
