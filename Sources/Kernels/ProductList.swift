@@ -8,7 +8,8 @@ public struct ProductList {
     private var descriptors: [sparrow_product] = []
     /// The quantized inputs, held until `run` returns (the descriptors point into their storage).
     private var inputs: [QuantizedActivations] = []
-    private var names: [String] = []
+    /// The first product's weight name (for an error from the C job).
+    private var firstName: String?
     /// The C job table (`sparrow_matmul_many_with`), grown to the most products run at once.
     private var jobTable: [UInt64] = []
 
@@ -21,7 +22,7 @@ public struct ProductList {
     public mutating func removeAll() {
         descriptors.removeAll(keepingCapacity: true)
         inputs.removeAll(keepingCapacity: true)
-        names.removeAll(keepingCapacity: true)
+        firstName = nil
     }
 
     /// Adds y = `weights` · `activations`: `activations.batch × weights.rows` floats, row-major, to `output` (which
@@ -29,24 +30,39 @@ public struct ProductList {
     public mutating func append(_ weights: WeightMatrix, _ activations: QuantizedActivations,
                                 output: UnsafeMutablePointer<Float>) throws(KernelError)
     {
+        try append(weights, activations, rows: 0..<activations.batch, output: output)
+    }
+
+    /// Adds y = `weights` · rows `rows` of `activations`: `rows.count × weights.rows` floats, row-major, to `output`
+    /// (the mixture-of-experts layer gathers every expert's tokens into one batch and multiplies each expert by its
+    /// run of rows). An empty range adds nothing.
+    public mutating func append(_ weights: WeightMatrix, _ activations: QuantizedActivations, rows: Range<Int>,
+                                output: UnsafeMutablePointer<Float>) throws(KernelError)
+    {
         let expected = try ActivationFormat(pairingWith: weights.type, tensor: weights.name)
         guard activations.format == expected, activations.columns == weights.columns else {
             throw .activationMismatch(tensor: weights.name, expected: "\(expected.name) rows of \(weights.columns)",
                                       actual: "\(activations.format.name) rows of \(activations.columns)")
         }
+        guard rows.lowerBound >= 0, rows.upperBound <= activations.batch else {
+            throw .activationMismatch(tensor: weights.name, expected: "a range of rows in 0..<\(activations.batch)",
+                                      actual: "rows \(rows.lowerBound)..<\(rows.upperBound)")
+        }
         let level = KernelLevel.best(for: weights.type)
-        try weights.checkOriginalReadable(level: level, batch: activations.batch, use: "a \(level.rawValue) product")
-        guard level.isAvailable(for: weights.type) else {
+        try weights.checkOriginalReadable(level: level, batch: rows.count, use: "a \(level.rawValue) product")
+        guard KernelLevel.bestIsAvailable(for: weights.type) else {
             throw .levelUnavailable(tensor: weights.name, type: weights.type.name, level: level.rawValue)
         }
+        guard !rows.isEmpty else { return }
+        let first = activations.storage.bytes + rows.lowerBound * activations.rowBytes
         descriptors.append(sparrow_product(type: weights.type.rawValue, level: level.cValue, w: weights.base,
                                            w_row_bytes: weights.rowBytes, n_rows: Int64(weights.rows),
-                                           n_cols: Int64(weights.columns),
-                                           x: UnsafeRawPointer(activations.storage.bytes),
-                                           x_row_bytes: activations.rowBytes, n_batch: Int64(activations.batch),
+                                           n_cols: Int64(weights.columns), x: UnsafeRawPointer(first),
+                                           x_row_bytes: activations.rowBytes, n_batch: Int64(rows.count),
                                            y: output, w_repacked: weights.repacked))
-        inputs.append(activations)
-        names.append(weights.name)
+        // One reference per distinct buffer keeps the inputs alive until `run` (an expert's rows share the batch's).
+        if inputs.last?.storage !== activations.storage { inputs.append(activations) }
+        if firstName == nil { firstName = weights.name }
     }
 
     /// Computes every product added (their row chunks share one work counter, as in `MatMul.multiply(_:pool:)`).
@@ -62,7 +78,7 @@ public struct ProductList {
             }
         }
         guard status == 0 else {
-            throw .levelUnavailable(tensor: names.first ?? "?", type: "?", level: "?")
+            throw .levelUnavailable(tensor: firstName ?? "?", type: "?", level: "?")
         }
     }
 }

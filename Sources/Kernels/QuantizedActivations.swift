@@ -15,6 +15,15 @@ public struct QuantizedActivations: Sendable {
     /// `batch` rows of `rowBytes` bytes at a fixed address (several batches can go to one C call).
     private(set) var storage: ActivationBuffer
 
+    /// No rows yet: a value to `gather` or `requantize` into (its storage is replaced by the first that needs room).
+    public init() {
+        format = .q8_K
+        columns = 0
+        batch = 0
+        rowBytes = 0
+        storage = ActivationBuffer(byteCount: 1)
+    }
+
     /// Quantizes `values` (`batch` rows of `columns` floats, row-major) to `format`. `tensor` names the weight in
     /// errors.
     public init(_ values: [Float], batch: Int, format: ActivationFormat, tensor: String) throws(KernelError) {

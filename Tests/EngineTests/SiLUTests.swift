@@ -155,4 +155,39 @@ struct SiLUTests {
             }
         }
     }
+
+    /// The pool form (every expert's gated rows of an MoE layer at once) splits the values into tasks: the same values
+    /// as one call, for counts around the task size, with and without a pool.
+    @Test("split across a pool, silu(a)·b gives the values of one call")
+    func pooled() throws {
+        let task = SiLU.valuesPerTask
+        for count in [0, 1, task - 1, task, task + 17, 3 * task + 5] {
+            let a = (0..<count).map { Float($0 % 29) * 0.61 - 9 }
+            let b = (0..<count).map { Float($0 % 11) - 5.25 }
+            var expected = [Float](repeating: .nan, count: count)
+            a.withUnsafeBufferPointer { ap in
+                b.withUnsafeBufferPointer { bp in
+                    expected.withUnsafeMutableBufferPointer { ep in
+                        guard let pa = ap.baseAddress, let pb = bp.baseAddress, let pe = ep.baseAddress else { return }
+                        SiLU.multiply(pa, by: pb, into: pe, count: count)
+                    }
+                }
+            }
+            for pool in try [nil, ThreadPool(threads: 2), ThreadPool(threads: 3)] {
+                var got = [Float](repeating: .nan, count: count)
+                a.withUnsafeBufferPointer { ap in
+                    b.withUnsafeBufferPointer { bp in
+                        got.withUnsafeMutableBufferPointer { gp in
+                            guard let pa = ap.baseAddress, let pb = bp.baseAddress, let pg = gp.baseAddress else {
+                                return
+                            }
+                            SiLU.multiply(pa, by: pb, into: pg, count: count, pool: pool)
+                        }
+                    }
+                }
+                let differing = (0..<count).filter { !Self.same(got[$0], expected[$0]) }.count
+                #expect(differing == 0, "\(count) values, \(pool?.threadCount ?? 1) threads: \(differing) differ")
+            }
+        }
+    }
 }

@@ -171,4 +171,56 @@ struct ReusableBuffersTests {
             }
         }
     }
+
+    /// The mixture-of-experts layer gathers every expert's tokens into one batch and multiplies each expert by its run
+    /// of rows: each run must give what a batch of just those rows gives, and a range outside the batch is refused.
+    @Test("a product over a run of a batch's rows gives the bits of a batch of those rows alone",
+          arguments: [GGMLType.q4_K, .q6_K, .q4_1])
+    func productOverRows(type: GGMLType) throws {
+        let rows = 40, columns = 512
+        let bytes = KernelTestData.randomWeights(type, rows: rows, columns: columns, seed: 21)
+        let pool = try ThreadPool(threads: 2)
+        try WeightMatrix.over(bytes, type: type, rows: rows, columns: columns) { w in
+            let tokens = try QuantizedActivations(KernelTestData.randomActivations(count: 5 * columns, seed: 22),
+                                                  batch: 5, for: w)
+            // Members in "expert order": token rows repeat and come out of order, as routing makes them.
+            let memberRows = [4, 0, 2, 2, 1, 3, 0, 4, 4]
+            var gathered = QuantizedActivations()
+            try gathered.gather(rows: memberRows, from: tokens)
+            let runs = [0..<1, 1..<4, 4..<5, 5..<9]
+            var out = [Float](repeating: .nan, count: memberRows.count * rows)
+            var list = ProductList()
+            try out.withUnsafeMutableBufferPointer { o in
+                guard let base = o.baseAddress else { return }
+                for run in runs { try list.append(w, gathered, rows: run, output: base + run.lowerBound * rows) }
+                try list.run(pool: pool)
+                list.removeAll()
+            }
+            for run in runs {
+                var alone = QuantizedActivations()
+                try alone.gather(rows: Array(memberRows[run]), from: tokens)
+                let expected = try MatMul.multiply(w, alone, pool: nil)
+                let got = out[(run.lowerBound * rows)..<(run.upperBound * rows)]
+                #expect(zip(got, expected).allSatisfy { $0.bitPattern == $1.bitPattern }, "rows \(run)")
+            }
+            try out.withUnsafeMutableBufferPointer { o in
+                guard let base = o.baseAddress else { return }
+                try list.append(w, gathered, rows: 3..<3, output: base)
+            }
+            #expect(list.count == 0, "an empty run adds no product")
+            for bad in [7..<10, -1..<2, 9..<12] {
+                var refused = false
+                do {
+                    try out.withUnsafeMutableBufferPointer { o in
+                        guard let base = o.baseAddress else { return }
+                        try list.append(w, gathered, rows: bad, output: base)
+                    }
+                } catch let error as KernelError {
+                    if case .activationMismatch = error { refused = true }
+                }
+                #expect(refused, "rows \(bad) of a batch of \(memberRows.count)")
+                #expect(list.count == 0)
+            }
+        }
+    }
 }

@@ -88,6 +88,18 @@ struct Linear: @unchecked Sendable {
         }
     }
 
+    /// Adds y = W·x for rows `rows` of activations already quantized to the weight's format (`rows.count ×
+    /// outputs` floats to `output`).
+    func append(quantized x: QuantizedActivations, rows: Range<Int>, into output: UnsafeMutablePointer<Float>,
+                to products: inout ProductList) throws(EngineError)
+    {
+        do {
+            try products.append(weight, x, rows: rows, output: output)
+        } catch {
+            throw .tensor(name: weight.name, reason: error.description)
+        }
+    }
+
     /// Computes every product of `products` in one pool job, then empties the list (keeping its storage, and
     /// releasing the quantized inputs so their buffers can be reused).
     static func run(_ products: inout ProductList, pool: ThreadPool?) throws(EngineError) {

@@ -33,16 +33,17 @@ struct MixtureOfExperts: Sendable {
         var count: [Int] = [], start: [Int] = [], cursor: [Int] = [], members: [(row: Int, rank: Int)] = []
         /// Per (row, rank), its index in `members` (the row of `down` holding that expert's output for the token).
         var memberOf: [Int] = []
-        /// Experts with at least one token, in increasing order; per active expert its tokens' rows of the
-        /// quantized input (for gate, and for up when its format differs), gathered, and its gated hidden rows.
+        /// Experts with at least one token, in increasing order.
         var active: [Int] = []
-        var gateInputs: [QuantizedActivations] = [], upInputs: [QuantizedActivations] = []
-        var hidden: [ActivationRows] = []
-        /// One expert's token rows, in order.
-        var tokenRows: [Int] = []
-        /// Per active expert, where its gate and up outputs are and where its gated rows go.
-        var gated: [GatedRows] = []
-        /// Gate then up outputs of every active expert, and the down outputs `// (members, n_embd)`.
+        /// Per member (in `members` order), its token's row.
+        var memberRows: [Int] = []
+        /// Per member, its token's quantized row (for gate, and for up when its format differs), gathered in member
+        /// order: expert e's tokens are rows start[e] ..< start[e] + count[e].
+        var gateInputs = QuantizedActivations(), upInputs = QuantizedActivations()
+        /// Per member, its gated hidden row silu(gate) · up `// (members, n_ff_exp)`.
+        let hidden = ActivationRows()
+        /// The gate outputs of every member, then the up outputs `// (2, members, n_ff_exp)`, and the down outputs
+        /// `// (members, n_embd)`.
         let gateUp = FloatBuffer(), down = FloatBuffer()
         var products = ProductList()
     }
@@ -122,59 +123,54 @@ struct MixtureOfExperts: Sendable {
         }
         s.active.removeAll(keepingCapacity: true)
         for e in 0..<experts where s.count[e] > 0 { s.active.append(e) }
-        // Each token's row is quantized once (on the pool), and every expert it routes to copies the bytes.
+        // Each token's row is quantized once (on the pool) and gathered once per (token, expert) pair into one
+        // batch in expert order, so expert e multiplies its run of rows, start[e] ..< start[e] + count[e].
         let gateFormatInput = try x.quantized(for: gate[0].weight, pool: pool)
         let upFormatInput = try x.quantized(for: up[0].weight, pool: pool)
         let sameFormat = gateFormatInput.format == upFormatInput.format
-        while s.hidden.count < s.active.count {
-            s.gateInputs.append(gateFormatInput)
-            s.upInputs.append(upFormatInput)
-            s.hidden.append(ActivationRows())
+        s.memberRows.removeAll(keepingCapacity: true)
+        for m in s.members { s.memberRows.append(m.row) }
+        do {
+            if total > 0 {
+                try s.gateInputs.gather(rows: s.memberRows, from: gateFormatInput)
+                if !sameFormat { try s.upInputs.gather(rows: s.memberRows, from: upFormatInput) }
+            }
+        } catch {
+            throw .tensor(name: gate[0].weight.name, reason: error.description)
         }
 
         // Every active expert's gate and up in one pool job, then every down in another: one wake-up per phase
-        // instead of three per expert, and each expert's weights read once for all the tokens routed to it.
-        var gateUpFloats = 0
-        for e in s.active { gateUpFloats += 2 * s.count[e] * gate[e].outputs }
-        let gateUp = s.gateUp.resize(gateUpFloats)
-        var offset = 0
-        for (slot, e) in s.active.enumerated() {
-            s.tokenRows.removeAll(keepingCapacity: true)
-            for m in s.members[s.start[e]..<(s.start[e] + s.count[e])] { s.tokenRows.append(m.row) }
-            do {
-                try s.gateInputs[slot].gather(rows: s.tokenRows, from: gateFormatInput)
-                if !sameFormat { try s.upInputs[slot].gather(rows: s.tokenRows, from: upFormatInput) }
-            } catch {
-                throw .tensor(name: gate[e].weight.name, reason: error.description)
+        // instead of three per expert, and each expert's weights read once for all the tokens routed to it. The
+        // gate outputs of all members come first (member order), then the up outputs.
+        let f = gate[0].outputs
+        let gateUp = s.gateUp.resize(2 * total * f)
+        let upOut = gateUp + total * f
+        for e in s.active {
+            let rows = s.start[e]..<(s.start[e] + s.count[e])
+            guard gate[e].outputs == f, up[e].outputs == f else {
+                throw .tensor(name: gate[e].weight.name,
+                              reason: "expected \(f) outputs as expert 0 has, got \(gate[e].outputs) (gate), "
+                                  + "\(up[e].outputs) (up)")
             }
-            let f = gate[e].outputs, size = s.count[e] * f
-            try gate[e].append(quantized: s.gateInputs[slot], into: gateUp + offset, to: &s.products)
-            try up[e].append(quantized: sameFormat ? s.gateInputs[slot] : s.upInputs[slot],
-                             into: gateUp + offset + size, to: &s.products)
-            offset += 2 * size
+            try gate[e].append(quantized: s.gateInputs, rows: rows, into: gateUp + rows.lowerBound * f, to: &s.products)
+            try up[e].append(quantized: sameFormat ? s.gateInputs : s.upInputs, rows: rows,
+                             into: upOut + rows.lowerBound * f, to: &s.products)
         }
         try Linear.run(&s.products, pool: pool)
+
+        // The gated hidden rows of every member, silu(gate) · up (elementwise, on the pool), quantized once for the
+        // down matrices (row by row, on the pool); the same values on any thread.
+        let hidden = s.hidden.reset(rows: total, columns: f)
+        SiLU.multiply(gateUp, by: upOut, into: hidden, count: total * f, pool: pool)
         let outWidth = down.first?.outputs ?? width
         let downOut = s.down.resize(total * outWidth)
-        // Every active expert's gated hidden rows, silu(gate) · up, one expert per pool task (a 512-token prefill has
-        // 3 M of them per layer); the same values on any thread.
-        s.gated.removeAll(keepingCapacity: true)
-        offset = 0
-        for (slot, e) in s.active.enumerated() {
-            let f = gate[e].outputs, size = s.count[e] * f
-            s.hidden[slot].reset(rows: s.count[e], columns: f)
-            s.gated.append(GatedRows(gate: gateUp + offset, up: gateUp + offset + size, hidden: s.hidden[slot],
-                                     down: down[e].weight))
-            offset += 2 * size
-        }
-        s.gated.withUnsafeMutableBufferPointer { tasks in
-            ThreadPool.run(pool, count: tasks.count, context: UnsafeMutableRawPointer(tasks.baseAddress)) { context, index in
-                context?.assumingMemoryBound(to: GatedRows.self)[Int(index)].compute()
+        if let first = s.active.first {
+            let hiddenInput = try s.hidden.quantized(for: down[first].weight, pool: pool)
+            for e in s.active {
+                let rows = s.start[e]..<(s.start[e] + s.count[e])
+                try down[e].append(quantized: hiddenInput, rows: rows, into: downOut + rows.lowerBound * outWidth,
+                                   to: &s.products)
             }
-        }
-        for task in s.gated { if let error = task.error { throw error } }
-        for (slot, e) in s.active.enumerated() {
-            try down[e].append(s.hidden[slot], into: downOut + s.start[e] * outWidth, to: &s.products, pool: pool)
         }
         try Linear.run(&s.products, pool: pool)
 
@@ -216,34 +212,6 @@ struct WeightedSums {
             let weight = chosen[row * topK + rank].weight
             let y = expertOutputs + memberOf[row * topK + rank] * expertWidth
             for i in 0..<width { out[i] += weight * y[i] }
-        }
-    }
-}
-
-/// One expert's gated hidden rows, hidden[j] = silu(gate[j]) · up[j], quantized for its down matrix (a pool task
-/// reads it through a pointer; the pointers are valid for the layer call, and each task has its own `hidden`).
-struct GatedRows {
-    let gate: UnsafePointer<Float>
-    let up: UnsafePointer<Float>
-    let hidden: ActivationRows
-    let down: WeightMatrix
-    /// Set when quantizing failed (the caller throws it after the pool job).
-    var error: EngineError?
-
-    init(gate: UnsafePointer<Float>, up: UnsafePointer<Float>, hidden: ActivationRows, down: WeightMatrix) {
-        self.gate = gate
-        self.up = up
-        self.hidden = hidden
-        self.down = down
-    }
-
-    mutating func compute() {
-        let h = hidden.pointer
-        SiLU.multiply(gate, by: up, into: h, count: hidden.rows * hidden.columns)
-        do {
-            _ = try hidden.quantized(for: down)
-        } catch {
-            self.error = error
         }
     }
 }
