@@ -5,7 +5,11 @@
 // the activations once per chunk for all the weight rows. Each output keeps the single-row kernel's arithmetic: its 16
 // double lanes a0..a3 (elements i..i+15 of a 16-value step) are the two zmm accumulators [a0 a1] and [a2 a3], each
 // lane a product of exact doubles added in the same order, folded as (a0 + a2) + (a1 + a3), then the halves, then the
-// tail in order, so every output equals the scalar reference bit for bit.
+// tail in order, so every output equals the scalar reference bit for bit. A lane's step is one fused multiply-add: the
+// product of two floats is exact in double (24 + 24 significant bits), so fma(w, x, a), which rounds w·x + a once,
+// equals a + w·x with the product made first. (Measured 2026-12-01, qwen3moe's 128 × 2048 router, 8 activation rows,
+// 2 threads, a throwaway loop: 53.6 µs a call against 60.4 with the multiply and the add apart; 76 against 85 with the
+// weights evicted from L2 before each call.)
 #include "ck_avx2.h"
 #include "ck_avx512.h"
 
@@ -48,8 +52,8 @@ ck_f32_rows(int64_t n, const void *w, size_t w_row_bytes, int rows, const void *
                 const __m512d w0 = _mm512_cvtps_pd(_mm256_loadu_ps(wr + i));
                 const __m512d w1 = _mm512_cvtps_pd(_mm256_loadu_ps(wr + i + 8));
                 _Pragma("clang loop unroll(full)") for (int k = 0; k < count; k++) {
-                    lo[k] = _mm512_add_pd(lo[k], _mm512_mul_pd(w0, _mm512_load_pd(xd[k] + i)));
-                    hi[k] = _mm512_add_pd(hi[k], _mm512_mul_pd(w1, _mm512_load_pd(xd[k] + i + 8)));
+                    lo[k] = _mm512_fmadd_pd(w0, _mm512_load_pd(xd[k] + i), lo[k]);
+                    hi[k] = _mm512_fmadd_pd(w1, _mm512_load_pd(xd[k] + i + 8), hi[k]);
                 }
             }
             for (int k = 0; k < count; k++) {
