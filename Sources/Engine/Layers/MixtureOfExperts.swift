@@ -48,7 +48,9 @@ struct MixtureOfExperts: Sendable {
         var products = ProductList()
     }
 
-    /// Routes every token: `scratch.chosen[row · topK + rank]`, best first.
+    /// Routes every token: `scratch.chosen[row · topK + rank]`, best first. The softmax's e^x is `SiLU.exponential`
+    /// (glibc's expf as a CPU with FMA and AVX2 computes it, on any machine: the bits libm gives on this project's
+    /// CI, 16 at a time).
     func route(_ logits: UnsafePointer<Float>, rows: Int, scratch: Scratch) {
         let n = gate.count
         let probabilities = scratch.probabilities.resize(n)
@@ -58,18 +60,18 @@ struct MixtureOfExperts: Sendable {
             var maximum = -Float.infinity
             for i in 0..<n where l[i] > maximum { maximum = l[i] }
             if n == 0 { maximum = 0 }
-            for i in 0..<n { probabilities[i] = expf(l[i] - maximum) }
+            for i in 0..<n { probabilities[i] = l[i] - maximum }
+            SiLU.exponential(probabilities, into: probabilities, count: n)
             var sum: Double = 0
             for i in 0..<n { sum += Double(probabilities[i]) }
             let inverse = Float(1 / sum)
             for i in 0..<n { probabilities[i] *= inverse }
             // The top k in order, ties to the lower expert (what a stable sort by probability gives).
             let first = scratch.chosen.count
+            let finite = inverse.isFinite  // then every probability is a finite number ≥ 0: no NaN to order
             for _ in 0..<min(topK, n) {
-                var best = -1
-                for i in 0..<n where probabilities[i] != -.infinity && (best < 0 || probabilities[i] > probabilities[best]) {
-                    best = i
-                }
+                let best = finite ? Self.firstLargest(probabilities, count: n)
+                    : Self.firstLargestScalar(probabilities, count: n)
                 guard best >= 0 else { break }
                 scratch.chosen.append((best, probabilities[best]))
                 probabilities[best] = -.infinity
@@ -80,6 +82,38 @@ struct MixtureOfExperts: Sendable {
                 for i in first..<scratch.chosen.count { scratch.chosen[i].weight /= total }
             }
         }
+    }
+
+    /// The first index of the largest value that is not −∞ (taken ones are set to −∞), or −1 when every one is −∞;
+    /// any NaN compares as the scalar loop compares it (a NaN at the first eligible index wins).
+    static func firstLargestScalar(_ p: UnsafePointer<Float>, count n: Int) -> Int {
+        var best = -1
+        for i in 0..<n where p[i] != -.infinity && (best < 0 || p[i] > p[best]) { best = i }
+        return best
+    }
+
+    /// `firstLargestScalar` for values without NaN, 16 at a time: the largest value, then its first index.
+    static func firstLargest(_ p: UnsafePointer<Float>, count n: Int) -> Int {
+        let raw = UnsafeRawPointer(p)
+        var lanes = SIMD16<Float>(repeating: -.infinity)
+        var i = 0
+        while i + 16 <= n {
+            lanes = pointwiseMax(lanes, raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self))
+            i += 16
+        }
+        var largest = lanes.max()
+        while i < n {
+            if p[i] > largest { largest = p[i] }
+            i += 1
+        }
+        guard largest != -.infinity else { return -1 }
+        let target = SIMD16<Float>(repeating: largest)
+        i = 0
+        while i + 16 <= n, !any(raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self) .== target) {
+            i += 16
+        }
+        while i < n, p[i] != largest { i += 1 }
+        return i
     }
 
     /// Writes `x.rows × n_embd` outputs to `output`; `trace` receives the router's logits.
