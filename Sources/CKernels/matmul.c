@@ -8,6 +8,7 @@
 // arithmetic for every row, whichever thread takes it and however large the batch, so results depend on neither.
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "CKernels.h"
 #include "ck_dot.h"
@@ -30,11 +31,23 @@ typedef struct {
     size_t x_row_bytes;
     int64_t n_batch;
     float *y;
+    float *const *y_rows;  // when not NULL, activation row b's outputs go to y_rows[b] (y unused; n_batch ≤ CK_STAGE_BATCH)
     ck_x16_fn x16;  // the repacked kernel, when the product has a repacked copy that this level and batch use
     const uint8_t *w16;
     size_t w16_group_bytes;
     _Atomic int64_t next;
 } ck_matmul_job;
+
+/// Where a range's outputs go: output (activation row b, weight row r) at y[b · stride + r − first]. The product's own
+/// matrix (y, n_rows, 0), or a staging block of a range whose activation rows go to separate arrays (see
+/// ck_matmul_rows_staged).
+typedef struct {
+    float *y;
+    size_t stride;
+    int64_t first;
+} ck_out;
+
+static inline float *ck_out_at(ck_out o, int64_t b, int64_t r) { return o.y + (size_t)b * o.stride + (r - o.first); }
 
 /// Doubles of the scale table a tile keeps on the stack (16 KB): 16 per 32-value block, so rows of up to 4096 values.
 #define CK_TILE_SCALES 2048
@@ -56,7 +69,7 @@ static int ck_tile_scales_q8_1(int64_t n, const uint8_t *x, size_t stride, int c
 }
 
 /// Rows r0..<r1 (at most CK_ROWS_PER_TILE) of one product against every activation row.
-static void ck_matmul_tile(const ck_matmul_job *job, int64_t r0, int64_t r1) {
+static void ck_matmul_tile(const ck_matmul_job *job, int64_t r0, int64_t r1, ck_out o) {
     // Tiles of CK_BATCH_TILE (= CK_DOTN_MAX) activation rows: the weight rows and the tile's activation rows both
     // stay in L2 while every pair is computed; each output is still one call of the row kernel or of its multi-row
     // version.
@@ -67,7 +80,7 @@ static void ck_matmul_tile(const ck_matmul_job *job, int64_t r0, int64_t r1) {
         const uint8_t *x = job->x + (size_t)b0 * job->x_row_bytes;
         if (job->dotn_rows != NULL && count >= 2) {  // all the weight rows at once (at most CK_ROWS_PER_F32_TILE)
             job->dotn_rows(job->n_cols, job->w + (size_t)r0 * job->w_row_bytes, job->w_row_bytes, (int)(r1 - r0), x,
-                           job->x_row_bytes, count, job->y + b0 * job->n_rows + r0, (size_t)job->n_rows);
+                           job->x_row_bytes, count, ck_out_at(o, b0, r0), o.stride);
             continue;
         }
         if (job->dotn != NULL && count >= 2) {  // two or more rows: the multi-row kernel
@@ -81,14 +94,14 @@ static void ck_matmul_tile(const ck_matmul_job *job, int64_t r0, int64_t r1) {
                 } else {
                     job->dotn(job->n_cols, wr, x, job->x_row_bytes, count, out);
                 }
-                for (int k = 0; k < count; k++) job->y[(b0 + k) * job->n_rows + r] = out[k];
+                for (int k = 0; k < count; k++) *ck_out_at(o, b0 + k, r) = out[k];
             }
             continue;
         }
         for (int64_t r = r0; r < r1; r++) {
             const uint8_t *wr = job->w + (size_t)r * job->w_row_bytes;
             for (int64_t b = b0; b < b1; b++) {
-                job->y[b * job->n_rows + r] = job->dot(job->n_cols, wr, job->x + (size_t)b * job->x_row_bytes);
+                *ck_out_at(o, b, r) = job->dot(job->n_cols, wr, job->x + (size_t)b * job->x_row_bytes);
             }
         }
     }
@@ -106,9 +119,8 @@ static void ck_matmul_tile(const ck_matmul_job *job, int64_t r0, int64_t r1) {
 /// Rows r0..<r1 of a product of `count` activation rows starting at batch row b0, each output one call of the tile,
 /// few-rows or row kernel.
 static void ck_matmul_batch_tile(const ck_matmul_job *job, int64_t r0, int64_t r1, int64_t b0, int count,
-                                 uint8_t *tile) {
+                                 uint8_t *tile, ck_out o) {
     const uint8_t *x = job->x + (size_t)b0 * job->x_row_bytes;
-    float *y = job->y + b0 * job->n_rows;
     float out[CK_DOTN_MAX];
     if (count >= CK_TILE_MIN_ROWS) {
         ck_tile_q8_K(job->n_cols, x, job->x_row_bytes, count, tile);
@@ -118,56 +130,84 @@ static void ck_matmul_batch_tile(const ck_matmul_job *job, int64_t r0, int64_t r
             const uint8_t *w = job->w + (size_t)r * job->w_row_bytes;
             job->batch.tile2(job->n_cols, w, w + job->w_row_bytes, tile, count, out, out1);
             for (int k = 0; k < count; k++) {
-                y[k * job->n_rows + r] = out[k];
-                y[k * job->n_rows + r + 1] = out1[k];
+                *ck_out_at(o, b0 + k, r) = out[k];
+                *ck_out_at(o, b0 + k, r + 1) = out1[k];
             }
         }
         if (r < r1) {
             job->batch.tile(job->n_cols, job->w + (size_t)r * job->w_row_bytes, tile, count, out);
-            for (int k = 0; k < count; k++) y[k * job->n_rows + r] = out[k];
+            for (int k = 0; k < count; k++) *ck_out_at(o, b0 + k, r) = out[k];
         }
     } else if (count >= 2) {
         for (int64_t r = r0; r < r1; r++) {
             job->batch.few(job->n_cols, job->w + (size_t)r * job->w_row_bytes, x, job->x_row_bytes, count, out);
-            for (int k = 0; k < count; k++) y[k * job->n_rows + r] = out[k];
+            for (int k = 0; k < count; k++) *ck_out_at(o, b0 + k, r) = out[k];
         }
     } else {
-        for (int64_t r = r0; r < r1; r++) y[r] = job->dot(job->n_cols, job->w + (size_t)r * job->w_row_bytes, x);
+        for (int64_t r = r0; r < r1; r++) {
+            *ck_out_at(o, b0, r) = job->dot(job->n_cols, job->w + (size_t)r * job->w_row_bytes, x);
+        }
     }
 }
 
 /// Blocks of the longest row an interleaved activation tile takes (on the stack: 37 KB).
 #define CK_TILE_MAX_BLOCKS 16
 
-static void ck_matmul_rows_ggml(const ck_matmul_job *job, int64_t r0, int64_t r1);
+static void ck_matmul_rows_ggml(const ck_matmul_job *job, int64_t r0, int64_t r1, ck_out o);
 
 /// Rows r0..<r1 of one product that has a repacked copy: whole groups of 16 rows through the repacked kernel
 /// (tiles of up to 8 activation rows), rows before the first and after the last whole group through the ggml rows.
 /// (The pool's ranges start and end on groups, so those edges are only a guard for callers that hand out others.)
-static void ck_matmul_rows_x16(const ck_matmul_job *job, int64_t r0, int64_t r1) {
+static void ck_matmul_rows_x16(const ck_matmul_job *job, int64_t r0, int64_t r1, ck_out o) {
     const int64_t g0 = (r0 + 15) / 16, g1 = r1 / 16;
     if (g0 >= g1) {
-        ck_matmul_rows_ggml(job, r0, r1);
+        ck_matmul_rows_ggml(job, r0, r1, o);
         return;
     }
-    if (r0 < 16 * g0) ck_matmul_rows_ggml(job, r0, 16 * g0);
+    if (r0 < 16 * g0) ck_matmul_rows_ggml(job, r0, 16 * g0, o);
     for (int64_t g = g0; g < g1; g++) {
         const uint8_t *w = job->w16 + (size_t)g * job->w16_group_bytes;
         for (int64_t b0 = 0; b0 < job->n_batch; b0 += CK_DOTN_MAX) {
             const int64_t left = job->n_batch - b0;
             job->x16(job->n_cols, w, job->x + (size_t)b0 * job->x_row_bytes, job->x_row_bytes,
-                     (int)(left < CK_DOTN_MAX ? left : CK_DOTN_MAX), job->y + b0 * job->n_rows + 16 * g,
-                     (size_t)job->n_rows, b0 == 0);
+                     (int)(left < CK_DOTN_MAX ? left : CK_DOTN_MAX), ck_out_at(o, b0, 16 * g), o.stride, b0 == 0);
         }
     }
-    if (16 * g1 < r1) ck_matmul_rows_ggml(job, 16 * g1, r1);
+    if (16 * g1 < r1) ck_matmul_rows_ggml(job, 16 * g1, r1, o);
+}
+
+/// Weight rows per staging block of ck_matmul_rows_staged (a multiple of 16, so repacked groups stay whole; the
+/// ggml tile kernels rebuild their activation tile once per block), and the most activation rows it stages.
+#define CK_STAGE_ROWS 64
+#define CK_STAGE_BATCH 64
+
+static void ck_matmul_rows_to(const ck_matmul_job *job, int64_t r0, int64_t r1, ck_out o) {
+    if (job->x16 != NULL) {
+        ck_matmul_rows_x16(job, r0, r1, o);
+    } else {
+        ck_matmul_rows_ggml(job, r0, r1, o);
+    }
+}
+
+/// Rows r0..<r1 of a product whose activation rows' outputs go to separate arrays (y_rows): computed block by
+/// block into a staging block on the stack, each block's rows then copied to their arrays (from L1). The same kernel
+/// calls as into one matrix, so the same bits.
+static void ck_matmul_rows_staged(const ck_matmul_job *job, int64_t r0, int64_t r1) {
+    _Alignas(64) float stage[CK_STAGE_BATCH * CK_STAGE_ROWS];
+    for (int64_t s0 = r0; s0 < r1; s0 += CK_STAGE_ROWS) {
+        const int64_t s1 = s0 + CK_STAGE_ROWS < r1 ? s0 + CK_STAGE_ROWS : r1;
+        ck_matmul_rows_to(job, s0, s1, (ck_out){stage, CK_STAGE_ROWS, s0});
+        for (int64_t b = 0; b < job->n_batch; b++) {
+            memcpy(job->y_rows[b] + s0, stage + b * CK_STAGE_ROWS, (size_t)(s1 - s0) * sizeof(float));
+        }
+    }
 }
 
 static void ck_matmul_rows(const ck_matmul_job *job, int64_t r0, int64_t r1) {
-    if (job->x16 != NULL) {
-        ck_matmul_rows_x16(job, r0, r1);
+    if (job->y_rows != NULL) {
+        ck_matmul_rows_staged(job, r0, r1);
     } else {
-        ck_matmul_rows_ggml(job, r0, r1);
+        ck_matmul_rows_to(job, r0, r1, (ck_out){job->y, (size_t)job->n_rows, 0});
     }
 }
 
@@ -175,7 +215,7 @@ static void ck_matmul_rows(const ck_matmul_job *job, int64_t r0, int64_t r1) {
 /// level) take the batch in tiles of up to 8 activation rows, each tile built once per pass over up to
 /// CK_TILED_CHUNK_ROWS weight rows (once for the whole range when the batch is one tile, as in decoding). Other types
 /// go CK_ROWS_PER_TILE weight rows at a time through the multi-row or row kernel.
-static void ck_matmul_rows_ggml(const ck_matmul_job *job, int64_t r0, int64_t r1) {
+static void ck_matmul_rows_ggml(const ck_matmul_job *job, int64_t r0, int64_t r1, ck_out o) {
     if (job->batch.tile != NULL && job->n_batch >= 2 &&
         ck_tile_bytes(job->n_cols) <= CK_TILE_MAX_BLOCKS * CK_TILE_BLOCK_BYTES) {
         _Alignas(64) uint8_t tile[CK_TILE_MAX_BLOCKS * CK_TILE_BLOCK_BYTES];
@@ -184,13 +224,13 @@ static void ck_matmul_rows_ggml(const ck_matmul_job *job, int64_t r0, int64_t r1
             const int64_t c1 = c0 + chunk < r1 ? c0 + chunk : r1;
             for (int64_t b0 = 0; b0 < job->n_batch; b0 += CK_DOTN_MAX) {
                 const int64_t left = job->n_batch - b0;
-                ck_matmul_batch_tile(job, c0, c1, b0, (int)(left < CK_DOTN_MAX ? left : CK_DOTN_MAX), tile);
+                ck_matmul_batch_tile(job, c0, c1, b0, (int)(left < CK_DOTN_MAX ? left : CK_DOTN_MAX), tile, o);
             }
         }
         return;
     }
     for (int64_t t = r0; t < r1; t += CK_ROWS_PER_TILE) {
-        ck_matmul_tile(job, t, t + CK_ROWS_PER_TILE < r1 ? t + CK_ROWS_PER_TILE : r1);
+        ck_matmul_tile(job, t, t + CK_ROWS_PER_TILE < r1 ? t + CK_ROWS_PER_TILE : r1, o);
     }
 }
 
@@ -230,15 +270,16 @@ static void ck_matmul_part(void *ctx, int ith, int nth) {
 /// negative.
 static int ck_make_job(ck_matmul_job *job, uint32_t type, int level, const void *w, size_t w_row_bytes,
                        int64_t n_rows, int64_t n_cols, const void *x, size_t x_row_bytes, int64_t n_batch, float *y,
-                       const void *w16) {
+                       float *const *y_rows, const void *w16) {
     const ck_dot_fn dot = ck_dot_lookup(type, level);
     if (dot == NULL || n_rows < 0 || n_cols < 0 || n_batch < 0) return 0;
+    if (y_rows != NULL && n_batch > CK_STAGE_BATCH) return 0;
     const ck_x16_fn x16 = w16 != NULL && ck_x16_bytes(type, n_rows, n_cols) != 0 && ck_x16_takes_batch(type, n_batch)
                               ? ck_x16_lookup(type, level)
                               : NULL;
     *job = (ck_matmul_job){dot, ck_dotn_lookup(type, level), ck_dotn_scaled_lookup(type, level),
                            ck_dotn_rows_lookup(type, level), ck_batch_kernels_lookup(type, level), w, w_row_bytes,
-                           n_rows, n_cols, x, x_row_bytes, n_batch, y, x16, x16 != NULL ? w16 : NULL,
+                           n_rows, n_cols, x, x_row_bytes, n_batch, y, y_rows, x16, x16 != NULL ? w16 : NULL,
                            x16 != NULL ? (size_t)(n_cols / QK_K) * ck_x16_block_bytes(type) : 0, 0};
     return 1;
 }
@@ -247,7 +288,8 @@ int sparrow_matmul(sparrow_pool *pool, int level, uint32_t type, const void *w, 
                    int64_t n_cols, const void *x, size_t x_row_bytes, int64_t n_batch, float *y,
                    const void *w_repacked) {
     ck_matmul_job job;
-    if (!ck_make_job(&job, type, level, w, w_row_bytes, n_rows, n_cols, x, x_row_bytes, n_batch, y, w_repacked)) {
+    if (!ck_make_job(&job, type, level, w, w_row_bytes, n_rows, n_cols, x, x_row_bytes, n_batch, y, NULL,
+                     w_repacked)) {
         return -1;
     }
     sparrow_pool_run(pool, ck_matmul_part, &job);
@@ -298,7 +340,7 @@ static int ck_matmul_many_run(sparrow_pool *pool, const sparrow_product *product
         const sparrow_product *p = &products[i];
         if (p->n_batch > largest_batch) largest_batch = p->n_batch;
         if (!ck_make_job(&jobs[i], p->type, p->level, p->w, p->w_row_bytes, p->n_rows, p->n_cols, p->x,
-                         p->x_row_bytes, p->n_batch, p->y, p->w_repacked)) {
+                         p->x_row_bytes, p->n_batch, p->y, p->y_rows, p->w_repacked)) {
             return -1;
         }
         first[i + 1] = first[i] + (p->n_batch > 0 ? (p->n_rows + 15) / 16 * 16 : 0);

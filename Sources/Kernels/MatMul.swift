@@ -74,7 +74,7 @@ public enum MatMul {
                                        w_row_bytes: w.rowBytes, n_rows: Int64(w.rows), n_cols: Int64(w.columns),
                                        x: UnsafeRawPointer(x.storage.bytes), x_row_bytes: x.rowBytes,
                                        n_batch: Int64(x.batch), y: out + offsets[i],
-                                       w_repacked: w.repacked)
+                                       w_repacked: w.repacked, y_rows: nil)
             }
             status = withExtendedLifetime(products) {
                 sparrow_matmul_many(pool?.handle, descriptors, Int64(descriptors.count))

@@ -39,6 +39,31 @@ public struct ProductList {
     public mutating func append(_ weights: WeightMatrix, _ activations: QuantizedActivations, rows: Range<Int>,
                                 output: UnsafeMutablePointer<Float>) throws(KernelError)
     {
+        try append(weights, activations, rows: rows, output: output, outputRows: nil)
+    }
+
+    /// Most activation rows a product with one output array per row takes (`sparrow_product.y_rows`).
+    public static let maximumSeparateOutputRows = 64
+
+    /// Adds y = `weights` · `activations` with activation row b's `weights.rows` outputs written to `outputRows[b]`
+    /// (the logits of each sequence of a decode step straight into its own array): the bits of `append(_:_:output:)`.
+    /// `outputRows` (`activations.batch` pointers, at most `maximumSeparateOutputRows`) and the arrays must stay valid
+    /// until `run` returns.
+    public mutating func append(_ weights: WeightMatrix, _ activations: QuantizedActivations,
+                                outputRows: UnsafePointer<UnsafeMutablePointer<Float>?>) throws(KernelError)
+    {
+        guard activations.batch <= Self.maximumSeparateOutputRows else {
+            throw .activationMismatch(tensor: weights.name,
+                                      expected: "at most \(Self.maximumSeparateOutputRows) rows with separate outputs",
+                                      actual: "\(activations.batch) rows")
+        }
+        try append(weights, activations, rows: 0..<activations.batch, output: nil, outputRows: outputRows)
+    }
+
+    private mutating func append(_ weights: WeightMatrix, _ activations: QuantizedActivations, rows: Range<Int>,
+                                 output: UnsafeMutablePointer<Float>?,
+                                 outputRows: UnsafePointer<UnsafeMutablePointer<Float>?>?) throws(KernelError)
+    {
         let expected = try ActivationFormat(pairingWith: weights.type, tensor: weights.name)
         guard activations.format == expected, activations.columns == weights.columns else {
             throw .activationMismatch(tensor: weights.name, expected: "\(expected.name) rows of \(weights.columns)",
@@ -59,7 +84,7 @@ public struct ProductList {
                                            w_row_bytes: weights.rowBytes, n_rows: Int64(weights.rows),
                                            n_cols: Int64(weights.columns), x: UnsafeRawPointer(first),
                                            x_row_bytes: activations.rowBytes, n_batch: Int64(rows.count),
-                                           y: output, w_repacked: weights.repacked))
+                                           y: output, w_repacked: weights.repacked, y_rows: outputRows))
         // One reference per distinct buffer keeps the inputs alive until `run` (an expert's rows share the batch's).
         if inputs.last?.storage !== activations.storage { inputs.append(activations) }
         if firstName == nil { firstName = weights.name }

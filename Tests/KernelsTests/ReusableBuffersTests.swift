@@ -223,4 +223,47 @@ struct ReusableBuffersTests {
             }
         }
     }
+
+    /// Decoding writes each sequence's logits straight into its own array (`ProductList.append(_:_:outputRows:)`): the
+    /// bits of one contiguous product, for the ggml rows, the few-rows and tile kernels, the repacked groups and F32,
+    /// batches 1…11, rows not on a group or staging-block boundary, with and without a pool.
+    @Test("a product with one output array per activation row gives the contiguous product's bits",
+          arguments: [GGMLType.q4_K, .q6_K, .q4_1, .f32])
+    func separateOutputRows(type: GGMLType) throws {
+        let rows = 150, columns = 512
+        let bytes = KernelTestData.randomWeights(type, rows: rows, columns: columns, seed: 41)
+        let pools = try [nil, ThreadPool(threads: 2)]
+        try WeightMatrix.over(bytes, type: type, rows: rows, columns: columns) { plain in
+            let repacked = try WeightRepacker(pool: nil).repack(plain)
+            for w in [plain, repacked] {
+                for batch in [1, 2, 3, 4, 8, 11] {
+                    let x = (0..<batch).flatMap { KernelTestData.randomActivations(count: columns, seed: UInt64(60 + $0)) }
+                    let q = try QuantizedActivations(x, batch: batch, for: w)
+                    let expected = try MatMul.multiply(plain, q, pool: nil)
+                    for pool in pools {
+                        // Arrays apart from each other (not one matrix), each with a guard value past its end.
+                        let arrays = (0..<batch).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: rows + 1) }
+                        defer { arrays.forEach { $0.deallocate() } }
+                        for a in arrays {
+                            a.initialize(repeating: .nan, count: rows)
+                            (a + rows).initialize(to: 7)
+                        }
+                        var list = ProductList()
+                        let table: [UnsafeMutablePointer<Float>?] = arrays
+                        try table.withUnsafeBufferPointer { t in
+                            guard let base = t.baseAddress else { return }
+                            try list.append(w, q, outputRows: base)
+                            try list.run(pool: pool)
+                        }
+                        for b in 0..<batch {
+                            let got = (0..<rows).map { arrays[b][$0].bitPattern }
+                            #expect(got == expected[(b * rows)..<((b + 1) * rows)].map(\.bitPattern),
+                                    "\(type.name) \(w.repacked == nil ? "ggml" : "repacked"), batch \(batch), row \(b), \(pool?.threadCount ?? 1) threads")
+                            #expect(arrays[b][rows] == 7, "row \(b): written past its array")
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

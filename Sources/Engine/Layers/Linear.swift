@@ -77,6 +77,18 @@ struct Linear: @unchecked Sendable {
         }
     }
 
+    /// Adds y = W·x with row b's outputs written to `outputRows[b]` (see `ProductList.append(_:_:outputRows:)`).
+    func append(_ x: ActivationRows, outputRows: UnsafePointer<UnsafeMutablePointer<Float>?>,
+                to products: inout ProductList, pool: ThreadPool?) throws(EngineError)
+    {
+        let activations = try x.quantized(for: weight, pool: pool)
+        do {
+            try products.append(weight, activations, outputRows: outputRows)
+        } catch {
+            throw .tensor(name: weight.name, reason: error.description)
+        }
+    }
+
     /// Adds y = W·x for activations already quantized to the weight's format.
     func append(quantized x: QuantizedActivations, into output: UnsafeMutablePointer<Float>,
                 to products: inout ProductList) throws(EngineError)

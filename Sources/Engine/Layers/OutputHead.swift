@@ -13,6 +13,8 @@ enum OutputHead {
         var handedOut: [[Float]] = []
         /// Per item, its row of `logits`.
         var rowOf: [Int] = []
+        /// Per wanted row, the first element of the array its logits go to (decoding without a trace).
+        var rowPointers: [UnsafeMutablePointer<Float>?] = []
     }
 
     /// `x` holds the rows of all items in order (`width` floats each); item i has `items[i].tokens.count` rows.
@@ -43,14 +45,21 @@ enum OutputHead {
         }
         trace?(TraceEvent(name: "result_norm", layer: nil, rows: wanted, columns: n, values: scratch.selected.values))
         let vocab = output.outputs
-        let logits = scratch.logits.resize(wanted * vocab)
-        if wanted > 0 {
-            try output.append(scratch.selected, into: logits, to: &scratch.products, pool: pool)
-            try Linear.run(&scratch.products, pool: pool)
+        // Decoding without a trace: each item's logits go straight from the output matrix into its array.
+        let direct = !allPositions && trace == nil && wanted <= ProductList.maximumSeparateOutputRows
+        var logits: UnsafeMutablePointer<Float>?
+        if !direct {
+            let all = scratch.logits.resize(wanted * vocab)
+            logits = all
+            if wanted > 0 {
+                try output.append(scratch.selected, into: all, to: &scratch.products, pool: pool)
+                try Linear.run(&scratch.products, pool: pool)
+            }
+            trace?(TraceEvent(name: "result_output", layer: nil, rows: wanted, columns: vocab,
+                              values: scratch.logits.array))
         }
-        trace?(TraceEvent(name: "result_output", layer: nil, rows: wanted, columns: vocab, values: scratch.logits.array))
 
-        if allPositions {
+        if allPositions, let logits {
             var results: [[Float]] = []
             results.reserveCapacity(items.count)
             cursor = 0
@@ -65,8 +74,8 @@ enum OutputHead {
         var results = scratch.handedOut
         scratch.handedOut = []
         if results.count > items.count { results.removeLast(results.count - items.count) }
-        // Item i's logits are row rowOf[i] of `logits` (an item without tokens keeps none); arrays of the wrong size
-        // are replaced, the others overwritten on the pool, one item per task.
+        // Item i's logits are row rowOf[i] of the step's rows (an item without tokens keeps none); arrays of the
+        // wrong size are replaced, the others overwritten.
         scratch.rowOf.removeAll(keepingCapacity: true)
         cursor = 0
         for (index, item) in items.enumerated() {
@@ -77,19 +86,60 @@ enum OutputHead {
             let fresh = [Float](repeating: 0, count: kept * vocab)
             if index < results.count { results[index] = fresh } else { results.append(fresh) }
         }
-        results.withUnsafeMutableBufferPointer { arrays in
-            scratch.rowOf.withUnsafeBufferPointer { rowOf in
-                guard let arrays = arrays.baseAddress, let rowOf = rowOf.baseAddress else { return }
-                var copy = LogitsCopy(arrays: arrays, rowOf: rowOf, logits: logits, vocabulary: vocab)
-                withUnsafeMutablePointer(to: &copy) { copy in
-                    ThreadPool.run(pool, count: items.count, context: UnsafeMutableRawPointer(copy)) { context, item in
-                        context?.assumingMemoryBound(to: LogitsCopy.self).pointee.copy(item: Int(item))
+        if direct {
+            // Every array held for writing (copy-on-write first, so an array the caller still holds keeps its
+            // values) while the product writes row rowOf[i] into array i.
+            scratch.rowPointers.removeAll(keepingCapacity: true)
+            scratch.rowPointers.append(contentsOf: repeatElement(nil, count: wanted))
+            try results.withUnsafeMutableBufferPointer { arrays throws(EngineError) in
+                try scratch.rowPointers.withUnsafeMutableBufferPointer { pointers throws(EngineError) in
+                    try scratch.rowOf.withUnsafeBufferPointer { rowOf throws(EngineError) in
+                        guard let arrays = arrays.baseAddress, let pointers = pointers.baseAddress,
+                              let rowOf = rowOf.baseAddress, wanted > 0 else { return }
+                        try Self.holding(arrays, count: items.count, from: 0, rowOf: rowOf, pointers: pointers) {
+                            () throws(EngineError) in
+                            try output.append(scratch.selected, outputRows: pointers, to: &scratch.products, pool: pool)
+                            try Linear.run(&scratch.products, pool: pool)
+                        }
+                    }
+                }
+            }
+        } else if let logits {
+            results.withUnsafeMutableBufferPointer { arrays in
+                scratch.rowOf.withUnsafeBufferPointer { rowOf in
+                    guard let arrays = arrays.baseAddress, let rowOf = rowOf.baseAddress else { return }
+                    var copy = LogitsCopy(arrays: arrays, rowOf: rowOf, logits: logits, vocabulary: vocab)
+                    withUnsafeMutablePointer(to: &copy) { copy in
+                        ThreadPool.run(pool, count: items.count, context: UnsafeMutableRawPointer(copy)) { context, item in
+                            context?.assumingMemoryBound(to: LogitsCopy.self).pointee.copy(item: Int(item))
+                        }
                     }
                 }
             }
         }
         scratch.handedOut = results
         return results
+    }
+}
+
+extension OutputHead {
+    /// Holds arrays from..<count for writing, one inside the other, sets `pointers[rowOf[i]]` to the first element of
+    /// each non-empty one, and runs `body` inside all of them (so the pointers stay valid throughout).
+    fileprivate static func holding(_ arrays: UnsafeMutablePointer<[Float]>, count: Int, from index: Int,
+                                    rowOf: UnsafePointer<Int>, pointers: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>,
+                                    _ body: () throws(EngineError) -> Void) throws(EngineError)
+    {
+        guard index < count else { return try body() }
+        var failure: EngineError?
+        arrays[index].withUnsafeMutableBufferPointer { array in
+            if let first = array.baseAddress, !array.isEmpty { pointers[rowOf[index]] = first }
+            do throws(EngineError) {
+                try holding(arrays, count: count, from: index + 1, rowOf: rowOf, pointers: pointers, body)
+            } catch {
+                failure = error
+            }
+        }
+        if let failure { throw failure }
     }
 }
 
