@@ -31,7 +31,7 @@ typedef struct {
     size_t x_row_bytes;
     int64_t n_batch;
     float *y;
-    float *const *y_rows;  // when not NULL, activation row b's outputs go to y_rows[b] (y unused; n_batch ≤ CK_STAGE_BATCH)
+    float *const *y_rows;  // when not NULL, activation row b's outputs go to y_rows[b] (y unused)
     ck_x16_fn x16;  // the repacked kernel, when the product has a repacked copy that this level and batch use
     const uint8_t *w16;
     size_t w16_group_bytes;
@@ -177,9 +177,8 @@ static void ck_matmul_rows_x16(const ck_matmul_job *job, int64_t r0, int64_t r1,
 }
 
 /// Weight rows per staging block of ck_matmul_rows_staged (a multiple of 16, so repacked groups stay whole; the
-/// ggml tile kernels rebuild their activation tile once per block), and the most activation rows it stages.
+/// ggml tile kernels rebuild their activation tile once per block).
 #define CK_STAGE_ROWS 64
-#define CK_STAGE_BATCH 64
 
 static void ck_matmul_rows_to(const ck_matmul_job *job, int64_t r0, int64_t r1, ck_out o) {
     if (job->x16 != NULL) {
@@ -193,7 +192,7 @@ static void ck_matmul_rows_to(const ck_matmul_job *job, int64_t r0, int64_t r1, 
 /// block into a staging block on the stack, each block's rows then copied to their arrays (from L1). The same kernel
 /// calls as into one matrix, so the same bits.
 static void ck_matmul_rows_staged(const ck_matmul_job *job, int64_t r0, int64_t r1) {
-    _Alignas(64) float stage[CK_STAGE_BATCH * CK_STAGE_ROWS];
+    _Alignas(64) float stage[SPARROW_MAX_SEPARATE_OUTPUT_ROWS * CK_STAGE_ROWS];
     for (int64_t s0 = r0; s0 < r1; s0 += CK_STAGE_ROWS) {
         const int64_t s1 = s0 + CK_STAGE_ROWS < r1 ? s0 + CK_STAGE_ROWS : r1;
         ck_matmul_rows_to(job, s0, s1, (ck_out){stage, CK_STAGE_ROWS, s0});
@@ -273,7 +272,7 @@ static int ck_make_job(ck_matmul_job *job, uint32_t type, int level, const void 
                        float *const *y_rows, const void *w16) {
     const ck_dot_fn dot = ck_dot_lookup(type, level);
     if (dot == NULL || n_rows < 0 || n_cols < 0 || n_batch < 0) return 0;
-    if (y_rows != NULL && n_batch > CK_STAGE_BATCH) return 0;
+    if (y_rows != NULL && n_batch > SPARROW_MAX_SEPARATE_OUTPUT_ROWS) return 0;
     const ck_x16_fn x16 = w16 != NULL && ck_x16_bytes(type, n_rows, n_cols) != 0 && ck_x16_takes_batch(type, n_batch)
                               ? ck_x16_lookup(type, level)
                               : NULL;

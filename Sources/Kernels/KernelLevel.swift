@@ -45,28 +45,26 @@ public enum KernelLevel: String, Sendable, CaseIterable, Codable {
 
     /// The fastest level with a kernel for `type` on this CPU, at most `KernelLevel.ceiling` (looked up: every
     /// product a decode step appends asks, ~1,300 times a step with 8 sequences of qwen3moe).
-    public static func best(for type: GGMLType) -> KernelLevel {
-        let index = Int(type.rawValue)
-        guard index < bestByType.count else { return best(for: type, ceiling: ceiling) { $0.isAvailable(for: type) } }
-        return bestByType[index]
-    }
-
-    /// `best(for:)` per type id below 64 (ids without a type: the scalar level), computed once.
-    private static let bestByType: [KernelLevel] = (0..<64).map { raw in
-        guard let type = GGMLType(rawValue: UInt32(raw)) else { return .scalar }
-        return best(for: type, ceiling: ceiling) { $0.isAvailable(for: type) }
-    }
+    public static func best(for type: GGMLType) -> KernelLevel { choice(for: type).level }
 
     /// Whether `best(for:)` has a kernel for `type` (the scalar level when no other has: only for supported types),
     /// looked up like `best(for:)`.
-    public static func bestIsAvailable(for type: GGMLType) -> Bool {
+    public static func bestIsAvailable(for type: GGMLType) -> Bool { choice(for: type).available }
+
+    /// `best(for:)` and whether it has a kernel for `type`: from `choices` for type ids below 64, computed otherwise.
+    private static func choice(for type: GGMLType) -> (level: KernelLevel, available: Bool) {
         let index = Int(type.rawValue)
-        return index < bestAvailableByType.count ? bestAvailableByType[index] : best(for: type).isAvailable(for: type)
+        return index < choices.count ? choices[index] : computedChoice(for: type)
     }
 
-    private static let bestAvailableByType: [Bool] = (0..<64).map { raw in
-        guard let type = GGMLType(rawValue: UInt32(raw)) else { return false }
-        return best(for: type).isAvailable(for: type)
+    /// `computedChoice` per type id below 64 (ids without a type: the scalar level, unavailable), computed once.
+    private static let choices: [(level: KernelLevel, available: Bool)] = (0..<64).map { raw in
+        GGMLType(rawValue: UInt32(raw)).map(computedChoice) ?? (.scalar, false)
+    }
+
+    private static func computedChoice(for type: GGMLType) -> (level: KernelLevel, available: Bool) {
+        let level = best(for: type, ceiling: ceiling) { $0.isAvailable(for: type) }
+        return (level, level.isAvailable(for: type))
     }
 
     /// The highest level up to `ceiling` that `isAvailable` accepts (the scalar level when none does).

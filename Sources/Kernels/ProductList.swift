@@ -42,8 +42,8 @@ public struct ProductList {
         try append(weights, activations, rows: rows, output: output, outputRows: nil)
     }
 
-    /// Most activation rows a product with one output array per row takes (`sparrow_product.y_rows`).
-    public static let maximumSeparateOutputRows = 64
+    /// Most activation rows a product with one output array per row takes (`SPARROW_MAX_SEPARATE_OUTPUT_ROWS`).
+    public static let maximumSeparateOutputRows = Int(SPARROW_MAX_SEPARATE_OUTPUT_ROWS)
 
     /// Adds y = `weights` · `activations` with activation row b's `weights.rows` outputs written to `outputRows[b]`
     /// (the logits of each sequence of a decode step straight into its own array): the bits of `append(_:_:output:)`.

@@ -40,6 +40,17 @@ struct KernelLevelTests {
         #expect(KernelLevel.best(for: .q4_K, ceiling: .scalar) { _ in true } == .scalar)
     }
 
+    /// `best(for:)` and `bestIsAvailable(for:)` are looked up in a table made once: every type must get what choosing
+    /// afresh gives.
+    @Test("the looked-up level of every type is the one chosen afresh")
+    func lookedUpLevels() {
+        for type in GGMLType.allCases {
+            let chosen = KernelLevel.best(for: type, ceiling: KernelLevel.ceiling) { $0.isAvailable(for: type) }
+            #expect(KernelLevel.best(for: type) == chosen, "\(type.name)")
+            #expect(KernelLevel.bestIsAvailable(for: type) == chosen.isAvailable(for: type), "\(type.name)")
+        }
+    }
+
     @Test("SPARROW_KERNEL_LEVEL names a level; unset or unknown means the highest")
     func ceilingFromEnvironment() {
         #expect(KernelLevel.parseCeiling(nil) == .avx512)

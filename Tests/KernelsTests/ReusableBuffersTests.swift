@@ -236,8 +236,11 @@ struct ReusableBuffersTests {
         try WeightMatrix.over(bytes, type: type, rows: rows, columns: columns) { plain in
             let repacked = try WeightRepacker(pool: nil).repack(plain)
             for w in [plain, repacked] {
+                let layout = w.repacked == nil ? "ggml" : "repacked"
                 for batch in [1, 2, 3, 4, 8, 11] {
-                    let x = (0..<batch).flatMap { KernelTestData.randomActivations(count: columns, seed: UInt64(60 + $0)) }
+                    let x = (0..<batch).flatMap {
+                        KernelTestData.randomActivations(count: columns, seed: UInt64(60 + $0))
+                    }
                     let q = try QuantizedActivations(x, batch: batch, for: w)
                     let expected = try MatMul.multiply(plain, q, pool: nil)
                     for pool in pools {
@@ -258,7 +261,7 @@ struct ReusableBuffersTests {
                         for b in 0..<batch {
                             let got = (0..<rows).map { arrays[b][$0].bitPattern }
                             #expect(got == expected[(b * rows)..<((b + 1) * rows)].map(\.bitPattern),
-                                    "\(type.name) \(w.repacked == nil ? "ggml" : "repacked"), batch \(batch), row \(b), \(pool?.threadCount ?? 1) threads")
+                                    "\(type.name) \(layout), batch \(batch), row \(b), \(pool?.threadCount ?? 1) threads")
                             #expect(arrays[b][rows] == 7, "row \(b): written past its array")
                         }
                     }

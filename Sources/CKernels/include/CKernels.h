@@ -178,11 +178,15 @@ typedef struct {
     /// kernel for the type, whole groups of 16 rows are computed from it when the product has enough activation rows
     /// (`sparrow_repacked_takes_batch`: Q4_K 1 or more, Q6_K 4 or more; same bits; `sparrow_has_repacked_kernel`).
     const void *w_repacked;
-    /// NULL, or one output array per activation row (at most 64 rows): row b's `n_rows` outputs go to y_rows[b]
-    /// instead of y (unused then), with the same bits (each range is computed into a staging block and copied from
-    /// there). The arrays and this table must stay valid until the call returns.
+    /// NULL, or one output array per activation row (at most SPARROW_MAX_SEPARATE_OUTPUT_ROWS rows, else the call
+    /// returns -1): row b's `n_rows` outputs go to y_rows[b] instead of y (unused then), with the same bits (each
+    /// range is computed into a staging block and copied from there). The arrays and this table must stay valid until
+    /// the call returns.
     float *const *y_rows;
 } sparrow_product;
+
+/// Most activation rows a product with separate output arrays (`sparrow_product.y_rows`) takes.
+#define SPARROW_MAX_SEPARATE_OUTPUT_ROWS 64
 
 /// Runs `count` independent products in one pool job (their row chunks shared out through one counter); each
 /// output equals what `sparrow_matmul` gives for that product, bit for bit. Returns 0, -1 when a type has no kernel

@@ -110,7 +110,8 @@ enum OutputHead {
                     guard let arrays = arrays.baseAddress, let rowOf = rowOf.baseAddress else { return }
                     var copy = LogitsCopy(arrays: arrays, rowOf: rowOf, logits: logits, vocabulary: vocab)
                     withUnsafeMutablePointer(to: &copy) { copy in
-                        ThreadPool.run(pool, count: items.count, context: UnsafeMutableRawPointer(copy)) { context, item in
+                        let context = UnsafeMutableRawPointer(copy)
+                        ThreadPool.run(pool, count: items.count, context: context) { context, item in
                             context?.assumingMemoryBound(to: LogitsCopy.self).pointee.copy(item: Int(item))
                         }
                     }
@@ -126,7 +127,8 @@ extension OutputHead {
     /// Holds arrays from..<count for writing, one inside the other, sets `pointers[rowOf[i]]` to the first element of
     /// each non-empty one, and runs `body` inside all of them (so the pointers stay valid throughout).
     fileprivate static func holding(_ arrays: UnsafeMutablePointer<[Float]>, count: Int, from index: Int,
-                                    rowOf: UnsafePointer<Int>, pointers: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>,
+                                    rowOf: UnsafePointer<Int>,
+                                    pointers: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>,
                                     _ body: () throws(EngineError) -> Void) throws(EngineError)
     {
         guard index < count else { return try body() }
