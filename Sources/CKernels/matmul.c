@@ -33,6 +33,7 @@ typedef struct {
     float *y;
     float *const *y_rows;  // when not NULL, activation row b's outputs go to y_rows[b] (y unused)
     ck_x16_fn x16;  // the repacked kernel, when the product has a repacked copy that this level and batch use
+    int x16_rows;   // activation rows per call of x16 (CK_DOTN_MAX, or CK_X16_AMX_MAX_ROWS for the AMX kernels)
     const uint8_t *w16;
     size_t w16_group_bytes;
     _Atomic int64_t next;
@@ -167,10 +168,10 @@ static void ck_matmul_rows_x16(const ck_matmul_job *job, int64_t r0, int64_t r1,
     if (r0 < 16 * g0) ck_matmul_rows_ggml(job, r0, 16 * g0, o);
     for (int64_t g = g0; g < g1; g++) {
         const uint8_t *w = job->w16 + (size_t)g * job->w16_group_bytes;
-        for (int64_t b0 = 0; b0 < job->n_batch; b0 += CK_DOTN_MAX) {
+        for (int64_t b0 = 0; b0 < job->n_batch; b0 += job->x16_rows) {
             const int64_t left = job->n_batch - b0;
             job->x16(job->n_cols, w, job->x + (size_t)b0 * job->x_row_bytes, job->x_row_bytes,
-                     (int)(left < CK_DOTN_MAX ? left : CK_DOTN_MAX), ck_out_at(o, b0, 16 * g), o.stride, b0 == 0);
+                     (int)(left < job->x16_rows ? left : job->x16_rows), ck_out_at(o, b0, 16 * g), o.stride, b0 == 0);
         }
     }
     if (16 * g1 < r1) ck_matmul_rows_ggml(job, 16 * g1, r1, o);
@@ -273,12 +274,15 @@ static int ck_make_job(ck_matmul_job *job, uint32_t type, int level, const void 
     const ck_dot_fn dot = ck_dot_lookup(type, level);
     if (dot == NULL || n_rows < 0 || n_cols < 0 || n_batch < 0) return 0;
     if (y_rows != NULL && n_batch > SPARROW_MAX_SEPARATE_OUTPUT_ROWS) return 0;
-    const ck_x16_fn x16 = w16 != NULL && ck_x16_bytes(type, n_rows, n_cols) != 0 && ck_x16_takes_batch(type, n_batch)
-                              ? ck_x16_lookup(type, level)
-                              : NULL;
+    const int repacked = w16 != NULL && ck_x16_bytes(type, n_rows, n_cols) != 0;
+    const ck_x16_fn amx = repacked && ck_x16_amx_takes_batch(type, n_batch) ? ck_x16_amx_lookup(type, level) : NULL;
+    const ck_x16_fn x16 = amx != NULL                                                 ? amx
+                          : repacked && ck_x16_takes_batch(type, n_batch) ? ck_x16_lookup(type, level)
+                                                                                      : NULL;
     *job = (ck_matmul_job){dot, ck_dotn_lookup(type, level), ck_dotn_scaled_lookup(type, level),
                            ck_dotn_rows_lookup(type, level), ck_batch_kernels_lookup(type, level), w, w_row_bytes,
-                           n_rows, n_cols, x, x_row_bytes, n_batch, y, y_rows, x16, x16 != NULL ? w16 : NULL,
+                           n_rows, n_cols, x, x_row_bytes, n_batch, y, y_rows, x16,
+                           amx != NULL ? CK_X16_AMX_MAX_ROWS : CK_DOTN_MAX, x16 != NULL ? w16 : NULL,
                            x16 != NULL ? (size_t)(n_cols / QK_K) * ck_x16_block_bytes(type) : 0, 0};
     return 1;
 }

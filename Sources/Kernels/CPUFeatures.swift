@@ -32,4 +32,10 @@ public struct CPUFeatures: Sendable, Hashable, Codable {
     static func avx512Usable(cpuid1ECX: UInt32, cpuid7EBX: UInt32, cpuid7ECX: UInt32, xcr0: UInt64) -> Bool {
         sparrow_avx512_usable(cpuid1ECX, cpuid7EBX, cpuid7ECX, xcr0) != 0
     }
+
+    /// Whether the AMX kernels may run as far as the CPU and the OS's saved state go, from CPUID.7.0:EDX (AMX-TILE,
+    /// AMX-INT8) and XCR0 (the tile configuration and data state); Linux's permission is asked at run time.
+    static func amxUsable(cpuid7EDX: UInt32, xcr0: UInt64) -> Bool {
+        sparrow_amx_usable(cpuid7EDX, xcr0) != 0
+    }
 }

@@ -150,24 +150,27 @@ public enum MatMul {
     }
 
     /// Weight rows 16·`group` ..< 16·`group` + 16 of `weights`, read from its repacked copy, against activation rows
-    /// `batchRows` (1 to 8) through the repacked kernel of `level`: `batchRows.count × 16` results, activation row
-    /// major. Each equals `dot` on that weight row bit for bit.
+    /// `batchRows` (1 to 8; 1 to 16 with `matrixUnit`) through the repacked kernel of `level`, or its AMX kernel
+    /// with `matrixUnit`: `batchRows.count × 16` results, activation row major. Each equals `dot` on that weight row
+    /// bit for bit.
     static func dotRepacked(_ weights: WeightMatrix, group: Int, _ activations: QuantizedActivations,
-                            batchRows: Range<Int>, level: KernelLevel) throws(KernelError) -> [Float]
+                            batchRows: Range<Int>, level: KernelLevel, matrixUnit: Bool = false) throws(KernelError)
+        -> [Float]
     {
         let groupBytes = WeightRepacker.repackedBytes(weights) / max(weights.rows / 16, 1)
         guard let repacked = weights.repacked, groupBytes > 0 else {
             throw .badShape(tensor: weights.name, type: weights.type.name, rows: weights.rows, columns: weights.columns,
                             reason: "expected a matrix with a repacked copy")
         }
-        try checkTile(weights, rows: [16 * group, 16 * group + 15], activations, batchRows: batchRows, most: 8)
+        try checkTile(weights, rows: [16 * group, 16 * group + 15], activations, batchRows: batchRows,
+                      most: matrixUnit ? 16 : 8)
         var out = [Float](repeating: 0, count: 16 * batchRows.count)
+        let kernel = matrixUnit ? sparrow_vec_dot_repacked_amx : sparrow_vec_dot_repacked
         let status = activations.withRows { x in
             out.withUnsafeMutableBufferPointer { buffer in
-                sparrow_vec_dot_repacked(weights.type.rawValue, level.cValue, Int64(weights.columns),
-                                         repacked + group * groupBytes,
-                                         x.map { $0 + batchRows.lowerBound * activations.rowBytes },
-                                         activations.rowBytes, Int32(batchRows.count), buffer.baseAddress)
+                kernel(weights.type.rawValue, level.cValue, Int64(weights.columns), repacked + group * groupBytes,
+                       x.map { $0 + batchRows.lowerBound * activations.rowBytes }, activations.rowBytes,
+                       Int32(batchRows.count), buffer.baseAddress)
             }
         }
         guard status == 0 else {

@@ -88,6 +88,11 @@ public final class WeightRepacker: @unchecked Sendable {
         sparrow_repacked_takes_batch(type.rawValue, Int64(batch)) != 0
     }
 
+    /// Whether this machine runs the AMX kernels of the repacked layouts (`dot_amx_x16.c`; AMX-INT8 and Linux's
+    /// permission for the tile data). Products of 4 or more activation rows with a repacked copy take them, with the
+    /// same bits, only when `SPARROW_AMX=on` (opt-in: slower than the VNNI kernels so far).
+    public static var hasMatrixUnitKernels: Bool { sparrow_has_amx() != 0 }
+
     /// Whether copies would be made on this machine at the default level (AVX-512 VNNI, not capped below it).
     public static var isAvailable: Bool {
         sparrow_has_repacked_kernel(GGMLType.q4_K.rawValue, KernelLevel.best(for: .q4_K).cValue) != 0

@@ -31,6 +31,17 @@ struct KernelLevelTests {
         }
     }
 
+    @Test("AMX is usable only with AMX-TILE, AMX-INT8 and the OS saving the tile configuration and data")
+    func amxDetection() {
+        let tileInt8: UInt32 = 1 << 24 | 1 << 25, withTiles = Self.xcr0 | 1 << 17 | 1 << 18
+        #expect(CPUFeatures.amxUsable(cpuid7EDX: tileInt8, xcr0: withTiles))
+        #expect(CPUFeatures.amxUsable(cpuid7EDX: tileInt8 | 1 << 22, xcr0: withTiles))  // with AMX-BF16 too
+        #expect(!CPUFeatures.amxUsable(cpuid7EDX: 1 << 24, xcr0: withTiles), "no AMX-INT8")
+        #expect(!CPUFeatures.amxUsable(cpuid7EDX: 1 << 25, xcr0: withTiles), "no AMX-TILE")
+        #expect(!CPUFeatures.amxUsable(cpuid7EDX: tileInt8, xcr0: Self.xcr0), "an OS without the tile state")
+        #expect(!CPUFeatures.amxUsable(cpuid7EDX: tileInt8, xcr0: Self.xcr0 | 1 << 17), "no XTILEDATA")
+    }
+
     @Test("the best level is the highest one available, never above the ceiling")
     func bestLevel() {
         #expect(KernelLevel.best(for: .q4_K, ceiling: .avx512) { _ in true } == .avx512)

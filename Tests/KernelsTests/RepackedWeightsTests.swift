@@ -91,7 +91,62 @@ struct RepackedWeightsTests {
         }
     }
 
-    @Test("a product with a repacked copy equals the ggml rows' bit for bit: batches 1…20, 1 to 3 threads, rows not on a group boundary",
+    /// Whether this machine runs the AMX kernels (`dot_amx_x16.c`); the AMX tests need them.
+    static let matrixUnit = available && WeightRepacker.hasMatrixUnitKernels
+
+    @Test("AMX: each group's 16 rows × 1…16 activation rows equal the scalar reference at the extremes",
+          .enabled(if: matrixUnit), arguments: types)
+    func matrixUnitExtremes(type: GGMLType) throws {
+        // 32 rows (two groups), 3 blocks; the extreme weight sets, 16 activation rows with the extreme patterns in
+        // every other row and random quants between (a tile's rows are read with the activations' stride).
+        let rows = 32, columns = 3 * 256, batch = 16
+        let repacker = WeightRepacker(pool: nil)
+        for (weightName, bytes) in KernelExtremesTests.weightSets(type, rows: rows, columns: columns) {
+            try WeightMatrix.over(bytes, type: type, rows: rows, columns: columns) { plain in
+                let w = try repacker.repack(plain)
+                let x = (0..<batch * columns).map { Float(($0 * 7919) % 255) / 127 - 1 }
+                let q = try QuantizedActivations(x, batch: batch, for: w)
+                for (patternName, value) in KernelExtremesTests.patterns(for: type) {
+                    KernelExtremesTests.setQuants(q, { row, index in row % 2 == 0 ? value(row, index) : Int8(truncatingIfNeeded: (row * 31 + index * 17) % 255 - 127) })
+                    let reference = try (0..<batch).map { b in
+                        try (0..<rows).map { try MatMul.dot(w, row: $0, q, batchRow: b, level: .scalar).bitPattern }
+                    }
+                    for group in 0..<rows / 16 {
+                        for count in 1...batch {
+                            let start = (batch - count) / 2  // tiles that start at a later activation row, too
+                            let out = try MatMul.dotRepacked(w, group: group, q, batchRows: start..<start + count,
+                                                             level: .avx512, matrixUnit: true)
+                            for k in 0..<count {
+                                #expect(Array(out[(16 * k)..<(16 * k + 16)]).map(\.bitPattern)
+                                            == Array(reference[start + k][(16 * group)..<(16 * group + 16)]),
+                                        "\(type.name) weights \(weightName), activations \(patternName), group \(group), AMX tile of \(count), row \(k)")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("AMX: the kernels refuse 17 activation rows and the VNNI ones 9", .enabled(if: matrixUnit))
+    func matrixUnitLimits() throws {
+        let rows = 16, columns = 256
+        let bytes = KernelTestData.randomWeights(.q4_K, rows: rows, columns: columns, seed: 3)
+        let repacker = WeightRepacker(pool: nil)  // owns the copy's memory
+        try WeightMatrix.over(bytes, type: .q4_K, rows: rows, columns: columns) { plain in
+            let w = try repacker.repack(plain)
+            let q = try QuantizedActivations(KernelTestData.randomActivations(count: 17 * columns, seed: 4), batch: 17,
+                                             for: w)
+            #expect(throws: KernelError.self) {
+                try MatMul.dotRepacked(w, group: 0, q, batchRows: 0..<17, level: .avx512, matrixUnit: true)
+            }
+            #expect(throws: KernelError.self) { try MatMul.dotRepacked(w, group: 0, q, batchRows: 0..<9, level: .avx512) }
+            #expect(try MatMul.dotRepacked(w, group: 0, q, batchRows: 1..<17, level: .avx512, matrixUnit: true).count
+                        == 256)
+        }
+    }
+
+    @Test("a product with a repacked copy equals the ggml rows' bit for bit: batches 1…37 (AMX tiles of 16 where the machine has AMX), 1 to 3 threads, rows not on a group boundary",
           .enabled(if: available), arguments: types)
     func products(type: GGMLType) throws {
         let rows = 80, columns = 4 * 256
@@ -101,7 +156,7 @@ struct RepackedWeightsTests {
             let repacker = WeightRepacker(pool: pools[1])
             let repacked = try repacker.repack(plain)
             #expect(repacker.bytes == WeightRepacker.repackedBytes(plain) && repacker.matrices == 1)
-            for batch in [1, 2, 3, 4, 7, 8, 9, 10, 11, 20] {
+            for batch in [1, 2, 3, 4, 7, 8, 9, 10, 11, 16, 20, 37] {
                 let x = (0..<batch).flatMap { KernelTestData.randomActivations(count: columns, seed: UInt64(500 + $0)) }
                 let q = try QuantizedActivations(x, batch: batch, for: plain)
                 let reference = try MatMul.multiply(plain, q, level: .scalar)

@@ -134,6 +134,21 @@ int sparrow_repacked_takes_batch(uint32_t type, int64_t n_batch);
 int sparrow_vec_dot_repacked(uint32_t type, int level, int64_t n, const void *w, const void *x, size_t x_stride,
                              int count, float *out);
 
+/// Whether this CPU and OS run the AMX kernels of the repacked layouts (AMX-TILE and AMX-INT8, the tile state enabled,
+/// Linux's permission for the process granted on the first call). A mat-mul with a repacked copy takes them for the
+/// products of 4 or more activation rows when the environment variable SPARROW_AMX is "on" or "1" (opt-in: slower
+/// than the VNNI kernels so far, dot_amx_x16.c).
+int sparrow_has_amx(void);
+
+/// Whether AMX may run, from raw words: CPUID.7.0:EDX (AMX-TILE bit 24, AMX-INT8 bit 25) and XCR0 (XTILECFG and
+/// XTILEDATA state: bits 17, 18). Pure, so tests can pass the words of a CPU or OS without it.
+int sparrow_amx_usable(uint32_t cpuid7_edx, uint64_t xcr0);
+
+/// As `sparrow_vec_dot_repacked`, through the AMX kernel, `count` 1…16. Returns -1 where `sparrow_has_amx` is 0, the
+/// level is not the AVX-512 one, or a size is out of range.
+int sparrow_vec_dot_repacked_amx(uint32_t type, int level, int64_t n, const void *w, const void *x, size_t x_stride,
+                                 int count, float *out);
+
 // MARK: - Thread pool
 
 /// Starts a pool; NULL when a thread cannot be started.

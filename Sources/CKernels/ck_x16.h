@@ -1,0 +1,88 @@
+// The 16-row repacked layouts of Q4_K and Q6_K (made once at load by dot_avx512_x16.c) and the helpers that their
+// kernels share: the AVX-512 VNNI kernels (dot_avx512_x16.c) and the AMX ones (dot_amx_x16.c).
+#ifndef SPARROW_CK_X16_H
+#define SPARROW_CK_X16_H
+
+#include "ck_dot.h"
+
+/// Q4_K, 16 rows: per group of 16 rows and 256-value block. Lane r of chunk c holds row r's values 8c..8c+3 in the
+/// low nibbles of its 4 bytes and values 8c+4..8c+7 in the high nibbles.
+typedef struct {
+    float d[16];
+    float dmin[16];
+    uint8_t scales[8][16];  // [sub-block][row], 6-bit
+    uint8_t mins[8][16];    // [sub-block][row], 6-bit
+    uint8_t qs[32][64];     // [chunk][row · 4 + j]
+} blk_q4_Kx16;
+_Static_assert(sizeof(blk_q4_Kx16) == 2432, "q4_Kx16");
+
+/// Q6_K, 16 rows: values' low 4 bits as Q4_Kx16's chunks; their high 2 bits in qh: byte (row · 4 + j) of entry e
+/// holds, at bits 2k..2k+1, the high bits of value 16e + 4k + j.
+typedef struct {
+    float d[16];
+    int8_t scale_pairs[8][32];  // [sub-block pair p][row · 2 + k]: scale of sub-block 2p + k
+    uint8_t ql[32][64];     // [chunk][row · 4 + j]
+    uint8_t qh[16][64];     // [16-value sub-block][row · 4 + j]
+} blk_q6_Kx16;
+_Static_assert(sizeof(blk_q6_Kx16) == 3392, "q6_Kx16");
+
+#if defined(__x86_64__) || defined(__i386__)
+#include "ck_avx512.h"
+
+/// Bytes ahead of the block being computed that its near prefetches reach.
+#define CK_X16_PREFETCH_NEAR 4096
+/// Bytes ahead that the far prefetches of a product of `CK_X16_FAR_ROWS` or more activation rows reach.
+#define CK_X16_PREFETCH_FAR 12288
+#define CK_X16_FAR_ROWS 4
+
+/// Prefetches the block `CK_X16_PREFETCH_NEAR` bytes past `block` (`bytes` long) into L2, not L1, and when `far`,
+/// the block `CK_X16_PREFETCH_FAR` bytes past it as well. Measured 2026-11-30 from memory (2 threads, every block
+/// streamed once): into L1 (_MM_HINT_T0, as the row kernels do), 8 activation rows streamed Q4_K attention matrices
+/// at 9-10 GB/s and the Q6_K output matrix at 11-12; with no prefetch 12-14 and 12-14; into L2 at 4 KB 15-16 and
+/// 20-21, at 8 KB 15-16 and 19, at 16-32 KB 14-16 and 14-17. (The row kernels measured no gain from the L2 hint.)
+/// 2026-11-30 later, decode-step harness, 8 rows, variants alternating: the near prefetch alone streamed the output
+/// matrix in 12.5-13.0 ms (20 GB/s), the near one at 2-5 KB or at 6.8-16 KB 13.6-18.7 ms; near and far (at 8-32 KB,
+/// L2 or L3 hint alike) 9.9-10.3 ms (25 GB/s), about the 9.3 ms its arithmetic takes with the matrix in L2.
+static inline CK_AVX512 void ck_x16_prefetch(const void *block, size_t bytes, int far) {
+    for (size_t k = 0; k < bytes; k += 64) _mm_prefetch((const char *)block + CK_X16_PREFETCH_NEAR + k, _MM_HINT_T1);
+    if (!far) return;
+    for (size_t k = 0; k < bytes; k += 64) _mm_prefetch((const char *)block + CK_X16_PREFETCH_FAR + k, _MM_HINT_T1);
+}
+
+/// Block `i` of each of the `count` Q8_K activation rows `x_stride` bytes apart.
+static inline void ck_x16_activation_blocks(const uint8_t *x, size_t x_stride, int64_t i, int count,
+                                            const blk_q8_K **xr) {
+    for (int a = 0; a < count; a++) xr[a] = (const blk_q8_K *)(x + (size_t)a * x_stride) + i;
+}
+
+/// sums[16] += d·dx·isum − dmin·dx·msum per lane (ck_term_min), or d·dx·isum when `dmin` is NULL (ck_term).
+static inline __attribute__((always_inline)) CK_AVX512 void ck_x16_terms(double *sums, const float *d,
+                                                                         const float *dmin, float dx, __m512i isum,
+                                                                         __m512i msum) {
+    const __m512d x = _mm512_set1_pd((double)dx);
+    for (int h = 0; h < 2; h++) {
+        const __m512d dw = _mm512_cvtps_pd(_mm256_loadu_ps(d + 8 * h));
+        const __m512d is = _mm512_cvtepi32_pd(h == 0 ? _mm512_castsi512_si256(isum)
+                                                     : _mm512_extracti64x4_epi64(isum, 1));
+        __m512d term = _mm512_mul_pd(_mm512_mul_pd(dw, x), is);
+        if (dmin != NULL) {
+            const __m512d dm = _mm512_cvtps_pd(_mm256_loadu_ps(dmin + 8 * h));
+            const __m512d ms = _mm512_cvtepi32_pd(h == 0 ? _mm512_castsi512_si256(msum)
+                                                         : _mm512_extracti64x4_epi64(msum, 1));
+            term = _mm512_sub_pd(term, _mm512_mul_pd(_mm512_mul_pd(dm, x), ms));
+        }
+        _mm512_store_pd(sums + 8 * h, _mm512_add_pd(_mm512_load_pd(sums + 8 * h), term));
+    }
+}
+
+/// Writes `count` rows of 16 sums as floats, `y_stride` floats apart.
+static inline CK_AVX512 void ck_x16_store(const double sums[][16], int count, float *y, size_t y_stride) {
+    for (int a = 0; a < count; a++) {
+        const __m256 lo = _mm512_cvtpd_ps(_mm512_load_pd(sums[a])), hi = _mm512_cvtpd_ps(_mm512_load_pd(sums[a] + 8));
+        _mm512_storeu_ps(y + (size_t)a * y_stride, _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1));
+    }
+}
+
+#endif
+
+#endif
