@@ -151,12 +151,7 @@ void ck_x16_dot_q6_K_avx512(int64_t n, const void *w, const void *x, size_t x_st
                             size_t y_stride, int prefetch);
 /// The repacked kernel of a type at a level, or NULL.
 ck_x16_fn ck_x16_lookup(uint32_t type, int level);
-/// The AMX kernels of the repacked layouts (dot_amx_x16.c): as ck_x16_fn, with `count` 1…CK_X16_AMX_MAX_ROWS. Only
-/// where ck_has_amx().
-void ck_x16_dot_q4_K_amx(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *y,
-                         size_t y_stride, int prefetch);
-void ck_x16_dot_q6_K_amx(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *y,
-                         size_t y_stride, int prefetch);
+/// Activation rows an AMX kernel of the repacked layouts (dot_amx_x16.c) takes per call: `count` 1…this.
 #define CK_X16_AMX_MAX_ROWS 16
 /// Whether a product of `n_batch` activation rows with a repacked matrix of `type` takes the AMX kernel (where there
 /// is one) instead of the VNNI kernel or the ggml rows: from 4 rows, and only with SPARROW_AMX=on (opt-in: slower so
@@ -165,7 +160,8 @@ int ck_x16_amx_takes_batch(uint32_t type, int64_t n_batch);
 /// Nonzero when this CPU and OS run the AMX kernels (AMX-TILE, AMX-INT8, the tile state enabled, Linux's permission
 /// granted to the process, AVX-512 as for that level). Asks for the permission on its first call.
 int ck_has_amx(void);
-/// The AMX kernel of a type at a level (the AVX-512 level's, on a CPU with AMX), or NULL.
+/// The AMX kernel of a type at a level (as ck_x16_fn, `count` 1…CK_X16_AMX_MAX_ROWS; the AVX-512 level's, on a CPU
+/// with AMX: ck_has_amx), or NULL.
 ck_x16_fn ck_x16_amx_lookup(uint32_t type, int level);
 
 /// Whether this CPU has AVX2, FMA and F16C (what the AVX2 level needs).

@@ -277,46 +277,46 @@ static inline __attribute__((always_inline)) CK_AMX void ck_amx_q6_K_rows(int64_
 CK_AMX_HEIGHTS(ck_amx_q4_K_rows, blk_q4_Kx16)
 CK_AMX_HEIGHTS(ck_amx_q6_K_rows, blk_q6_Kx16)
 
-#define CK_AMX_DISPATCH(kernel)                                                   \
-    switch (count) {                                                              \
-    case 1: kernel##_1(n, w, x, x_stride, y, y_stride, prefetch); break;          \
-    case 2: kernel##_2(n, w, x, x_stride, y, y_stride, prefetch); break;          \
-    case 3: kernel##_3(n, w, x, x_stride, y, y_stride, prefetch); break;          \
-    case 4: kernel##_4(n, w, x, x_stride, y, y_stride, prefetch); break;          \
-    case 5: kernel##_5(n, w, x, x_stride, y, y_stride, prefetch); break;          \
-    case 6: kernel##_6(n, w, x, x_stride, y, y_stride, prefetch); break;          \
-    case 7: kernel##_7(n, w, x, x_stride, y, y_stride, prefetch); break;          \
-    case 8: kernel##_8(n, w, x, x_stride, y, y_stride, prefetch); break;          \
-    case 9: kernel##_9(n, w, x, x_stride, y, y_stride, prefetch); break;          \
-    case 10: kernel##_10(n, w, x, x_stride, y, y_stride, prefetch); break;        \
-    case 11: kernel##_11(n, w, x, x_stride, y, y_stride, prefetch); break;        \
-    case 12: kernel##_12(n, w, x, x_stride, y, y_stride, prefetch); break;        \
-    case 13: kernel##_13(n, w, x, x_stride, y, y_stride, prefetch); break;        \
-    case 14: kernel##_14(n, w, x, x_stride, y, y_stride, prefetch); break;        \
-    case 15: kernel##_15(n, w, x, x_stride, y, y_stride, prefetch); break;        \
-    case 16: kernel##_16(n, w, x, x_stride, y, y_stride, prefetch); break;        \
-    default: break;                                                               \
-    }
+/// A kernel of one tile height (ck_x16_fn without `count`).
+typedef void (*ck_amx_height_fn)(int64_t n, const void *w, const void *x, size_t x_stride, float *y, size_t y_stride,
+                                 int prefetch);
 
-void ck_x16_dot_q4_K_amx(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *y,
-                         size_t y_stride, int prefetch) {
-    CK_AMX_DISPATCH(ck_amx_q4_K_rows)
+#define CK_AMX_TABLE(kernel)                                                                                       \
+    {kernel##_1,  kernel##_2,  kernel##_3,  kernel##_4,  kernel##_5,  kernel##_6,  kernel##_7,  kernel##_8,           \
+     kernel##_9,  kernel##_10, kernel##_11, kernel##_12, kernel##_13, kernel##_14, kernel##_15, kernel##_16}
+
+static const ck_amx_height_fn ck_amx_q4_K_heights[CK_X16_AMX_MAX_ROWS] = CK_AMX_TABLE(ck_amx_q4_K_rows);
+static const ck_amx_height_fn ck_amx_q6_K_heights[CK_X16_AMX_MAX_ROWS] = CK_AMX_TABLE(ck_amx_q6_K_rows);
+
+static void ck_x16_dot_q4_K_amx(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *y,
+                                size_t y_stride, int prefetch) {
+    if (count >= 1 && count <= CK_X16_AMX_MAX_ROWS) {
+        ck_amx_q4_K_heights[count - 1](n, w, x, x_stride, y, y_stride, prefetch);
+    }
 }
 
-void ck_x16_dot_q6_K_amx(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *y,
-                         size_t y_stride, int prefetch) {
-    CK_AMX_DISPATCH(ck_amx_q6_K_rows)
+static void ck_x16_dot_q6_K_amx(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *y,
+                                size_t y_stride, int prefetch) {
+    if (count >= 1 && count <= CK_X16_AMX_MAX_ROWS) {
+        ck_amx_q6_K_heights[count - 1](n, w, x, x_stride, y, y_stride, prefetch);
+    }
+}
+
+ck_x16_fn ck_x16_amx_lookup(uint32_t type, int level) {
+    if (level != SPARROW_LEVEL_AVX512 || !ck_has_amx()) return NULL;
+    switch (type) {
+    case T_Q4_K: return ck_x16_dot_q4_K_amx;
+    case T_Q6_K: return ck_x16_dot_q6_K_amx;
+    default: return NULL;
+    }
 }
 
 #else
 
-void ck_x16_dot_q4_K_amx(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *y,
-                         size_t y_stride, int prefetch) {
-    (void)n; (void)w; (void)x; (void)x_stride; (void)count; (void)y; (void)y_stride; (void)prefetch;
-}
-void ck_x16_dot_q6_K_amx(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *y,
-                         size_t y_stride, int prefetch) {
-    (void)n; (void)w; (void)x; (void)x_stride; (void)count; (void)y; (void)y_stride; (void)prefetch;
+ck_x16_fn ck_x16_amx_lookup(uint32_t type, int level) {
+    (void)type;
+    (void)level;
+    return NULL;
 }
 
 #endif

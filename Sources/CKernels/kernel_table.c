@@ -156,15 +156,6 @@ ck_x16_fn ck_x16_lookup(uint32_t type, int level) {
     }
 }
 
-ck_x16_fn ck_x16_amx_lookup(uint32_t type, int level) {
-    if (level != SPARROW_LEVEL_AVX512 || !ck_cpu_has_avx512() || !ck_has_amx()) return NULL;
-    switch (type) {
-    case T_Q4_K: return ck_x16_dot_q4_K_amx;
-    case T_Q6_K: return ck_x16_dot_q6_K_amx;
-    default: return NULL;
-    }
-}
-
 size_t sparrow_repacked_bytes(uint32_t type, int64_t n_rows, int64_t n_cols) {
     return ck_x16_bytes(type, n_rows, n_cols);
 }
@@ -177,22 +168,24 @@ int sparrow_has_repacked_kernel(uint32_t type, int level) { return ck_x16_lookup
 
 int sparrow_repacked_takes_batch(uint32_t type, int64_t n_batch) { return ck_x16_takes_batch(type, n_batch); }
 
-int sparrow_vec_dot_repacked(uint32_t type, int level, int64_t n, const void *w, const void *x, size_t x_stride,
-                                int count, float *out) {
-    const ck_x16_fn fn = ck_x16_lookup(type, level);
-    if (fn == NULL || n < QK_K || n % QK_K != 0 || count < 1 || count > CK_DOTN_MAX) return -1;
+/// One group of 16 repacked rows through `fn` (NULL: no such kernel) against `count` (1…`most`) activation rows.
+static int ck_vec_dot_x16(ck_x16_fn fn, int most, int64_t n, const void *w, const void *x, size_t x_stride, int count,
+                          float *out) {
+    if (fn == NULL || n < QK_K || n % QK_K != 0 || count < 1 || count > most) return -1;
     fn(n, w, x, x_stride, count, out, 16, 1);
     return 0;
+}
+
+int sparrow_vec_dot_repacked(uint32_t type, int level, int64_t n, const void *w, const void *x, size_t x_stride,
+                             int count, float *out) {
+    return ck_vec_dot_x16(ck_x16_lookup(type, level), CK_DOTN_MAX, n, w, x, x_stride, count, out);
 }
 
 int sparrow_has_amx(void) { return ck_has_amx(); }
 
 int sparrow_vec_dot_repacked_amx(uint32_t type, int level, int64_t n, const void *w, const void *x, size_t x_stride,
                                  int count, float *out) {
-    const ck_x16_fn fn = ck_x16_amx_lookup(type, level);
-    if (fn == NULL || n < QK_K || n % QK_K != 0 || count < 1 || count > CK_X16_AMX_MAX_ROWS) return -1;
-    fn(n, w, x, x_stride, count, out, 16, 1);
-    return 0;
+    return ck_vec_dot_x16(ck_x16_amx_lookup(type, level), CK_X16_AMX_MAX_ROWS, n, w, x, x_stride, count, out);
 }
 
 int sparrow_has_kernel(uint32_t type, int level) { return ck_dot_lookup(type, level) != NULL; }

@@ -107,7 +107,9 @@ struct RepackedWeightsTests {
                 let x = (0..<batch * columns).map { Float(($0 * 7919) % 255) / 127 - 1 }
                 let q = try QuantizedActivations(x, batch: batch, for: w)
                 for (patternName, value) in KernelExtremesTests.patterns(for: type) {
-                    KernelExtremesTests.setQuants(q, { row, index in row % 2 == 0 ? value(row, index) : Int8(truncatingIfNeeded: (row * 31 + index * 17) % 255 - 127) })
+                    KernelExtremesTests.setQuants(q) { row, index in
+                        row % 2 == 0 ? value(row, index) : Int8(truncatingIfNeeded: (row * 31 + index * 17) % 255 - 127)
+                    }
                     let reference = try (0..<batch).map { b in
                         try (0..<rows).map { try MatMul.dot(w, row: $0, q, batchRow: b, level: .scalar).bitPattern }
                     }
