@@ -148,7 +148,7 @@ struct RepackedWeightsTests {
         }
     }
 
-    @Test("a product with a repacked copy equals the ggml rows' bit for bit: batches 1…37 (AMX tiles of 16 where the machine has AMX), 1 to 3 threads, rows not on a group boundary",
+    @Test("a product with a repacked copy equals the ggml rows' bit for bit: batches 1…37 (AMX tiles of 16 with SPARROW_AMX=on), 1 to 3 threads, rows not on a group boundary",
           .enabled(if: available), arguments: types)
     func products(type: GGMLType) throws {
         let rows = 80, columns = 4 * 256
