@@ -75,6 +75,69 @@ static inline __attribute__((always_inline)) CK_AVX512 void ck_x16_terms(double 
     }
 }
 
+/// acc + Σ of four unsigned weight bytes × the four signed activation bytes at `x`, broadcast to every lane: one
+/// vpdpbusd with an embedded 32-bit broadcast.
+static inline CK_AVX512 __m512i ck_x16_dpbusd(__m512i acc, __m512i w, const void *x) {
+    __asm__("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(w), "m"(*(const int32_t *)x));
+    return acc;
+}
+
+/// acc + the int16 pairs of `a` times those of the 32-bit value at `x` broadcast to every lane.
+static inline CK_AVX512 __m512i ck_x16_dpwssd_bcast(__m512i acc, __m512i a, const void *x) {
+    __asm__("vpdpwssd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(a), "m"(*(const int32_t *)x));
+    return acc;
+}
+
+/// macc[a] = Σ over the block's sub-blocks of min × the 32-value activation sum, for activation rows 0..<R (Q4_K):
+/// pairs of mins (m_s, m_s+1) times the pair of 32-value sums (bsums 2s + 2s+1, each ≤ 32·128 = 4096, and 2s+2 +
+/// 2s+3; bsums as the quantizer writes them, each the sum of its 16 quants, so a pair's sum fits an int16): 4
+/// vpdpwssd per row, < 2^21.
+static inline __attribute__((always_inline)) CK_AVX512 void ck_x16_q4_K_mins(const blk_q4_Kx16 *b,
+                                                                             const blk_q8_K *const *xr, const int R,
+                                                                             __m512i *macc) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (int a = 0; a < R; a++) macc[a] = _mm512_setzero_si512();
+    _Alignas(16) int16_t sums32[16][8];  // per activation row, the 32-value sums of its block
+    for (int a = 0; a < R; a++) {
+        const __m256i pairs = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)xr[a]->bsums), ones);
+        _mm_store_si128((__m128i *)sums32[a], _mm256_cvtepi32_epi16(pairs));
+    }
+    _Pragma("clang loop unroll(full)") for (int s = 0; s < 8; s += 2) {
+        const __m512i m0 = _mm512_cvtepu8_epi32(_mm_load_si128((const __m128i *)b->mins[s]));
+        const __m512i m1 = _mm512_cvtepu8_epi32(_mm_load_si128((const __m128i *)b->mins[s + 1]));
+        const __m512i mm = _mm512_or_si512(m0, _mm512_slli_epi32(m1, 16));
+        for (int a = 0; a < R; a++) macc[a] = ck_x16_dpwssd_bcast(macc[a], mm, &sums32[a][s]);
+    }
+}
+
+/// offsets[a][s] = −32 × activation row a's sum over 16-value sub-block s of the block (Q6_K), rows 0..<R.
+static inline __attribute__((always_inline)) CK_AVX512 void ck_x16_q6_K_offsets(const blk_q8_K *const *xr, const int R,
+                                                                                int32_t offsets[][16]) {
+    for (int a = 0; a < R; a++) {
+        const __m512i bsums = _mm512_cvtepi16_epi32(_mm256_loadu_si256((const __m256i *)xr[a]->bsums));
+        _mm512_store_si512(offsets[a], _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(bsums, 5)));
+    }
+}
+
+/// Sub-block s's scale of each of the 16 rows (Q6_K), one per lane.
+static inline __attribute__((always_inline)) CK_AVX512 __m512i ck_x16_q6_K_scale(const blk_q6_Kx16 *b, const int s) {
+    const __m512i pairs = _mm512_cvtepi8_epi16(_mm256_load_si256((const __m256i *)b->scale_pairs[s / 2]));
+    return _mm512_srai_epi32(s % 2 == 0 ? _mm512_slli_epi32(pairs, 16) : pairs, 16);
+}
+
+/// Chunk c = 2s + h of a Q6_K block (h 0 or 1) as bytes: `lo` holds values 8c..8c+3 (k = 2h) of each row, `hi`
+/// values 8c+4..8c+7 (k + 1), the high bits taken from 2k in `qh` (sub-block s's high-bit entry) to bits 4-5.
+static inline __attribute__((always_inline)) CK_AVX512 void ck_x16_q6_K_values(const blk_q6_Kx16 *b, const int s,
+                                                                               const int h, const __m512i qh,
+                                                                               __m512i *lo, __m512i *hi) {
+    const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30);
+    const __m512i v = _mm512_load_si512((const void *)b->ql[2 * s + h]);
+    const __m512i hk = h == 0 ? _mm512_slli_epi16(qh, 4) : qh;
+    const __m512i hk1 = h == 0 ? _mm512_slli_epi16(qh, 2) : _mm512_srli_epi16(qh, 2);
+    *lo = _mm512_ternarylogic_epi32(_mm512_and_si512(v, m4), hk, m30, 0xF8);
+    *hi = _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi16(v, 4), m4), hk1, m30, 0xF8);
+}
+
 /// Writes `count` rows of 16 sums as floats, `y_stride` floats apart.
 static inline CK_AVX512 void ck_x16_store(const double sums[][16], int count, float *y, size_t y_stride) {
     for (int a = 0; a < count; a++) {

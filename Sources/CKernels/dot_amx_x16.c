@@ -140,7 +140,6 @@ static inline __attribute__((always_inline)) CK_AMX void ck_amx_q4_K_rows(int64_
     memset(sums, 0, sizeof sums);
     ck_amx_configure(R, 32);
     const __m512i m4 = _mm512_set1_epi8(0x0F);
-    const __m256i ones = _mm256_set1_epi16(1);
     for (int64_t i = 0; i < n / QK_K; i++) {
         const blk_q4_Kx16 *b = w + i;
         if (prefetch && R > 1) ck_x16_prefetch(b, sizeof *b, R >= CK_X16_FAR_ROWS);
@@ -171,20 +170,7 @@ static inline __attribute__((always_inline)) CK_AMX void ck_amx_q4_K_rows(int64_
             }
         }
         __m512i macc[16];
-        for (int a = 0; a < R; a++) macc[a] = _mm512_setzero_si512();
-        _Alignas(16) int16_t sums32[16][8];  // per activation row, the 32-value sums of its block
-        for (int a = 0; a < R; a++) {
-            const __m256i pairs = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)xr[a]->bsums), ones);
-            _mm_store_si128((__m128i *)sums32[a], _mm256_cvtepi32_epi16(pairs));
-        }
-        for (int s = 0; s < 8; s += 2) {
-            const __m512i m0 = _mm512_cvtepu8_epi32(_mm_load_si128((const __m128i *)b->mins[s]));
-            const __m512i m1 = _mm512_cvtepu8_epi32(_mm_load_si128((const __m128i *)b->mins[s + 1]));
-            const __m512i mm = _mm512_or_si512(m0, _mm512_slli_epi32(m1, 16));
-            for (int a = 0; a < R; a++) {
-                macc[a] = _mm512_dpwssd_epi32(macc[a], mm, _mm512_set1_epi32(*(const int32_t *)&sums32[a][s]));
-            }
-        }
+        ck_x16_q4_K_mins(b, xr, R, macc);
         for (int a = 0; a < R; a++) ck_x16_terms(sums[a], b->d, b->dmin, xr[a]->d, acc[a], macc[a]);
     }
     ck_x16_store(sums, R, y, y_stride);
@@ -202,7 +188,6 @@ static inline __attribute__((always_inline)) CK_AMX void ck_amx_q6_K_rows(int64_
     _Alignas(64) int32_t parts[16][16][16];  // [sub-block][activation row][weight row]
     memset(sums, 0, sizeof sums);
     ck_amx_configure(R, 16);
-    const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30);
     for (int64_t i = 0; i < n / QK_K; i++) {
         const blk_q6_Kx16 *b = w + i;
         if (prefetch) ck_x16_prefetch(b, sizeof *b, R >= CK_X16_FAR_ROWS);
@@ -211,14 +196,10 @@ static inline __attribute__((always_inline)) CK_AMX void ck_amx_q6_K_rows(int64_
         for (int s = 0; s < 16; s++) {
             const __m512i qh = _mm512_load_si512((const void *)b->qh[s]);
             for (int h = 0; h < 2; h++) {
-                const __m512i v = _mm512_load_si512((const void *)b->ql[2 * s + h]);
-                const __m512i hk = h == 0 ? _mm512_slli_epi16(qh, 4) : qh;
-                const __m512i hk1 = h == 0 ? _mm512_slli_epi16(qh, 2) : _mm512_srli_epi16(qh, 2);
-                _mm512_store_si512((void *)wq[s][2 * h], _mm512_ternarylogic_epi32(_mm512_and_si512(v, m4), hk, m30,
-                                                                                    0xF8));
-                _mm512_store_si512((void *)wq[s][2 * h + 1],
-                                   _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi16(v, 4), m4), hk1, m30,
-                                                             0xF8));
+                __m512i lo, hi;
+                ck_x16_q6_K_values(b, s, h, qh, &lo, &hi);
+                _mm512_store_si512((void *)wq[s][2 * h], lo);
+                _mm512_store_si512((void *)wq[s][2 * h + 1], hi);
             }
         }
         const uint8_t *xq = x + (size_t)i * sizeof(blk_q8_K) + offsetof(blk_q8_K, qs);
@@ -240,16 +221,12 @@ static inline __attribute__((always_inline)) CK_AMX void ck_amx_q6_K_rows(int64_
         CK_AMX_SUB(15, 3, 5, 7, 16);
         const blk_q8_K *xr[16];
         ck_x16_activation_blocks(x, x_stride, i, R, xr);
-        _Alignas(64) int32_t offsets[16][16];  // per activation row, −32 × its 16-value sums
-        for (int a = 0; a < R; a++) {
-            const __m512i bsums = _mm512_cvtepi16_epi32(_mm256_loadu_si256((const __m256i *)xr[a]->bsums));
-            _mm512_store_si512(offsets[a], _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(bsums, 5)));
-        }
+        _Alignas(64) int32_t offsets[16][16];
+        ck_x16_q6_K_offsets(xr, R, offsets);
         __m512i acc[16];
         for (int a = 0; a < R; a++) acc[a] = _mm512_setzero_si512();
         for (int s = 0; s < 16; s++) {
-            const __m512i pairs = _mm512_cvtepi8_epi16(_mm256_load_si256((const __m256i *)b->scale_pairs[s / 2]));
-            const __m512i scale = _mm512_srai_epi32(s % 2 == 0 ? _mm512_slli_epi32(pairs, 16) : pairs, 16);
+            const __m512i scale = ck_x16_q6_K_scale(b, s);
             for (int a = 0; a < R; a++) {
                 const __m512i part = _mm512_add_epi32(_mm512_load_si512(parts[s][a]), _mm512_set1_epi32(offsets[a][s]));
                 acc[a] = _mm512_add_epi32(acc[a], _mm512_mullo_epi32(part, scale));

@@ -165,19 +165,6 @@ int ck_x16_repack(sparrow_pool *pool, uint32_t type, const void *w, int64_t n_ro
 
 // MARK: - Kernels (AVX-512 VNNI)
 
-/// acc + Σ of four unsigned weight bytes × the four signed activation bytes at `x`, broadcast to every lane: one
-/// vpdpbusd with an embedded 32-bit broadcast.
-static inline CK_AVX512 __m512i ck_x16_dpbusd(__m512i acc, __m512i w, const void *x) {
-    __asm__("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(w), "m"(*(const int32_t *)x));
-    return acc;
-}
-
-/// acc + the int16 pairs of `a` times those of the 32-bit value at `x` broadcast to every lane.
-static inline CK_AVX512 __m512i ck_x16_dpwssd_bcast(__m512i acc, __m512i a, const void *x) {
-    __asm__("vpdpwssd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(a), "m"(*(const int32_t *)x));
-    return acc;
-}
-
 // Q4_K: per lane and 16 values, the vpdpbusd part is ≤ 16·15·128 = 30720 < 2^15 in magnitude, so it fits an int16. A
 // 32-value sub-block's two parts go into one lane as the int16 pair (first half, second half), and one vpdpwssd with
 // the pair (scale, scale) adds scale·(part0 + part1): each ≤ 63·61440 < 2^22, 8 of them < 2^25. Mins: pairs (m_s,
@@ -195,7 +182,6 @@ static inline __attribute__((always_inline)) CK_AVX512 void ck_x16_q4_K_rows(int
     _Alignas(64) double sums[8][16];
     memset(sums, 0, sizeof sums);
     const __m512i m4 = _mm512_set1_epi8(0x0F), low_words = _mm512_set1_epi32(0xFFFF);
-    const __m256i ones = _mm256_set1_epi16(1);
     for (int64_t i = 0; i < n / QK_K; i++) {
         const blk_q4_Kx16 *b = w + i;
         // One row streams faster on the hardware prefetch alone.
@@ -226,18 +212,7 @@ static inline __attribute__((always_inline)) CK_AVX512 void ck_x16_q4_K_rows(int
             }
         }
         __m512i macc[8];
-        for (int a = 0; a < R; a++) macc[a] = _mm512_setzero_si512();
-        _Alignas(16) int16_t sums32[8][8];  // per activation row, the 32-value sums of its block
-        for (int a = 0; a < R; a++) {
-            const __m256i pairs = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)xr[a]->bsums), ones);
-            _mm_store_si128((__m128i *)sums32[a], _mm256_cvtepi32_epi16(pairs));
-        }
-        _Pragma("clang loop unroll(full)") for (int s = 0; s < 8; s += 2) {
-            const __m512i m0 = _mm512_cvtepu8_epi32(_mm_load_si128((const __m128i *)b->mins[s]));
-            const __m512i m1 = _mm512_cvtepu8_epi32(_mm_load_si128((const __m128i *)b->mins[s + 1]));
-            const __m512i mm = _mm512_or_si512(m0, _mm512_slli_epi32(m1, 16));
-            for (int a = 0; a < R; a++) macc[a] = ck_x16_dpwssd_bcast(macc[a], mm, &sums32[a][s]);
-        }
+        ck_x16_q4_K_mins(b, xr, R, macc);
         for (int a = 0; a < R; a++) ck_x16_terms(sums[a], b->d, b->dmin, xr[a]->d, acc[a], macc[a]);
     }
     ck_x16_store(sums, R, y, y_stride);
@@ -257,34 +232,24 @@ static inline __attribute__((always_inline)) CK_AVX512 void ck_x16_q6_K_rows(int
                                                                              const int prefetch, const int R) {
     _Alignas(64) double sums[8][16];
     memset(sums, 0, sizeof sums);
-    const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30);
     for (int64_t i = 0; i < n / QK_K; i++) {
         const blk_q6_Kx16 *b = w + i;
         if (prefetch) ck_x16_prefetch(b, sizeof *b, R >= CK_X16_FAR_ROWS);
         const blk_q8_K *xr[8];
         ck_x16_activation_blocks(x, x_stride, i, R, xr);
-        _Alignas(64) int32_t offsets[8][16];  // per activation row, −32 × its 16-value sums
-        for (int a = 0; a < R; a++) {
-            const __m512i bsums = _mm512_cvtepi16_epi32(_mm256_loadu_si256((const __m256i *)xr[a]->bsums));
-            _mm512_store_si512(offsets[a], _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(bsums, 5)));
-        }
+        _Alignas(64) int32_t offsets[8][16];
+        ck_x16_q6_K_offsets(xr, R, offsets);
         __m512i acc[8];
         for (int a = 0; a < R; a++) acc[a] = _mm512_setzero_si512();
         // Sub-blocks one at a time: unrolled, the compiler hoists every unpack ahead and spills them.
         _Pragma("clang loop unroll(disable)") for (int s = 0; s < 16; s++) {
-            const __m512i pairs = _mm512_cvtepi8_epi16(_mm256_load_si256((const __m256i *)b->scale_pairs[s / 2]));
-            const __m512i scale = _mm512_srai_epi32(s % 2 == 0 ? _mm512_slli_epi32(pairs, 16) : pairs, 16);
+            const __m512i scale = ck_x16_q6_K_scale(b, s);
             const __m512i qh = _mm512_load_si512((const void *)b->qh[s]);
             __m512i part[8];
             for (int a = 0; a < R; a++) part[a] = _mm512_set1_epi32(offsets[a][s]);
             _Pragma("clang loop unroll(full)") for (int c = 2 * s; c < 2 * s + 2; c++) {
-                const __m512i v = _mm512_load_si512((const void *)b->ql[c]);
-                // values 8c..8c+3 (k = 2(c − 2s)) and 8c+4..8c+7 (k + 1): high bits at 2k in qh, moved to bits 4-5
-                const __m512i hk = c == 2 * s ? _mm512_slli_epi16(qh, 4) : qh;
-                const __m512i hk1 = c == 2 * s ? _mm512_slli_epi16(qh, 2) : _mm512_srli_epi16(qh, 2);
-                const __m512i lo = _mm512_ternarylogic_epi32(_mm512_and_si512(v, m4), hk, m30, 0xF8);
-                const __m512i hi = _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi16(v, 4), m4), hk1, m30,
-                                                             0xF8);
+                __m512i lo, hi;
+                ck_x16_q6_K_values(b, s, c - 2 * s, qh, &lo, &hi);
                 for (int a = 0; a < R; a++) {
                     part[a] = ck_x16_dpbusd(part[a], lo, xr[a]->qs + 8 * c);
                     part[a] = ck_x16_dpbusd(part[a], hi, xr[a]->qs + 8 * c + 4);

@@ -276,9 +276,8 @@ static int ck_make_job(ck_matmul_job *job, uint32_t type, int level, const void 
     if (y_rows != NULL && n_batch > SPARROW_MAX_SEPARATE_OUTPUT_ROWS) return 0;
     const int repacked = w16 != NULL && ck_x16_bytes(type, n_rows, n_cols) != 0;
     const ck_x16_fn amx = repacked && ck_x16_amx_takes_batch(type, n_batch) ? ck_x16_amx_lookup(type, level) : NULL;
-    const ck_x16_fn x16 = amx != NULL                                                 ? amx
-                          : repacked && ck_x16_takes_batch(type, n_batch) ? ck_x16_lookup(type, level)
-                                                                                      : NULL;
+    ck_x16_fn x16 = amx;
+    if (x16 == NULL && repacked && ck_x16_takes_batch(type, n_batch)) x16 = ck_x16_lookup(type, level);
     *job = (ck_matmul_job){dot, ck_dotn_lookup(type, level), ck_dotn_scaled_lookup(type, level),
                            ck_dotn_rows_lookup(type, level), ck_batch_kernels_lookup(type, level), w, w_row_bytes,
                            n_rows, n_cols, x, x_row_bytes, n_batch, y, y_rows, x16,
