@@ -4,12 +4,14 @@
 // every step's outputs of the two are compared bit for bit (a difference fails the run: a speed change must not
 // change a result). Built and run by `run`; not part of Sparrow.
 //
-// Usage: attention_ab LAYERS POSITIONS ROWS STEPS THREADS PATH
+// Usage: attention_ab LAYERS POSITIONS ROWS STEPS THREADS PATH [COLD_MB]
 // One step: for each of LAYERS layers, one attention call over ROWS query rows, each row reading its own cache of
 // POSITIONS positions (every row and layer has its own pages, so the step streams LAYERS · ROWS caches, as a decode
 // step of ROWS sequences does). Shapes are qwen3moe's and qwen3next's attention: 32 query heads, 4 KV heads of 128
 // values, pages of 32 positions that keep each head's positions together (KVCacheState's layout). PATH: fastest
-// (`sparrow_attention`, what the engine runs) or avx2.
+// (`sparrow_attention`, what the engine runs) or avx2. COLD_MB (default 0): megabytes written, untimed, before each
+// build's step, so that the caches are read from memory as in a decode step, whose weights stream through L2 and L3
+// between one step's attention and the next.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,14 +48,16 @@ static void *allocate(size_t bytes) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 7) {
-        fprintf(stderr, "usage: attention_ab LAYERS POSITIONS ROWS STEPS THREADS fastest|avx2\n");
+    if (argc != 7 && argc != 8) {
+        fprintf(stderr, "usage: attention_ab LAYERS POSITIONS ROWS STEPS THREADS fastest|avx2 [COLD_MB]\n");
         return 2;
     }
+    const long cold_mb = argc == 8 ? atol(argv[7]) : 0;
     const int layers = atoi(argv[1]), positions = atoi(argv[2]), rows = atoi(argv[3]), steps = atoi(argv[4]),
               threads = atoi(argv[5]);
     const int avx2 = strcmp(argv[6], "avx2") == 0;
-    if (layers < 1 || positions < 1 || rows < 1 || steps < 1 || threads < 1 || (!avx2 && strcmp(argv[6], "fastest"))) {
+    if (layers < 1 || positions < 1 || rows < 1 || steps < 1 || threads < 1 || cold_mb < 0 ||
+        (!avx2 && strcmp(argv[6], "fastest"))) {
         fprintf(stderr, "attention_ab: expected positive LAYERS POSITIONS ROWS STEPS THREADS and fastest or avx2\n");
         return 2;
     }
@@ -94,10 +98,14 @@ int main(int argc, char **argv) {
     float *scratch = allocate(sizeof(float) * (size_t)scratch_floats * (size_t)threads);
     sparrow_attention_row *table = allocate(sizeof(sparrow_attention_row) * (size_t)rows);
 
+    const size_t cold_bytes = (size_t)cold_mb << 20;
+    unsigned char *cold = cold_bytes > 0 ? allocate(cold_bytes) : NULL;
+
     double total[2] = {0, 0};
     const int warm_up = 1;
     for (int step = 0; step < warm_up + steps; step++) {
         for (int v = 0; v < 2; v++) {
+            if (cold != NULL) memset(cold, step + v, cold_bytes);  // evicts the caches, untimed
             const double start = now();
             for (int l = 0; l < layers; l++) {
                 for (int r = 0; r < rows; r++) {
@@ -122,9 +130,9 @@ int main(int argc, char **argv) {
         }
     }
     const double bytes = 2.0 * layers * rows * (double)positions * KV_HEADS * HEAD_DIM * sizeof(float);
-    printf("%d layers x %d rows x %d positions (%s, %d threads, %d steps): base %.3f ms, head %.3f ms per step "
+    printf("%d layers x %d rows x %d positions (%s, %d threads, %d steps%s): base %.3f ms, head %.3f ms per step "
            "(%.1f and %.1f GB/s of K and V), head/base %.3f; outputs equal bit for bit\n",
-           layers, rows, positions, avx2 ? "avx2" : "fastest", threads, steps, 1e3 * total[0] / steps,
+           layers, rows, positions, avx2 ? "avx2" : "fastest", threads, steps, cold != NULL ? ", caches cold" : "", 1e3 * total[0] / steps,
            1e3 * total[1] / steps, bytes / (total[0] / steps) / 1e9, bytes / (total[1] / steps) / 1e9,
            total[1] / total[0]);
     return 0;
