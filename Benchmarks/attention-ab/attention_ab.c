@@ -58,7 +58,8 @@ int main(int argc, char **argv) {
     const int avx2 = strcmp(argv[6], "avx2") == 0;
     if (layers < 1 || positions < 1 || rows < 1 || steps < 1 || threads < 1 || cold_mb < 0 ||
         (!avx2 && strcmp(argv[6], "fastest"))) {
-        fprintf(stderr, "attention_ab: expected positive LAYERS POSITIONS ROWS STEPS THREADS and fastest or avx2\n");
+        fprintf(stderr, "attention_ab: expected positive LAYERS POSITIONS ROWS STEPS THREADS, fastest or avx2, and a "
+                        "COLD_MB of 0 or more\n");
         return 2;
     }
     const attention_fn variants[2] = {avx2 ? base_sparrow_attention_avx2 : base_sparrow_attention,
@@ -132,8 +133,8 @@ int main(int argc, char **argv) {
     const double bytes = 2.0 * layers * rows * (double)positions * KV_HEADS * HEAD_DIM * sizeof(float);
     printf("%d layers x %d rows x %d positions (%s, %d threads, %d steps%s): base %.3f ms, head %.3f ms per step "
            "(%.1f and %.1f GB/s of K and V), head/base %.3f; outputs equal bit for bit\n",
-           layers, rows, positions, avx2 ? "avx2" : "fastest", threads, steps, cold != NULL ? ", caches cold" : "", 1e3 * total[0] / steps,
-           1e3 * total[1] / steps, bytes / (total[0] / steps) / 1e9, bytes / (total[1] / steps) / 1e9,
-           total[1] / total[0]);
+           layers, rows, positions, avx2 ? "avx2" : "fastest", threads, steps, cold != NULL ? ", caches cold" : "",
+           1e3 * total[0] / steps, 1e3 * total[1] / steps, bytes / (total[0] / steps) / 1e9,
+           bytes / (total[1] / steps) / 1e9, total[1] / total[0]);
     return 0;
 }

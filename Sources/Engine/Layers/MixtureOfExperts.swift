@@ -71,12 +71,7 @@ struct MixtureOfExperts: Sendable {
             if inverse.isFinite {  // then every probability is a finite number ≥ 0: no NaN to order
                 Self.appendTopK(probabilities, count: n, k: min(topK, n), to: &scratch.chosen)
             } else {
-                for _ in 0..<min(topK, n) {
-                    let best = Self.firstLargestScalar(probabilities, count: n)
-                    guard best >= 0 else { break }
-                    scratch.chosen.append((best, probabilities[best]))
-                    probabilities[best] = -.infinity
-                }
+                Self.appendTopKByRounds(probabilities, count: n, k: min(topK, n), to: &scratch.chosen)
             }
             if normalizeTopK {
                 var total: Float = 0
@@ -94,8 +89,20 @@ struct MixtureOfExperts: Sendable {
         return best
     }
 
+    /// Appends up to `k` picks of `firstLargestScalar` to `chosen`, each taken (set to −∞ in `p`) before the next: the
+    /// router's pick whatever the values (NaN and ±∞ included), and what `appendTopK` must equal on finite ones.
+    static func appendTopKByRounds(_ p: UnsafeMutablePointer<Float>, count n: Int, k: Int,
+                                   to chosen: inout [(expert: Int, weight: Float)]) {
+        for _ in 0..<k {
+            let best = firstLargestScalar(p, count: n)
+            guard best >= 0 else { return }
+            chosen.append((best, p[best]))
+            p[best] = -.infinity
+        }
+    }
+
     /// Appends the `k` largest of `n` finite values (no NaN, no ±∞) to `chosen`, largest first, equal values in index
-    /// order: what `k` rounds of `firstLargestScalar`, each taking its pick, give. One pass that keeps the best `k` so
+    /// order: what `appendTopKByRounds` gives. One pass that keeps the best `k` so
     /// far in order (a value enters only if larger than the last kept, and goes behind every kept value it does not
     /// exceed), so each value is compared once instead of `k` times. The k rounds (through a 16-lane search that the
     /// compiler kept in memory) were ~1 µs per pick here: 0.6 ms of an 8-sequence qwen3moe-8l decode step, on the
