@@ -149,6 +149,11 @@ void ck_x16_dot_q4_K_avx512(int64_t n, const void *w, const void *x, size_t x_st
                             size_t y_stride, int prefetch);
 void ck_x16_dot_q6_K_avx512(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *y,
                             size_t y_stride, int prefetch);
+/// The AVX2 kernels of the same layouts (dot_avx2_x16.c), for CPUs without AVX-512 VNNI.
+void ck_x16_dot_q4_K_avx2(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *y,
+                          size_t y_stride, int prefetch);
+void ck_x16_dot_q6_K_avx2(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *y,
+                          size_t y_stride, int prefetch);
 /// The repacked kernel of a type at a level, or NULL.
 ck_x16_fn ck_x16_lookup(uint32_t type, int level);
 /// Activation rows an AMX kernel of the repacked layouts (dot_amx_x16.c) takes per call: `count` 1…this.

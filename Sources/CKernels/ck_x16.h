@@ -43,7 +43,8 @@ _Static_assert(sizeof(blk_q6_Kx16) == 3392, "q6_Kx16");
 /// 2026-11-30 later, decode-step harness, 8 rows, variants alternating: the near prefetch alone streamed the output
 /// matrix in 12.5-13.0 ms (20 GB/s), the near one at 2-5 KB or at 6.8-16 KB 13.6-18.7 ms; near and far (at 8-32 KB,
 /// L2 or L3 hint alike) 9.9-10.3 ms (25 GB/s), about the 9.3 ms its arithmetic takes with the matrix in L2.
-static inline CK_AVX512 void ck_x16_prefetch(const void *block, size_t bytes, int far) {
+/// (No target attribute: the AVX2 kernels inline it too.)
+static inline void ck_x16_prefetch(const void *block, size_t bytes, int far) {
     for (size_t k = 0; k < bytes; k += 64) _mm_prefetch((const char *)block + CK_X16_PREFETCH_NEAR + k, _MM_HINT_T1);
     if (!far) return;
     for (size_t k = 0; k < bytes; k += 64) _mm_prefetch((const char *)block + CK_X16_PREFETCH_FAR + k, _MM_HINT_T1);

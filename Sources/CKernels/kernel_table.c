@@ -148,10 +148,13 @@ ck_batch_kernels ck_batch_kernels_lookup(uint32_t type, int level) {
 }
 
 ck_x16_fn ck_x16_lookup(uint32_t type, int level) {
-    if (level != SPARROW_LEVEL_AVX512 || !ck_cpu_has_avx512()) return NULL;
-    switch (type) {
-    case T_Q4_K: return ck_x16_dot_q4_K_avx512;
-    case T_Q6_K: return ck_x16_dot_q6_K_avx512;
+    switch (level) {
+    case SPARROW_LEVEL_AVX2:
+        if (!ck_cpu_has_avx2()) return NULL;
+        return type == T_Q4_K ? ck_x16_dot_q4_K_avx2 : type == T_Q6_K ? ck_x16_dot_q6_K_avx2 : NULL;
+    case SPARROW_LEVEL_AVX512:
+        if (!ck_cpu_has_avx512()) return NULL;
+        return type == T_Q4_K ? ck_x16_dot_q4_K_avx512 : type == T_Q6_K ? ck_x16_dot_q6_K_avx512 : NULL;
     default: return NULL;
     }
 }

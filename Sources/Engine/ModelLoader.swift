@@ -77,7 +77,7 @@ public enum ModelLoader {
     }
 
     /// How many copies of about the file's size loading with these options holds in anonymous memory: one for
-    /// the weights read into memory, one for repacked copies (made only where their kernels run: AVX-512 VNNI).
+    /// the weights read into memory, one for repacked copies (made only where their kernels run: AVX2 or AVX-512 VNNI).
     public static func heldWeightCopies(storage: GGUFStorage, repack: Bool) -> Int {
         (storage == .memory ? 1 : 0) + (repack && WeightRepacker.isAvailable ? 1 : 0)
     }

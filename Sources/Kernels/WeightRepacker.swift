@@ -5,7 +5,8 @@ internal import Foundation
 /// Makes and owns copies of Q4_K and Q6_K matrices in the 16-row repacked layout (an opt-in weight layout:
 /// `model.weights: repacked`). In a ggml row every 256-value block is one record, so the kernels work one weight
 /// row at a time and spend much of their time unpacking it and summing across vector lanes; repacked, one vector
-/// holds four values of 16 rows, and one unpacking serves every activation row of a batch (`dot_avx512_x16.c`).
+/// holds four values of 16 rows, and one unpacking serves every activation row of a batch (`dot_avx512_x16.c`;
+/// `dot_avx2_x16.c` on CPUs without AVX-512 VNNI).
 /// Every output keeps the exact integer sums and double terms of the scalar reference, so a matrix gives the same
 /// bits in either layout, at any batch size.
 ///
@@ -93,7 +94,7 @@ public final class WeightRepacker: @unchecked Sendable {
     /// same bits, only when `SPARROW_AMX=on` (opt-in: slower than the VNNI kernels so far).
     public static var hasMatrixUnitKernels: Bool { sparrow_has_amx() != 0 }
 
-    /// Whether copies would be made on this machine at the default level (AVX-512 VNNI, not capped below it).
+    /// Whether copies would be made on this machine at the default level (AVX2 or AVX-512 VNNI, not capped below AVX2).
     public static var isAvailable: Bool {
         sparrow_has_repacked_kernel(GGMLType.q4_K.rawValue, KernelLevel.best(for: .q4_K).cValue) != 0
     }
@@ -148,8 +149,8 @@ public final class WeightRepacker: @unchecked Sendable {
         return result
     }
 
-    /// The repacked layout of `matrix` as bytes, on any CPU (the packing is portable C; only the kernels need AVX-512
-    /// VNNI): what the layout tests read. Empty when the matrix has no repacked form.
+    /// The repacked layout of `matrix` as bytes, on any CPU (the packing is portable C; only the kernels need AVX2
+    /// or AVX-512 VNNI): what the layout tests read. Empty when the matrix has no repacked form.
     static func layoutBytes(of matrix: WeightMatrix) -> [UInt8] {
         let count = repackedBytes(matrix)
         guard count > 0 else { return [] }

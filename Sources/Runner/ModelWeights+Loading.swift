@@ -55,7 +55,7 @@ extension ModelWeights {
                                cacheBytes: Int?, repackAvailable: Bool) -> String {
         let reserve = cacheBytes.map { String(format: "model.memory %.1f GB", Double($0) / 1e9) }
             ?? String(format: "a third of that, %.1f GB, kept for caches", Double(memoryLimit / 3) / 1e9)
-        let kernels = repackAvailable ? "" : "; this CPU has no repacked kernels (AVX-512 VNNI)"
+        let kernels = repackAvailable ? "" : "; this CPU has no repacked kernels (AVX2 or AVX-512 VNNI)"
         let repacked = repackedPeakBytes.map { String(format: ", %.1f GB repacked", Double($0) / 1e9) } ?? ""
         return String(format: "model.weights: auto: %@ (the file is %.1f GB%@; weights in memory may take %.1f GB, ",
                       choice.rawValue, Double(fileBytes) / 1e9, repacked, Double(memoryLimit) / 1e9)

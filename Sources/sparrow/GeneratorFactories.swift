@@ -54,7 +54,7 @@ enum GeneratorFactories {
             if repack {
                 StandardError.write(WeightRepacker.isAvailable
                     ? "sparrow: repacking \(path)'s Q4_K and Q6_K matrices (model.weights: repacked)"
-                    : "sparrow: model.weights: repacked: this CPU has no repacked kernels (AVX-512 VNNI); the weights are only read into memory")
+                    : "sparrow: model.weights: repacked: this CPU has no repacked kernels (AVX2 or AVX-512 VNNI); the weights are only read into memory")
             }
             let loaded = try ModelLoader.load(path: path, threads: settings.threads > 0 ? settings.threads : nil,
                                               storage: storage, repack: repack)

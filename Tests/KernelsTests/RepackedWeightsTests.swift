@@ -9,13 +9,18 @@ import Testing
 @Suite("Repacked weights (16-row groups)")
 struct RepackedWeightsTests {
     static let types: [GGMLType] = [.q4_K, .q6_K]
-    /// Whether this machine has the repacked kernels (AVX-512 VNNI); the tests need them.
+    /// Whether this machine has the repacked kernels (AVX-512 VNNI or AVX2); the tests need them.
     static let available = WeightRepacker(pool: nil).hasKernel(for: .q4_K)
+    /// The levels whose repacked kernels this machine runs (`dot_avx2_x16.c`, `dot_avx512_x16.c`).
+    static let levels: [KernelLevel] = [KernelLevel.avx2, .avx512].filter {
+        WeightRepacker(pool: nil, level: $0).hasKernel(for: .q4_K)
+    }
 
-    /// The layout itself, on every CPU (the packing is portable C; the other tests need the AVX-512 VNNI kernels):
-    /// each quant of the repacked bytes read back where the layout puts it (`dot_avx512_x16.c`: chunk c, lane r, byte
-    /// j holds value 8c + j in its low nibble and 8c + 4 + j in its high one; Q6_K's qh entry e, byte 4r + j, bits
-    /// 2k, the high 2 bits of value 16e + 4k + j) equals that quant read from the ggml block as ggml lays it out.
+    /// The layout itself, on every CPU (the packing is portable C; the other tests need the AVX2 or AVX-512 VNNI
+    /// kernels): each quant of the repacked bytes read back where the layout puts it (`dot_avx512_x16.c`: chunk c,
+    /// lane r, byte j holds value 8c + j in its low nibble and 8c + 4 + j in its high one; Q6_K's qh entry e, byte
+    /// 4r + j, bits 2k, the high 2 bits of value 16e + 4k + j) equals that quant read from the ggml block as ggml lays
+    /// it out.
     @Test("every quant lands where the 16-row layout puts it (any CPU)", arguments: types)
     func layout(type: GGMLType) throws {
         let rows = 32, columns = 2 * 256, blocks = columns / 256
@@ -68,21 +73,23 @@ struct RepackedWeightsTests {
             try WeightMatrix.over(bytes, type: type, rows: rows, columns: columns) { plain in
                 let w = try repacker.repack(plain)
                 #expect(w.repacked != nil, "\(type.name): no repacked copy")
-                let x = (0..<8 * columns).map { Float(($0 * 7919) % 255) / 127 - 1 }
+                let x: [Float] = (0..<8 * columns).map { (i: Int) -> Float in Float((i * 7919) % 255) / 127 - 1 }
                 let q = try QuantizedActivations(x, batch: 8, for: w)
                 for (patternName, value) in KernelExtremesTests.patterns(for: type) {
                     KernelExtremesTests.setQuants(q, value)
                     let reference = try (0..<8).map { b in
                         try (0..<rows).map { try MatMul.dot(w, row: $0, q, batchRow: b, level: .scalar).bitPattern }
                     }
-                    for group in 0..<rows / 16 {
-                        for count in 1...8 {
-                            let start = 8 - count  // tiles that start at a later activation row, too
-                            let out = try MatMul.dotRepacked(w, group: group, q, batchRows: start..<8, level: .avx512)
-                            for k in 0..<count {
-                                #expect(Array(out[(16 * k)..<(16 * k + 16)]).map(\.bitPattern)
-                                            == Array(reference[start + k][(16 * group)..<(16 * group + 16)]),
-                                        "\(type.name) weights \(weightName), activations \(patternName), group \(group), tile of \(count), row \(k)")
+                    for level in Self.levels {
+                        for group in 0..<rows / 16 {
+                            for count in 1...8 {
+                                let start = 8 - count  // tiles that start at a later activation row, too
+                                let out = try MatMul.dotRepacked(w, group: group, q, batchRows: start..<8, level: level)
+                                for k in 0..<count {
+                                    #expect(Array(out[(16 * k)..<(16 * k + 16)]).map(\.bitPattern)
+                                                == Array(reference[start + k][(16 * group)..<(16 * group + 16)]),
+                                            "\(type.name) at \(level), weights \(weightName), activations \(patternName), group \(group), tile of \(count), row \(k)")
+                                }
                             }
                         }
                     }

@@ -84,7 +84,7 @@ import Testing
         let line = ModelWeights.autoChoiceLine(.memory, fileBytes: 7 * Self.gb, memoryLimit: 18 * Self.gb,
                                                cacheBytes: nil, repackAvailable: false)
         #expect(line == "model.weights: auto: memory (the file is 7.0 GB; weights in memory may take 18.0 GB, a third "
-                    + "of that, 6.0 GB, kept for caches; this CPU has no repacked kernels (AVX-512 VNNI))")
+                    + "of that, 6.0 GB, kept for caches; this CPU has no repacked kernels (AVX2 or AVX-512 VNNI))")
         let budgeted = ModelWeights.autoChoiceLine(.repacked, fileBytes: Self.gb, memoryLimit: 18 * Self.gb,
                                                    cacheBytes: 2 * Self.gb, repackAvailable: true)
         #expect(budgeted.hasSuffix("may take 18.0 GB, model.memory 2.0 GB)"))

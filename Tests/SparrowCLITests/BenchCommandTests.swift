@@ -87,7 +87,7 @@ import Testing
         #expect(memory["weights"] as? String == "memory")
         #expect(repacked["weights"] as? String == "repacked")
         #expect(mapped["repackedBytes"] as? Int == 0)
-        // Repacked copies exist where the machine has their kernels (AVX-512 VNNI), and cost about the file's size.
+        // Repacked copies exist where the machine has their kernels (AVX2 or AVX-512 VNNI), and cost about the file's size.
         let copies = try #require(repacked["repackedBytes"] as? Int), fileBytes = try #require(mapped["fileBytes"] as? Int)
         let flags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
         let kernels = flags.contains("avx512_vnni") && flags.contains("avx512bw")
