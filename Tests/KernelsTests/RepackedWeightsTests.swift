@@ -174,6 +174,10 @@ struct RepackedWeightsTests {
                     #expect(fast.map(\.bitPattern) == reference.map(\.bitPattern),
                             "\(type.name) batch \(batch), \(pool?.threadCount ?? 1) threads")
                 }
+                for level in Self.levels {  // the AVX2 kernels too, on a machine whose default is AVX-512
+                    let fast = try MatMul.multiply(repacked, q, level: level, pool: pools[1])
+                    #expect(fast.map(\.bitPattern) == reference.map(\.bitPattern), "\(type.name) batch \(batch) at \(level)")
+                }
                 // In one pool job behind a product of 40 rows (no repacked form): the repacked matrix still starts on
                 // a 16-row group of the job's rows, so every range it gets starts on one of its groups and it reads
                 // only its copy. Shown by pairing the copy with garbage ggml rows, which a range starting inside a
