@@ -14,6 +14,7 @@
 // many activation rows. The library's own rule (`ck_x16_takes_batch`: Q4_K from 1 row, Q6_K from 4) applies on top,
 // so 1-3 act as 4 for Q6_K unless a build relaxes that rule. Each variant's mean step time and output-matrix time are
 // printed; the phase totals above them mix all variants.
+// DECODE_STEP_LEVEL=avx2: the AVX2 kernels (and AVX2 repacked kernels) on a machine with AVX-512.
 // TENSORS.txt: one line per tensor, "name type offset bytes dim0 dim1 [dim2]" (offset from the start of the file).
 #include <fcntl.h>
 #include <math.h>
@@ -149,7 +150,14 @@ int main(int argc, char **argv) {
     const tensor *gate0 = layer_tensor(0, "ffn_gate_exps");
     const long experts = gate0->dims[2], expert_width = gate0->dims[1];
     const int top_k = 8;
-    const int kernel_level = sparrow_detect_cpu_features().avx512 ? SPARROW_LEVEL_AVX512 : SPARROW_LEVEL_AVX2;
+    int kernel_level = sparrow_detect_cpu_features().avx512 ? SPARROW_LEVEL_AVX512 : SPARROW_LEVEL_AVX2;
+    const char *level_setting = getenv("DECODE_STEP_LEVEL");
+    if (level_setting != NULL && strcmp(level_setting, "avx2") == 0) {
+        kernel_level = SPARROW_LEVEL_AVX2;
+    } else if (level_setting != NULL && level_setting[0] != 0 && strcmp(level_setting, "avx512") != 0) {
+        fprintf(stderr, "decode_step: DECODE_STEP_LEVEL: expected avx2 or avx512\n");
+        return 2;
+    }
 
     sparrow_pool *pool = sparrow_pool_create(threads);
     const char *repack = getenv("DECODE_STEP_REPACK");
