@@ -231,42 +231,18 @@ static inline __attribute__((always_inline)) CK_AVX2 void ck_x16_q6_K_rows_avx2(
     ck_x16_store_avx2(sums, R, y, y_stride);
 }
 
-// One function per tile height, as in dot_avx512_x16.c.
-#define CK_X16_AVX2_HEIGHT(kernel, blk, R)                                                                         \
-    static __attribute__((noinline)) CK_AVX2 void kernel##_##R(int64_t n, const void *w, const void *x,            \
-                                                               size_t x_stride, float *y, size_t y_stride,         \
-                                                               int prefetch) {                                     \
-        kernel(n, (const blk *)w, (const uint8_t *)x, x_stride, y, y_stride, prefetch, R);                         \
-    }
-#define CK_X16_AVX2_HEIGHTS(kernel, blk)                                                                           \
-    CK_X16_AVX2_HEIGHT(kernel, blk, 1) CK_X16_AVX2_HEIGHT(kernel, blk, 2) CK_X16_AVX2_HEIGHT(kernel, blk, 3)       \
-    CK_X16_AVX2_HEIGHT(kernel, blk, 4) CK_X16_AVX2_HEIGHT(kernel, blk, 5) CK_X16_AVX2_HEIGHT(kernel, blk, 6)       \
-    CK_X16_AVX2_HEIGHT(kernel, blk, 7) CK_X16_AVX2_HEIGHT(kernel, blk, 8)
-
-CK_X16_AVX2_HEIGHTS(ck_x16_q4_K_rows_avx2, blk_q4_Kx16)
-CK_X16_AVX2_HEIGHTS(ck_x16_q6_K_rows_avx2, blk_q6_Kx16)
-
-#define CK_X16_AVX2_DISPATCH(kernel)                                              \
-    switch (count) {                                                              \
-    case 1: kernel##_1(n, w, x, x_stride, y, y_stride, prefetch); break;          \
-    case 2: kernel##_2(n, w, x, x_stride, y, y_stride, prefetch); break;          \
-    case 3: kernel##_3(n, w, x, x_stride, y, y_stride, prefetch); break;          \
-    case 4: kernel##_4(n, w, x, x_stride, y, y_stride, prefetch); break;          \
-    case 5: kernel##_5(n, w, x, x_stride, y, y_stride, prefetch); break;          \
-    case 6: kernel##_6(n, w, x, x_stride, y, y_stride, prefetch); break;          \
-    case 7: kernel##_7(n, w, x, x_stride, y, y_stride, prefetch); break;          \
-    case 8: kernel##_8(n, w, x, x_stride, y, y_stride, prefetch); break;          \
-    default: break;                                                               \
-    }
+// One function per tile height (ck_x16.h).
+CK_X16_HEIGHTS(CK_AVX2, ck_x16_q4_K_rows_avx2, blk_q4_Kx16)
+CK_X16_HEIGHTS(CK_AVX2, ck_x16_q6_K_rows_avx2, blk_q6_Kx16)
 
 CK_AVX2 void ck_x16_dot_q4_K_avx2(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *y,
                                   size_t y_stride, int prefetch) {
-    CK_X16_AVX2_DISPATCH(ck_x16_q4_K_rows_avx2)
+    CK_X16_DISPATCH(ck_x16_q4_K_rows_avx2)
 }
 
 CK_AVX2 void ck_x16_dot_q6_K_avx2(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *y,
                                   size_t y_stride, int prefetch) {
-    CK_X16_AVX2_DISPATCH(ck_x16_q6_K_rows_avx2)
+    CK_X16_DISPATCH(ck_x16_q6_K_rows_avx2)
 }
 
 #else
