@@ -1,5 +1,6 @@
 // The 16-row repacked layouts of Q4_K and Q6_K (made once at load by dot_avx512_x16.c) and the helpers that their
-// kernels share: the AVX-512 VNNI kernels (dot_avx512_x16.c) and the AMX ones (dot_amx_x16.c).
+// kernels share: the AVX-512 VNNI kernels (dot_avx512_x16.c), the AVX2 ones (dot_avx2_x16.c) and the AMX ones
+// (dot_amx_x16.c).
 #ifndef SPARROW_CK_X16_H
 #define SPARROW_CK_X16_H
 
