@@ -107,8 +107,7 @@ static inline __attribute__((always_inline)) CK_AVX2 void ck_x16_q4_K_half_avx2(
         for (int p = 1; p < 4; p++) {
             macc = _mm256_add_epi32(macc, _mm256_madd_epi16(mins[p], ck_x16_bcast(&sums32[a][2 * p])));
         }
-        ck_x16_terms_avx2(sums[a] + 8 * half, b->d + 8 * half, b->dmin + 8 * half, xr[a]->d,
-                          acc[a], macc);
+        ck_x16_terms_avx2(sums[a] + 8 * half, b->d + 8 * half, b->dmin + 8 * half, xr[a]->d, acc[a], macc);
     }
 }
 
@@ -122,11 +121,12 @@ static inline __attribute__((always_inline)) CK_AVX2 void ck_x16_q4_K_rows_avx2(
     const __m256i ones = _mm256_set1_epi16(1);
     for (int64_t i = 0; i < n / QK_K; i++) {
         const blk_q4_Kx16 *b = w + i;
-        if (prefetch && R > 1) ck_x16_prefetch(b, sizeof *b, R >= CK_X16_FAR_ROWS);
         if (prefetch && R == 1) {
             for (size_t k = 0; k < sizeof *b; k += 64) {
                 _mm_prefetch((const char *)b + CK_X16_AVX2_ONE_ROW_PREFETCH + k, _MM_HINT_T0);
             }
+        } else if (prefetch) {
+            ck_x16_prefetch(b, sizeof *b, R >= CK_X16_FAR_ROWS);
         }
         const blk_q8_K *xr[8];
         ck_x16_activation_blocks(x, x_stride, i, R, xr);
