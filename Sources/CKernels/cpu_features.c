@@ -1,5 +1,7 @@
 #include "CKernels.h"
 
+#include <string.h>
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 
@@ -20,8 +22,25 @@ int sparrow_avx512_usable(uint32_t cpuid1_ecx, uint32_t cpuid7_ebx, uint32_t cpu
            (xcr0 & state) == state;
 }
 
+int sparrow_cpu_vendor(char vendor[13]) {
+    vendor[0] = '\0';
+#if defined(__x86_64__) || defined(__i386__)
+    unsigned a, b, c, d;
+    if (!__get_cpuid(0, &a, &b, &c, &d)) return 0;
+    memcpy(vendor, &b, 4);  // EBX, EDX, ECX: "Genu" "ineI" "ntel"
+    memcpy(vendor + 4, &d, 4);
+    memcpy(vendor + 8, &c, 4);
+    vendor[12] = '\0';
+    return 1;
+#else
+    return 0;
+#endif
+}
+
 sparrow_cpu_features sparrow_detect_cpu_features(void) {
-    sparrow_cpu_features features = {0, 0, 0, 0};
+    sparrow_cpu_features features = {0, 0, 0, 0, 0};
+    char vendor[13];
+    features.intel = sparrow_cpu_vendor(vendor) && strcmp(vendor, "GenuineIntel") == 0;
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();
     features.avx2 = __builtin_cpu_supports("avx2");

@@ -116,8 +116,9 @@ int ck_x16_takes_batch(uint32_t type, int64_t n_batch) {
     // made the step 12.2 and 13.8 ms against 13.6 and 15.2 on the ggml rows (the ggml Q4_K row kernel is bound by its
     // own arithmetic at ~18 GB/s per core even from L2); an 8-token step, whose single-token experts are 1-row
     // products, 41.4 / 43.7 / 46.5 ms against 49.1 / 49.7 / 50.6 in fast stretches and alike in slow ones. That needs
-    // the 1-row Q4_K kernel without software prefetch (ck_x16_q4_K_rows): with it, 1-row Q4_K products were slower than
-    // on the ggml rows (16.45-17.8 ms against 15.45, prefetch 4-32 KB ahead into L1 or L2). A 1-row Q6_K product
+    // the 1-row Q4_K kernel without software prefetch on that (AMD) machine: with it, 1-row Q4_K products were slower
+    // than on the ggml rows (16.45-17.8 ms against 15.45, prefetch 4-32 KB ahead into L1 or L2). Intel cores stream
+    // them faster with the prefetch, as fast as on the ggml rows (see ck_x16_dot_q4_K_avx512). A 1-row Q6_K product
     // repacked was slower with or without prefetch (the output matrix 7.9-10.6 ms with, 12.7-13.8 without, against 7.55
     // on the ggml rows). 2026-12-01, the same harness, 8-token steps, Q6_K products of 2-3 rows (the down matrices of
     // experts two or three tokens route to) on the ggml rows against repacked, taking turns step by step in 6 runs of
@@ -184,8 +185,7 @@ static inline __attribute__((always_inline)) CK_AVX512 void ck_x16_q4_K_rows(int
     const __m512i m4 = _mm512_set1_epi8(0x0F), low_words = _mm512_set1_epi32(0xFFFF);
     for (int64_t i = 0; i < n / QK_K; i++) {
         const blk_q4_Kx16 *b = w + i;
-        // One row streams faster on the hardware prefetch alone.
-        if (prefetch && R > 1) ck_x16_prefetch(b, sizeof *b, R >= CK_X16_FAR_ROWS);
+        if (prefetch) ck_x16_prefetch(b, sizeof *b, R >= CK_X16_FAR_ROWS);
         const blk_q8_K *xr[8];
         ck_x16_activation_blocks(x, x_stride, i, R, xr);
         __m512i acc[8];
@@ -266,8 +266,18 @@ static inline __attribute__((always_inline)) CK_AVX512 void ck_x16_q6_K_rows(int
 CK_X16_HEIGHTS(CK_AVX512, ck_x16_q4_K_rows, blk_q4_Kx16)
 CK_X16_HEIGHTS(CK_AVX512, ck_x16_q6_K_rows, blk_q6_Kx16)
 
+// A 1-row Q4_K product prefetches (ck_x16_prefetch: 4 KB ahead into L2) on Intel cores only. Measured 2026-12-02 on 2
+// Emerald Rapids cores, decode-step harness (weights in memory), variants taking turns step by step: a 1-token step of
+// qwen3moe-8l took 27.4 / 29.2 / 30.5 / 24.1 ms with the prefetch against 31.9 / 30.9 / 33.0 / 27.2 without (and 24.5
+// / 25.0 on the ggml rows), an 8-token step 77.6 / 82.6 / 76.1 / 80.2 against 89.0 / 95.5 / 85.6 / 90.5 (76.9 / 83.1
+// on the ggml rows); a throwaway loop streaming 1 GB of Q4_K groups on 2 threads, 15 rounds alternating: 20.3 GB/s
+// median with it, 14.7 without, 23.4 for a bare read. (Sapphire Rapids, 2026-12-01: a throwaway 1-row prefetch came
+// within 3-4 % of the ggml rows, which beat the repacked kernel without it by about 13 %.) On Zen 4 (2026-11-30) the
+// same prefetch made 1-token steps slower than the ggml rows (16.45-17.8 ms against 15.45) where the kernel without it
+// was faster (12.2-13.8 against 13.6-15.2): see ck_x16_takes_batch.
 CK_AVX512 void ck_x16_dot_q4_K_avx512(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *y,
                                       size_t y_stride, int prefetch) {
+    if (count == 1 && !ck_is_intel()) prefetch = 0;
     CK_X16_DISPATCH(ck_x16_q4_K_rows)
 }
 

@@ -11,20 +11,31 @@ public struct CPUFeatures: Sendable, Hashable, Codable {
     /// AVX-512 F, BW, VL, DQ and VNNI with the zmm state enabled by the OS (the AVX-512 kernel level). Optional so
     /// records written before it existed still decode (nil there).
     public var avx512: Bool?
+    /// The CPUID vendor string, e.g. `GenuineIntel` or `AuthenticAMD` (empty off x86): the 1-row Q4_K repacked kernel
+    /// prefetches on Intel only, as measured faster there and slower on AMD Zen 4. Optional so older records decode.
+    public var vendor: String?
 
     /// The features of the machine this process runs on.
     public static let current: CPUFeatures = {
         let detected = sparrow_detect_cpu_features()
         return CPUFeatures(avx2: detected.avx2 != 0, fma: detected.fma != 0, f16c: detected.f16c != 0,
-                           avx512: detected.avx512 != 0)
+                           avx512: detected.avx512 != 0, vendor: detectedVendor())
     }()
 
     /// A feature set (tests and run records).
-    public init(avx2: Bool, fma: Bool, f16c: Bool, avx512: Bool? = nil) {
+    public init(avx2: Bool, fma: Bool, f16c: Bool, avx512: Bool? = nil, vendor: String? = nil) {
         self.avx2 = avx2
         self.fma = fma
         self.f16c = f16c
         self.avx512 = avx512
+        self.vendor = vendor
+    }
+
+    /// The CPUID vendor string of this CPU (12 characters on x86, empty elsewhere).
+    static func detectedVendor() -> String {
+        var bytes = [CChar](repeating: 0, count: 13)
+        _ = bytes.withUnsafeMutableBufferPointer { sparrow_cpu_vendor($0.baseAddress) }
+        return String(decoding: bytes.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Whether the AVX-512 level may run, from raw CPUID and XGETBV words (CPUID.1:ECX, CPUID.7.0:EBX, CPUID.7.0:ECX,

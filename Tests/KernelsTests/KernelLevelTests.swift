@@ -1,3 +1,4 @@
+import Foundation
 import GGUF
 import Testing
 @testable import Kernels
@@ -41,6 +42,25 @@ struct KernelLevelTests {
         #expect(!CPUFeatures.amxUsable(cpuid7EDX: tileInt8, xcr0: Self.xcr0), "an OS without the tile state")
         #expect(!CPUFeatures.amxUsable(cpuid7EDX: tileInt8, xcr0: Self.xcr0 | 1 << 17), "no XTILEDATA")
     }
+
+    /// The vendor decides whether the 1-row Q4_K repacked kernel prefetches; /proc/cpuinfo is the kernel's own reading
+    /// of CPUID leaf 0, so the two must agree.
+    @Test("this CPU: the detected vendor is the vendor_id /proc/cpuinfo reports", .enabled(if: Self.cpuinfoVendor != nil))
+    func vendorMatchesCPUInfo() {
+        #expect(CPUFeatures.current.vendor == Self.cpuinfoVendor)
+        #expect(CPUFeatures.current.vendor?.count == 12)
+    }
+
+    /// The first `vendor_id` of /proc/cpuinfo (Linux on x86), else nil.
+    static let cpuinfoVendor: String? = {
+        #if arch(x86_64)
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix("vendor_id") {
+            return line.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        #endif
+        return nil
+    }()
 
     @Test("the best level is the highest one available, never above the ceiling")
     func bestLevel() {

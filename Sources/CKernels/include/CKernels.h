@@ -11,10 +11,17 @@ typedef struct {
     int f16c;
     /// AVX-512 F, BW, VL, DQ and VNNI, with the zmm/opmask state enabled by the OS (XCR0 bits 1, 2, 5, 6, 7).
     int avx512;
+    /// The CPUID vendor is "GenuineIntel" (some kernels prefetch differently on Intel and AMD cores: see
+    /// dot_avx512_x16.c).
+    int intel;
 } sparrow_cpu_features;
 
 /// Reads the CPU features of the machine this process runs on.
 sparrow_cpu_features sparrow_detect_cpu_features(void);
+
+/// Writes the CPUID vendor string ("GenuineIntel", "AuthenticAMD", ...) and a NUL to `vendor`; returns 0 and writes ""
+/// where there is none (not x86).
+int sparrow_cpu_vendor(char vendor[13]);
 
 /// Whether the AVX-512 level may run, from raw CPUID and XGETBV words: CPUID.1:ECX (OSXSAVE is bit 27), CPUID.7.0:EBX
 /// (F 16, DQ 17, BW 30, VL 31), CPUID.7.0:ECX (VNNI 11) and XCR0 (SSE, AVX, opmask, ZMM_Hi256 and Hi16_ZMM state:
