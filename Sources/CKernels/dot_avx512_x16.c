@@ -185,12 +185,12 @@ static inline __attribute__((always_inline)) CK_AVX512 void ck_x16_q4_K_rows(int
     const __m512i m4 = _mm512_set1_epi8(0x0F), low_words = _mm512_set1_epi32(0xFFFF);
     for (int64_t i = 0; i < n / QK_K; i++) {
         const blk_q4_Kx16 *b = w + i;
-        if (prefetch) ck_x16_prefetch(b, sizeof *b, R >= CK_X16_FAR_ROWS);
         const blk_q8_K *xr[8];
         ck_x16_activation_blocks(x, x_stride, i, R, xr);
         __m512i acc[8];
         for (int a = 0; a < R; a++) acc[a] = _mm512_setzero_si512();
         _Pragma("clang loop unroll(disable)") for (int s = 0; s < 8; s++) {  // as in Q6_K below
+            if (prefetch) ck_x16_prefetch_part(b, (int)sizeof *b, s, 8, R >= CK_X16_FAR_ROWS);
             const __m512i scale = _mm512_cvtepu8_epi32(_mm_load_si128((const __m128i *)b->scales[s]));
             const __m512i scale_pair = _mm512_or_si512(scale, _mm512_slli_epi32(scale, 16));
             __m512i part[2][8];
@@ -234,7 +234,6 @@ static inline __attribute__((always_inline)) CK_AVX512 void ck_x16_q6_K_rows(int
     memset(sums, 0, sizeof sums);
     for (int64_t i = 0; i < n / QK_K; i++) {
         const blk_q6_Kx16 *b = w + i;
-        if (prefetch) ck_x16_prefetch(b, sizeof *b, R >= CK_X16_FAR_ROWS);
         const blk_q8_K *xr[8];
         ck_x16_activation_blocks(x, x_stride, i, R, xr);
         _Alignas(64) int32_t offsets[8][16];
@@ -243,6 +242,7 @@ static inline __attribute__((always_inline)) CK_AVX512 void ck_x16_q6_K_rows(int
         for (int a = 0; a < R; a++) acc[a] = _mm512_setzero_si512();
         // Sub-blocks one at a time: unrolled, the compiler hoists every unpack ahead and spills them.
         _Pragma("clang loop unroll(disable)") for (int s = 0; s < 16; s++) {
+            if (prefetch) ck_x16_prefetch_part(b, (int)sizeof *b, s, 16, R >= CK_X16_FAR_ROWS);
             const __m512i scale = ck_x16_q6_K_scale(b, s);
             const __m512i qh = _mm512_load_si512((const void *)b->qh[s]);
             __m512i part[8];
@@ -266,15 +266,15 @@ static inline __attribute__((always_inline)) CK_AVX512 void ck_x16_q6_K_rows(int
 CK_X16_HEIGHTS(CK_AVX512, ck_x16_q4_K_rows, blk_q4_Kx16)
 CK_X16_HEIGHTS(CK_AVX512, ck_x16_q6_K_rows, blk_q6_Kx16)
 
-// A 1-row Q4_K product prefetches (ck_x16_prefetch: 4 KB ahead into L2) on Intel cores only. Measured 2026-12-02 on 2
-// Emerald Rapids cores, decode-step harness (weights in memory), variants taking turns step by step: a 1-token step of
-// qwen3moe-8l took 27.4 / 29.2 / 30.5 / 24.1 ms with the prefetch against 31.9 / 30.9 / 33.0 / 27.2 without (and 24.5
-// / 25.0 on the ggml rows), an 8-token step 77.6 / 82.6 / 76.1 / 80.2 against 89.0 / 95.5 / 85.6 / 90.5 (76.9 / 83.1
-// on the ggml rows); a throwaway loop streaming 1 GB of Q4_K groups on 2 threads, 15 rounds alternating: 20.3 GB/s
-// median with it, 14.7 without, 23.4 for a bare read. (Sapphire Rapids, 2026-12-01: a throwaway 1-row prefetch came
-// within 3-4 % of the ggml rows, which beat the repacked kernel without it by about 13 %.) On Zen 4 (2026-11-30) the
-// same prefetch made 1-token steps slower than the ggml rows (16.45-17.8 ms against 15.45) where the kernel without it
-// was faster (12.2-13.8 against 13.6-15.2): see ck_x16_takes_batch.
+// A 1-row Q4_K product prefetches (ck_x16_prefetch_part: 4 KB ahead into L2) on Intel cores only. Measured 2026-12-02
+// on 2 Emerald Rapids cores (the prefetch then issued at each block's start), decode-step harness (weights in memory),
+// variants taking turns step by step: a 1-token step of qwen3moe-8l took 27.4 / 29.2 / 30.5 / 24.1 ms with the prefetch
+// against 31.9 / 30.9 / 33.0 / 27.2 without (and 24.5 / 25.0 on the ggml rows), an 8-token step 77.6 / 82.6 / 76.1 /
+// 80.2 against 89.0 / 95.5 / 85.6 / 90.5 (76.9 / 83.1 on the ggml rows); a throwaway loop streaming 1 GB of Q4_K groups
+// on 2 threads, 15 rounds alternating: 20.3 GB/s median with it, 14.7 without, 23.4 for a bare read. (Sapphire Rapids,
+// 2026-12-01: a throwaway 1-row prefetch came within 3-4 % of the ggml rows, which beat the repacked kernel without it
+// by about 13 %.) On Zen 4 (2026-11-30) the same prefetch made 1-token steps slower than the ggml rows (16.45-17.8 ms
+// against 15.45) where the kernel without it was faster (12.2-13.8 against 13.6-15.2): see ck_x16_takes_batch.
 CK_AVX512 void ck_x16_dot_q4_K_avx512(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *y,
                                       size_t y_stride, int prefetch) {
     if (count == 1 && !ck_is_intel()) prefetch = 0;

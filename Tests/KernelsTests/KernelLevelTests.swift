@@ -45,7 +45,8 @@ struct KernelLevelTests {
 
     /// The vendor decides whether the 1-row Q4_K repacked kernel prefetches; /proc/cpuinfo is the kernel's own reading
     /// of CPUID leaf 0, so the two must agree.
-    @Test("this CPU: the detected vendor is the vendor_id /proc/cpuinfo reports", .enabled(if: Self.cpuinfoVendor != nil))
+    @Test("this CPU: the detected vendor is the vendor_id /proc/cpuinfo reports",
+          .enabled(if: Self.cpuinfoVendor != nil))
     func vendorMatchesCPUInfo() {
         #expect(CPUFeatures.current.vendor == Self.cpuinfoVendor)
         #expect(CPUFeatures.current.vendor?.count == 12)
