@@ -60,8 +60,8 @@ static inline void ck_x16_prefetch(const void *block, size_t bytes, int far) {
 /// 8-token step of qwen3moe-8l 86.1 / 81.0 / 89.5 / 74.9 ms against 91.2 / 87.1 / 94.8 / 80.6 with the prefetches at
 /// the block's start, a 1-token step 25.3 / 26.4 / 32.9 / 27.7 against 26.1 / 26.6 / 34.1 / 27.8; spreading only the
 /// 4-row-and-more products' prefetches gave 8-token steps 4-6 % faster, and near or far alone about the same as both.
-static inline void ck_x16_prefetch_part(const void *block, int bytes, int step, int steps, int far) {
-    const int lines = (bytes + 63) / 64;
+static inline void ck_x16_prefetch_part(const void *block, size_t bytes, int step, int steps, int far) {
+    const int lines = (int)((bytes + 63) / 64);
     for (int k = (lines * step + steps - 1) / steps; k < (lines * (step + 1) + steps - 1) / steps; k++) {
         _mm_prefetch((const char *)block + CK_X16_PREFETCH_NEAR + 64 * k, _MM_HINT_T1);
         if (far) _mm_prefetch((const char *)block + CK_X16_PREFETCH_FAR + 64 * k, _MM_HINT_T1);

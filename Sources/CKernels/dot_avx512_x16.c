@@ -190,7 +190,7 @@ static inline __attribute__((always_inline)) CK_AVX512 void ck_x16_q4_K_rows(int
         __m512i acc[8];
         for (int a = 0; a < R; a++) acc[a] = _mm512_setzero_si512();
         _Pragma("clang loop unroll(disable)") for (int s = 0; s < 8; s++) {  // as in Q6_K below
-            if (prefetch) ck_x16_prefetch_part(b, (int)sizeof *b, s, 8, R >= CK_X16_FAR_ROWS);
+            if (prefetch) ck_x16_prefetch_part(b, sizeof *b, s, 8, R >= CK_X16_FAR_ROWS);
             const __m512i scale = _mm512_cvtepu8_epi32(_mm_load_si128((const __m128i *)b->scales[s]));
             const __m512i scale_pair = _mm512_or_si512(scale, _mm512_slli_epi32(scale, 16));
             __m512i part[2][8];
@@ -242,7 +242,7 @@ static inline __attribute__((always_inline)) CK_AVX512 void ck_x16_q6_K_rows(int
         for (int a = 0; a < R; a++) acc[a] = _mm512_setzero_si512();
         // Sub-blocks one at a time: unrolled, the compiler hoists every unpack ahead and spills them.
         _Pragma("clang loop unroll(disable)") for (int s = 0; s < 16; s++) {
-            if (prefetch) ck_x16_prefetch_part(b, (int)sizeof *b, s, 16, R >= CK_X16_FAR_ROWS);
+            if (prefetch) ck_x16_prefetch_part(b, sizeof *b, s, 16, R >= CK_X16_FAR_ROWS);
             const __m512i scale = ck_x16_q6_K_scale(b, s);
             const __m512i qh = _mm512_load_si512((const void *)b->qh[s]);
             __m512i part[8];

@@ -104,12 +104,12 @@ static int ck_cpu_has_avx512(void) {
 }
 
 int ck_has_avx2(void) { return ck_cpu_has_avx2(); }
+int ck_has_avx512(void) { return ck_cpu_has_avx512(); }
 int ck_is_intel(void) {
     static int cached = -1;
     if (cached < 0) cached = sparrow_detect_cpu_features().intel;
     return cached;
 }
-int ck_has_avx512(void) { return ck_cpu_has_avx512(); }
 
 ck_dot_fn ck_dot_lookup(uint32_t type, int level) {
     switch (level) {
