@@ -173,8 +173,8 @@ ck_x16_fn ck_x16_amx_lookup(uint32_t type, int level);
 int ck_has_avx2(void);
 /// Nonzero when the CPU (and OS) run the AVX-512 kernels (F, BW, VL, DQ, VNNI).
 int ck_has_avx512(void);
-/// Nonzero on an Intel CPU (CPUID vendor "GenuineIntel").
-int ck_is_intel(void);
+/// Whether 1-row products on the AVX-512 repacked Q4_K kernel prefetch on this CPU (sparrow_x16_row_prefetch).
+int ck_x16_row_prefetch(void);
 
 /// The kernel for a weight type at a level, or NULL.
 ck_dot_fn ck_dot_lookup(uint32_t type, int level);

@@ -37,10 +37,19 @@ int sparrow_cpu_vendor(char vendor[13]) {
 #endif
 }
 
+int sparrow_cpu_display_family(uint32_t cpuid1_eax) {
+    const int base = (int)((cpuid1_eax >> 8) & 0xF);
+    return base == 0xF ? base + (int)((cpuid1_eax >> 20) & 0xFF) : base;
+}
+
+int sparrow_x16_row_prefetch(const char *vendor, int family) {
+    return !(strcmp(vendor, "AuthenticAMD") == 0 && family == 25);
+}
+
 sparrow_cpu_features sparrow_detect_cpu_features(void) {
-    sparrow_cpu_features features = {0, 0, 0, 0, 0};
+    sparrow_cpu_features features = {0, 0, 0, 0, 0, 0};
     char vendor[13];
-    features.intel = sparrow_cpu_vendor(vendor) && strcmp(vendor, "GenuineIntel") == 0;
+    sparrow_cpu_vendor(vendor);
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();
     features.avx2 = __builtin_cpu_supports("avx2");
@@ -49,11 +58,13 @@ sparrow_cpu_features sparrow_detect_cpu_features(void) {
     unsigned a, b, c, d;
     if (__get_cpuid(1, &a, &b, &c, &d)) {
         const uint32_t ecx1 = c;
+        features.family = sparrow_cpu_display_family(a);
         if ((ecx1 & (1u << 27)) != 0 && __get_cpuid_max(0, NULL) >= 7) {
             __cpuid_count(7, 0, a, b, c, d);
             features.avx512 = sparrow_avx512_usable(ecx1, b, c, ck_xgetbv0());
         }
     }
 #endif
+    features.x16_row_prefetch = sparrow_x16_row_prefetch(vendor, features.family);
     return features;
 }

@@ -266,18 +266,23 @@ static inline __attribute__((always_inline)) CK_AVX512 void ck_x16_q6_K_rows(int
 CK_X16_HEIGHTS(CK_AVX512, ck_x16_q4_K_rows, blk_q4_Kx16)
 CK_X16_HEIGHTS(CK_AVX512, ck_x16_q6_K_rows, blk_q6_Kx16)
 
-// A 1-row Q4_K product prefetches (ck_x16_prefetch_part: 4 KB ahead into L2) on Intel cores only. Measured 2026-12-02
-// on 2 Emerald Rapids cores (the prefetch then issued at each block's start), decode-step harness (weights in memory),
-// variants taking turns step by step: a 1-token step of qwen3moe-8l took 27.4 / 29.2 / 30.5 / 24.1 ms with the prefetch
-// against 31.9 / 30.9 / 33.0 / 27.2 without (and 24.5 / 25.0 on the ggml rows), an 8-token step 77.6 / 82.6 / 76.1 /
-// 80.2 against 89.0 / 95.5 / 85.6 / 90.5 (76.9 / 83.1 on the ggml rows); a throwaway loop streaming 1 GB of Q4_K groups
-// on 2 threads, 15 rounds alternating: 20.3 GB/s median with it, 14.7 without, 23.4 for a bare read. (Sapphire Rapids,
-// 2026-12-01: a throwaway 1-row prefetch came within 3-4 % of the ggml rows, which beat the repacked kernel without it
-// by about 13 %.) On Zen 4 (2026-11-30) the same prefetch made 1-token steps slower than the ggml rows (16.45-17.8 ms
-// against 15.45) where the kernel without it was faster (12.2-13.8 against 13.6-15.2): see ck_x16_takes_batch.
+// A 1-row Q4_K product prefetches (ck_x16_prefetch_part: 4 KB ahead into L2) except on AMD family 25 (Zen 4; see
+// sparrow_x16_row_prefetch). Measured 2026-12-02 on 2 Emerald Rapids cores (the prefetch then issued at each block's
+// start), decode-step harness (weights in memory), variants taking turns step by step: a 1-token step of qwen3moe-8l
+// took 27.4 / 29.2 / 30.5 / 24.1 ms with the prefetch against 31.9 / 30.9 / 33.0 / 27.2 without (and 24.5 / 25.0 on
+// the ggml rows), an 8-token step 77.6 / 82.6 / 76.1 / 80.2 against 89.0 / 95.5 / 85.6 / 90.5 (76.9 / 83.1 on the
+// ggml rows); a throwaway loop streaming 1 GB of Q4_K groups on 2 threads, 15 rounds alternating: 20.3 GB/s median
+// with it, 14.7 without, 23.4 for a bare read. On 2 Zen 5 cores (AMD family 26, 2026-12-02 18:40-19:00, the same
+// harness, the prefetch spread as now): a 1-token step 14.33 / 13.32 / 12.43 / 10.02 / 13.54 / 12.74 ms with it against
+// 16.03 / 14.21 / 13.64 / 10.91 / 15.01 / 14.67 without, an 8-token step 42.63 / 38.26 / 30.11 / 35.30 / 39.13 / 38.06
+// against 49.13 / 43.95 / 35.76 / 39.74 / 43.73 / 41.95. (Sapphire Rapids, 2026-12-01: a throwaway 1-row prefetch came
+// within 3-4 % of the ggml rows, which beat the repacked kernel without it by about 13 %.) On Zen 4 (2026-11-30) the
+// prefetch, issued at each block's start, made 1-token steps slower than the ggml rows (16.45-17.8 ms against 15.45)
+// where the kernel without it was faster (12.2-13.8 against 13.6-15.2): see ck_x16_takes_batch. The spread prefetch
+// is unmeasured there.
 CK_AVX512 void ck_x16_dot_q4_K_avx512(int64_t n, const void *w, const void *x, size_t x_stride, int count, float *y,
                                       size_t y_stride, int prefetch) {
-    if (count == 1 && !ck_is_intel()) prefetch = 0;
+    if (count == 1 && !ck_x16_row_prefetch()) prefetch = 0;
     CK_X16_DISPATCH(ck_x16_q4_K_rows)
 }
 

@@ -105,9 +105,9 @@ static int ck_cpu_has_avx512(void) {
 
 int ck_has_avx2(void) { return ck_cpu_has_avx2(); }
 int ck_has_avx512(void) { return ck_cpu_has_avx512(); }
-int ck_is_intel(void) {
+int ck_x16_row_prefetch(void) {
     static int cached = -1;
-    if (cached < 0) cached = sparrow_detect_cpu_features().intel;
+    if (cached < 0) cached = sparrow_detect_cpu_features().x16_row_prefetch;
     return cached;
 }
 

@@ -52,16 +52,46 @@ struct KernelLevelTests {
         #expect(CPUFeatures.current.vendor?.count == 12)
     }
 
+    /// Linux prints the display family (base plus extended family) as `cpu family`; CPUID.1:EAX is where both come
+    /// from, so the two must agree.
+    @Test("this CPU: the detected family is the cpu family /proc/cpuinfo reports",
+          .enabled(if: Self.cpuinfoField("cpu family") != nil))
+    func familyMatchesCPUInfo() {
+        #expect(CPUFeatures.current.family.map(String.init) == Self.cpuinfoField("cpu family"))
+        #expect(CPUFeatures.detectedX16RowPrefetch
+            == CPUFeatures.x16RowPrefetch(vendor: CPUFeatures.current.vendor ?? "", family: CPUFeatures.current.family ?? 0))
+    }
+
+    /// The rule by vendor and family, on CPUID words of real CPUs: the 1-row repacked Q4_K kernel prefetches on Intel
+    /// (Emerald Rapids: family 6) and AMD Zen 5 (family 26, EAX 0x00B00F21 on EPYC 9005), not on Zen 4 (family 25,
+    /// EAX 0x00A10F11 on EPYC 9004), where it was measured slower.
+    @Test("the 1-row prefetch rule: on Intel and Zen 5, not on Zen 4")
+    func rowPrefetchRule() {
+        #expect(CPUFeatures.displayFamily(cpuid1EAX: 0x00A1_0F11) == 25)
+        #expect(CPUFeatures.displayFamily(cpuid1EAX: 0x00B0_0F21) == 26)
+        #expect(CPUFeatures.displayFamily(cpuid1EAX: 0x000C_06F1) == 6)  // Emerald Rapids: base family 6, no extension
+        #expect(CPUFeatures.x16RowPrefetch(vendor: "GenuineIntel", family: 6))
+        #expect(CPUFeatures.x16RowPrefetch(vendor: "AuthenticAMD", family: 26))
+        #expect(!CPUFeatures.x16RowPrefetch(vendor: "AuthenticAMD", family: 25))
+        #expect(CPUFeatures.x16RowPrefetch(vendor: "GenuineIntel", family: 25))
+    }
+
     /// The first `vendor_id` of /proc/cpuinfo (Linux on x86), else nil.
-    static let cpuinfoVendor: String? = {
+    static let cpuinfoVendor: String? = cpuinfoField("vendor_id")
+
+    /// The first value of `field` in /proc/cpuinfo (Linux on x86), else nil.
+    static func cpuinfoField(_ field: String) -> String? {
         #if arch(x86_64)
         guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return nil }
-        for line in text.split(separator: "\n") where line.hasPrefix("vendor_id") {
-            return line.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) }
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            if parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == field {
+                return parts[1].trimmingCharacters(in: .whitespaces)
+            }
         }
         #endif
         return nil
-    }()
+    }
 
     @Test("the best level is the highest one available, never above the ceiling")
     func bestLevel() {

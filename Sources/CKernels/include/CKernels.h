@@ -11,9 +11,11 @@ typedef struct {
     int f16c;
     /// AVX-512 F, BW, VL, DQ and VNNI, with the zmm/opmask state enabled by the OS (XCR0 bits 1, 2, 5, 6, 7).
     int avx512;
-    /// The CPUID vendor is "GenuineIntel" (some kernels prefetch differently on Intel and AMD cores: see
-    /// dot_avx512_x16.c).
-    int intel;
+    /// The CPU family as Linux's /proc/cpuinfo shows it (CPUID.1:EAX base family, plus the extended family when the
+    /// base is 15: 6 on recent Intel cores, 25 on AMD Zen 3/4, 26 on Zen 5); 0 off x86.
+    int family;
+    /// Whether 1-row products on the AVX-512 repacked Q4_K kernel prefetch (`sparrow_x16_row_prefetch`).
+    int x16_row_prefetch;
 } sparrow_cpu_features;
 
 /// Reads the CPU features of the machine this process runs on.
@@ -22,6 +24,13 @@ sparrow_cpu_features sparrow_detect_cpu_features(void);
 /// Writes the CPUID vendor string ("GenuineIntel", "AuthenticAMD", ...) and a NUL to `vendor`; returns 0 and writes ""
 /// where there is none (not x86).
 int sparrow_cpu_vendor(char vendor[13]);
+
+/// The display family of CPUID.1:EAX: base family (bits 8-11), plus the extended family (bits 20-27) when the base is 15.
+int sparrow_cpu_display_family(uint32_t cpuid1_eax);
+
+/// Whether a 1-row Q4_K product on the AVX-512 repacked kernel prefetches its weights, for a CPU of this vendor and
+/// family: everywhere but AMD family 25 (Zen 4 measured slower with it; Intel and Zen 5 faster: dot_avx512_x16.c).
+int sparrow_x16_row_prefetch(const char *vendor, int family);
 
 /// Whether the AVX-512 level may run, from raw CPUID and XGETBV words: CPUID.1:ECX (OSXSAVE is bit 27), CPUID.7.0:EBX
 /// (F 16, DQ 17, BW 30, VL 31), CPUID.7.0:ECX (VNNI 11) and XCR0 (SSE, AVX, opmask, ZMM_Hi256 and Hi16_ZMM state:
