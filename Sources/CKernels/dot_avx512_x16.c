@@ -272,7 +272,7 @@ CK_X16_HEIGHTS(CK_AVX512, ck_x16_q6_K_rows, blk_q6_Kx16)
 // took 27.4 / 29.2 / 30.5 / 24.1 ms with the prefetch against 31.9 / 30.9 / 33.0 / 27.2 without (and 24.5 / 25.0 on
 // the ggml rows), an 8-token step 77.6 / 82.6 / 76.1 / 80.2 against 89.0 / 95.5 / 85.6 / 90.5 (76.9 / 83.1 on the
 // ggml rows); a throwaway loop streaming 1 GB of Q4_K groups on 2 threads, 15 rounds alternating: 20.3 GB/s median
-// with it, 14.7 without, 23.4 for a bare read. On 2 Zen 5 cores (AMD family 26, 2026-12-02 18:40-19:00, the same
+// with it, 14.7 without, 23.4 for a bare read. On 2 Zen 5 cores (AMD family 26, 2026-12-02 18:25-18:31, the same
 // harness, the prefetch spread as now): a 1-token step 14.33 / 13.32 / 12.43 / 10.02 / 13.54 / 12.74 ms with it against
 // 16.03 / 14.21 / 13.64 / 10.91 / 15.01 / 14.67 without, an 8-token step 42.63 / 38.26 / 30.11 / 35.30 / 39.13 / 38.06
 // against 49.13 / 43.95 / 35.76 / 39.74 / 43.73 / 41.95. (Sapphire Rapids, 2026-12-01: a throwaway 1-row prefetch came
