@@ -58,8 +58,9 @@ struct KernelLevelTests {
           .enabled(if: Self.cpuinfoField("cpu family") != nil))
     func familyMatchesCPUInfo() {
         #expect(CPUFeatures.current.family.map(String.init) == Self.cpuinfoField("cpu family"))
+        let current = CPUFeatures.current
         #expect(CPUFeatures.detectedX16RowPrefetch
-            == CPUFeatures.x16RowPrefetch(vendor: CPUFeatures.current.vendor ?? "", family: CPUFeatures.current.family ?? 0))
+            == CPUFeatures.x16RowPrefetch(vendor: current.vendor ?? "", family: current.family ?? 0))
     }
 
     /// The rule by vendor and family, on CPUID words of real CPUs: the 1-row repacked Q4_K kernel prefetches on Intel

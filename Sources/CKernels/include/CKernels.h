@@ -25,7 +25,8 @@ sparrow_cpu_features sparrow_detect_cpu_features(void);
 /// where there is none (not x86).
 int sparrow_cpu_vendor(char vendor[13]);
 
-/// The display family of CPUID.1:EAX: base family (bits 8-11), plus the extended family (bits 20-27) when the base is 15.
+/// The display family of CPUID.1:EAX: base family (bits 8-11), plus the extended family (bits 20-27) when the base
+/// is 15.
 int sparrow_cpu_display_family(uint32_t cpuid1_eax);
 
 /// Whether a 1-row Q4_K product on the AVX-512 repacked kernel prefetches its weights, for a CPU of this vendor and

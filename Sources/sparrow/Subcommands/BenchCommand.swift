@@ -121,8 +121,9 @@ struct Bench: ParsableCommand {
         var lines = [
             "Kernel mat-vec, \(report.rows) rows × \(report.columns) columns, median of \(report.repeats) runs, "
                 + "\(report.workingSetBytes >> 20) MiB streamed per run",
-            "CPU: \(report.cpu.vendor ?? "vendor unknown")\(report.cpu.family.map { " family \($0)" } ?? ""), avx2 \(report.cpu.avx2), fma \(report.cpu.fma), "
-                + "f16c \(report.cpu.f16c), avx512 \(report.cpu.avx512 == true); "
+            "CPU: \(report.cpu.vendor ?? "vendor unknown")\(report.cpu.family.map { " family \($0)" } ?? ""), "
+                + "avx2 \(report.cpu.avx2), fma \(report.cpu.fma), f16c \(report.cpu.f16c), "
+                + "avx512 \(report.cpu.avx512 == true); "
                 + "optimised C build: \(report.optimizedBuild)"
                 + (report.optimizedBuild ? "" : " (numbers are meaningless: use `swift build -c release`)"),
             "",
