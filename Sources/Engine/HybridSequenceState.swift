@@ -15,6 +15,9 @@ internal import Kernels
 /// chunk), so its bits are the same. The chunked delta rule's 64-token chunks divide 256, so those calls also split
 /// into the same delta-rule chunks as one long call would. A snapshot costs `snapshotBytes` (≈ 75 MB for
 /// Qwen3-Coder-Next's 36 linear layers), so there is one per prefill chunk of a prompt, not one per page.
+/// Where a prompt's stable prefix ends inside a page, the scheduler also ends a prefill chunk there and takes a
+/// snapshot: the tail block (`tailBlock(endingAt:)`, a copy of that page so far with the snapshot) lets the next
+/// request with the same prefix resume at its exact end.
 public final class HybridSequenceState: PrefixSharingState, @unchecked Sendable {
     // Mutated only inside the model's forward call, which the serving layer never runs concurrently for one
     // state (a state belongs to one request at a time; LanguageModel's contract).
@@ -99,11 +102,22 @@ public final class HybridSequenceState: PrefixSharingState, @unchecked Sendable 
     public func sharedBlock(_ index: Int) -> (any SharedPrefixBlock)? {
         guard let page = attention.page(index) else { return nil }
         let snapshot = snapshots[(index + 1) * blockSize]
-        return HybridBlock(page: page, snapshot: snapshot, isResumePoint: snapshot != nil || !needsSnapshots)
+        return HybridBlock(page: page, tokenCount: blockSize, snapshot: snapshot,
+                           isResumePoint: snapshot != nil || !needsSnapshots)
+    }
+
+    /// The tokens after the last page end up to `length` — the current length, inside a page, where a snapshot was
+    /// taken — as a tail block: a copy of the page so far and the snapshot. Nil anywhere else.
+    public func tailBlock(endingAt length: Int) -> (any SharedPrefixBlock)? {
+        guard length == self.length, length % blockSize != 0, let snapshot = snapshots[length],
+              let page = attention.copyOfPartialPage()
+        else { return nil }
+        return HybridBlock(page: page, tokenCount: length % blockSize, snapshot: snapshot, isResumePoint: true)
     }
 
     /// Installs the blocks' KV pages and the last block's recurrent snapshot; `length` must be the end of the last
-    /// block, which must be a resume point. Every snapshot the blocks carry becomes a point `truncate(to:)` accepts.
+    /// block (a whole one, or a tail block), which must be a resume point. Every snapshot the blocks carry becomes a
+    /// point `truncate(to:)` accepts.
     public func adopt(_ blocks: [any SharedPrefixBlock], length adopted: Int) throws(EngineError) {
         guard length == 0 else {
             throw .invalidInput("prefix cache: expected an empty state to adopt a prefix, found \(length) tokens")
@@ -115,9 +129,15 @@ public final class HybridSequenceState: PrefixSharingState, @unchecked Sendable 
             else {
                 throw .invalidInput("prefix cache: block \(index) was not made by a hybrid state of this model")
             }
+            guard block.tokenCount == blockSize || index == blocks.count - 1 else {
+                throw .invalidInput("prefix cache: block \(index) is a tail block of \(block.tokenCount) tokens; "
+                                    + "expected one only last")
+            }
             hybrid.append(block)
         }
-        guard let last = hybrid.last, last.isResumePoint, adopted == hybrid.count * blockSize else {
+        guard let last = hybrid.last, last.isResumePoint,
+              adopted == (hybrid.count - 1) * blockSize + last.tokenCount
+        else {
             throw .invalidInput("prefix cache: expected \(adopted) tokens to end exactly at the end of the last of "
                                 + "\(blocks.count) blocks of \(blockSize), on a recurrent-state snapshot")
         }
@@ -125,7 +145,7 @@ public final class HybridSequenceState: PrefixSharingState, @unchecked Sendable 
         recurrent = last.snapshot ?? empty
         snapshots = [:]
         for (index, block) in hybrid.enumerated() {
-            if let snapshot = block.snapshot { snapshots[(index + 1) * blockSize] = snapshot }
+            if let snapshot = block.snapshot { snapshots[index * blockSize + block.tokenCount] = snapshot }
         }
     }
 
@@ -136,16 +156,19 @@ public final class HybridSequenceState: PrefixSharingState, @unchecked Sendable 
     }
 }
 
-/// One block of a hybrid state's prompt: a KV page and, where the state took one at the page's end, the snapshot
-/// of its recurrent state. Immutable (the snapshot's arrays are values; the page is never written once full).
+/// One block of a hybrid state's prompt: a KV page and, where the state took one at the block's end, the snapshot
+/// of its recurrent state. A tail block covers only the first `tokenCount` positions of its page (a copy). Immutable
+/// (the snapshot's arrays are values; the page is never written once full, and a tail's copy never).
 final class HybridBlock: SharedPrefixBlock, @unchecked Sendable {
     // Immutable after init; KVPage is written only by its owning state while not full.
     let page: KVPage
+    let tokenCount: Int
     let snapshot: [HybridSequenceState.Recurrent]?
     let isResumePoint: Bool
 
-    init(page: KVPage, snapshot: [HybridSequenceState.Recurrent]?, isResumePoint: Bool) {
+    init(page: KVPage, tokenCount: Int, snapshot: [HybridSequenceState.Recurrent]?, isResumePoint: Bool) {
         self.page = page
+        self.tokenCount = tokenCount
         self.snapshot = snapshot
         self.isResumePoint = isResumePoint
     }

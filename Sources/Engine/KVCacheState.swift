@@ -118,6 +118,14 @@ public final class KVCacheState: PrefixSharingState, @unchecked Sendable {
         return pages[index]
     }
 
+    /// A copy of the page being filled (the one `length` falls in, used in part), for a tail block; nil when
+    /// `length` is a page end.
+    func copyOfPartialPage() -> KVPage? {
+        let index = length / pageSize
+        guard length % pageSize != 0, index < pages.count, let page = pages[index] else { return nil }
+        return page.copy()
+    }
+
     public func adopt(_ blocks: [any SharedPrefixBlock], length adopted: Int) throws(EngineError) {
         guard length == 0 else {
             throw .invalidInput("prefix cache: expected an empty state to adopt a prefix, found \(length) tokens")
@@ -140,7 +148,7 @@ public final class KVCacheState: PrefixSharingState, @unchecked Sendable {
     }
 
     private func allocate(_ page: Int) -> KVPage {
-        let fresh = KVPage(floats: layers * width * pageSize)
+        let fresh = KVPage(floats: layers * width * pageSize, positions: pageSize)
         install(fresh, at: page)
         return fresh
     }
@@ -159,9 +167,12 @@ final class KVPage: SharedPrefixBlock, @unchecked Sendable {
     let values: UnsafeMutablePointer<Float>
     /// Floats in `keys` (and in `values`).
     let floats: Int
+    /// Positions it holds (its cache's page size).
+    let positions: Int
 
-    init(floats: Int) {
+    init(floats: Int, positions: Int) {
         self.floats = floats
+        self.positions = positions
         // On cache lines (`CacheLineFloats`): attention over 2,048 positions of 8 layers (1 row, 2 threads, the cache
         // streamed from memory) took 8.8-9.1 ms per step on malloc's pages and 5.7-6.2 ms on aligned ones (throwaway
         // loop, 2026-11-30).
@@ -179,9 +190,10 @@ final class KVPage: SharedPrefixBlock, @unchecked Sendable {
     /// KV pages can resume a sequence anywhere (attention has no hidden state besides the cache).
     var isResumePoint: Bool { true }
     var canResumeInside: Bool { true }
+    var tokenCount: Int { positions }
 
     func copy() -> KVPage {
-        let twin = KVPage(floats: floats)
+        let twin = KVPage(floats: floats, positions: positions)
         twin.keys.update(from: keys, count: floats)
         twin.values.update(from: values, count: floats)
         return twin

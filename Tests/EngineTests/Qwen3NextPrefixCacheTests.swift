@@ -160,4 +160,49 @@ struct Qwen3NextPrefixCacheTests {
         try fine.adopt(Array(blocks.prefix(2)), length: 64)
         #expect(fine.length == 64)
     }
+    @Test("a tail block (a snapshot inside a page) resumes at its end only, with the bits of a computed prefix")
+    func tailBlock() throws {
+        let model = try loadFixtureModel(try ModelFixture.named("qwen3next-a").modelPath).model
+        let stable = Self.tokens(100, seed: 31)
+        let first = stable + Self.tokens(30, seed: 32)
+        let second = stable + Self.tokens(25, seed: 33)
+        let leader = try Self.hybrid(model, capacity: 256)
+        for chunk in [0..<64, 64..<100] {
+            _ = try model.forward([ForwardItem(state: leader, tokens: Array(first[chunk]))], allPositions: false)
+        }
+        leader.takeSnapshot()
+        #expect(leader.tailBlock(endingAt: 96) == nil, "only at the current length")
+        let tail = try #require(leader.tailBlock(endingAt: 100))
+        #expect(tail.tokenCount == 4 && tail.isResumePoint && !tail.canResumeInside)
+        let page = try #require(leader.attention.sharedBlock(0)).byteCount
+        #expect(tail.byteCount == page + leader.snapshotBytes)
+        // The leader writes on into its own page; the tail keeps its copy.
+        _ = try model.forward([ForwardItem(state: leader, tokens: Array(first[100...]))], allPositions: false)
+        leader.discardSnapshots()
+        #expect(leader.tailBlock(endingAt: 130) == nil, "no snapshot there")
+        let blocks = (0..<3).compactMap { leader.sharedBlock($0) } + [tail]
+        #expect(blocks.count == 4 && blocks.prefix(3).allSatisfy { !$0.isResumePoint })
+
+        #expect(throws: EngineError.self, "a tail resumes at its end only") {
+            try Self.hybrid(model, capacity: 256).adopt(blocks, length: 99)
+        }
+        #expect(throws: EngineError.self, "a tail only last") {
+            try Self.hybrid(model, capacity: 256).adopt([tail] + blocks.prefix(3), length: 100)
+        }
+        let follower = try Self.hybrid(model, capacity: 256)
+        try follower.adopt(blocks, length: 100)
+        #expect(follower.length == 100 && follower.snapshotLengths == [0, 100])
+        let reused = try model.forward([ForwardItem(state: follower, tokens: Array(second[100...]))],
+                                       allPositions: true)[0]
+        let fresh = try model.makeState(capacity: 256)
+        var computed: [Float] = []
+        for chunk in [0..<64, 64..<100, 100..<second.count] {
+            computed = try model.forward([ForwardItem(state: fresh, tokens: Array(second[chunk]))],
+                                         allPositions: true)[0]
+        }
+        #expect(Self.sameBits(reused, computed), "logits bits differ")
+        let a = try model.forward([ForwardItem(state: follower, tokens: [11])], allPositions: false)[0]
+        let b = try model.forward([ForwardItem(state: fresh, tokens: [11])], allPositions: false)[0]
+        #expect(Self.sameBits(a, b), "logits bits differ")
+    }
 }

@@ -36,6 +36,10 @@ final class BatchScheduler: @unchecked Sendable {
         let request: GenerationRequest
         let prompt: [TokenID]
         let reservedBytes: Int
+        /// Where the prompt's stable prefix ends (its leading system messages, which requests of one run share), or
+        /// 0. For states with hidden state a prefill chunk also ends there and it becomes a resume point, so a
+        /// request with the same prefix computes none of it again; cache on or off, the prompt is split the same way.
+        let stablePrefix: Int
         let finish: @Sendable (Result<GenerationResponse, GenerationError>) -> Void
         var state: (any SequenceState)?
         var prefilled = 0
@@ -65,12 +69,14 @@ final class BatchScheduler: @unchecked Sendable {
         }
 
         init(
-            request: GenerationRequest, prompt: [TokenID], reservedBytes: Int, tokenizer: Tokenizer,
+            request: GenerationRequest, prompt: [TokenID], reservedBytes: Int, stablePrefix: Int = 0,
+            tokenizer: Tokenizer,
             constraint: (any TokenConstraintSession)?, finish: @escaping @Sendable (Result<GenerationResponse, GenerationError>) -> Void
         ) {
             self.request = request
             self.prompt = prompt
             self.reservedBytes = reservedBytes
+            self.stablePrefix = stablePrefix > 0 && stablePrefix < prompt.count ? stablePrefix : 0
             self.finish = finish
             sampler = Sampler(request.sampling)
             decoder = StreamingDecoder(tokenizer: tokenizer)
@@ -225,8 +231,7 @@ final class BatchScheduler: @unchecked Sendable {
                 steps.append(Step(job: job, tokens: job.decodeInput, completesPrefill: false))
                 tokensInStep += 1
             } else if job.prefilled < job.prompt.count {
-                let boundary = (job.prefilled / limits.prefillChunk + 1) * limits.prefillChunk
-                let end = min(job.prompt.count, boundary)
+                let end = chunkEnd(job)
                 let count = end - job.prefilled
                 guard steps.isEmpty || tokensInStep + count <= limits.maxBatchTokens else { continue }
                 steps.append(Step(job: job, tokens: Array(job.prompt[job.prefilled..<end]), completesPrefill: end == job.prompt.count))
@@ -268,18 +273,34 @@ final class BatchScheduler: @unchecked Sendable {
         }
     }
 
+    /// Where `job`'s next prefill chunk ends: the next multiple of the chunk size, the prompt's end, or — for states
+    /// with hidden state — the end of its stable prefix, whichever comes first. It depends on the request alone
+    /// (not on the cache or the batch), so every run of it makes the same forward calls.
+    private func chunkEnd(_ job: Job) -> Int {
+        let boundary = (job.prefilled / limits.prefillChunk + 1) * limits.prefillChunk
+        var end = min(job.prompt.count, boundary)
+        if job.prefilled < job.stablePrefix, (job.state as? any PrefixSharingState)?.needsSnapshots == true {
+            end = min(end, job.stablePrefix)
+        }
+        return end
+    }
+
     /// Offers the prompt blocks `job` has computed to the prefix cache. A state with hidden state snapshots it here
     /// when its prefill has just reached a resume point, and offers only blocks up to its last resume point (later
     /// ones could never be resumed from); the snapshots then live on in the cache's blocks only, where they are
     /// counted and evicted, not in the sequence.
     private func share(_ job: Job, state: any PrefixSharingState) {
-        var shareable = job.prefilled
+        var shareable = job.prefilled, tail = 0
         if state.needsSnapshots {
             let interval = resumeInterval(state)
             shareable -= shareable % interval
-            if job.prefilled % interval == 0 { state.takeSnapshot() }
+            if job.prefilled % interval == 0 || job.prefilled == job.stablePrefix { state.takeSnapshot() }
+            if job.prefilled == job.stablePrefix {
+                shareable = job.prefilled - job.prefilled % state.blockSize
+                tail = job.prefilled - shareable
+            }
         }
-        prefixCache.insert(job.prompt, state: state, blocks: shareable / state.blockSize)
+        prefixCache.insert(job.prompt, state: state, blocks: shareable / state.blockSize, tail: tail)
         state.discardSnapshots()
     }
 
@@ -297,11 +318,18 @@ final class BatchScheduler: @unchecked Sendable {
         var pending = 0
         for leader in leaders where leader !== job {
             // What the leader will leave in the cache: its prompt's whole blocks, up to its last resume point;
-            // pages can be resumed inside a block, recurrent state only at a resume point.
-            let limit = min(leader.prompt.count / interval * interval, reusable)
+            // pages can be resumed inside a block, recurrent state only at a resume point (or at its stable
+            // prefix's end).
+            let stable = sharing.needsSnapshots ? leader.stablePrefix : 0
+            let limit = min(max(leader.prompt.count / interval * interval, stable), reusable)
             var common = 0
             while common < limit && leader.prompt[common] == job.prompt[common] { common += 1 }
-            pending = max(pending, sharing.needsSnapshots ? common / interval * interval : common)
+            var resumable = common
+            if sharing.needsSnapshots {
+                resumable = common / interval * interval
+                if stable > 0, common >= stable { resumable = max(resumable, stable) }
+            }
+            pending = max(pending, resumable)
         }
         if pending > cached.tokens { return false }
         job.started = true

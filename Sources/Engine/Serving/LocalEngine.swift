@@ -23,8 +23,9 @@ public final class LocalEngine: TextGenerating, @unchecked Sendable {
         /// prefix cache gives way (evicts) first.
         public var memoryBudget: Int?
         /// Prompt tokens per sequence per forward step (chunk boundaries at its multiples). A model with recurrent
-        /// state (qwen3next) resumes a cached prefix only where a chunk boundary is also a 32-token page end: every
-        /// 256 tokens with the default, every lcm(prefillChunk, 32) otherwise.
+        /// state (qwen3next) resumes a cached prefix only where a chunk boundary is also a 32-token page end (every
+        /// 256 tokens with the default, every lcm(prefillChunk, 32) otherwise) and at the end of a chat prompt's
+        /// leading system messages, where its prefill also ends a chunk.
         public var prefillChunk: Int
         /// Bytes of computed prompt blocks kept for requests that start with the same tokens (the prefix cache);
         /// nil: a quarter of the memory budget; 0: no prefix cache. Outputs are bit-identical either way.
@@ -88,6 +89,19 @@ public final class LocalEngine: TextGenerating, @unchecked Sendable {
         }
     }
 
+    /// Where the stable prefix of a chat prompt ends in `tokens` (its tokens): after its leading system messages,
+    /// which the runner keeps the same for every request of a run (DESIGN.md §6); 0 for raw text, for a prompt with
+    /// no system message or nothing after them, and where the system part's tokens are not a prefix of `tokens`.
+    func stablePrefixLength(of prompt: Prompt, tokens: [TokenID]) -> Int {
+        guard case let .chat(messages) = prompt, let chatTemplate else { return 0 }
+        let leading = messages.prefix { $0.role == .system }
+        guard !leading.isEmpty, leading.count < messages.count else { return 0 }
+        let turns = leading.map { ChatTurn(role: $0.role.rawValue, content: $0.content) }
+        let prefix = tokenizer.encode(segments: chatTemplate.render(turns, addGenerationPrompt: false))
+        guard prefix.count < tokens.count, tokens.starts(with: prefix) else { return 0 }
+        return prefix.count
+    }
+
     public func countTokens(_ prompt: Prompt) async -> Int {
         (try? tokens(for: prompt).count) ?? PromptSizeEstimate.tokens(prompt)
     }
@@ -112,7 +126,9 @@ public final class LocalEngine: TextGenerating, @unchecked Sendable {
         let reserved = (prompt.count + request.maxTokens) * properties.cacheBytesPerToken + properties.fixedStateBytes
         let box = ResultBox()
         let job = BatchScheduler.Job(
-            request: request, prompt: prompt, reservedBytes: reserved, tokenizer: tokenizer, constraint: constraint,
+            request: request, prompt: prompt, reservedBytes: reserved,
+            stablePrefix: stablePrefixLength(of: request.prompt, tokens: prompt), tokenizer: tokenizer,
+            constraint: constraint,
             finish: { box.fulfil($0) }
         )
         let result = await withTaskCancellationHandler {

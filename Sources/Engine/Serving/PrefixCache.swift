@@ -46,9 +46,10 @@ final class PrefixCache {
         var tokens = 0
     }
 
-    /// The longest cached prefix of `tokens`, at most `maxTokens` long: whole blocks, then the longest partial
-    /// match inside one more block when blocks allow resuming inside them; it always ends where a sequence can
-    /// resume.
+    /// The longest cached prefix of `tokens`, at most `maxTokens` long, that ends where a sequence can resume:
+    /// whole blocks, then the longest partial match inside one more block when blocks allow resuming inside them,
+    /// or a whole tail block (`PrefixSharingState.tailBlock(endingAt:)`); failing those, the deepest whole block
+    /// that is a resume point or has a matching tail after it.
     func lookup(_ tokens: [TokenID], blockSize: Int, maxTokens: Int) -> Match {
         clock += 1
         let limit = max(0, min(maxTokens, tokens.count))
@@ -60,40 +61,57 @@ final class PrefixCache {
             found.append(entry)
             parent = entry.id
         }
-        while let last = found.last, !last.block.isResumePoint { found.removeLast() }
-        var match = Match(blocks: found.map(\.block), tokens: found.count * blockSize)
-        // Part of the next block: the child sharing the most leading tokens.
-        let start = match.tokens
-        if start < limit, let keys = children[found.last?.id ?? 0] {
-            var best: (Entry, Int)?
-            for key in keys {
-                guard let entry = entries[key], entry.block.canResumeInside else { continue }
-                var common = 0
-                while common < key.tokens.count, start + common < limit, key.tokens[common] == tokens[start + common] {
-                    common += 1
-                }
-                if common > (best?.1 ?? 0) { best = (entry, common) }
-            }
-            if let (entry, common) = best {
-                found.append(entry)
-                match.blocks.append(entry.block)
-                match.tokens += common
-            }
+        var depth = found.count
+        var next = child(after: found.last, tokens: tokens, start: depth * blockSize, limit: limit,
+                         blockSize: blockSize, inside: true)
+        while next == nil, depth > 0, !found[depth - 1].block.isResumePoint {
+            depth -= 1
+            next = child(after: depth > 0 ? found[depth - 1] : nil, tokens: tokens, start: depth * blockSize,
+                         limit: limit, blockSize: blockSize, inside: false)
+        }
+        found.removeLast(found.count - depth)
+        var match = Match(blocks: found.map(\.block), tokens: depth * blockSize)
+        if let (entry, common) = next {
+            found.append(entry)
+            match.blocks.append(entry.block)
+            match.tokens += common
         }
         for entry in found { entry.lastUse = clock }
         return match
     }
 
-    /// Adds the full blocks `0..<blocks` of `state`, whose first tokens are `tokens`; blocks already cached are
-    /// only marked used (or replaced by the state's block when only the state's is a resume point: a recurrent
-    /// state's snapshot makes the same tokens resumable).
-    func insert(_ tokens: [TokenID], state: any PrefixSharingState, blocks: Int) {
+    /// The block after `parent` (nil: the first block) sharing the most leading tokens with `tokens[start...]`
+    /// (not beyond `limit`) where a sequence can resume: inside it (when `inside` and the block allows it) or at
+    /// the end of a tail block matched whole.
+    private func child(after parent: Entry?, tokens: [TokenID], start: Int, limit: Int, blockSize: Int,
+                       inside: Bool) -> (Entry, Int)? {
+        guard start < limit, let keys = children[parent?.id ?? 0] else { return nil }
+        var best: (Entry, Int)?
+        for key in keys {
+            guard let entry = entries[key] else { continue }
+            var common = 0
+            while common < key.tokens.count, start + common < limit, key.tokens[common] == tokens[start + common] {
+                common += 1
+            }
+            let resumable = (inside && entry.block.canResumeInside)
+                || (entry.block.isResumePoint && key.tokens.count < blockSize && common == key.tokens.count)
+            if resumable, common > (best?.1 ?? 0) { best = (entry, common) }
+        }
+        return best
+    }
+
+    /// Adds the full blocks `0..<blocks` of `state`, whose first tokens are `tokens`, and then, when `tail` > 0, the
+    /// state's tail block of the next `tail` tokens (`PrefixSharingState.tailBlock(endingAt:)`); blocks already
+    /// cached are only marked used (or replaced by the state's block when only the state's is a resume point: a
+    /// recurrent state's snapshot makes the same tokens resumable).
+    func insert(_ tokens: [TokenID], state: any PrefixSharingState, blocks: Int, tail: Int = 0) {
         guard byteLimit > 0 else { return }
         clock += 1
         let size = state.blockSize
         blockSize = size
         var parent: UInt64 = 0
-        for index in 0..<max(0, min(blocks, tokens.count / size)) {
+        let whole = max(0, min(blocks, tokens.count / size))
+        for index in 0..<whole {
             let key = Key(parent: parent, tokens: Array(tokens[(index * size)..<((index + 1) * size)]))
             if let entry = entries[key] {
                 entry.lastUse = clock
@@ -104,15 +122,32 @@ final class PrefixCache {
                 }
                 continue
             }
-            guard let block = state.sharedBlock(index) else { break }
-            let entry = Entry(id: nextID, block: block, lastUse: clock)
-            nextID += 1
-            entries[key] = entry
-            children[parent, default: []].insert(key)
-            bytes += block.byteCount
-            parent = entry.id
+            guard let block = state.sharedBlock(index) else {
+                evict()
+                return
+            }
+            parent = add(key, block: block)
+        }
+        let end = whole * size + tail
+        if whole == blocks, tail > 0, tail < size, end <= tokens.count {
+            let key = Key(parent: parent, tokens: Array(tokens[(whole * size)..<end]))
+            if let entry = entries[key] {
+                entry.lastUse = clock
+            } else if let block = state.tailBlock(endingAt: end) {
+                _ = add(key, block: block)
+            }
         }
         evict()
+    }
+
+    /// Holds `block` under `key`, as just used; returns its entry id.
+    private func add(_ key: Key, block: any SharedPrefixBlock) -> UInt64 {
+        let entry = Entry(id: nextID, block: block, lastUse: clock)
+        nextID += 1
+        entries[key] = entry
+        children[key.parent, default: []].insert(key)
+        bytes += block.byteCount
+        return entry.id
     }
 
     /// Marks the cached prefix of `tokens` as just used, so that an eviction spares it (a request about to adopt it

@@ -12,6 +12,9 @@
 ///   `isResumePoint`; the cache then adopts only prefixes ending on such a block. They say `needsSnapshots`, and
 ///   the scheduler calls `takeSnapshot()` where its prefill chunks end on a block end: resuming there, a sequence
 ///   runs exactly the forward calls an uncached run makes from that point, so it computes the same bits.
+/// - Such states may also offer a *tail block* (`tailBlock(endingAt:)`): the tokens from the last block end to a
+///   snapshot taken inside the next block (where a prompt's stable prefix ends), with a copy of the page so far.
+///   A tail is a resume point at its own end only.
 public protocol PrefixSharingState: SequenceState {
     /// Tokens per block; prefixes are shared in whole blocks.
     var blockSize: Int { get }
@@ -26,9 +29,14 @@ public protocol PrefixSharingState: SequenceState {
     func discardSnapshots()
     /// Block `index`, or nil when the state does not hold all of its tokens yet.
     func sharedBlock(_ index: Int) -> (any SharedPrefixBlock)?
+    /// The tokens from the block end before `length` to `length` (not a block end, the state's current length,
+    /// where `takeSnapshot()` was just called) as one immutable block that is a resume point at its end; nil when
+    /// the state cannot offer one (the default: states that are their pages alone resume inside any block).
+    func tailBlock(endingAt length: Int) -> (any SharedPrefixBlock)?
     /// Makes the first `length` tokens of `blocks` (made by states of the same model, in order) the first tokens of
     /// this empty state; `length` is in `(blocks.count − 1)·blockSize + 1 ... blocks.count·blockSize` (the last
-    /// block may be used in part when it `canResumeInside`: the state then copies it before writing into it).
+    /// block may be used in part when it `canResumeInside`, or up to its end when it is a tail block: the state then
+    /// copies it before writing into it).
     /// Throws when the state is not empty or a block does not fit.
     func adopt(_ blocks: [any SharedPrefixBlock], length: Int) throws(EngineError)
 }
@@ -37,6 +45,7 @@ extension PrefixSharingState {
     public var needsSnapshots: Bool { false }
     public func takeSnapshot() {}
     public func discardSnapshots() {}
+    public func tailBlock(endingAt length: Int) -> (any SharedPrefixBlock)? { nil }
 }
 
 /// One immutable block of a shared prefix.
@@ -49,4 +58,6 @@ public protocol SharedPrefixBlock: AnyObject, Sendable {
     /// Whether a sequence can continue from inside this block (KV pages: yes; recurrent state: no, it has no
     /// snapshot there).
     var canResumeInside: Bool { get }
+    /// Tokens it covers: the block size, or fewer for a tail block (`PrefixSharingState.tailBlock(endingAt:)`).
+    var tokenCount: Int { get }
 }

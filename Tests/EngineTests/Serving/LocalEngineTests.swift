@@ -153,4 +153,26 @@ import Tokenizers
         #expect(ids.filter { $0 == 257 }.count == 1)
         #expect(ids.filter { $0 == 256 }.count == 2)
     }
+    @Test func theStablePrefixEndsBeforeTheFirstTurnAfterTheSystemMessages() throws {
+        let (engine, _) = try Self.engine()
+        let start = try #require(engine.tokenizer.specialToken("<|im_start|>"))
+        func stable(_ messages: [ChatMessage]) throws -> (Int, [TokenID]) {
+            let prompt = Prompt.chat(messages)
+            let ids = try engine.tokens(for: prompt)
+            return (engine.stablePrefixLength(of: prompt, tokens: ids), ids)
+        }
+        let system = ChatMessage(role: .system, content: "Review the change. Answer in JSON.")
+        let (one, ids) = try stable([system, ChatMessage(role: .user, content: "chunk one")])
+        // Right before the <|im_start|> that opens the user turn: the second one in the prompt.
+        let opens = ids.indices.filter { ids[$0] == start }
+        #expect(opens.count == 3 && one == opens[1])
+        let (two, _) = try stable([system, ChatMessage(role: .user, content: "another chunk, longer")])
+        #expect(two == one, "the same system message: the same prefix")
+        let (both, twoSystems) = try stable([system, ChatMessage(role: .system, content: "More rules."),
+                                              ChatMessage(role: .user, content: "chunk")])
+        #expect(both == twoSystems.indices.filter { twoSystems[$0] == start }[2])
+        #expect(try stable([ChatMessage(role: .user, content: "no system")]).0 == 0)
+        #expect(try stable([system]).0 == 0, "nothing after the system message")
+        #expect(engine.stablePrefixLength(of: .text("plain"), tokens: try engine.tokens(for: .text("plain"))) == 0)
+    }
 }

@@ -72,7 +72,7 @@ import Tokenizers
                 }
             }
         }
-        let copy = KVPage(floats: 2 * 32 * 512).copy()
+        let copy = KVPage(floats: 2 * 32 * 512, positions: 32).copy()
         #expect(Int(bitPattern: copy.keys) % 64 == 0 && Int(bitPattern: copy.values) % 64 == 0)
     }
 

@@ -19,10 +19,23 @@ struct Qwen3NextPrefixServingTests {
         return limits
     }
 
-    /// `count` prompts: a shared prefix of `prefix` tokens, then a suffix of its own (5 to 35 tokens).
-    static func prompts(prefix: Int, count: Int) -> [[TokenID]] {
+    /// `count` prompts: a shared prefix of `prefix` tokens, then `header` more shared tokens, then a suffix of its
+    /// own (5 to 35 tokens).
+    static func prompts(prefix: Int, count: Int, header: Int = 0) -> [[TokenID]] {
         let shared = Qwen3NextPrefixCacheTests.tokens(prefix, seed: 21)
+            + Qwen3NextPrefixCacheTests.tokens(header, seed: 22)
         return (0..<count).map { shared + [TokenID(280 - $0)] + Qwen3NextPrefixCacheTests.tokens(4 + 10 * ($0 % 4), seed: 100 + $0) }
+    }
+
+    /// How many of `on`'s forward items have no bit-identical twin (same start, tokens and logits) among `off`'s.
+    static func unmatched(_ on: RecordingModel, _ off: RecordingModel) -> Int {
+        var pool: [RecordingModel.Item: Int] = [:]
+        for item in off.items { pool[item, default: 0] += 1 }
+        return on.items.filter { item in
+            guard let count = pool[item], count > 0 else { return true }
+            pool[item] = count - 1
+            return false
+        }.count
     }
 
     @Test("requests sharing a prefix: same answers and forward items with the cache on and off",
@@ -97,5 +110,44 @@ struct Qwen3NextPrefixServingTests {
         // answer ended on an end-of-text token, all but the last when it ran out of tokens).
         let fedBack = responses.map { $0.usage.completionTokens - ($0.finishReason == .endOfText ? 0 : 1) }.reduce(0, +)
         #expect(model.computedTokens == computed + fedBack)
+    }
+    @Test("16 requests sharing a 2,000-token stable prefix compute ≤ 2,000 + Σ suffixes, bit-identical to cache off")
+    func acceptanceWithStablePrefix() async throws {
+        let loaded = try loadFixtureModel(try ModelFixture.named("qwen3next-a").modelPath)
+        let prefix = 2000
+        let prompts = Self.prompts(prefix: prefix, count: 16)
+        let on = RecordingModel(loaded.model), off = RecordingModel(loaded.model)
+        let tokenizer = loaded.tokenizer.tokenizer
+        let responses = try await schedule(on, tokenizer: tokenizer, prompts: prompts, maxTokens: 3,
+                                           limits: Self.limits(cacheBytes: 256 << 20), stablePrefix: prefix)
+        let plain = try await schedule(off, tokenizer: tokenizer, prompts: prompts, maxTokens: 3,
+                                       limits: Self.limits(cacheBytes: 0), stablePrefix: prefix)
+        let suffixes = prompts.map { $0.count - prefix }.reduce(0, +)
+        let computed = responses.map { $0.usage.promptTokens - $0.usage.cachedPromptTokens }.reduce(0, +)
+        print("qwen3next, 16 requests × a 2,000-token stable prefix: computed \(computed) prompt tokens, bound "
+              + "\(prefix + suffixes), without the cache \(prompts.map(\.count).reduce(0, +))")
+        #expect(computed <= prefix + suffixes)
+        #expect(responses.map(\.usage.cachedPromptTokens).sorted() == [0] + Array(repeating: prefix, count: 15))
+        #expect(responses.map(\.text) == plain.map(\.text))
+        #expect(Self.unmatched(on, off) == 0, "forward items of the cached run with no bit-identical twin")
+    }
+
+    @Test("prompts sharing more than the stable prefix (into a page they do not fill alike) resume at its end")
+    func sharedBeyondTheStablePrefix() async throws {
+        let loaded = try loadFixtureModel(try ModelFixture.named("qwen3next-b").modelPath)
+        // 300 stable tokens (9 pages and 12 tokens), then 40 more shared ones: pages up to 320 match whole,
+        // the one after only in part, and the last resume point inside the shared part is the tail at 300.
+        let prompts = Self.prompts(prefix: 300, count: 4, header: 40)
+        let on = RecordingModel(loaded.model), off = RecordingModel(loaded.model)
+        let tokenizer = loaded.tokenizer.tokenizer
+        let cached = try await schedule(on, tokenizer: tokenizer, prompts: prompts, maxTokens: 3,
+                                        limits: Self.limits(cacheBytes: 64 << 20), stablePrefix: 300)
+        let plain = try await schedule(off, tokenizer: tokenizer, prompts: prompts, maxTokens: 3,
+                                       limits: Self.limits(cacheBytes: 0), stablePrefix: 300)
+        #expect(cached.map(\.usage.cachedPromptTokens).sorted() == [0, 300, 300, 300])
+        #expect(cached.map(\.text) == plain.map(\.text))
+        #expect(Self.unmatched(on, off) == 0, "forward items of the cached run with no bit-identical twin")
+        // The split is the request's own: the cache-off run also ends a prefill chunk at 300.
+        #expect(off.items.contains { $0.start == 256 && $0.tokens.count == 44 })
     }
 }

@@ -43,9 +43,9 @@ final class RecordingModel: LanguageModel, @unchecked Sendable {
 }
 
 /// Runs token prompts through a `BatchScheduler` of its own (greedy, no constraint) and returns the responses in
-/// prompt order; every request is submitted at once.
+/// prompt order; every request is submitted at once, each with a stable prefix of `stablePrefix` tokens (0: none).
 func schedule(_ model: any LanguageModel, tokenizer: Tokenizer, prompts: [[TokenID]], maxTokens: Int,
-              limits: BatchScheduler.Limits) async throws -> [GenerationResponse]
+              limits: BatchScheduler.Limits, stablePrefix: Int = 0) async throws -> [GenerationResponse]
 {
     let scheduler = BatchScheduler(model: model, tokenizer: tokenizer, limits: limits)
     let properties = model.properties
@@ -56,7 +56,8 @@ func schedule(_ model: any LanguageModel, tokenizer: Tokenizer, prompts: [[Token
                 let reserved = (prompt.count + maxTokens) * properties.cacheBytesPerToken + properties.fixedStateBytes
                 let result = await withCheckedContinuation { continuation in
                     scheduler.submit(BatchScheduler.Job(
-                        request: request, prompt: prompt, reservedBytes: reserved, tokenizer: tokenizer,
+                        request: request, prompt: prompt, reservedBytes: reserved, stablePrefix: stablePrefix,
+                        tokenizer: tokenizer,
                         constraint: nil, finish: { continuation.resume(returning: $0) }
                     ))
                 }
