@@ -182,7 +182,7 @@ final class BatchScheduler: @unchecked Sendable {
                 let needed = usedBytes + next.reservedBytes
                 guard active.isEmpty || needed <= limits.memoryBudget else { break }
                 if prefixCache.bytes > limits.memoryBudget - needed {
-                    prefixCache.touch(next.prompt)  // what it will adopt goes last
+                    prefixCache.touch(next.prompt, stablePrefix: next.stablePrefix)  // what it will adopt goes last
                     prefixCache.shrink(toFit: limits.memoryBudget - needed)
                 }
                 waiting.removeFirst()
@@ -300,7 +300,8 @@ final class BatchScheduler: @unchecked Sendable {
                 tail = job.prefilled - shareable
             }
         }
-        prefixCache.insert(job.prompt, state: state, blocks: shareable / state.blockSize, tail: tail)
+        prefixCache.insert(job.prompt, state: state, blocks: shareable / state.blockSize, tail: tail,
+                           stablePrefix: job.stablePrefix)
         state.discardSnapshots()
     }
 
@@ -314,20 +315,28 @@ final class BatchScheduler: @unchecked Sendable {
         }
         let size = sharing.blockSize, interval = resumeInterval(sharing)
         let reusable = job.prompt.count - 1
-        let cached = prefixCache.lookup(job.prompt, blockSize: size, maxTokens: reusable)
+        // Only states with hidden state split their prefill at the stable prefix (`chunkEnd`).
+        let stable = sharing.needsSnapshots ? job.stablePrefix : 0
+        let cached = prefixCache.lookup(job.prompt, blockSize: size, maxTokens: reusable,
+                                        resume: .init(stablePrefix: stable, interval: interval))
         var pending = 0
         for leader in leaders where leader !== job {
-            // What the leader will leave in the cache: its prompt's whole blocks, up to its last resume point;
-            // pages can be resumed inside a block, recurrent state only at a resume point (or at its stable
-            // prefix's end).
-            let stable = sharing.needsSnapshots ? leader.stablePrefix : 0
-            let limit = min(max(leader.prompt.count / interval * interval, stable), reusable)
+            // What the leader will leave in the cache that this job can resume from: its prompt's whole blocks, up
+            // to its last resume point; pages can be resumed inside a block, recurrent state only at a resume point
+            // or at the end of a stable prefix both share. Where their stable prefixes differ, their chunks split
+            // differently after the first of them, and so do the bits.
+            let leaderStable = sharing.needsSnapshots ? leader.stablePrefix : 0
+            var limit = min(max(leader.prompt.count / interval * interval, leaderStable == stable ? stable : 0),
+                            reusable)
+            if leaderStable != stable, let first = [leaderStable, stable].filter({ $0 > 0 }).min() {
+                limit = min(limit, first)
+            }
             var common = 0
             while common < limit && leader.prompt[common] == job.prompt[common] { common += 1 }
             var resumable = common
             if sharing.needsSnapshots {
                 resumable = common / interval * interval
-                if stable > 0, common >= stable { resumable = max(resumable, stable) }
+                if stable > 0, leaderStable == stable, common >= stable { resumable = max(resumable, stable) }
             }
             pending = max(pending, resumable)
         }

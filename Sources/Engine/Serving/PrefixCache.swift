@@ -5,12 +5,26 @@ import Tokenizers
 /// first token), so a hit means every token before it matched too. Bounded by bytes; the least recently used
 /// block goes first. Blocks still used by running sequences stay alive through them; the cache only forgets them.
 ///
+/// States with hidden state (`needsSnapshots`) compute different bits for the same tokens when their prefill chunks
+/// split differently, and a request's chunks also split where its stable prefix ends. So such a block is keyed by
+/// that split too, when it lies before the block's end (`Key.split`), and a request resumes at a snapshot only
+/// where its own uncached run ends a chunk: a multiple of the resume interval, or its own stable prefix's end.
+///
 /// Not thread-safe: the scheduler's thread owns it.
 final class PrefixCache {
     private struct Key: Hashable {
         /// The previous block's entry id; 0 for the first block.
         let parent: UInt64
         let tokens: [TokenID]
+        /// For states with hidden state: the stable prefix's end of the request that computed the block, when it
+        /// lies before the block's end (its forward calls split there, which the block's bits depend on); else 0.
+        let split: Int
+
+        init(parent: UInt64, tokens: [TokenID], split: Int = 0) {
+            self.parent = parent
+            self.tokens = tokens
+            self.split = split
+        }
     }
 
     private final class Entry {
@@ -32,6 +46,8 @@ final class PrefixCache {
     private(set) var bytes = 0
     /// Tokens per block of the blocks inserted so far (one model per cache, so one size); nil while empty.
     private(set) var blockSize: Int?
+    /// Whether the blocks inserted so far carry snapshots of hidden state (one model per cache).
+    private var needsSnapshots = false
     private var clock: UInt64 = 0
     private var nextID: UInt64 = 1
 
@@ -46,55 +62,81 @@ final class PrefixCache {
         var tokens = 0
     }
 
-    /// The longest cached prefix of `tokens`, at most `maxTokens` long, that ends where a sequence can resume:
-    /// whole blocks, then the longest partial match inside one more block when blocks allow resuming inside them,
-    /// or a whole tail block (`PrefixSharingState.tailBlock(endingAt:)`); failing those, the deepest whole block
-    /// that is a resume point or has a matching tail after it.
-    func lookup(_ tokens: [TokenID], blockSize: Int, maxTokens: Int) -> Match {
+    /// Where a request resumes: for states with hidden state, the end of its stable prefix (0: none; it keys the
+    /// blocks after it, see `Key.split`) and the interval of the points where every request's prefill chunks end.
+    struct ResumePoints {
+        var stablePrefix = 0
+        var interval = 1
+
+        /// Whether a request can resume at `end` of `block`: inside a block that allows it, or on a snapshot where
+        /// its own uncached run ends a prefill chunk too.
+        func allow(_ block: any SharedPrefixBlock, at end: Int) -> Bool {
+            block.canResumeInside || (block.isResumePoint && (end % interval == 0 || end == stablePrefix))
+        }
+
+        /// `Key.split` of a block ending at `end` that this request computes.
+        func split(before end: Int) -> Int { stablePrefix > 0 && stablePrefix < end ? stablePrefix : 0 }
+    }
+
+    /// The longest cached prefix of `tokens`, at most `maxTokens` long, that ends where a sequence can resume
+    /// (`ResumePoints.allow`): whole blocks, then the longest partial match inside one more block when blocks allow
+    /// resuming inside them, or a whole tail block (`PrefixSharingState.tailBlock(endingAt:)`); failing those, the
+    /// deepest whole block that is a resume point or has a matching tail after it.
+    func lookup(_ tokens: [TokenID], blockSize: Int, maxTokens: Int, resume: ResumePoints = .init()) -> Match {
         clock += 1
         let limit = max(0, min(maxTokens, tokens.count))
+        let found = path(tokens, blockSize: blockSize, whole: limit / blockSize, resume: resume)
+        var depth = found.count
+        var next = child(after: found.last, tokens: tokens, start: depth * blockSize, limit: limit,
+                         blockSize: blockSize, inside: true, resume: resume)
+        while next == nil, depth > 0, !resume.allow(found[depth - 1].block, at: depth * blockSize) {
+            depth -= 1
+            next = child(after: depth > 0 ? found[depth - 1] : nil, tokens: tokens, start: depth * blockSize,
+                         limit: limit, blockSize: blockSize, inside: false, resume: resume)
+        }
+        var used = Array(found.prefix(depth))
+        var match = Match(blocks: used.map(\.block), tokens: depth * blockSize)
+        if let (entry, common) = next {
+            used.append(entry)
+            match.blocks.append(entry.block)
+            match.tokens += common
+        }
+        for entry in used { entry.lastUse = clock }
+        return match
+    }
+
+    /// The cached entries of the first `whole` blocks of `tokens`, as far as they are cached in a row.
+    private func path(_ tokens: [TokenID], blockSize: Int, whole: Int, resume: ResumePoints) -> [Entry] {
         var found: [Entry] = []
         var parent: UInt64 = 0
-        for index in 0..<(limit / blockSize) {
-            let key = Key(parent: parent, tokens: Array(tokens[(index * blockSize)..<((index + 1) * blockSize)]))
+        for index in 0..<max(0, whole) {
+            let end = (index + 1) * blockSize
+            let key = Key(parent: parent, tokens: Array(tokens[(end - blockSize)..<end]), split: resume.split(before: end))
             guard let entry = entries[key] else { break }
             found.append(entry)
             parent = entry.id
         }
-        var depth = found.count
-        var next = child(after: found.last, tokens: tokens, start: depth * blockSize, limit: limit,
-                         blockSize: blockSize, inside: true)
-        while next == nil, depth > 0, !found[depth - 1].block.isResumePoint {
-            depth -= 1
-            next = child(after: depth > 0 ? found[depth - 1] : nil, tokens: tokens, start: depth * blockSize,
-                         limit: limit, blockSize: blockSize, inside: false)
-        }
-        found.removeLast(found.count - depth)
-        var match = Match(blocks: found.map(\.block), tokens: depth * blockSize)
-        if let (entry, common) = next {
-            found.append(entry)
-            match.blocks.append(entry.block)
-            match.tokens += common
-        }
-        for entry in found { entry.lastUse = clock }
-        return match
+        return found
     }
 
     /// The block after `parent` (nil: the first block) sharing the most leading tokens with `tokens[start...]`
     /// (not beyond `limit`) where a sequence can resume: inside it (when `inside` and the block allows it) or at
     /// the end of a tail block matched whole.
     private func child(after parent: Entry?, tokens: [TokenID], start: Int, limit: Int, blockSize: Int,
-                       inside: Bool) -> (Entry, Int)? {
+                       inside: Bool, resume: ResumePoints) -> (Entry, Int)? {
         guard start < limit, let keys = children[parent?.id ?? 0] else { return nil }
         var best: (Entry, Int)?
         for key in keys {
-            guard let entry = entries[key] else { continue }
+            guard let entry = entries[key], key.split == resume.split(before: start + key.tokens.count) else {
+                continue
+            }
             var common = 0
             while common < key.tokens.count, start + common < limit, key.tokens[common] == tokens[start + common] {
                 common += 1
             }
             let resumable = (inside && entry.block.canResumeInside)
-                || (entry.block.isResumePoint && key.tokens.count < blockSize && common == key.tokens.count)
+                || (key.tokens.count < blockSize && common == key.tokens.count
+                    && resume.allow(entry.block, at: start + common))
             if resumable, common > (best?.1 ?? 0) { best = (entry, common) }
         }
         return best
@@ -103,16 +145,20 @@ final class PrefixCache {
     /// Adds the full blocks `0..<blocks` of `state`, whose first tokens are `tokens`, and then, when `tail` > 0, the
     /// state's tail block of the next `tail` tokens (`PrefixSharingState.tailBlock(endingAt:)`); blocks already
     /// cached are only marked used (or replaced by the state's block when only the state's is a resume point: a
-    /// recurrent state's snapshot makes the same tokens resumable).
-    func insert(_ tokens: [TokenID], state: any PrefixSharingState, blocks: Int, tail: Int = 0) {
+    /// recurrent state's snapshot makes the same tokens resumable). `stablePrefix`: where the request's stable prefix
+    /// ends, for states with hidden state (`Key.split`).
+    func insert(_ tokens: [TokenID], state: any PrefixSharingState, blocks: Int, tail: Int = 0, stablePrefix: Int = 0) {
         guard byteLimit > 0 else { return }
         clock += 1
         let size = state.blockSize
         blockSize = size
+        needsSnapshots = state.needsSnapshots
+        let resume = ResumePoints(stablePrefix: state.needsSnapshots ? stablePrefix : 0)
         var parent: UInt64 = 0
         let whole = max(0, min(blocks, tokens.count / size))
         for index in 0..<whole {
-            let key = Key(parent: parent, tokens: Array(tokens[(index * size)..<((index + 1) * size)]))
+            let end = (index + 1) * size
+            let key = Key(parent: parent, tokens: Array(tokens[(end - size)..<end]), split: resume.split(before: end))
             if let entry = entries[key] {
                 entry.lastUse = clock
                 parent = entry.id
@@ -130,7 +176,7 @@ final class PrefixCache {
         }
         let end = whole * size + tail
         if whole == blocks, tail > 0, tail < size, end <= tokens.count {
-            let key = Key(parent: parent, tokens: Array(tokens[(whole * size)..<end]))
+            let key = Key(parent: parent, tokens: Array(tokens[(whole * size)..<end]), split: resume.split(before: end))
             if let entry = entries[key] {
                 entry.lastUse = clock
             } else if let block = state.tailBlock(endingAt: end) {
@@ -150,11 +196,21 @@ final class PrefixCache {
         return entry.id
     }
 
-    /// Marks the cached prefix of `tokens` as just used, so that an eviction spares it (a request about to adopt it
-    /// was just admitted).
-    func touch(_ tokens: [TokenID]) {
+    /// Marks the cached whole blocks of `tokens` as just used, with a tail block that follows them, so that an
+    /// eviction spares them (a request about to adopt them was just admitted; `stablePrefix` as for `insert`).
+    func touch(_ tokens: [TokenID], stablePrefix: Int = 0) {
         guard let blockSize else { return }
-        _ = lookup(tokens, blockSize: blockSize, maxTokens: tokens.count - 1)
+        clock += 1
+        let resume = ResumePoints(stablePrefix: needsSnapshots ? stablePrefix : 0)
+        let found = path(tokens, blockSize: blockSize, whole: (tokens.count - 1) / blockSize, resume: resume)
+        for entry in found { entry.lastUse = clock }
+        let start = found.count * blockSize
+        if let keys = children[found.last?.id ?? 0] {
+            for key in keys where key.tokens.count < blockSize && tokens[start...].starts(with: key.tokens)
+                && key.split == resume.split(before: start + key.tokens.count) {
+                entries[key]?.lastUse = clock
+            }
+        }
     }
 
     /// Drops least recently used blocks until the bytes fit `limit` as well as the cache's own limit: the

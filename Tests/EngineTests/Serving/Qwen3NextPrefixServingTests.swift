@@ -132,6 +132,44 @@ struct Qwen3NextPrefixServingTests {
         #expect(Self.unmatched(on, off) == 0, "forward items of the cached run with no bit-identical twin")
     }
 
+    /// Two requests sharing `shared` tokens, with stable prefixes `first` and `second`; how much the second should
+    /// take from the cache when it runs after the first.
+    struct MixedStablePrefixes: Sendable, CustomStringConvertible {
+        var first: Int, second: Int, shared: Int, expected: Int
+        var description: String { "stable \(first) then \(second), \(shared) shared" }
+    }
+
+    /// A snapshot at one request's stable prefix, or a block computed after it, holds the bits of chunks split
+    /// there: a request with another stable prefix (or none) splits elsewhere, so it must not resume from them.
+    @Test("a request resumes only where its own uncached run ends a chunk, whatever other stable prefixes left",
+          arguments: [
+              MixedStablePrefixes(first: 300, second: 0, shared: 360, expected: 256),
+              MixedStablePrefixes(first: 288, second: 0, shared: 348, expected: 256),
+              MixedStablePrefixes(first: 0, second: 300, shared: 560, expected: 256),
+              MixedStablePrefixes(first: 300, second: 340, shared: 400, expected: 256),
+              MixedStablePrefixes(first: 600, second: 300, shared: 700, expected: 256),
+              MixedStablePrefixes(first: 300, second: 300, shared: 360, expected: 300),
+          ])
+    func mixedStablePrefixes(_ mix: MixedStablePrefixes) async throws {
+        let loaded = try loadFixtureModel(try ModelFixture.named("qwen3next-a").modelPath)
+        let shared = Qwen3NextPrefixCacheTests.tokens(mix.shared, seed: 21)
+        let prompts = [shared + Qwen3NextPrefixCacheTests.tokens(20, seed: 40),
+                       shared + Qwen3NextPrefixCacheTests.tokens(25, seed: 41)]
+        let tokenizer = loaded.tokenizer.tokenizer
+        for oneByOne in [true, false] {
+            let on = RecordingModel(loaded.model), off = RecordingModel(loaded.model)
+            let cached = try await schedule(on, tokenizer: tokenizer, prompts: prompts, maxTokens: 3,
+                                            limits: Self.limits(cacheBytes: 64 << 20),
+                                            stablePrefixes: [mix.first, mix.second], oneByOne: oneByOne)
+            let plain = try await schedule(off, tokenizer: tokenizer, prompts: prompts, maxTokens: 3,
+                                           limits: Self.limits(cacheBytes: 0),
+                                           stablePrefixes: [mix.first, mix.second], oneByOne: oneByOne)
+            if oneByOne { #expect(cached.map(\.usage.cachedPromptTokens) == [0, mix.expected]) }
+            #expect(cached.map(\.text) == plain.map(\.text))
+            #expect(Self.unmatched(on, off) == 0, "forward items with no bit-identical twin (one by one: \(oneByOne))")
+        }
+    }
+
     @Test("prompts sharing more than the stable prefix (into a page they do not fill alike) resume at its end")
     func sharedBeyondTheStablePrefix() async throws {
         let loaded = try loadFixtureModel(try ModelFixture.named("qwen3next-b").modelPath)

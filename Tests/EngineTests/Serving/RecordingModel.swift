@@ -43,26 +43,35 @@ final class RecordingModel: LanguageModel, @unchecked Sendable {
 }
 
 /// Runs token prompts through a `BatchScheduler` of its own (greedy, no constraint) and returns the responses in
-/// prompt order; every request is submitted at once, each with a stable prefix of `stablePrefix` tokens (0: none).
+/// prompt order; every request is submitted at once (`oneByOne`: each after the one before has finished), each with
+/// a stable prefix of `stablePrefix` tokens (0: none), or of `stablePrefixes[i]` tokens when given.
 func schedule(_ model: any LanguageModel, tokenizer: Tokenizer, prompts: [[TokenID]], maxTokens: Int,
-              limits: BatchScheduler.Limits, stablePrefix: Int = 0) async throws -> [GenerationResponse]
+              limits: BatchScheduler.Limits, stablePrefix: Int = 0, stablePrefixes: [Int]? = nil,
+              oneByOne: Bool = false) async throws -> [GenerationResponse]
 {
     let scheduler = BatchScheduler(model: model, tokenizer: tokenizer, limits: limits)
     let properties = model.properties
+    let run = { @Sendable (index: Int) async throws -> GenerationResponse in
+        let prompt = prompts[index]
+        let request = GenerationRequest(id: "r\(index)", prompt: .text(""), maxTokens: maxTokens)
+        let reserved = (prompt.count + maxTokens) * properties.cacheBytesPerToken + properties.fixedStateBytes
+        let result = await withCheckedContinuation { continuation in
+            scheduler.submit(BatchScheduler.Job(
+                request: request, prompt: prompt, reservedBytes: reserved,
+                stablePrefix: stablePrefixes?[index] ?? stablePrefix, tokenizer: tokenizer,
+                constraint: nil, finish: { continuation.resume(returning: $0) }
+            ))
+        }
+        return try result.get()
+    }
+    if oneByOne {
+        var responses: [GenerationResponse] = []
+        for index in prompts.indices { responses.append(try await run(index)) }
+        return responses
+    }
     return try await withThrowingTaskGroup(of: (Int, GenerationResponse).self) { group in
-        for (index, prompt) in prompts.enumerated() {
-            group.addTask {
-                let request = GenerationRequest(id: "r\(index)", prompt: .text(""), maxTokens: maxTokens)
-                let reserved = (prompt.count + maxTokens) * properties.cacheBytesPerToken + properties.fixedStateBytes
-                let result = await withCheckedContinuation { continuation in
-                    scheduler.submit(BatchScheduler.Job(
-                        request: request, prompt: prompt, reservedBytes: reserved, stablePrefix: stablePrefix,
-                        tokenizer: tokenizer,
-                        constraint: nil, finish: { continuation.resume(returning: $0) }
-                    ))
-                }
-                return (index, try result.get())
-            }
+        for index in prompts.indices {
+            group.addTask { (index, try await run(index)) }
         }
         var collected = [GenerationResponse?](repeating: nil, count: prompts.count)
         for try await (index, response) in group { collected[index] = response }
