@@ -68,10 +68,17 @@ public final class KVCacheState: PrefixSharingState, @unchecked Sendable {
         guard length >= 0, length <= self.length else {
             throw .invalidInput("truncate: expected a length in 0...\(self.length), found \(length)")
         }
-        // The page that will receive the next token must be this state's own.
-        let page = length / pageSize
-        if length % pageSize != 0, page < pages.count, let shared = pages[page], !isKnownUniquelyReferenced(&pages[page]) {
-            install(shared.copy(), at: page)
+        // Every page the next tokens will be written into must be this state's own: a shared one it keeps
+        // positions of is copied, a shared one past the new end is let go (a fresh page is made when written).
+        for page in (length / pageSize)..<pages.count {
+            guard let shared = pages[page], !isKnownUniquelyReferenced(&pages[page]) else { continue }
+            if page * pageSize < length {
+                install(shared.copy(), at: page)
+            } else {
+                pages[page] = nil
+                keyBases[page] = nil
+                valueBases[page] = nil
+            }
         }
         self.length = length
     }

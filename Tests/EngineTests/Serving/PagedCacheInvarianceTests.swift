@@ -43,7 +43,10 @@ import Tokenizers
         #expect(leaderLogitsAfter.map(\.bitPattern) == leaderLogitsBefore.map(\.bitPattern))
     }
 
-    @Test func truncatingIntoASharedPageCopiesIt() throws {
+    /// Rewinding a state that adopted pages, into one (40), to a page end before shared pages (32, 0) or to the
+    /// start of a page it shares only partly, never lets its next tokens land in the other state's pages.
+    @Test(arguments: [40, 32, 0])
+    func truncatingIntoASharedPageCopiesIt(to point: Int) throws {
         let model = try loadFixtureModel(try ModelFixture.named("qwen3").modelPath).model
         let prompt = Self.tokens(64, seed: 4)
         let a = try #require(try model.makeState(capacity: 128) as? KVCacheState)
@@ -52,9 +55,9 @@ import Tokenizers
         try b.adopt([a.sharedBlock(0), a.sharedBlock(1)].compactMap { $0 }, length: 64)
         let continuation = try model.forward([ForwardItem(state: a, tokens: [7])], allPositions: false)[0]
         try a.truncate(to: 64)
-        // b rewinds into the second page and writes other tokens there.
-        try b.truncate(to: 40)
-        _ = try model.forward([ForwardItem(state: b, tokens: Self.tokens(24, seed: 5))], allPositions: false)
+        // b rewinds and writes other tokens where a's pages hold its prompt.
+        try b.truncate(to: point)
+        _ = try model.forward([ForwardItem(state: b, tokens: Self.tokens(64 - point, seed: 5))], allPositions: false)
         let again = try model.forward([ForwardItem(state: a, tokens: [7])], allPositions: false)[0]
         #expect(again.map(\.bitPattern) == continuation.map(\.bitPattern))
     }
