@@ -111,7 +111,8 @@ final class PrefixCache {
         var parent: UInt64 = 0
         for index in 0..<max(0, whole) {
             let end = (index + 1) * blockSize
-            let key = Key(parent: parent, tokens: Array(tokens[(end - blockSize)..<end]), split: resume.split(before: end))
+            let key = Key(parent: parent, tokens: Array(tokens[(end - blockSize)..<end]),
+                          split: resume.split(before: end))
             guard let entry = entries[key] else { break }
             found.append(entry)
             parent = entry.id
