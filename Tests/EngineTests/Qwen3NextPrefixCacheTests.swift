@@ -205,4 +205,34 @@ struct Qwen3NextPrefixCacheTests {
         let b = try model.forward([ForwardItem(state: fresh, tokens: [11])], allPositions: false)[0]
         #expect(Self.sameBits(a, b), "logits bits differ")
     }
+
+    @Test("touching a prompt before an eviction spares the tail block it will resume from, under a shallower block")
+    func touchSparesTheTail() throws {
+        let model = try loadFixtureModel(try ModelFixture.named("qwen3next-a").modelPath).model
+        let first = Self.tokens(140, seed: 34)
+        let second = Array(first[0..<135]) + Self.tokens(10, seed: 35)  // shares 4 whole pages, beyond the tail's
+        let cache = PrefixCache(byteLimit: 1 << 30)
+        let leader = try Self.hybrid(model, capacity: 256)
+        _ = try model.forward([ForwardItem(state: leader, tokens: Array(first[0..<100]))], allPositions: false)
+        leader.takeSnapshot()
+        cache.insert(first, state: leader, blocks: 3, tail: 4, stablePrefix: 100)
+        leader.discardSnapshots()
+        _ = try model.forward([ForwardItem(state: leader, tokens: Array(first[100...]))], allPositions: false)
+        cache.insert(first, state: leader, blocks: 4, stablePrefix: 100)
+        let other = try Self.hybrid(model, capacity: 256)
+        _ = try model.forward([ForwardItem(state: other, tokens: Self.tokens(70, seed: 36))], allPositions: false)
+        let before = cache.bytes
+        cache.insert(Self.tokens(70, seed: 36), state: other, blocks: 2)
+        let otherBytes = cache.bytes - before
+        #expect(otherBytes > 0)
+
+        cache.touch(second, stablePrefix: 100)
+        cache.shrink(toFit: cache.bytes - otherBytes)  // the least recently used go: the other prompt's pages only
+        let resume = PrefixCache.ResumePoints(stablePrefix: 100, interval: 256)
+        let match = cache.lookup(second, blockSize: 32, maxTokens: second.count - 1, resume: resume)
+        #expect(match.tokens == 100 && match.blocks.count == 4)
+        // Another stable prefix splits elsewhere: neither the tail nor the pages after 100 are its.
+        #expect(cache.lookup(second, blockSize: 32, maxTokens: second.count - 1,
+                             resume: .init(stablePrefix: 120, interval: 256)).tokens == 0)
+    }
 }

@@ -197,21 +197,20 @@ final class PrefixCache {
         return entry.id
     }
 
-    /// Marks the cached whole blocks of `tokens` as just used, with a tail block that follows them, so that an
-    /// eviction spares them (a request about to adopt them was just admitted; `stablePrefix` as for `insert`).
+    /// Marks the cached whole blocks of `tokens` as just used, and the tail block ending at its stable prefix's end
+    /// (the only place a tail is resumed), so that an eviction spares them (a request about to adopt them was just
+    /// admitted; `stablePrefix` as for `insert`).
     func touch(_ tokens: [TokenID], stablePrefix: Int = 0) {
         guard let blockSize else { return }
         clock += 1
         let resume = ResumePoints(stablePrefix: needsSnapshots ? stablePrefix : 0)
         let found = path(tokens, blockSize: blockSize, whole: (tokens.count - 1) / blockSize, resume: resume)
         for entry in found { entry.lastUse = clock }
-        let start = found.count * blockSize
-        if let keys = children[found.last?.id ?? 0] {
-            for key in keys where key.tokens.count < blockSize && tokens[start...].starts(with: key.tokens)
-                && key.split == resume.split(before: start + key.tokens.count) {
-                entries[key]?.lastUse = clock
-            }
-        }
+        let depth = resume.stablePrefix / blockSize, end = resume.stablePrefix
+        guard end % blockSize != 0, end < tokens.count, depth <= found.count else { return }
+        let key = Key(parent: depth > 0 ? found[depth - 1].id : 0, tokens: Array(tokens[(depth * blockSize)..<end]),
+                      split: resume.split(before: end))
+        entries[key]?.lastUse = clock
     }
 
     /// Drops least recently used blocks until the bytes fit `limit` as well as the cache's own limit: the
