@@ -62,6 +62,17 @@ import Tokenizers
         #expect(again.map(\.bitPattern) == continuation.map(\.bitPattern))
     }
 
+    /// Pages only this state holds stay where they are when it rewinds (nothing to protect: no copy, no new page).
+    @Test func truncatingItsOwnPagesKeepsThem() throws {
+        let cache = try KVCacheState(layers: 2, width: 64, kvHeads: 2, capacity: 96)
+        for position in 0..<70 { _ = cache.key(layer: 0, position: position) }
+        cache.advance(by: 70)
+        let partial = cache.key(layer: 1, position: 40), later = cache.value(layer: 1, position: 64)
+        try cache.truncate(to: 40)
+        #expect(cache.key(layer: 1, position: 40) == partial)
+        #expect(cache.value(layer: 1, position: 64) == later)
+    }
+
     /// K and V rows start on cache lines (pages large enough for malloc to map on their own land 16 bytes past a page
     /// boundary, and attention's 64-byte loads then straddle two lines), also in a page copied on write.
     @Test func pagesStartOnCacheLines() throws {
