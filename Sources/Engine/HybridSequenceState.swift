@@ -139,7 +139,8 @@ public final class HybridSequenceState: PrefixSharingState, @unchecked Sendable 
               adopted == (hybrid.count - 1) * blockSize + last.tokenCount
         else {
             throw .invalidInput("prefix cache: expected \(adopted) tokens to end exactly at the end of the last of "
-                                + "\(blocks.count) blocks of \(blockSize), on a recurrent-state snapshot")
+                                + "\(blocks.count) blocks of \(blockSize) (the last possibly a shorter tail block), "
+                                + "on a recurrent-state snapshot")
         }
         try attention.adopt(hybrid.map(\.page), length: adopted)
         recurrent = last.snapshot ?? empty

@@ -71,10 +71,9 @@ public final class KVCacheState: PrefixSharingState, @unchecked Sendable {
         // Every page the next tokens will be written into must be this state's own: a shared one it keeps
         // positions of is copied, a shared one past the new end is let go (a fresh page is made when written).
         for page in (length / pageSize)..<pages.count {
-            // Checked before binding the page: a binding would be a second reference.
-            guard pages[page] != nil, !isKnownUniquelyReferenced(&pages[page]), let shared = pages[page] else {
-                continue
-            }
+            // Checked before binding the page (a binding would be a second reference); false for no page, which
+            // the binding then skips.
+            guard !isKnownUniquelyReferenced(&pages[page]), let shared = pages[page] else { continue }
             if page * pageSize < length {
                 install(shared.copy(), at: page)
             } else {

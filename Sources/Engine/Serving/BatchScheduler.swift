@@ -319,27 +319,9 @@ final class BatchScheduler: @unchecked Sendable {
         let stable = sharing.needsSnapshots ? job.stablePrefix : 0
         let cached = prefixCache.lookup(job.prompt, blockSize: size, maxTokens: reusable,
                                         resume: .init(stablePrefix: stable, interval: interval))
-        var pending = 0
-        for leader in leaders where leader !== job {
-            // What the leader will leave in the cache that this job can resume from: its prompt's whole blocks, up
-            // to its last resume point; pages can be resumed inside a block, recurrent state only at a resume point
-            // or at the end of a stable prefix both share. Where their stable prefixes differ, their chunks split
-            // differently after the first of them, and so do the bits.
-            let leaderStable = sharing.needsSnapshots ? leader.stablePrefix : 0
-            var limit = min(max(leader.prompt.count / interval * interval, leaderStable == stable ? stable : 0),
-                            reusable)
-            if leaderStable != stable, let first = [leaderStable, stable].filter({ $0 > 0 }).min() {
-                limit = min(limit, first)
-            }
-            var common = 0
-            while common < limit && leader.prompt[common] == job.prompt[common] { common += 1 }
-            var resumable = common
-            if sharing.needsSnapshots {
-                resumable = common / interval * interval
-                if stable > 0, leaderStable == stable, common >= stable { resumable = max(resumable, stable) }
-            }
-            pending = max(pending, resumable)
-        }
+        let pending = leaders.filter { $0 !== job }.map {
+            prefixLeft(by: $0, for: job, stable: stable, needsSnapshots: sharing.needsSnapshots, interval: interval)
+        }.max() ?? 0
         if pending > cached.tokens { return false }
         job.started = true
         guard cached.tokens > 0 else { return true }
@@ -353,6 +335,25 @@ final class BatchScheduler: @unchecked Sendable {
             job.cachedTokens = 0
         }
         return true
+    }
+
+    /// How many of `job`'s first tokens `leader`, still prefilling, will leave in the cache for `job` to resume
+    /// from (`stable`: `job`'s stable prefix as its state splits at it): the common part of their prompts' whole
+    /// blocks up to the leader's last resume point; pages can be resumed inside a block, recurrent state only at a
+    /// resume point or at the end of a stable prefix both share. Where their stable prefixes differ, their chunks
+    /// split differently after the first of them, and so do the bits.
+    private func prefixLeft(by leader: Job, for job: Job, stable: Int, needsSnapshots: Bool, interval: Int) -> Int {
+        let leaderStable = needsSnapshots ? leader.stablePrefix : 0
+        var limit = min(max(leader.prompt.count / interval * interval, leaderStable == stable ? stable : 0),
+                        job.prompt.count - 1)
+        if leaderStable != stable, let first = [leaderStable, stable].filter({ $0 > 0 }).min() {
+            limit = min(limit, first)
+        }
+        var common = 0
+        while common < limit && leader.prompt[common] == job.prompt[common] { common += 1 }
+        guard needsSnapshots else { return common }
+        if stable > 0, leaderStable == stable, common >= stable { return max(common / interval * interval, stable) }
+        return common / interval * interval
     }
 
     /// Chooses the next token of `job` and ends it when it is done.

@@ -111,8 +111,7 @@ final class PrefixCache {
         var parent: UInt64 = 0
         for index in 0..<max(0, whole) {
             let end = (index + 1) * blockSize
-            let key = Key(parent: parent, tokens: Array(tokens[(end - blockSize)..<end]),
-                          split: resume.split(before: end))
+            let key = self.key(tokens, (end - blockSize)..<end, after: parent, resume)
             guard let entry = entries[key] else { break }
             found.append(entry)
             parent = entry.id
@@ -159,7 +158,7 @@ final class PrefixCache {
         let whole = max(0, min(blocks, tokens.count / size))
         for index in 0..<whole {
             let end = (index + 1) * size
-            let key = Key(parent: parent, tokens: Array(tokens[(end - size)..<end]), split: resume.split(before: end))
+            let key = self.key(tokens, (end - size)..<end, after: parent, resume)
             if let entry = entries[key] {
                 entry.lastUse = clock
                 parent = entry.id
@@ -177,7 +176,7 @@ final class PrefixCache {
         }
         let end = whole * size + tail
         if whole == blocks, tail > 0, tail < size, end <= tokens.count {
-            let key = Key(parent: parent, tokens: Array(tokens[(whole * size)..<end]), split: resume.split(before: end))
+            let key = self.key(tokens, (whole * size)..<end, after: parent, resume)
             if let entry = entries[key] {
                 entry.lastUse = clock
             } else if let block = state.tailBlock(endingAt: end) {
@@ -185,6 +184,12 @@ final class PrefixCache {
             }
         }
         evict()
+    }
+
+    /// The key of `tokens[range]` after the entry `parent` (0: none, the first block), as `resume`'s request
+    /// computes it.
+    private func key(_ tokens: [TokenID], _ range: Range<Int>, after parent: UInt64, _ resume: ResumePoints) -> Key {
+        Key(parent: parent, tokens: Array(tokens[range]), split: resume.split(before: range.upperBound))
     }
 
     /// Holds `block` under `key`, as just used; returns its entry id.
@@ -208,9 +213,8 @@ final class PrefixCache {
         for entry in found { entry.lastUse = clock }
         let depth = resume.stablePrefix / blockSize, end = resume.stablePrefix
         guard end % blockSize != 0, end < tokens.count, depth <= found.count else { return }
-        let key = Key(parent: depth > 0 ? found[depth - 1].id : 0, tokens: Array(tokens[(depth * blockSize)..<end]),
-                      split: resume.split(before: end))
-        entries[key]?.lastUse = clock
+        entries[key(tokens, (depth * blockSize)..<end, after: depth > 0 ? found[depth - 1].id : 0, resume)]?
+            .lastUse = clock
     }
 
     /// Drops least recently used blocks until the bytes fit `limit` as well as the cache's own limit: the
